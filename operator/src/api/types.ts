@@ -1,0 +1,109 @@
+// TypeScript shapes of the berth.dev/v1alpha1 custom resources (crds/*.yaml).
+// Fields the CRD defaults are still optional here: the operator must cope with
+// objects written before a default existed.
+import type { KubeObject } from '../kube/types.js';
+import type { Condition } from './conditions.js';
+
+export const GROUP = 'berth.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export type ResourceList = Record<string, string | number>;
+
+export interface ResourceRequirements {
+  requests?: ResourceList;
+  limits?: ResourceList;
+}
+
+export interface SecretKeyRef {
+  name: string;
+}
+
+export interface FilesystemStorageSpec {
+  persistentVolumeClaim?: {
+    size?: string;
+    storageClassName?: string;
+    accessModes?: string[];
+  };
+}
+
+export interface S3StorageSpec {
+  endpoint: string;
+  bucket: string;
+  region?: string;
+  prefix?: string;
+  pathStyle?: boolean;
+  secretRef: SecretKeyRef & { accessKeyKey?: string; secretKeyKey?: string };
+  redirect?: { enabled?: boolean; externalEndpoint?: string };
+}
+
+export interface MinioStorageSpec {
+  managed: boolean;
+  bucket?: string;
+  image?: string;
+  clientImage?: string;
+  size?: string;
+  storageClassName?: string;
+  resources?: ResourceRequirements;
+}
+
+export interface RegistrySpec {
+  replicas?: number;
+  image?: string;
+  imagePullPolicy?: string;
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  resources?: ResourceRequirements;
+  storage: { filesystem?: FilesystemStorageSpec; s3?: S3StorageSpec; minio?: MinioStorageSpec };
+  service?: { type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; port?: number; nodePort?: number };
+  tls?: { secretRef?: SecretKeyRef; selfSigned?: boolean };
+  auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string };
+  gc?: { enabled?: boolean; interval?: string; gracePeriod?: string };
+  uploads?: { purgeInterval?: string; purgeAfter?: string };
+}
+
+export interface RegistryStatus {
+  observedGeneration?: number;
+  endpoint?: string;
+  readyReplicas?: number;
+  configHash?: string;
+  signingKeyID?: string;
+  conditions?: Condition[];
+}
+
+export interface Registry extends KubeObject {
+  spec: RegistrySpec;
+  status?: RegistryStatus;
+}
+
+export interface RepositorySpec {
+  registryRef: { name: string };
+  name: string;
+  visibility?: 'private' | 'public';
+  immutability?: { enabled?: boolean; tagPatterns?: string[] };
+  retention?: { keepLastTags?: number; keepTagPatterns?: string[]; untaggedOlderThan?: string; dryRun?: boolean };
+  quota?: { size: string };
+}
+
+export interface Repository extends KubeObject {
+  spec: RepositorySpec;
+  status?: { observedGeneration?: number; tagCount?: number; sizeBytes?: number; conditions?: Condition[] };
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+export interface AccessPolicySpec {
+  registryRef: { name: string };
+  namespaces: { names?: string[]; selector?: LabelSelector };
+  serviceAccounts?: string[];
+  repositories: string[];
+  actions: Array<'pull' | 'push' | 'delete'>;
+  rotationPeriod?: string;
+}
+
+export interface AccessPolicy extends KubeObject {
+  spec: AccessPolicySpec;
+  status?: { observedGeneration?: number; namespaceCount?: number; lastRotationTime?: string; conditions?: Condition[] };
+}

@@ -1,0 +1,99 @@
+// desired(registry, inputs) → every object the Registry should own. Pure: all
+// randomness (keys, credentials, certificates) arrives in `inputs`, prepared by
+// the reconciler from what already exists, so the same inputs always give the
+// same objects and the function is unit-tested without a cluster.
+import { createHash } from 'node:crypto';
+import type { Registry } from '../../api/types.js';
+import type { KubeObject } from '../../kube/types.js';
+import type { KeyPair } from '../../crypto/self-signed-cert.js';
+import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
+import { minioObjects, type MinioCredentials } from './minio.js';
+import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
+import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
+import { dataVolumeClaim, registryDeployment, registryPdb, registryService } from './workload.js';
+
+export interface DesiredInputs {
+  /** Newest first; empty when auth is disabled. */
+  signingKeys: SigningKey[];
+  /** The self-signed serving certificate, when tls.selfSigned. */
+  selfSignedTls?: KeyPair;
+  /** Root credentials of the managed MinIO, when storage.minio. */
+  minioCredentials?: MinioCredentials;
+}
+
+export interface DesiredState {
+  objects: KubeObject[];
+  configYaml: string;
+  configHash: string;
+  endpoint: string;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
+  const names = registryNames(reg.metadata.name);
+  const meta = (name: string, component = 'berth-registry') => ({
+    name,
+    namespace: reg.metadata.namespace,
+    labels: ownedLabels(reg, component),
+    ownerReferences: [ownerReference(reg)],
+  });
+  const configYaml = renderRegistryConfig(reg, inputs.signingKeys.map((k) => k.kid));
+  // The hash covers everything the pods read at start-up, so any change rolls them.
+  const hash = createHash('sha256').update(configYaml);
+  if (inputs.selfSignedTls) hash.update(inputs.selfSignedTls.certPem);
+  const configHash = hash.digest('hex').slice(0, 16);
+
+  const objects: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.config), data: { 'config.yaml': configYaml } },
+  ];
+  if (inputs.signingKeys.length > 0) {
+    const index = inputs.signingKeys.map(({ kid, createdAt }) => ({ kid, createdAt }));
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { ...meta(names.signingKeys), annotations: { [SIGNING_KEYS_ANNOTATION]: JSON.stringify(index) } },
+      type: 'Opaque',
+      data: Object.fromEntries(inputs.signingKeys.map((k) => [`${k.kid}.pem`, b64(k.privateKeyPem)])),
+    });
+  }
+  if (reg.spec.tls?.selfSigned && inputs.selfSignedTls) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(names.tls),
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(inputs.selfSignedTls.certPem), 'tls.key': b64(inputs.selfSignedTls.keyPem) },
+    });
+  }
+  const pvc = dataVolumeClaim(reg);
+  if (pvc) objects.push(pvc);
+  if (reg.spec.storage.minio) {
+    if (!inputs.minioCredentials) throw new Error('desired: storage.minio needs minioCredentials');
+    objects.push(...minioObjects(reg, inputs.minioCredentials));
+  }
+  objects.push(registryDeployment(reg, configHash), registryService(reg));
+  const pdb = registryPdb(reg);
+  if (pdb) objects.push(pdb);
+
+  return { objects, configYaml, configHash, endpoint: `${serviceHost(reg)}:${reg.spec.service?.port ?? REGISTRY_PORT}` };
+}
+
+/** DNS names the serving certificate must cover. */
+export function serviceDnsNames(reg: Registry): string[] {
+  const svc = registryNames(reg.metadata.name).service;
+  const ns = reg.metadata.namespace;
+  return [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`, svc];
+}
+
+/** Every kind desired() can produce: the reconciler prunes across all of them. */
+export const OWNED_KINDS = [
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+];

@@ -1,0 +1,56 @@
+// Names and labels of everything a Registry owns. Labels are how the reconciler
+// finds (and prunes) what it applied earlier, so they live in one place.
+import type { Registry } from '../../api/types.js';
+
+export const MANAGED_BY = 'berth-operator';
+export const REGISTRY_LABEL = 'berth.dev/registry';
+export const CONFIG_HASH_ANNOTATION = 'berth.dev/config-hash';
+
+export function registryNames(name: string) {
+  return {
+    deployment: name,
+    service: name,
+    pdb: name,
+    config: `${name}-config`,
+    signingKeys: `${name}-signing-keys`,
+    tls: `${name}-tls`,
+    data: `${name}-data`,
+    minio: `${name}-minio`,
+    minioCredentials: `${name}-minio-credentials`,
+    minioBucketJob: `${name}-minio-bucket`,
+  };
+}
+
+/** Labels on every owned object: the selector for pruning. */
+export function ownedLabels(reg: Registry, component: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': component,
+    'app.kubernetes.io/instance': reg.metadata.name,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [REGISTRY_LABEL]: reg.metadata.name,
+  };
+}
+
+export function pruneSelector(reg: Registry): string {
+  return `app.kubernetes.io/managed-by=${MANAGED_BY},${REGISTRY_LABEL}=${reg.metadata.name}`;
+}
+
+/** Pod selector labels (a stable subset: a Deployment's selector is immutable). */
+export function selectorLabels(reg: Registry, component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': reg.metadata.name };
+}
+
+export function ownerReference(reg: Registry) {
+  return {
+    apiVersion: reg.apiVersion,
+    kind: reg.kind,
+    name: reg.metadata.name,
+    uid: reg.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function serviceHost(reg: Registry): string {
+  return `${registryNames(reg.metadata.name).service}.${reg.metadata.namespace}.svc`;
+}

@@ -1,0 +1,154 @@
+// The registry's Deployment, Service and PodDisruptionBudget.
+import type { Registry } from '../../api/types.js';
+import type { KubeObject } from '../../kube/types.js';
+import { paths, REGISTRY_PORT } from './config.js';
+import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
+
+const COMPONENT = 'berth-registry';
+/** The registry image runs as this unprivileged user (distroless "nonroot"). */
+const NONROOT_UID = 65532;
+
+function meta(reg: Registry, name: string) {
+  return { name, namespace: reg.metadata.namespace, labels: ownedLabels(reg, COMPONENT), ownerReferences: [ownerReference(reg)] };
+}
+
+function volumes(reg: Registry) {
+  const names = registryNames(reg.metadata.name);
+  const { filesystem, s3, minio } = reg.spec.storage;
+  const authEnabled = reg.spec.auth?.enabled ?? true;
+  const list: Array<{ volume: Record<string, unknown>; mount: Record<string, unknown> }> = [
+    { volume: { name: 'config', configMap: { name: names.config } }, mount: { name: 'config', mountPath: paths.configFile, subPath: 'config.yaml', readOnly: true } },
+    // A read-only root filesystem still needs somewhere for temporary files.
+    { volume: { name: 'tmp', emptyDir: {} }, mount: { name: 'tmp', mountPath: '/tmp' } },
+  ];
+  if (authEnabled) {
+    list.push({ volume: { name: 'signing-keys', secret: { secretName: names.signingKeys, defaultMode: 0o440 } }, mount: { name: 'signing-keys', mountPath: paths.keysDir, readOnly: true } });
+  }
+  if (reg.spec.tls) {
+    const secretName = reg.spec.tls.secretRef?.name ?? names.tls;
+    list.push({ volume: { name: 'tls', secret: { secretName, defaultMode: 0o440 } }, mount: { name: 'tls', mountPath: paths.tlsDir, readOnly: true } });
+  }
+  if (filesystem) {
+    list.push({ volume: { name: 'data', persistentVolumeClaim: { claimName: names.data } }, mount: { name: 'data', mountPath: paths.dataDir } });
+  }
+  if (s3) {
+    const items = [
+      { key: s3.secretRef.accessKeyKey ?? 'accessKey', path: 'accessKey' },
+      { key: s3.secretRef.secretKeyKey ?? 'secretKey', path: 'secretKey' },
+    ];
+    list.push({ volume: { name: 's3', secret: { secretName: s3.secretRef.name, items, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
+  }
+  if (minio) {
+    list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
+  }
+  return list;
+}
+
+export function registryDeployment(reg: Registry, configHash: string): KubeObject {
+  const replicas = reg.spec.replicas ?? 1;
+  const scheme = reg.spec.tls ? 'HTTPS' : 'HTTP';
+  const selector = selectorLabels(reg, COMPONENT);
+  const mounts = volumes(reg);
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'http', scheme },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 3,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(reg, registryNames(reg.metadata.name).deployment),
+    spec: {
+      replicas,
+      selector: { matchLabels: selector },
+      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+      strategy: reg.spec.storage.filesystem
+        ? { type: 'Recreate' }
+        : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: ownedLabels(reg, COMPONENT), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        spec: {
+          automountServiceAccountToken: false,
+          // Longer than the registry's drain timeout (30 s) so in-flight pushes finish.
+          terminationGracePeriodSeconds: 45,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: NONROOT_UID,
+            runAsGroup: NONROOT_UID,
+            fsGroup: NONROOT_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(replicas > 1
+            ? {
+                topologySpreadConstraints: [
+                  { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+                  { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+                ],
+              }
+            : {}),
+          containers: [
+            {
+              name: 'registry',
+              image: reg.spec.image ?? 'ghcr.io/berth-dev/berth-registry:v0.1.0',
+              imagePullPolicy: reg.spec.imagePullPolicy ?? 'IfNotPresent',
+              command: ['berth-registry', '--config', paths.configFile],
+              ports: [{ name: 'http', containerPort: REGISTRY_PORT, protocol: 'TCP' }],
+              readinessProbe: probe('/readyz', 5, 3),
+              livenessProbe: probe('/healthz', 10, 6),
+              resources: reg.spec.resources ?? { requests: { cpu: '100m', memory: '128Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: mounts.map((m) => m.mount),
+            },
+          ],
+          volumes: mounts.map((m) => m.volume),
+        },
+      },
+    },
+  };
+}
+
+export function registryService(reg: Registry): KubeObject {
+  const svc = reg.spec.service ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(reg, registryNames(reg.metadata.name).service),
+    spec: {
+      type: svc.type ?? 'ClusterIP',
+      selector: selectorLabels(reg, COMPONENT),
+      ports: [{ name: 'http', port: svc.port ?? REGISTRY_PORT, targetPort: 'http', protocol: 'TCP', ...(svc.nodePort ? { nodePort: svc.nodePort } : {}) }],
+    },
+  };
+}
+
+/** Only with more than one replica: a PDB on a single replica would block node drains forever. */
+export function registryPdb(reg: Registry): KubeObject | undefined {
+  if ((reg.spec.replicas ?? 1) <= 1) return undefined;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(reg, registryNames(reg.metadata.name).pdb),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(reg, COMPONENT) } },
+  };
+}
+
+export function dataVolumeClaim(reg: Registry): KubeObject | undefined {
+  const fs = reg.spec.storage.filesystem;
+  if (!fs) return undefined;
+  const pvc = fs.persistentVolumeClaim ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta(reg, registryNames(reg.metadata.name).data),
+    spec: {
+      accessModes: pvc.accessModes ?? ['ReadWriteOnce'],
+      resources: { requests: { storage: pvc.size ?? '10Gi' } },
+      ...(pvc.storageClassName ? { storageClassName: pvc.storageClassName } : {}),
+    },
+  };
+}
