@@ -1,0 +1,203 @@
+// A real Kubernetes control plane on loopback: etcd, kube-apiserver and
+// (optionally) kube-controller-manager running the garbage-collector, namespace
+// and serviceaccount controllers, so ownerReference cleanup, namespace deletion
+// and default ServiceAccounts behave as in a cluster. No kubelet or scheduler:
+// pods are never run.
+import https from 'node:https';
+import http from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binary } from './binaries.js';
+import { makeCerts, type PlaneCerts } from './certs.js';
+import { freePort } from './ports.js';
+import { removeState, startProcess, stateDir, stopProcess, writeState, type ManagedProcess } from './processes.js';
+
+export interface ControlPlaneOptions {
+  /** Names the state file and temp dir; unique per plane. */
+  name: string;
+  controllerManager?: boolean;
+  /** How long to wait for each component (2 cores: the apiserver takes a while). */
+  startTimeoutMs?: number;
+}
+
+export interface ControlPlane {
+  name: string;
+  dir: string;
+  server: string;
+  kubeconfig: string;
+  certs: PlaneCerts;
+  /** Seconds from start() to a serving apiserver (and controller manager). */
+  startSeconds: number;
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
+  logs(): string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function httpGet(url: string, tls?: https.RequestOptions): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url, { ...tls, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function waitUntil(what: string, p: ManagedProcess, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void p.exited.then(() => (exited = true));
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${what} exited during start-up; see ${p.logFile}:\n${tail(p.logFile)}`);
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} not ready after ${timeoutMs} ms (${lastError}); see ${p.logFile}:\n${tail(p.logFile)}`);
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function kubeconfigYaml(server: string, certs: PlaneCerts): string {
+  const b64 = (f: string) => readFileSync(f).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: berth-testbed\n  cluster:\n    server: ${server}\n    certificate-authority-data: ${b64(certs.caCert)}`,
+    'users:',
+    `- name: berth-admin\n  user:\n    client-certificate-data: ${b64(certs.adminCert)}\n    client-key-data: ${b64(certs.adminKey)}`,
+    'contexts:',
+    '- name: berth-testbed\n  context:\n    cluster: berth-testbed\n    user: berth-admin',
+    'current-context: berth-testbed',
+    '',
+  ].join('\n');
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const started = Date.now();
+  const timeoutMs = opts.startTimeoutMs ?? 90_000;
+  mkdirSync(stateDir, { recursive: true });
+  const dir = mkdtempSync(join(stateDir, `${opts.name}-`));
+  // etcd on tmpfs when there is one: fsync-free and fast on a 2-core machine.
+  const etcdDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : dir, `berth-etcd-${opts.name}-`));
+  const certs = makeCerts(dir);
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml(server, certs));
+  const processes: ManagedProcess[] = [];
+  const tls: https.RequestOptions = { ca: readFileSync(certs.caCert), cert: readFileSync(certs.adminCert), key: readFileSync(certs.adminKey) };
+  const record = () => writeState(opts.name, { ownerPid: process.pid, dir, processes: processes.map((p) => ({ pid: p.child.pid!, binary: p.binary })) });
+
+  const etcd = startProcess('etcd', binary('etcd'), [
+    `--data-dir=${etcdDir}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ], join(dir, 'etcd.log'));
+  processes.push(etcd);
+  record();
+
+  let apiserver: ManagedProcess | undefined;
+  let kcm: ManagedProcess | undefined;
+  const stopAll = async (keepDir = false) => {
+    for (const p of [kcm, apiserver, etcd]) if (p) await stopProcess(p);
+    removeState(opts.name);
+    rmSync(etcdDir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  const startApiServer = async () => {
+    apiserver = startProcess('kube-apiserver', binary('kube-apiserver'), [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      `--cert-dir=${dir}`,
+      `--tls-cert-file=${certs.serverCert}`,
+      `--tls-private-key-file=${certs.serverKey}`,
+      `--client-ca-file=${certs.caCert}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      // The kubernetes Service endpoint may not be loopback; nothing needs it here.
+      '--endpoint-reconciler-type=none',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      // No kubelet: pods never run, so the admission plugin that wants their ServiceAccount is moot.
+      '--disable-admission-plugins=ServiceAccount',
+      `--service-account-issuer=https://127.0.0.1:${apiPort}/`,
+      `--service-account-key-file=${certs.saPub}`,
+      `--service-account-signing-key-file=${certs.saKey}`,
+      '--v=1',
+    ], join(dir, 'kube-apiserver.log'));
+    processes.push(apiserver);
+    record();
+    const a = apiserver;
+    await waitUntil('kube-apiserver', a, timeoutMs, async () => (await httpGet(`${server}/readyz`, tls)).status === 200);
+    await waitUntil('kube-apiserver', a, timeoutMs, async () => (await httpGet(`${server}/api/v1/namespaces/default`, tls)).status === 200);
+  };
+
+  try {
+    await waitUntil('etcd', etcd, timeoutMs, async () => (await httpGet(`http://127.0.0.1:${etcdClient}/health`)).status === 200);
+    await startApiServer();
+    if (opts.controllerManager) {
+      kcm = startProcess('kube-controller-manager', binary('kube-controller-manager'), [
+        `--kubeconfig=${kubeconfig}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller',
+        `--root-ca-file=${certs.caCert}`,
+        `--service-account-private-key-file=${certs.saKey}`,
+        // Small clusters, impatient tests: react quickly.
+        '--concurrent-gc-syncs=10',
+        '--v=1',
+      ], join(dir, 'kube-controller-manager.log'));
+      processes.push(kcm);
+      record();
+      // Ready once the serviceaccount controller has created "default" in the default namespace.
+      const k = kcm;
+      await waitUntil('kube-controller-manager', k, timeoutMs,
+        async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls)).status === 200);
+    }
+  } catch (err) {
+    await stopAll(true);
+    throw err;
+  }
+
+  return {
+    name: opts.name,
+    dir,
+    server,
+    kubeconfig,
+    certs,
+    startSeconds: (Date.now() - started) / 1000,
+    async stopApiServer() {
+      if (apiserver) await stopProcess(apiserver);
+    },
+    startApiServer,
+    stop: (o) => stopAll(o?.keepDir),
+    logs: () => processes.map((p) => p.logFile),
+  };
+}
+
