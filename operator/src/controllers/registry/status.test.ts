@@ -1,0 +1,65 @@
+import { computeConditions, invalidSpecConditions, type Observed } from './status.js';
+import { registry } from './fixtures.js';
+
+const byType = (conds: ReturnType<typeof computeConditions>) => Object.fromEntries(conds.map((c) => [c.type, `${c.status}/${c.reason}`]));
+const deployment = (generation: number, status: Record<string, unknown>) => ({ metadata: { generation }, status });
+
+describe('computeConditions', () => {
+  it('is not ready while the Deployment has no available replica', () => {
+    const observed: Observed = { deployment: deployment(1, {}), volumeClaimPhase: 'Bound' };
+    expect(byType(computeConditions(registry(), observed))).toEqual({
+      Ready: 'False/DeploymentUnavailable', StorageReady: 'True/VolumeClaimBound', Progressing: 'True/RollingOut', Degraded: 'False/AsExpected',
+    });
+  });
+
+  it('is ready once the rollout is complete and storage is ready', () => {
+    const observed: Observed = {
+      deployment: deployment(2, { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 }),
+      volumeClaimPhase: 'Bound',
+    };
+    expect(byType(computeConditions(registry(), observed))).toEqual({
+      Ready: 'True/Available', StorageReady: 'True/VolumeClaimBound', Progressing: 'False/RolloutComplete', Degraded: 'False/AsExpected',
+    });
+  });
+
+  it('keeps Progressing while the Deployment controller has not seen the new generation', () => {
+    const observed: Observed = {
+      deployment: deployment(3, { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }),
+      volumeClaimPhase: 'Bound',
+    };
+    expect(byType(computeConditions(registry(), observed)).Progressing).toBe('True/RollingOut');
+  });
+
+  it('reports storage first when the volume claim is pending', () => {
+    const observed: Observed = { deployment: deployment(1, { availableReplicas: 1 }), volumeClaimPhase: 'Pending' };
+    const c = computeConditions(registry(), observed);
+    expect(byType(c).Ready).toBe('False/StorageNotReady');
+    expect(c.find((x) => x.type === 'StorageReady')!.message).toBe('the data volume claim is Pending');
+  });
+
+  it('checks S3 credentials and managed MinIO', () => {
+    const s3 = registry({ replicas: 2, storage: { s3: { endpoint: 'https://s3', bucket: 'bkt', secretRef: { name: 'creds' } } } });
+    expect(byType(computeConditions(s3, { s3CredentialsFound: false })).StorageReady).toBe('False/SecretMissing');
+    expect(byType(computeConditions(s3, { s3CredentialsFound: true })).StorageReady).toBe('True/CredentialsFound');
+    const minio = registry({ storage: { minio: { managed: true } } });
+    expect(byType(computeConditions(minio, { minio: { bucketJobSucceeded: false } })).StorageReady).toBe('False/MinioUnavailable');
+    const sts = { metadata: { generation: 1 }, status: { readyReplicas: 1 } };
+    expect(byType(computeConditions(minio, { minio: { statefulSet: sts, bucketJobSucceeded: false } })).StorageReady).toBe('False/BucketPending');
+    expect(byType(computeConditions(minio, { minio: { statefulSet: sts, bucketJobSucceeded: true } })).StorageReady).toBe('True/MinioReady');
+  });
+
+  it('is degraded when a rollout stalls or replicas stay unavailable', () => {
+    const stalled = deployment(1, { observedGeneration: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'deadline' }] });
+    expect(byType(computeConditions(registry(), { deployment: stalled, volumeClaimPhase: 'Bound' })).Degraded).toBe('True/RolloutStalled');
+    const short = deployment(1, { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 2 });
+    const reg = registry({ replicas: 3, storage: { s3: { endpoint: 'https://s3', bucket: 'bkt', secretRef: { name: 'c' } } } });
+    const c = byType(computeConditions(reg, { deployment: short, s3CredentialsFound: true }));
+    expect(c).toMatchObject({ Ready: 'True/Available', Degraded: 'True/ReplicasUnavailable' });
+  });
+
+  it('marks an invalid spec on Ready, Progressing and Degraded', () => {
+    expect(invalidSpecConditions('bad').map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      'Ready=False/InvalidSpec', 'Progressing=False/InvalidSpec', 'Degraded=True/InvalidSpec',
+    ]);
+  });
+});
