@@ -1,13 +1,16 @@
 // A real Kubernetes control plane on loopback: etcd, kube-apiserver and
-// (optionally) kube-controller-manager running the garbage-collector, namespace
-// and serviceaccount controllers, so ownerReference cleanup, namespace deletion
-// and default ServiceAccounts behave as in a cluster. No kubelet or scheduler:
-// pods are never run.
+// (optionally) kube-controller-manager running the garbage-collector, namespace,
+// serviceaccount and PVC-protection controllers, so ownerReference cleanup,
+// namespace deletion, default ServiceAccounts and PVC deletion behave as in a
+// cluster. No kubelet or scheduler: pods are never run.
 import https from 'node:https';
 import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../../operator/src/kube/client.js';
 import { binary } from './binaries.js';
+import { installCrds } from './crds.js';
 import { makeCerts, type PlaneCerts } from './certs.js';
 import { freePort } from './ports.js';
 import { removeState, startProcess, stateDir, stopProcess, writeState, type ManagedProcess } from './processes.js';
@@ -16,6 +19,8 @@ export interface ControlPlaneOptions {
   /** Names the state file and temp dir; unique per plane. */
   name: string;
   controllerManager?: boolean;
+  /** Install crds/*.yaml before the controller manager starts, so its garbage collector knows the kinds at once. */
+  installCrds?: boolean;
   /** How long to wait for each component (2 cores: the apiserver takes a while). */
   startTimeoutMs?: number;
 }
@@ -26,8 +31,9 @@ export interface ControlPlane {
   server: string;
   kubeconfig: string;
   certs: PlaneCerts;
-  /** Seconds from start() to a serving apiserver (and controller manager). */
+  /** Seconds from start() to a serving apiserver (and controller manager, CRDs). */
   startSeconds: number;
+  crds: string[];
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   stop(opts?: { keepDir?: boolean }): Promise<void>;
@@ -75,6 +81,12 @@ function tail(file: string, lines = 25): string {
   }
 }
 
+function kubeConfigFrom(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
 function kubeconfigYaml(server: string, certs: PlaneCerts): string {
   const b64 = (f: string) => readFileSync(f).toString('base64');
   return [
@@ -120,6 +132,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   processes.push(etcd);
   record();
 
+  let crds: string[] = [];
   let apiserver: ManagedProcess | undefined;
   let kcm: ManagedProcess | undefined;
   const stopAll = async (keepDir = false) => {
@@ -161,12 +174,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   try {
     await waitUntil('etcd', etcd, timeoutMs, async () => (await httpGet(`http://127.0.0.1:${etcdClient}/health`)).status === 200);
     await startApiServer();
+    if (opts.installCrds) {
+      const client = new KubeClient(kubeConfigFrom(kubeconfig));
+      try {
+        crds = await installCrds(client);
+      } finally {
+        client.close();
+      }
+    }
     if (opts.controllerManager) {
       kcm = startProcess('kube-controller-manager', binary('kube-controller-manager'), [
         `--kubeconfig=${kubeconfig}`,
         '--leader-elect=false',
         '--secure-port=0',
-        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller',
+        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller,persistentvolumeclaim-protection-controller',
         `--root-ca-file=${certs.caCert}`,
         `--service-account-private-key-file=${certs.saKey}`,
         // Small clusters, impatient tests: react quickly.
@@ -192,6 +213,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     kubeconfig,
     certs,
     startSeconds: (Date.now() - started) / 1000,
+    crds,
     async stopApiServer() {
       if (apiserver) await stopProcess(apiserver);
     },

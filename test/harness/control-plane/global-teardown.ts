@@ -1,10 +1,11 @@
-// Jest global teardown: stop the shared control plane and remove its files
-// (kept with BERTH_KEEP_TESTBED=1 for debugging).
+// Jest global teardown of the operator project: stop the shared control plane.
+// Loads the compiled harness for the reason given in global-setup.ts.
+import { join } from 'node:path';
+
+type SharedLifecycle = typeof import('./shared-lifecycle.js');
+
 export default async function globalTeardown(): Promise<void> {
-  const plane = globalThis.__berthControlPlane;
-  if (!plane) return;
-  const keepDir = process.env.BERTH_KEEP_TESTBED === '1';
-  await plane.stop({ keepDir });
-  if (keepDir) process.stderr.write(`[testbed] kept ${plane.dir} (logs: ${plane.logs().join(', ')})\n`);
-  globalThis.__berthControlPlane = undefined;
+  const compiled = join(process.cwd(), 'dist', 'test', 'harness', 'control-plane', 'shared-lifecycle.js');
+  const lifecycle = (await import(compiled)) as SharedLifecycle;
+  await lifecycle.stopSharedControlPlane();
 }
