@@ -29,7 +29,7 @@ export interface RegistryReconcilerDeps {
 }
 
 /** How often to look again while waiting on something no watch reports (a user's Secret). */
-const WAIT_RECHECK_MS = 30_000;
+const WAIT_RECHECK_MS = 10_000;
 /** Upper bound for timed requeues; the informer resync covers anything later. */
 const MAX_REQUEUE_MS = 6 * 3600_000;
 

@@ -1,0 +1,142 @@
+// The API server itself enforces the CRD schemas: structural types, defaults and
+// CEL rules with their messages. No operator runs in this file.
+import { KubeApiError } from '../../operator/src/kube/errors.js';
+import type { KubeClient } from '../../operator/src/kube/client.js';
+import type { KubeObject } from '../../operator/src/kube/types.js';
+import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
+import { clientFor, createNamespace, uniqueName } from './support/kube.js';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let client: KubeClient;
+let ns: string;
+
+beforeAll(async () => {
+  client = clientFor(sharedKubeconfig());
+  ns = await createNamespace(client, 'validation');
+});
+afterAll(() => client?.close());
+
+const create = (kind: string, spec: unknown, name = uniqueName(kind.toLowerCase())) =>
+  client.create<KubeObject & Any>({ apiVersion: 'berth.dev/v1alpha1', kind, metadata: { name, namespace: ns }, spec });
+
+async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof KubeApiError)) throw new Error(`expected the API server to reject the object, got ${String(err)}`);
+  expect(err.status).toBe(422);
+  return err;
+}
+
+const fs = { filesystem: {} };
+const s3 = { s3: { endpoint: 'https://s3.example.test', bucket: 'images', secretRef: { name: 'creds' } } };
+
+describe('Registry schema', () => {
+  it('applies defaults', async () => {
+    const reg = await create('Registry', { storage: fs });
+    expect(reg.spec).toEqual({
+      replicas: 1,
+      image: 'ghcr.io/berth-dev/berth-registry:v0.1.0',
+      imagePullPolicy: 'IfNotPresent',
+      logLevel: 'info',
+      resources: { requests: { cpu: '100m', memory: '128Mi' } },
+      storage: { filesystem: { persistentVolumeClaim: { size: '10Gi', accessModes: ['ReadWriteOnce'] } } },
+      service: { type: 'ClusterIP', port: 5000 },
+      auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },
+      gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
+      uploads: { purgeInterval: '1h', purgeAfter: '24h' },
+    });
+  });
+
+  it.each([
+    ['filesystem storage with several replicas', { replicas: 3, storage: fs }, 'storage.filesystem uses a ReadWriteOnce volume and supports only replicas: 1'],
+    ['two storage backends', { storage: { ...fs, ...s3 } }, 'storage: set exactly one of filesystem, s3 and minio'],
+    ['no storage backend', { storage: {} }, 'storage: set exactly one of filesystem, s3 and minio'],
+    ['an unmanaged MinIO', { storage: { minio: { managed: false } } }, 'storage.minio.managed must be true'],
+    ['TLS from a Secret and self-signed at once', { storage: fs, tls: { selfSigned: true, secretRef: { name: 'x' } } }, 'tls: set exactly one of secretRef and selfSigned: true'],
+    ['TLS with neither source', { storage: fs, tls: {} }, 'tls: set exactly one of secretRef and selfSigned: true'],
+    ['a nodePort on a ClusterIP Service', { storage: fs, service: { nodePort: 30001 } }, 'service.nodePort requires service.type NodePort or LoadBalancer'],
+    ['a key rotation period under an hour', { storage: fs, auth: { signingKeyRotationPeriod: '30m' } }, 'auth.signingKeyRotationPeriod must be at least 1h'],
+    ['a token TTL over an hour', { storage: fs, auth: { tokenTTL: '2h' } }, 'auth.tokenTTL must be between 30s and 1h'],
+    ['a GC interval under a minute', { storage: fs, gc: { interval: '30s' } }, 'gc.interval must be at least 1m'],
+    ['purging uploads after 5 minutes', { storage: fs, uploads: { purgeAfter: '5m' } }, 'uploads.purgeAfter must be at least 10m'],
+  ])('rejects %s with a clear message', async (_what, spec, message) => {
+    const err = await rejection(create('Registry', spec));
+    expect(err.message).toContain(message);
+  });
+
+  it('rejects values of the wrong shape through the structural schema', async () => {
+    expect((await rejection(create('Registry', { storage: fs, replicas: 0 }))).message).toContain('spec.replicas');
+    expect((await rejection(create('Registry', { storage: fs, service: { type: 'ExternalName' } }))).message).toContain('spec.service.type');
+    expect((await rejection(create('Registry', { storage: { s3: { endpoint: 'ftp://x', bucket: 'images', secretRef: { name: 'c' } } } }))).message).toContain('spec.storage.s3.endpoint');
+  });
+
+  it('refuses to switch from filesystem to object storage on update', async () => {
+    const reg = await create('Registry', { storage: fs });
+    const err = await rejection(client.request('PATCH', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries/${reg.metadata.name}`, {
+      body: { spec: { storage: { filesystem: null, ...s3 } } }, contentType: 'application/merge-patch+json',
+    }));
+    expect(err.message).toContain('switching to or from filesystem storage is not supported');
+  });
+
+  it('prunes unknown fields', async () => {
+    const reg = await create('Registry', { storage: fs, colour: 'blue' });
+    expect(reg.spec.colour).toBeUndefined();
+  });
+});
+
+describe('Repository schema', () => {
+  const base = { registryRef: { name: 'main' }, name: 'team-a/api' };
+
+  it('applies defaults and accepts the full settings', async () => {
+    const repo = await create('Repository', {
+      ...base,
+      immutability: { enabled: true, tagPatterns: ['v*'] },
+      retention: { keepLastTags: 10, untaggedOlderThan: '168h' },
+      quota: { size: '5Gi' },
+    });
+    expect(repo.spec).toMatchObject({ visibility: 'private', retention: { dryRun: true, keepLastTags: 10 } });
+  });
+
+  it('rejects invalid names and retention without a rule', async () => {
+    expect((await rejection(create('Repository', { ...base, name: 'Team/API' }))).message).toContain('spec.name');
+    expect((await rejection(create('Repository', { ...base, retention: { dryRun: false } }))).message).toContain('retention: set keepLastTags and/or untaggedOlderThan');
+  });
+
+  it('keeps the repository name and registryRef immutable', async () => {
+    const repo = await create('Repository', base);
+    const path = `/apis/berth.dev/v1alpha1/namespaces/${ns}/repositories/${repo.metadata.name}`;
+    const patch = (spec: unknown) => client.request('PATCH', path, { body: { spec }, contentType: 'application/merge-patch+json' });
+    expect((await rejection(patch({ name: 'team-b/api' }))).message).toContain('name is immutable; create a new Repository instead');
+    expect((await rejection(patch({ registryRef: { name: 'other' } }))).message).toContain('registryRef is immutable');
+  });
+});
+
+describe('AccessPolicy schema', () => {
+  const base = { registryRef: { name: 'main' }, namespaces: { names: ['apps'] }, repositories: ['team-a/*'], actions: ['pull'] };
+
+  it('applies defaults', async () => {
+    const policy = await create('AccessPolicy', base);
+    expect(policy.spec).toMatchObject({ serviceAccounts: ['default'], rotationPeriod: '24h' });
+  });
+
+  it.each([
+    ['no namespaces', { ...base, namespaces: {} }, 'namespaces: set a selector, a list of names, or both'],
+    ['delete without push', { ...base, actions: ['pull', 'delete'] }, 'actions: delete requires push'],
+    ['In without values', { ...base, namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'In' }] } } }, 'matchExpressions: In and NotIn need values'],
+    ['a rotation period under 10 minutes', { ...base, rotationPeriod: '5m' }, 'rotationPeriod must be at least 10m'],
+  ])('rejects %s with a clear message', async (_what, spec, message) => {
+    expect((await rejection(create('AccessPolicy', spec))).message).toContain(message);
+  });
+});
+
+describe('CRD presentation', () => {
+  it('has short names, categories, a status subresource and printer columns', async () => {
+    const crd = await client.get<KubeObject & Any>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'registries.berth.dev');
+    expect(crd.spec.names).toMatchObject({ shortNames: ['reg'], categories: ['berth'] });
+    const v = crd.spec.versions[0];
+    expect(v.subresources).toEqual({ status: {} });
+    expect(v.additionalPrinterColumns.map((c: Any) => c.name)).toEqual(['Ready', 'Reason', 'Replicas', 'Available', 'Endpoint', 'Age']);
+    const table = await client.request<Any>('GET', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries`, { query: { limit: 1 } });
+    expect(table.kind).toBe('RegistryList');
+  });
+});
