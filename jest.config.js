@@ -1,0 +1,28 @@
+// Jest runs the TypeScript sources as native ESM (`--experimental-vm-modules`),
+// because @kubernetes/client-node 1.x is ESM-only. ts-jest compiles each file in
+// isolation (types are checked once by `tsc` in the test script instead).
+const tsJest = ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }];
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': tsJest },
+  // Sources import siblings as './x.js' (NodeNext); map back to the .ts file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  testTimeout: 120000,
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/harness/summary-reporter.cjs'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/registry/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'registry', testMatch: ['<rootDir>/test/registry/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'operator',
+      testMatch: ['<rootDir>/test/operator/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/harness/control-plane/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/control-plane/global-teardown.ts',
+    },
+  ],
+};

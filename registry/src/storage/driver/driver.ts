@@ -1,0 +1,96 @@
+// The storage driver contract, modelled on CNCF Distribution's: small, streaming,
+// and path-based. Paths are absolute keys ("/a/b/c") of [A-Za-z0-9._-] components;
+// `validated.ts` rejects anything else before a driver sees it. Every store above
+// this interface is driver-agnostic, so the filesystem and S3 drivers share one
+// test suite (test/registry/storage/driver-suite.ts).
+import type { Readable } from 'node:stream';
+
+export interface FileInfo {
+  readonly path: string;
+  readonly size: number;
+  readonly modTime: Date;
+  readonly isDir: boolean;
+}
+
+export interface FileWriter {
+  /** Bytes in the file so far, including those an append resumed from. */
+  readonly size: number;
+  /** Streams `source` to the end of the file and resolves with the bytes written. */
+  write(source: Readable | Buffer): Promise<number>;
+  /** Makes the content durable and readable at the path. The writer is done. */
+  commit(): Promise<void>;
+  /**
+   * Persists what was written so that `writer(path, {append: true})` can continue
+   * later, possibly from another process. The content need not be readable yet.
+   */
+  close(): Promise<void>;
+  /** Discards everything written, including earlier appends. */
+  cancel(): Promise<void>;
+}
+
+export interface RedirectOptions {
+  readonly method: 'GET' | 'HEAD';
+  readonly expiresInSeconds: number;
+}
+
+export interface StorageDriver {
+  readonly name: string;
+  /** Whole content of a small object. Throws PathNotFoundError. */
+  getContent(path: string): Promise<Buffer>;
+  /** Atomically replaces the object: readers see the old or the new content, never a mix. */
+  putContent(path: string, content: Buffer | string): Promise<void>;
+  /** Streams the object from `offset` (and at most `length` bytes). Throws PathNotFoundError, InvalidOffsetError. */
+  reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /** Opens a writer; with `append` it continues a file left by `FileWriter.close()`. */
+  writer(path: string, options?: { append?: boolean }): Promise<FileWriter>;
+  /** Size and time of an object, or `isDir` for a prefix that has objects under it. Throws PathNotFoundError. */
+  stat(path: string): Promise<FileInfo>;
+  /** Full paths of the direct children of a prefix, sorted. Throws PathNotFoundError when there are none. */
+  list(path: string): Promise<string[]>;
+  /** Moves an object, replacing the destination atomically. Throws PathNotFoundError. */
+  move(source: string, destination: string): Promise<void>;
+  /** Deletes an object or everything under a prefix. Throws PathNotFoundError. */
+  delete(path: string): Promise<void>;
+  /** Visits every object and prefix under `path` depth-first in lexical order; return 'skip' to prune a prefix. */
+  walk(path: string, visit: (info: FileInfo) => Promise<void | 'skip'> | void | 'skip'): Promise<void>;
+  /** A URL the client can fetch the object from directly, or undefined when the driver serves it itself. */
+  redirectURL(path: string, options: RedirectOptions): Promise<string | undefined>;
+  /** Releases resources (connections, timers). */
+  close(): Promise<void>;
+}
+
+export class StorageDriverError extends Error {
+  constructor(readonly driverName: string, message: string, options?: { cause?: unknown }) {
+    super(`${driverName}: ${message}`, options);
+  }
+}
+
+export class PathNotFoundError extends StorageDriverError {
+  override name = 'PathNotFoundError';
+  constructor(driverName: string, readonly path: string) {
+    super(driverName, `path not found: ${path}`);
+  }
+}
+
+export class InvalidPathError extends StorageDriverError {
+  override name = 'InvalidPathError';
+  constructor(driverName: string, readonly path: string) {
+    super(driverName, `invalid path: ${JSON.stringify(path)}`);
+  }
+}
+
+export class InvalidOffsetError extends StorageDriverError {
+  override name = 'InvalidOffsetError';
+  constructor(driverName: string, readonly path: string, readonly offset: number) {
+    super(driverName, `invalid offset ${offset} for ${path}`);
+  }
+}
+
+/** The backend is down or too slow: the registry answers 503 with Retry-After. */
+export class StorageUnavailableError extends StorageDriverError {
+  override name = 'StorageUnavailableError';
+}
+
+export function isNotFound(err: unknown): err is PathNotFoundError {
+  return err instanceof PathNotFoundError;
+}

@@ -1,0 +1,233 @@
+// The embedded default driver: objects are files under a root directory. Whole
+// objects are replaced by write-to-temp + rename; writers append to the target file
+// directly (the stores above only ever write uploads there and move them into place).
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  InvalidOffsetError, PathNotFoundError, StorageDriverError,
+  type FileInfo, type FileWriter, type StorageDriver,
+} from './driver.js';
+
+const NAME = 'filesystem';
+const TEMP_PREFIX = '.tmp-';
+
+export interface FilesystemDriverOptions {
+  readonly root: string;
+  /** fsync file data before a commit or putContent returns (durable acknowledgement). */
+  readonly fsync?: boolean;
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = NAME;
+  private readonly root: string;
+  private readonly fsync: boolean;
+
+  constructor(options: FilesystemDriverOptions) {
+    this.root = options.root;
+    this.fsync = options.fsync ?? true;
+  }
+
+  private full(path: string): string {
+    return join(this.root, path);
+  }
+
+  private translate(err: unknown, path: string): Error {
+    if (err instanceof StorageDriverError) return err;
+    const code = errno(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return new PathNotFoundError(NAME, path);
+    return new StorageDriverError(NAME, `${(err as Error).message}`, { cause: err });
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    try {
+      return await readFile(this.full(path));
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+  }
+
+  async putContent(path: string, content: Buffer | string): Promise<void> {
+    const target = this.full(path);
+    const temp = join(dirname(target), TEMP_PREFIX + randomBytes(8).toString('hex'));
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await writeFile(temp, content, { flush: this.fsync });
+      await rename(temp, target);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw this.translate(err, path);
+    }
+  }
+
+  async reader(path: string, offset = 0, length?: number): Promise<Readable> {
+    if (offset < 0 || !Number.isInteger(offset)) throw new InvalidOffsetError(NAME, path, offset);
+    const full = this.full(path);
+    let size: number;
+    try {
+      const s = await stat(full);
+      if (s.isDirectory()) throw new PathNotFoundError(NAME, path);
+      size = s.size;
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+    if (offset > size) throw new InvalidOffsetError(NAME, path, offset);
+    if (length === 0 || offset === size) return Readable.from([]);
+    const end = length === undefined ? undefined : offset + length - 1;
+    const stream = createReadStream(full, { start: offset, end, highWaterMark: 256 * 1024 });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) => reject(this.translate(err, path)));
+    });
+    return stream;
+  }
+
+  async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
+    const target = this.full(path);
+    await mkdir(dirname(target), { recursive: true });
+    let handle: FileHandle;
+    try {
+      handle = await open(target, options.append ? 'a' : 'w');
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+    const size = (await handle.stat()).size;
+    return new FilesystemWriter(handle, target, size, this.fsync);
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    try {
+      const s = await stat(this.full(path));
+      return { path, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.full(path));
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+    const base = path === '/' ? '' : path;
+    return names.filter((n) => !n.startsWith('.')).sort().map((n) => `${base}/${n}`);
+  }
+
+  async move(source: string, destination: string): Promise<void> {
+    const target = this.full(destination);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(this.full(source), target);
+    } catch (err) {
+      throw this.translate(err, source);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const full = this.full(path);
+    try {
+      await stat(full);
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+    await rm(full, { recursive: true, force: true });
+  }
+
+  async walk(path: string, visit: (info: FileInfo) => Promise<void | 'skip'> | void | 'skip'): Promise<void> {
+    for (const child of await this.list(path)) {
+      let info: FileInfo;
+      try {
+        info = await this.stat(child);
+      } catch {
+        continue; // deleted while walking
+      }
+      const decision = await visit(info);
+      if (info.isDir && decision !== 'skip') {
+        try {
+          await this.walk(child, visit);
+        } catch (err) {
+          if (!(err instanceof PathNotFoundError)) throw err;
+        }
+      }
+    }
+  }
+
+  async redirectURL(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class FilesystemWriter implements FileWriter {
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly target: string,
+    private written: number,
+    private readonly fsync: boolean,
+  ) {}
+
+  get size(): number {
+    return this.written;
+  }
+
+  async write(source: Readable | Buffer): Promise<number> {
+    if (this.closed) throw new StorageDriverError(NAME, 'write after close');
+    if (Buffer.isBuffer(source)) {
+      await this.handle.write(source);
+      this.written += source.length;
+      return source.length;
+    }
+    const before = this.written;
+    // Writes go through the FileHandle so the handle alone owns the descriptor
+    // (an fs.WriteStream closes it when a failing pipeline destroys the stream).
+    const handle = this.handle;
+    const out = new Writable({
+      highWaterMark: 1024 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        handle.write(chunk).then(() => done(), done);
+      },
+      writev(chunks, done) {
+        handle.writev(chunks.map((c) => c.chunk as Buffer)).then(() => done(), done);
+      },
+    });
+    try {
+      await pipeline(source, out);
+    } finally {
+      // The file itself is the truth, also after a client disconnected mid-stream.
+      this.written = (await this.handle.stat()).size;
+    }
+    return this.written - before;
+  }
+
+  async commit(): Promise<void> {
+    await this.finish(this.fsync);
+  }
+
+  async close(): Promise<void> {
+    await this.finish(false);
+  }
+
+  async cancel(): Promise<void> {
+    await this.finish(false);
+    await rm(this.target, { force: true });
+  }
+
+  private async finish(sync: boolean): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (sync) await this.handle.sync();
+    await this.handle.close();
+  }
+}

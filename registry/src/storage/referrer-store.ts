@@ -1,0 +1,63 @@
+// The referrers index: for each subject digest, one entry per manifest whose
+// `subject` names it, holding the descriptor the referrers API returns.
+import { MediaType } from '../manifest/media-types.js';
+import { parseDigest, type Digest } from '../digest.js';
+import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { baseName, paths } from './paths.js';
+
+export interface ReferrerDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+export class ReferrerStore {
+  constructor(private readonly driver: StorageDriver) {}
+
+  async add(repo: string, subject: Digest, digest: Digest,
+    meta: { mediaType: string; size: number; artifactType?: string; annotations?: Record<string, string> }): Promise<void> {
+    const descriptor: ReferrerDescriptor = {
+      mediaType: meta.mediaType,
+      digest: digest.value,
+      size: meta.size,
+      ...(meta.artifactType ? { artifactType: meta.artifactType } : {}),
+      ...(meta.annotations && Object.keys(meta.annotations).length ? { annotations: meta.annotations } : {}),
+    };
+    await this.driver.putContent(paths.referrer(repo, subject, digest), JSON.stringify(descriptor));
+  }
+
+  async remove(repo: string, subject: Digest, digest: Digest): Promise<void> {
+    try {
+      await this.driver.delete(paths.referrer(repo, subject, digest));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async list(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]> {
+    let entries: string[];
+    try {
+      entries = await this.driver.list(paths.referrers(repo, subject));
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const out: ReferrerDescriptor[] = [];
+    for (const entry of entries) {
+      if (!parseDigest(baseName(entry).replace('-', ':'))) continue;
+      try {
+        const d = JSON.parse((await this.driver.getContent(entry)).toString('utf8')) as ReferrerDescriptor;
+        if (!artifactType || d.artifactType === artifactType) out.push(d);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return out;
+  }
+}
+
+export function referrersIndex(manifests: ReferrerDescriptor[]): { schemaVersion: 2; mediaType: string; manifests: ReferrerDescriptor[] } {
+  return { schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests };
+}

@@ -1,0 +1,213 @@
+// Blob uploads. State lives in storage (`_uploads/<id>/{info,data}`), so any
+// process can continue an upload another one started; the running digest is kept
+// in memory only as an optimisation and is recomputed from storage when missing.
+import { randomUUID, type Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Code, RegistryError } from '../api/errors.js';
+import { newHash, type Algorithm, type Digest } from '../digest.js';
+import type { BlobStore } from './blob-store.js';
+import { isNotFound, type FileWriter, type StorageDriver } from './driver/driver.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { paths } from './paths.js';
+
+export interface UploadInfo {
+  readonly id: string;
+  readonly repo: string;
+  readonly startedAt: string;
+}
+
+interface RunningHash {
+  readonly algorithm: Algorithm;
+  readonly hash: Hash;
+  offset: number;
+}
+
+export const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface AppendOptions {
+  /** Offset the client says this chunk starts at (from Content-Range); checked against the upload. */
+  readonly start?: number;
+  /** Algorithm to hash with when the upload starts with this chunk. */
+  readonly algorithm?: Algorithm;
+  /** Called before any byte is written, with the bytes the chunk will add (when known): quota checks. */
+  readonly reserve?: (currentSize: number) => Promise<void>;
+}
+
+export class UploadStore {
+  private readonly hashes = new Map<string, RunningHash>();
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
+
+  get activeCount(): number {
+    return this.hashes.size;
+  }
+
+  async create(repo: string): Promise<UploadInfo> {
+    const info: UploadInfo = { id: randomUUID(), repo, startedAt: new Date().toISOString() };
+    await this.driver.putContent(paths.uploadInfo(info.id), JSON.stringify(info));
+    return info;
+  }
+
+  async info(repo: string, id: string): Promise<UploadInfo> {
+    if (!UPLOAD_ID.test(id)) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
+    let info: UploadInfo;
+    try {
+      info = JSON.parse((await this.driver.getContent(paths.uploadInfo(id))).toString('utf8')) as UploadInfo;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
+      throw err;
+    }
+    if (info.repo !== repo) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
+    return info;
+  }
+
+  /** Bytes received so far. */
+  async size(repo: string, id: string): Promise<number> {
+    await this.info(repo, id);
+    return this.dataSize(id);
+  }
+
+  private async dataSize(id: string): Promise<number> {
+    try {
+      return (await this.driver.stat(paths.uploadData(id))).size;
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw err;
+    }
+  }
+
+  /** Appends a chunk and returns the new size. A chunk not starting at the current size is refused (416). */
+  async append(repo: string, id: string, source: Readable | Buffer, options: AppendOptions = {}): Promise<number> {
+    await this.info(repo, id);
+    return this.mutex.run(id, async () => {
+      const writer = await this.driver.writer(paths.uploadData(id), { append: true });
+      try {
+        await this.appendTo(writer, id, source, options);
+      } finally {
+        await writer.close();
+      }
+      return writer.size;
+    });
+  }
+
+  private async appendTo(writer: FileWriter, id: string, source: Readable | Buffer, options: AppendOptions): Promise<void> {
+    if (options.start !== undefined && options.start !== writer.size) {
+      throw new RegistryError(Code.RANGE_INVALID, { expectedStart: writer.size, got: options.start }, {
+        Range: `0-${Math.max(writer.size - 1, 0)}`,
+      });
+    }
+    await options.reserve?.(writer.size);
+    let running = this.hashes.get(id);
+    if (!running || running.offset !== writer.size) {
+      this.hashes.delete(id);
+      running = writer.size === 0 ? { algorithm: options.algorithm ?? 'sha256', hash: newHash(options.algorithm ?? 'sha256'), offset: 0 } : undefined;
+    }
+    if (!running) {
+      await writer.write(source);
+      return;
+    }
+    const hashing = running;
+    const tee = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hashing.hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+    try {
+      const written = writer.write(tee);
+      await Promise.all([pipeline(input, tee).catch((err) => { tee.destroy(err); throw err; }), written]);
+      hashing.offset = writer.size;
+      this.hashes.set(id, hashing);
+    } catch (err) {
+      this.hashes.delete(id); // the hash may have seen bytes the file did not get
+      throw err;
+    }
+  }
+
+  /**
+   * Appends the optional last chunk, verifies the digest, and moves the data into
+   * the content store. On a digest mismatch the upload is discarded and nothing
+   * becomes visible.
+   */
+  async complete(repo: string, id: string, expected: Digest, last?: Readable | Buffer, options: AppendOptions = {}): Promise<number> {
+    await this.info(repo, id);
+    return this.mutex.run(id, async () => {
+      const writer = await this.driver.writer(paths.uploadData(id), { append: true });
+      try {
+        if (last) await this.appendTo(writer, id, last, { ...options, algorithm: expected.algorithm });
+        await writer.commit();
+      } catch (err) {
+        await writer.close().catch(() => undefined);
+        throw err;
+      }
+      const size = writer.size;
+      const actual = await this.digestOf(id, expected.algorithm, size);
+      if (actual !== expected.hex) {
+        await this.discard(id);
+        throw new RegistryError(Code.DIGEST_INVALID, { expected: expected.value, actual: `${expected.algorithm}:${actual}` });
+      }
+      await this.blobs.ingest(expected, paths.uploadData(id), size);
+      await this.blobs.link(repo, expected);
+      await this.discard(id);
+      return size;
+    });
+  }
+
+  private async digestOf(id: string, algorithm: Algorithm, size: number): Promise<string> {
+    const running = this.hashes.get(id);
+    if (running && running.algorithm === algorithm && running.offset === size) return running.hash.digest('hex');
+    const hash = newHash(algorithm);
+    if (size > 0) await pipeline(await this.driver.reader(paths.uploadData(id)), hash);
+    return hash.digest('hex');
+  }
+
+  async cancel(repo: string, id: string): Promise<void> {
+    await this.info(repo, id);
+    await this.mutex.run(id, () => this.discard(id));
+  }
+
+  private async discard(id: string): Promise<void> {
+    this.hashes.delete(id);
+    try {
+      await this.driver.delete(paths.upload(id));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Deletes uploads with no activity for `maxAgeSeconds`; returns how many. */
+  async purge(maxAgeSeconds: number, now = Date.now()): Promise<number> {
+    let ids: string[];
+    try {
+      ids = await this.driver.list(paths.uploadsRoot());
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw err;
+    }
+    let purged = 0;
+    for (const path of ids) {
+      const id = path.slice(path.lastIndexOf('/') + 1);
+      const last = await this.lastActivity(id);
+      if (last !== undefined && now - last > maxAgeSeconds * 1000) {
+        await this.mutex.run(id, () => this.discard(id));
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  private async lastActivity(id: string): Promise<number | undefined> {
+    const times: number[] = [];
+    for (const p of [paths.uploadData(id), paths.uploadInfo(id)]) {
+      try {
+        times.push((await this.driver.stat(p)).modTime.getTime());
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return times.length ? Math.max(...times) : 0;
+  }
+}
