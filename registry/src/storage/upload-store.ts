@@ -23,6 +23,13 @@ interface RunningHash {
   offset: number;
 }
 
+export interface WriteResult {
+  /** Size of the upload (or blob) afterwards. */
+  readonly size: number;
+  /** Bytes this request added. */
+  readonly written: number;
+}
+
 export const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface AppendOptions {
@@ -78,17 +85,18 @@ export class UploadStore {
     }
   }
 
-  /** Appends a chunk and returns the new size. A chunk not starting at the current size is refused (416). */
-  async append(repo: string, id: string, source: Readable | Buffer, options: AppendOptions = {}): Promise<number> {
+  /** Appends a chunk. A chunk not starting at the current size is refused (416). */
+  async append(repo: string, id: string, source: Readable | Buffer, options: AppendOptions = {}): Promise<WriteResult> {
     await this.info(repo, id);
     return this.mutex.run(id, async () => {
       const writer = await this.driver.writer(paths.uploadData(id), { append: true });
+      const before = writer.size;
       try {
         await this.appendTo(writer, id, source, options);
       } finally {
         await writer.close();
       }
-      return writer.size;
+      return { size: writer.size, written: writer.size - before };
     });
   }
 
@@ -132,10 +140,11 @@ export class UploadStore {
    * the content store. On a digest mismatch the upload is discarded and nothing
    * becomes visible.
    */
-  async complete(repo: string, id: string, expected: Digest, last?: Readable | Buffer, options: AppendOptions = {}): Promise<number> {
+  async complete(repo: string, id: string, expected: Digest, last?: Readable | Buffer, options: AppendOptions = {}): Promise<WriteResult> {
     await this.info(repo, id);
     return this.mutex.run(id, async () => {
       const writer = await this.driver.writer(paths.uploadData(id), { append: true });
+      const before = writer.size;
       try {
         if (last) await this.appendTo(writer, id, last, { ...options, algorithm: expected.algorithm });
         await writer.commit();
@@ -152,7 +161,7 @@ export class UploadStore {
       await this.blobs.ingest(expected, paths.uploadData(id), size);
       await this.blobs.link(repo, expected);
       await this.discard(id);
-      return size;
+      return { size, written: size - before };
     });
   }
 

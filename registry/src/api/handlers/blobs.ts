@@ -1,0 +1,84 @@
+// GET/HEAD/DELETE /v2/<name>/blobs/<digest>
+import { pipeline } from 'node:stream/promises';
+import { parseDigest, type Digest } from '../../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import { send, type Ctx } from './context.js';
+
+export function digestParam(ctx: Ctx): Digest {
+  const d = parseDigest(ctx.params.digest);
+  if (!d) throw new RegistryError(Code.DIGEST_INVALID, { digest: ctx.params.digest });
+  return d;
+}
+
+interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Parses a single `bytes=` range against `size`; undefined means "whole blob", null means unsatisfiable. */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined | null {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // unsupported forms (multi-range): serve the whole blob
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return null;
+    return { start: Math.max(size - suffix, 0), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || start > end) return null;
+  return { start, end };
+}
+
+export async function headBlob(ctx: Ctx): Promise<void> {
+  const d = digestParam(ctx);
+  const info = await ctx.services.storage.blobs.stat(ctx.repo, d);
+  send(ctx.res, 200, {
+    'Content-Length': info.size,
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': d.value,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${d.value}"`,
+  });
+}
+
+export async function getBlob(ctx: Ctx): Promise<void> {
+  const { storage, config } = ctx.services;
+  const d = digestParam(ctx);
+  const info = await storage.blobs.stat(ctx.repo, d);
+  const redirect = config.storage.s3?.redirect;
+  if (redirect?.enabled) {
+    const url = await storage.blobs.redirectURL(d, 'GET', redirect.expirySeconds);
+    if (url) {
+      send(ctx.res, 307, { Location: url, 'Docker-Content-Digest': d.value });
+      return;
+    }
+  }
+  const range = parseRange(ctx.req.headers.range, info.size);
+  if (range === null) {
+    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size: info.size }, { 'Content-Range': `bytes */${info.size}` },
+      'requested range not satisfiable');
+  }
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': d.value,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${d.value}"`,
+    'Cache-Control': 'max-age=31536000',
+  };
+  const start = range?.start ?? 0;
+  const length = range ? range.end - range.start + 1 : info.size;
+  const stream = await storage.blobs.open(d, start, length);
+  headers['Content-Length'] = length;
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+  ctx.res.writeHead(range ? 206 : 200, headers);
+  ctx.services.metrics.bytesSent.inc({ route: 'blob' }, length);
+  await pipeline(stream, ctx.res);
+}
+
+export async function deleteBlob(ctx: Ctx): Promise<void> {
+  const d = digestParam(ctx);
+  await ctx.services.storage.blobs.unlink(ctx.repo, d);
+  send(ctx.res, 202, { 'Docker-Content-Digest': d.value });
+}

@@ -1,0 +1,103 @@
+// What every handler receives, and the small HTTP helpers they share.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessController, Grant } from '../../auth/access.js';
+import type { RegistryConfig } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { RegistryStorage } from '../../storage/registry-storage.js';
+import { Code, RegistryError } from '../errors.js';
+
+export interface Services {
+  readonly config: RegistryConfig;
+  readonly storage: RegistryStorage;
+  readonly access: AccessController;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface Ctx {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly services: Services;
+  /** Repository name (validated), empty for registry-level routes. */
+  readonly repo: string;
+  /** Path parameters after the name (reference, digest, upload id). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  grant?: Grant;
+}
+
+/** True when the request carries a body (a non-zero Content-Length or chunked encoding). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Content-Length as a number, or undefined; SIZE_INVALID when malformed. */
+export function contentLength(req: IncomingMessage): number | undefined {
+  const raw = req.headers['content-length'];
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new RegistryError(Code.SIZE_INVALID, { contentLength: raw });
+  return Number(raw);
+}
+
+/** Reads a bounded body (manifests); bigger bodies are refused with `tooLarge` without buffering them. */
+export async function readBody(req: IncomingMessage, limit: number, tooLarge: RegistryError): Promise<Buffer> {
+  const declared = contentLength(req);
+  if (declared !== undefined && declared > limit) throw tooLarge;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw tooLarge;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+export function send(res: ServerResponse, status: number, headers: Record<string, string | number | string[]>, body?: Buffer | string): void {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined) {
+    if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', 0);
+    res.writeHead(status).end();
+    return;
+  }
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.setHeader('Content-Length', bytes.length);
+  res.writeHead(status).end(bytes);
+}
+
+export function sendJSON(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(value));
+}
+
+/** Path of a repository resource, for Location headers (relative URLs are allowed by the spec). */
+export function v2Path(repo: string, ...rest: string[]): string {
+  return `/v2/${repo}/${rest.join('/')}`;
+}
+
+export function parsePageSize(query: URLSearchParams): number | undefined {
+  const n = query.get('n');
+  if (n === null || n === '') return undefined;
+  if (!/^\d+$/.test(n)) throw new RegistryError(Code.PAGINATION_NUMBER_INVALID, { n });
+  return Number(n);
+}
+
+/** Applies `n`/`last` pagination to a sorted list; returns the page and the Link header when more follow. */
+export function paginate(items: string[], query: URLSearchParams, basePath: string, maxPage = 10_000): { page: string[]; link?: string } {
+  const requested = parsePageSize(query);
+  const last = query.get('last') ?? undefined;
+  let start = 0;
+  if (last !== undefined) {
+    start = items.findIndex((t) => t > last);
+    if (start < 0) start = items.length;
+  }
+  const size = Math.min(requested ?? maxPage, maxPage);
+  const page = items.slice(start, start + size);
+  if (start + size < items.length && page.length > 0) {
+    const next = new URLSearchParams({ n: String(size), last: page[page.length - 1] });
+    return { page, link: `<${basePath}?${next.toString()}>; rel="next"` };
+  }
+  return { page };
+}

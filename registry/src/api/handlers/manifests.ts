@@ -1,0 +1,68 @@
+// GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>
+import { parseDigest } from '../../digest.js';
+import { isValidTag } from '../../storage/names.js';
+import { Code, RegistryError } from '../errors.js';
+import { readBody, send, v2Path, type Ctx } from './context.js';
+
+function checkReference(reference: string): void {
+  if (reference.includes(':')) {
+    if (!parseDigest(reference)) throw new RegistryError(Code.DIGEST_INVALID, { digest: reference });
+  } else if (!isValidTag(reference)) {
+    throw new RegistryError(Code.TAG_INVALID, { tag: reference });
+  }
+}
+
+export async function getManifest(ctx: Ctx, head = false): Promise<void> {
+  const reference = ctx.params.reference;
+  checkReference(reference);
+  const { storage } = ctx.services;
+  const headers = (digest: string, mediaType: string, size: number) => ({
+    'Content-Type': mediaType,
+    'Docker-Content-Digest': digest,
+    'Content-Length': size,
+    ETag: `"${digest}"`,
+  });
+  if (head) {
+    const { digest, meta } = await storage.manifests.resolve(ctx.repo, reference);
+    send(ctx.res, 200, headers(digest.value, meta.mediaType, meta.size));
+    return;
+  }
+  const m = await storage.manifests.get(ctx.repo, reference);
+  ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
+  ctx.res.writeHead(200, headers(m.digest.value, m.meta.mediaType, m.body.length)).end(m.body);
+}
+
+export const headManifest = (ctx: Ctx) => getManifest(ctx, true);
+
+export async function putManifest(ctx: Ctx): Promise<void> {
+  const reference = ctx.params.reference;
+  checkReference(reference);
+  const tagParams = ctx.query.getAll('tag');
+  for (const t of tagParams) if (!isValidTag(t)) throw new RegistryError(Code.TAG_INVALID, { tag: t });
+  const { config, storage, metrics } = ctx.services;
+  const limit = config.http.maxManifestBytes;
+  const body = await readBody(ctx.req, limit, new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }));
+  metrics.bytesReceived.inc({ route: 'manifest' }, body.length);
+  const { digest, parsed } = await storage.manifests.put(ctx.repo, reference, body, ctx.req.headers['content-type'], tagParams);
+  metrics.pushes.inc({ repository: ctx.repo });
+  const headers: Record<string, string> = {
+    Location: v2Path(ctx.repo, 'manifests', digest.value),
+    'Docker-Content-Digest': digest.value,
+  };
+  if (parsed.subject) headers['OCI-Subject'] = parsed.subject.value;
+  if (tagParams.length) headers['OCI-Tag'] = [...new Set(tagParams)].join(', ');
+  send(ctx.res, 201, headers);
+}
+
+export async function deleteManifest(ctx: Ctx): Promise<void> {
+  const reference = ctx.params.reference;
+  checkReference(reference);
+  const { storage } = ctx.services;
+  const digest = parseDigest(reference);
+  if (digest) {
+    await storage.manifests.delete(ctx.repo, digest);
+  } else if (!(await storage.tags.delete(ctx.repo, reference))) {
+    throw new RegistryError(Code.MANIFEST_UNKNOWN, { tag: reference });
+  }
+  send(ctx.res, 202, {});
+}

@@ -1,0 +1,106 @@
+// The route table: each Distribution API route, its path grammar, and per method
+// the handler and the access it requires. The dispatcher in app.ts is generic.
+import { catalog, repository, type Access } from '../auth/access.js';
+import { deleteBlob, getBlob, headBlob } from './handlers/blobs.js';
+import type { Ctx } from './handlers/context.js';
+import { listCatalog, listReferrers, listTags } from './handlers/listing.js';
+import { deleteManifest, getManifest, headManifest, putManifest } from './handlers/manifests.js';
+import { cancelUpload, completeUpload, patchUpload, startUpload, uploadStatus } from './handlers/uploads.js';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Operation {
+  readonly handler: (ctx: Ctx) => Promise<void>;
+  readonly access: (ctx: Ctx) => Access[];
+}
+
+export interface Route {
+  readonly name: string;
+  /** Matches the path after "/v2/"; group 1 is the repository name when `named`. */
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+  readonly named: boolean;
+  readonly methods: Partial<Record<Method, Operation>>;
+}
+
+const pull = (ctx: Ctx) => [repository(ctx.repo, 'pull')];
+const push = (ctx: Ctx) => [repository(ctx.repo, 'pull', 'push')];
+const remove = (ctx: Ctx) => [repository(ctx.repo, 'delete')];
+
+export const routes: readonly Route[] = [
+  {
+    name: 'base', pattern: /^$/, params: [], named: false,
+    methods: { GET: { handler: async (ctx) => { ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 2 }).end('{}'); }, access: () => [] } },
+  },
+  {
+    name: 'catalog', pattern: /^_catalog$/, params: [], named: false,
+    methods: { GET: { handler: listCatalog, access: () => [catalog()] } },
+  },
+  {
+    name: 'tags', pattern: /^(.+)\/tags\/list$/, params: [], named: true,
+    methods: { GET: { handler: listTags, access: pull } },
+  },
+  {
+    name: 'manifest', pattern: /^(.+)\/manifests\/([^/]+)$/, params: ['reference'], named: true,
+    methods: {
+      GET: { handler: getManifest, access: pull },
+      HEAD: { handler: headManifest, access: pull },
+      PUT: { handler: putManifest, access: push },
+      DELETE: { handler: deleteManifest, access: remove },
+    },
+  },
+  {
+    name: 'upload-start', pattern: /^(.+)\/blobs\/uploads\/?$/, params: [], named: true,
+    methods: { POST: { handler: startUpload, access: push } },
+  },
+  {
+    name: 'upload', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, params: ['uuid'], named: true,
+    methods: {
+      GET: { handler: uploadStatus, access: push },
+      PATCH: { handler: patchUpload, access: push },
+      PUT: { handler: completeUpload, access: push },
+      DELETE: { handler: cancelUpload, access: push },
+    },
+  },
+  {
+    name: 'blob', pattern: /^(.+)\/blobs\/([^/]+)$/, params: ['digest'], named: true,
+    methods: {
+      GET: { handler: getBlob, access: pull },
+      HEAD: { handler: headBlob, access: pull },
+      DELETE: { handler: deleteBlob, access: remove },
+    },
+  },
+  {
+    name: 'referrers', pattern: /^(.+)\/referrers\/([^/]+)$/, params: ['digest'], named: true,
+    methods: { GET: { handler: listReferrers, access: pull } },
+  },
+];
+
+export interface RouteMatch {
+  readonly route: Route;
+  readonly repo: string;
+  readonly params: Record<string, string>;
+}
+
+/** Finds the route for a path below /v2/ (raw, undecoded). */
+export function matchRoute(rest: string): RouteMatch | undefined {
+  for (const route of routes) {
+    const m = route.pattern.exec(rest);
+    if (!m) continue;
+    const offset = route.named ? 2 : 1;
+    const params: Record<string, string> = {};
+    route.params.forEach((p, i) => {
+      params[p] = safeDecode(m[offset + i]);
+    });
+    return { route, repo: route.named ? m[1] : '', params };
+  }
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

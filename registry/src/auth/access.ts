@@ -1,0 +1,43 @@
+// The seam between the HTTP layer and authentication/authorization. Every route
+// declares the access it needs; an AccessController decides, or throws a
+// RegistryError (401 with a challenge, 403 DENIED, 429 TOOMANYREQUESTS).
+import type { IncomingMessage } from 'node:http';
+
+export type Action = 'pull' | 'push' | 'delete' | '*';
+
+export interface Access {
+  readonly type: 'repository' | 'registry';
+  /** Repository name, or "catalog" for the registry resource. */
+  readonly name: string;
+  readonly actions: readonly Action[];
+}
+
+export interface Grant {
+  /** Who was authenticated: a robot, the admin, or "anonymous". */
+  readonly subject: string;
+  /** Whether every requested action was granted (false only for `authorizeOptional`). */
+  can(type: Access['type'], name: string, action: Action): boolean;
+}
+
+export interface AccessController {
+  /** Authenticates the request and checks every access; throws when any is missing. */
+  authorize(req: IncomingMessage, access: readonly Access[]): Promise<Grant>;
+  /** Authenticates the request and reports what it may do, without throwing for missing actions. */
+  authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant>;
+  close(): Promise<void>;
+}
+
+export const repository = (name: string, ...actions: Action[]): Access => ({ type: 'repository', name, actions });
+export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actions: ['*'] });
+
+/** Authentication off: everyone may do everything (the local `npm start` default). */
+export class OpenAccess implements AccessController {
+  private readonly grant: Grant = { subject: 'anonymous', can: () => true };
+  async authorize(): Promise<Grant> {
+    return this.grant;
+  }
+  async authorizeOptional(): Promise<Grant> {
+    return this.grant;
+  }
+  async close(): Promise<void> {}
+}

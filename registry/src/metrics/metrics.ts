@@ -1,0 +1,48 @@
+// Every Prometheus metric the registry exports, in one place, on a registry of
+// its own (so several apps can live in one process, as tests do).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'berth_http_requests_total', help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const, registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'berth_http_request_duration_seconds', help: 'HTTP request latency by route and method.',
+    labelNames: ['route', 'method'] as const, registers: [this.registry],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  readonly bytesReceived = new Counter({
+    name: 'berth_http_received_bytes_total', help: 'Request body bytes received, by route.',
+    labelNames: ['route'] as const, registers: [this.registry],
+  });
+  readonly bytesSent = new Counter({
+    name: 'berth_http_sent_bytes_total', help: 'Response body bytes sent, by route.',
+    labelNames: ['route'] as const, registers: [this.registry],
+  });
+  readonly activeUploads = new Gauge({
+    name: 'berth_uploads_active', help: 'Blob uploads with a request in flight.', registers: [this.registry],
+  });
+  readonly pushes = new Counter({
+    name: 'berth_manifest_pushes_total', help: 'Manifests pushed, by repository.',
+    labelNames: ['repository'] as const, registers: [this.registry],
+  });
+  readonly storageDuration = new Histogram({
+    name: 'berth_storage_operation_duration_seconds', help: 'Storage driver operation latency by driver and operation.',
+    labelNames: ['driver', 'operation'] as const, registers: [this.registry],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+  });
+  readonly storageErrors = new Counter({
+    name: 'berth_storage_errors_total', help: 'Storage driver operations that failed (not counting not-found).',
+    labelNames: ['driver', 'operation'] as const, registers: [this.registry],
+  });
+  readonly uploadsPurged = new Counter({
+    name: 'berth_uploads_purged_total', help: 'Abandoned uploads deleted by the purger.', registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'berth_registry_' });
+  }
+}

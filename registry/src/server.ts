@@ -1,0 +1,115 @@
+// Builds a running registry from a config: driver, stores, access control, app,
+// HTTP(S) listener, background jobs, and a graceful stop.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './api/app.js';
+import type { Services } from './api/handlers/context.js';
+import { OpenAccess, type AccessController } from './auth/access.js';
+import type { RegistryConfig } from './config/schema.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { createDriver } from './storage/driver/index.js';
+import { instrument } from './storage/driver/instrumented.js';
+import { createRegistryStorage } from './storage/registry-storage.js';
+
+export interface RunningRegistry {
+  readonly server: Server;
+  readonly services: Services;
+  /** Base URL, e.g. http://127.0.0.1:5000 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log?: Logger;
+  readonly access?: AccessController;
+}
+
+function splitHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(i + 1)) };
+}
+
+export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
+  const log = options.log ?? createLogger(config.log.level);
+  const metrics = new Metrics();
+  const driver = instrument(await createDriver(config.storage), metrics);
+  const storage = createRegistryStorage(driver);
+  const access = options.access ?? new OpenAccess();
+  const services: Services = { config, storage, access, log, metrics };
+  const app = createApp(services, {
+    serveMetrics: config.metrics.enabled && !config.metrics.listen,
+    ready: async () => {
+      await driver.list('/').catch((err: Error) => {
+        if (err.name !== 'PathNotFoundError') throw err;
+      });
+      return true;
+    },
+  });
+
+  const tls = config.http.tls;
+  const server: Server = tls
+    ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, app)
+    : createHttpServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = 0; // uploads of large blobs may legitimately take long
+  server.headersTimeout = 60_000;
+  const { host, port } = splitHostPort(config.http.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
+
+  const timers: NodeJS.Timeout[] = [];
+  if (config.uploads.purgeIntervalSeconds > 0) {
+    const timer = setInterval(() => {
+      storage.uploads.purge(config.uploads.purgeAfterSeconds)
+        .then((n) => {
+          metrics.uploadsPurged.inc(n);
+          if (n) log.info({ msg: 'purged abandoned uploads', count: n });
+        })
+        .catch((err) => log.error({ msg: 'upload purge failed', err }));
+    }, config.uploads.purgeIntervalSeconds * 1000);
+    timer.unref();
+    timers.push(timer);
+  }
+
+  let metricsServer: Server | undefined;
+  if (config.metrics.enabled && config.metrics.listen) {
+    const m = splitHostPort(config.metrics.listen);
+    metricsServer = createHttpServer(async (req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    });
+    await new Promise<void>((resolve) => metricsServer!.listen(m.port, m.host, resolve));
+  }
+
+  log.info({ msg: 'registry listening', url, storage: driver.name, auth: config.auth.enabled });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      timers.forEach(clearInterval);
+      // Stop accepting, let in-flight requests finish, then cut idle and stuck connections.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.http.drainTimeoutSeconds * 1000).unref());
+      await Promise.race([closed, deadline]);
+      server.closeAllConnections();
+      metricsServer?.close();
+      await access.close();
+      await driver.close();
+      log.info({ msg: 'registry stopped' });
+    })();
+    return stopping;
+  };
+  return { server, services, url, stop };
+}

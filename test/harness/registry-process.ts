@@ -1,0 +1,103 @@
+// Starts the real registry (dist/registry/src/main.js) as a child process with a
+// given config, on a free loopback port, and waits until /healthz answers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import yaml from 'js-yaml';
+import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
+
+export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const MAIN = join(REPO_ROOT, 'dist', 'registry', 'src', 'main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface RegistryProcess {
+  readonly url: string;
+  /** host:port, as clients name the registry. */
+  readonly host: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly logFile: string;
+  readonly child: ChildProcess;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  log(): Promise<string>;
+}
+
+export interface StartRegistryOptions {
+  /** Config as YAML-able object; http.listen and (unless set) storage are filled in. */
+  readonly config?: RegistryConfigInput;
+  /** Reuse a port (to restart a registry at the same address). */
+  readonly port?: number;
+  /** Reuse a work folder (keeps ./data across restarts). */
+  readonly dir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startRegistryProcess(options: StartRegistryOptions = {}): Promise<RegistryProcess> {
+  const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'berth-reg-'));
+  const port = options.port ?? await freePort();
+  const config: RegistryConfigInput = {
+    ...options.config,
+    http: { ...options.config?.http, listen: `127.0.0.1:${port}` },
+    storage: options.config?.storage ?? { filesystem: { root: join(dir, 'data') } },
+    log: { level: 'info', ...options.config?.log },
+  };
+  const configFile = join(dir, `config-${port}.yaml`);
+  await writeFile(configFile, yaml.dump(config));
+  const logFile = join(dir, `registry-${port}-${Date.now()}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [MAIN, '--config', configFile], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const scheme = config.http?.tls ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (scheme === 'https') {
+      const { execFile } = await import('node:child_process');
+      const ok = await new Promise<boolean>((r) => execFile('curl', ['-skf', `${url}/healthz`], (e) => r(!e)));
+      if (ok) break;
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`registry did not become healthy:\n${await readFile(logFile, 'utf8')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url, host: `127.0.0.1:${port}`, port, dir, configFile, logFile, child,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    log: () => readFile(logFile, 'utf8'),
+  };
+}
