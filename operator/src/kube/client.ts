@@ -119,9 +119,16 @@ export class KubeClient {
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
       let failed = false;
+      // The server ends the watch after timeoutSeconds; if it has not by then plus a grace
+      // period, the connection is half-open (peer gone without a FIN) and would hang forever.
+      const deadline = opts.timeoutSeconds
+        ? setTimeout(() => fail(new Error(`watch ${kind} outlived its ${opts.timeoutSeconds} s timeout`)), (opts.timeoutSeconds + 30) * 1000)
+        : undefined;
+      deadline?.unref();
       const fail = (err: Error) => {
         if (failed) return;
         failed = true;
+        clearTimeout(deadline);
         res.destroy();
         reject(err);
       };
@@ -146,10 +153,16 @@ export class KubeClient {
           }
         }
       });
-      res.on('end', () => (failed ? undefined : resolve()));
+      res.on('end', () => {
+        clearTimeout(deadline);
+        if (!failed) resolve();
+      });
       res.on('aborted', () => fail(new Error('watch connection aborted')));
       res.on('error', (err) => fail(err));
-      res.on('close', () => (failed ? undefined : resolve()));
+      res.on('close', () => {
+        clearTimeout(deadline);
+        if (!failed) resolve();
+      });
     });
   }
 

@@ -34,7 +34,8 @@ export interface ControlPlane {
   /** Seconds from start() to a serving apiserver (and controller manager, CRDs). */
   startSeconds: number;
   crds: string[];
-  stopApiServer(): Promise<void>;
+  /** SIGTERM drains watches first (slow); SIGKILL simulates a crash. */
+  stopApiServer(signal?: NodeJS.Signals): Promise<void>;
   startApiServer(): Promise<void>;
   stop(opts?: { keepDir?: boolean }): Promise<void>;
   logs(): string[];
@@ -214,8 +215,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     certs,
     startSeconds: (Date.now() - started) / 1000,
     crds,
-    async stopApiServer() {
-      if (apiserver) await stopProcess(apiserver);
+    async stopApiServer(signal: NodeJS.Signals = 'SIGTERM') {
+      if (apiserver) await stopProcess(apiserver, 20_000, signal);
     },
     startApiServer,
     stop: (o) => stopAll(o?.keepDir),

@@ -41,6 +41,11 @@ export class FaultProxy {
       }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
+        // pipe() does not end the downstream response when the upstream connection dies
+        // (e.g. the apiserver is killed mid-watch); cut it so the client notices, as it would directly.
+        up.on('close', () => {
+          if (!up.complete) res.destroy();
+        });
       });
       out.on('error', () => res.destroy());
       res.on('close', () => out.destroy());
@@ -52,7 +57,8 @@ export class FaultProxy {
     writeFileSync(kubeconfig, [
       'apiVersion: v1',
       'kind: Config',
-      `clusters:\n- name: proxy\n  cluster:\n    server: http://127.0.0.1:${port}`,
+      // client-node only speaks plain http when TLS verification is explicitly off.
+      `clusters:\n- name: proxy\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true`,
       'users:\n- name: proxy\n  user: {}',
       'contexts:\n- name: proxy\n  context:\n    cluster: proxy\n    user: proxy',
       'current-context: proxy',

@@ -24,9 +24,9 @@ export function startProcess(name: string, binary: string, args: string[], logFi
   return { name, binary, child, logFile, exited };
 }
 
-export async function stopProcess(p: ManagedProcess, graceMs = 20_000): Promise<void> {
+export async function stopProcess(p: ManagedProcess, graceMs = 20_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
+  p.child.kill(signal);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
   await p.exited;
   clearTimeout(timer);

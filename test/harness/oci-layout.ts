@@ -1,0 +1,88 @@
+// Builds real OCI image layouts on disk (gzip'd tar layers, configs with diff_ids,
+// manifests, optionally a multi-platform index) for the client tests to push.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string };
+  annotations?: Record<string, string>;
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A one-file ustar archive. */
+export function tarOf(name: string, content: Buffer): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(content.length.toString(8).padStart(11, '0') + '\0', 124);
+  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\0', 257);
+  header.write('00', 263);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const pad = Buffer.alloc((512 - (content.length % 512)) % 512);
+  return Buffer.concat([header, content, pad, Buffer.alloc(1024)]);
+}
+
+export class OciLayout {
+  private readonly blobs = new Map<string, Buffer>();
+
+  constructor(readonly dir: string) {}
+
+  private add(content: Buffer, mediaType: string): Descriptor {
+    const digest = sha256(content);
+    this.blobs.set(digest, content);
+    return { mediaType, digest, size: content.length };
+  }
+
+  /** An image with `layers` random layers of `layerSize` bytes each, for one platform. */
+  image(options: { layers?: number; layerSize?: number; os?: string; architecture?: string } = {}): Descriptor {
+    const os = options.os ?? 'linux';
+    const architecture = options.architecture ?? 'amd64';
+    const layers: Descriptor[] = [];
+    const diffIds: string[] = [];
+    for (let i = 0; i < (options.layers ?? 2); i++) {
+      const tar = tarOf(`file-${i}.bin`, randomBytes(options.layerSize ?? 4096));
+      diffIds.push(sha256(tar));
+      layers.push(this.add(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
+    }
+    const config = this.add(Buffer.from(JSON.stringify({
+      architecture, os, created: '2026-01-01T00:00:00Z',
+      config: { Cmd: ['/bin/true'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    })), 'application/vnd.oci.image.config.v1+json');
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers,
+    }));
+    return { ...this.add(manifest, 'application/vnd.oci.image.manifest.v1+json'), platform: { os, architecture } };
+  }
+
+  /** An index over per-platform images. */
+  index(children: Descriptor[]): Descriptor {
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: children,
+    }));
+    return this.add(index, 'application/vnd.oci.image.index.v1+json');
+  }
+
+  /** Writes oci-layout, index.json (with `tag` as ref.name) and every blob. */
+  async write(top: Descriptor, tag: string): Promise<void> {
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    for (const [digest, content] of this.blobs) await writeFile(join(this.dir, 'blobs', 'sha256', digest.slice(7)), content);
+    const ref = { ...top, annotations: { 'org.opencontainers.image.ref.name': tag } };
+    delete (ref as { platform?: unknown }).platform;
+    await writeFile(join(this.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [ref] }));
+  }
+}

@@ -1,0 +1,117 @@
+// A real S3-compatible server for tests and benchmarks: versitygw (Apache-2.0,
+// built from the Go module proxy by scripts/testbed/build.sh) with its posix
+// backend, bound to loopback on a free port, metadata in a sidecar directory so
+// no user xattrs are needed. Starting fails loudly (with the server log) rather
+// than letting a suite skip.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'minio';
+import { binDir } from './control-plane/binaries.js';
+import { freePort } from './control-plane/ports.js';
+import { startProcess, stopProcess, type ManagedProcess } from './control-plane/processes.js';
+
+export interface S3Server {
+  /** http://127.0.0.1:PORT */
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  /** A bucket created for this server. */
+  readonly bucket: string;
+  readonly logFile: string;
+  /** A client for the server, for tests that inspect the bucket directly. */
+  client(): Client;
+  /** Stops the process (SIGKILL-free when possible); data stays until stop(). */
+  kill(): Promise<void>;
+  /** Starts the process again on the same port and data (after kill()). */
+  restart(): Promise<void>;
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+export function versitygwBinary(): string {
+  const path = join(binDir, 'versitygw');
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: run scripts/testbed/build.sh versitygw (the test command does this first)`);
+  }
+  return path;
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startS3Server(): Promise<S3Server> {
+  const binary = versitygwBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'berth-s3-'));
+  const dataDir = join(dir, 'data');
+  const metaDir = join(dir, 'meta'); // outside the data directory, or it would show up as a bucket
+  mkdirSync(dataDir);
+  mkdirSync(metaDir);
+  const logFile = join(dir, 'versitygw.log');
+  const accessKey = `berth${randomBytes(6).toString('hex')}`;
+  const secretKey = randomBytes(24).toString('hex');
+  const bucket = 'berth-test';
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, ROOT_ACCESS_KEY_ID: accessKey, ROOT_SECRET_ACCESS_KEY: secretKey };
+  const args = ['--port', `127.0.0.1:${port}`, '--quiet', 'posix', '--sidecar', metaDir, dataDir];
+
+  let proc: ManagedProcess = startProcess('versitygw', binary, args, logFile, env);
+  const client = () => new Client({
+    endPoint: '127.0.0.1', port, useSSL: false, accessKey, secretKey, region: 'us-east-1', pathStyle: true,
+  });
+
+  async function waitReady(createBucket: boolean): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let lastError: unknown;
+    const c = client();
+    while (Date.now() < deadline) {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+        throw new Error(`versitygw exited with ${proc.child.exitCode ?? proc.child.signalCode} before it was ready; log:\n${logTail(logFile)}`);
+      }
+      try {
+        if (createBucket) {
+          if (!(await c.bucketExists(bucket))) await c.makeBucket(bucket, 'us-east-1');
+        } else {
+          await c.bucketExists(bucket);
+        }
+        return;
+      } catch (err) {
+        lastError = err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await stopProcess(proc, 2_000);
+    throw new Error(`versitygw did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000}s `
+      + `(last error: ${(lastError as Error)?.message}); log:\n${logTail(logFile)}`);
+  }
+
+  try {
+    await waitReady(true);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  return {
+    endpoint, accessKey, secretKey, bucket, logFile, client,
+    kill: () => stopProcess(proc, 5_000),
+    restart: async () => {
+      proc = startProcess('versitygw', binary, args, logFile, env);
+      await waitReady(false);
+    },
+    stop: async () => {
+      await stopProcess(proc, 5_000);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
