@@ -171,9 +171,11 @@ export function runClientSuite(label: string, target: () => ClientTarget): void 
       }
       await runOk('helm', ['package', chart, '-d', work], { env: ws.env });
       const ns = unique('charts');
-      const pushed = await runOk('helm', ['push', join(work, 'berth-demo-0.1.0.tgz'), `oci://${t.host}/${ns}`, '--plain-http'], { env: ws.env });
-      expect(pushed + '').toBeDefined();
+      const pushed = await run('helm', ['push', join(work, 'berth-demo-0.1.0.tgz'), `oci://${t.host}/${ns}`, '--plain-http'], { env: ws.env });
+      expect(pushed.code).toBe(0);
+      expect(pushed.stdout + pushed.stderr).toContain(`Pushed: ${t.host}/${ns}/berth-demo:0.1.0`);
       const dest = join(work, 'pulled');
+      await mkdir(dest);
       await runOk('helm', ['pull', `oci://${t.host}/${ns}/berth-demo`, '--version', '0.1.0', '--plain-http', '-d', dest], { env: ws.env });
       const original = await readFile(join(work, 'berth-demo-0.1.0.tgz'));
       const pulled = await readFile(join(dest, 'berth-demo-0.1.0.tgz'));
