@@ -1,0 +1,223 @@
+// The few S3 operations the driver needs, on one bucket, over the minio client:
+// every call has its errors translated (404 → PathNotFoundError, down/slow/5xx →
+// StorageUnavailableError) and every connection has an inactivity timeout, so a
+// store that stops answering fails a request instead of hanging it.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { Client } from 'minio';
+import { StorageUnavailableError } from './driver.js';
+import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
+
+export interface S3Connection {
+  /** http(s)://host[:port] */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly pathStyle: boolean;
+  readonly tls?: { readonly insecureSkipVerify?: boolean; readonly ca?: Buffer };
+}
+
+export interface ObjectEntry {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+export interface ListPage {
+  readonly objects: ObjectEntry[];
+  /** Common prefixes, each ending with the delimiter. */
+  readonly prefixes: string[];
+}
+
+export interface CompletedPart {
+  readonly part: number;
+  readonly etag: string;
+}
+
+export interface PendingUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiated: Date;
+}
+
+/**
+ * An agent whose sockets are destroyed after `timeoutMs` without traffic, both
+ * while connecting and while waiting for a response or body. The request then
+ * fails with "socket hang up", which maps to StorageUnavailableError.
+ */
+function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['tls']): http.Agent {
+  const options = {
+    keepAlive: true,
+    maxSockets: 128,
+    // Re-armed by the agent whenever a pooled socket is handed out or returned.
+    timeout: timeoutMs,
+    ...(secure ? { rejectUnauthorized: !tls?.insecureSkipVerify, ...(tls?.ca ? { ca: tls.ca } : {}) } : {}),
+  };
+  const agent = secure ? new https.Agent(options) : new http.Agent(options);
+  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => Duplex;
+  (agent as unknown as { createConnection: (...args: unknown[]) => Duplex }).createConnection = (...args: unknown[]) => {
+    const socket = create(...args) as Duplex & { setTimeout(ms: number): void };
+    socket.setTimeout(timeoutMs);
+    socket.on('timeout', () => socket.destroy());
+    return socket;
+  };
+  return agent;
+}
+
+export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
+  const url = new URL(conn.endpoint);
+  const useSSL = url.protocol === 'https:';
+  return new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: conn.accessKey,
+    secretKey: conn.secretKey,
+    // Setting the region keeps the client from asking the server for it (and lets
+    // presigning for an external endpoint work without reaching that endpoint).
+    region: conn.region,
+    pathStyle: conn.pathStyle,
+    ...(agent ? { transportAgent: agent } : {}),
+  });
+}
+
+export class S3Bucket {
+  readonly client: Client;
+  private readonly agent: http.Agent;
+
+  constructor(readonly conn: S3Connection, readonly bucket: string, readonly timeoutMs: number) {
+    this.agent = inactivityAgent(new URL(conn.endpoint).protocol === 'https:', timeoutMs, conn.tls);
+    this.client = makeClient(conn, this.agent);
+  }
+
+  /** Runs one S3 call with errors translated for `path`, and a hard deadline as a backstop. */
+  async call<T>(path: string, op: (c: Client) => Promise<T>, deadlineMs = this.timeoutMs * 4): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StorageUnavailableError(S3_DRIVER_NAME,
+        `object store did not answer within ${Math.round(deadlineMs / 1000)}s (${path})`)), deadlineMs);
+    });
+    try {
+      return await Promise.race([op(this.client), deadline]);
+    } catch (err) {
+      throw translateS3Error(err, path);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  head(path: string, key: string): Promise<ObjectEntry> {
+    return this.call(path, async (c) => {
+      const s = await c.statObject(this.bucket, key);
+      return { key, size: s.size, lastModified: s.lastModified };
+    });
+  }
+
+  async getBuffer(path: string, key: string): Promise<Buffer> {
+    return this.call(path, async (c) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await c.getObject(this.bucket, key)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
+  /** A stream of the object from `offset`, at most `length` bytes (all when undefined). */
+  getStream(path: string, key: string, offset: number, length?: number): Promise<Readable> {
+    return this.call(path, (c) => offset === 0 && length === undefined
+      ? c.getObject(this.bucket, key)
+      : c.getPartialObject(this.bucket, key, offset, length ?? 0));
+  }
+
+  async put(path: string, key: string, content: Buffer): Promise<void> {
+    await this.call(path, (c) => c.putObject(this.bucket, key, content, content.length));
+  }
+
+  /** Server-side copy of a whole object of at most 5 GiB. */
+  async copy(path: string, sourceKey: string, destinationKey: string): Promise<void> {
+    await this.call(path, (c) => c.copyObject(this.bucket, destinationKey, `/${this.bucket}/${sourceKey}`));
+  }
+
+  /** Deletes keys in batches of 1000 (DeleteObjects). Missing keys are not an error. */
+  async deleteMany(path: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const results = await this.call(path, (c) => c.removeObjects(this.bucket, batch));
+      const failed = (results as Array<{ Code?: string; Key?: string; Message?: string }>).filter((r) => r && r.Code && r.Code !== 'NoSuchKey');
+      if (failed.length) throw translateS3Error(Object.assign(new Error(failed[0].Message ?? 'delete failed'), { code: failed[0].Code }), path);
+    }
+  }
+
+  /** Lists under `prefix`, one page at a time; with a delimiter, children only. */
+  async *list(path: string, prefix: string, delimiter: '/' | ''): AsyncGenerator<ListPage> {
+    let token = '';
+    for (;;) {
+      const page = await this.call(path, (c) => c.listObjectsV2Query(this.bucket, prefix, token, delimiter, 1000, ''));
+      const objects: ObjectEntry[] = [];
+      const prefixes: string[] = [];
+      for (const item of page.objects) {
+        if (item.prefix) prefixes.push(item.prefix);
+        else if (item.name !== undefined) objects.push({ key: item.name, size: item.size, lastModified: item.lastModified });
+      }
+      yield { objects, prefixes };
+      if (!page.isTruncated || !page.nextContinuationToken) return;
+      token = page.nextContinuationToken;
+    }
+  }
+
+  /** Incomplete multipart uploads whose key starts with `prefix`. */
+  async pendingUploads(path: string, prefix: string): Promise<PendingUpload[]> {
+    const out: PendingUpload[] = [];
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const page = await this.call(path, (c) => c.listIncompleteUploadsQuery(this.bucket, prefix, keyMarker, uploadIdMarker, ''));
+      for (const u of page.uploads) out.push({ key: u.key, uploadId: u.uploadId, initiated: u.initiated });
+      if (!page.isTruncated || !page.nextKeyMarker || page.nextKeyMarker === keyMarker) return out;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker ?? '';
+    }
+  }
+
+  initiate(path: string, key: string): Promise<string> {
+    return this.call(path, (c) => c.initiateNewMultipartUpload(this.bucket, key, {}));
+  }
+
+  async uploadPart(path: string, key: string, uploadId: string, part: number, content: Buffer): Promise<CompletedPart> {
+    const res = await this.call(path, (c) => c.uploadPart(
+      { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': content.length } },
+      content,
+    ));
+    return { part, etag: res.etag };
+  }
+
+  /** UploadPartCopy: a byte range (inclusive) of another object becomes a part. */
+  async copyPart(path: string, key: string, uploadId: string, part: number, sourceKey: string, start: number, end: number): Promise<CompletedPart> {
+    const res = await this.call(path, (c) => c.uploadPart({
+      bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: part,
+      headers: {
+        'x-amz-copy-source': encodeURI(`/${this.bucket}/${sourceKey}`),
+        'x-amz-copy-source-range': `bytes=${start}-${end}`,
+      },
+    }));
+    return { part, etag: res.etag };
+  }
+
+  async complete(path: string, key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void> {
+    await this.call(path, (c) => c.completeMultipartUpload(this.bucket, key, uploadId, parts.map((p) => ({ part: p.part, etag: p.etag }))));
+  }
+
+  async abort(path: string, key: string, uploadId: string): Promise<void> {
+    try {
+      await this.call(path, (c) => c.abortMultipartUpload(this.bucket, key, uploadId));
+    } catch (err) {
+      if ((err as Error).name !== 'PathNotFoundError') throw err; // already gone
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

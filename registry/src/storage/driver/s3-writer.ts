@@ -1,0 +1,227 @@
+// Resumable writes on S3. A writer's bytes go to a multipart upload on the target
+// key in parts of `partBytes`; what is left over when the writer is closed (less
+// than S3's 5 MiB minimum part) goes to a small "tail" object, and the upload id,
+// part list and tail are recorded in a state object. All of it lives in the bucket
+// next to the key, under "<key>~/" ('~' never occurs in a driver path, so these
+// keys cannot collide with real ones), which is what lets another registry process
+// continue the same upload. Memory is bounded by one part.
+//
+// A crash between two closes loses only what was written since the last close:
+// the state object is replaced only after everything it names exists, and an
+// object it names is deleted only after the state stops naming it.
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { StorageDriverError, type FileWriter } from './driver.js';
+import type { S3Bucket } from './s3-bucket.js';
+import { S3_DRIVER_NAME } from './s3-errors.js';
+import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
+
+export interface WriterState {
+  readonly version: 1;
+  /** Bytes in the parts plus the tail. */
+  readonly size: number;
+  readonly uploadId?: string;
+  readonly parts: readonly PartRecord[];
+  readonly tail?: { readonly key: string; readonly size: number };
+  /** Last close, ISO 8601 (the modTime `stat` reports for an unfinished file). */
+  readonly updated: string;
+}
+
+/** Prefix of every object a writer keeps for `key`. */
+export const writerPrefix = (key: string) => `${key}~/`;
+export const stateKey = (key: string) => `${key}~/state`;
+const freshKey = (key: string, kind: 'tail' | 'base') => `${key}~/${kind}-${randomBytes(8).toString('hex')}`;
+
+export const EMPTY_STATE: WriterState = { version: 1, size: 0, parts: [], updated: new Date(0).toISOString() };
+
+export async function readState(s3: S3Bucket, path: string, key: string): Promise<WriterState | undefined> {
+  let raw: Buffer;
+  try {
+    raw = await s3.getBuffer(path, stateKey(key));
+  } catch (err) {
+    if ((err as Error).name === 'PathNotFoundError') return undefined;
+    throw err;
+  }
+  const state = JSON.parse(raw.toString('utf8')) as WriterState;
+  if (state.version !== 1 || !Array.isArray(state.parts)) {
+    throw new StorageDriverError(S3_DRIVER_NAME, `unreadable writer state for ${path}`);
+  }
+  return state;
+}
+
+/** Deletes every object under "<key>~/" (state, tails, leftovers). */
+export async function deleteWriterObjects(s3: S3Bucket, path: string, key: string): Promise<void> {
+  for await (const page of s3.list(path, writerPrefix(key), '')) {
+    await s3.deleteMany(path, page.objects.map((o) => o.key));
+  }
+}
+
+const sum = (parts: readonly PartRecord[]) => parts.reduce((n, p) => n + p.size, 0);
+
+export class S3Writer implements FileWriter {
+  private uploadId: string | undefined;
+  private parts: PartRecord[];
+  /** The tail named by the stored state; its bytes are merged in front of new data on the first write. */
+  private readonly storedTail: WriterState['tail'];
+  private tailMerged = false;
+  /** Set once a part holding the merged tail bytes is uploaded: the stored tail is then obsolete. */
+  private tailInParts = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private dirty: boolean;
+  private finished = false;
+
+  constructor(
+    private readonly s3: S3Bucket,
+    private readonly limits: MultipartLimits,
+    private readonly path: string,
+    private readonly key: string,
+    state: WriterState,
+    /** A new (truncating) writer: close must persist even when nothing was written. */
+    fresh: boolean,
+  ) {
+    this.uploadId = state.uploadId;
+    this.parts = [...state.parts];
+    this.storedTail = state.tail;
+    this.dirty = fresh;
+  }
+
+  get size(): number {
+    const unmergedTail = this.tailMerged ? 0 : this.storedTail?.size ?? 0;
+    return sum(this.parts) + unmergedTail + this.pendingBytes;
+  }
+
+  async write(source: Readable | Buffer): Promise<number> {
+    this.assertOpen();
+    if (Buffer.isBuffer(source)) {
+      await this.accept(source);
+      return source.length;
+    }
+    let written = 0;
+    // Bytes accepted before a source error stay written, as in a file.
+    for await (const chunk of source) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      await this.accept(buf);
+      written += buf.length;
+    }
+    return written;
+  }
+
+  async close(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.dirty) return;
+    if (this.pendingBytes >= this.limits.minPartBytes) await this.uploadPart(this.takePending(this.pendingBytes));
+    let tail: WriterState['tail'] = this.tailMerged ? undefined : this.storedTail;
+    if (this.pendingBytes > 0) {
+      const key = freshKey(this.key, 'tail');
+      const bytes = this.takePending(this.pendingBytes);
+      await this.s3.put(this.path, key, bytes);
+      tail = { key, size: bytes.length };
+    }
+    const state: WriterState = {
+      version: 1, uploadId: this.uploadId, parts: this.parts, tail,
+      size: sum(this.parts) + (tail?.size ?? 0), updated: new Date().toISOString(),
+    };
+    await this.s3.put(this.path, stateKey(this.key), Buffer.from(JSON.stringify(state)));
+    if (this.tailMerged && this.storedTail) await this.s3.deleteMany(this.path, [this.storedTail.key]);
+  }
+
+  async commit(): Promise<void> {
+    this.assertOpen();
+    this.finished = true;
+    await this.mergeStoredTail();
+    if (this.uploadId === undefined) {
+      // Small enough to never have needed a part: one atomic PUT.
+      await this.s3.put(this.path, this.key, this.takePending(this.pendingBytes));
+    } else {
+      if (this.pendingBytes > 0) await this.uploadPart(this.takePending(this.pendingBytes)); // the last part may be small
+      await this.s3.complete(this.path, this.key, this.uploadId, this.parts);
+    }
+    await deleteWriterObjects(this.s3, this.path, this.key);
+  }
+
+  async cancel(): Promise<void> {
+    this.finished = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.uploadId) await this.s3.abort(this.path, this.key, this.uploadId);
+    await deleteWriterObjects(this.s3, this.path, this.key);
+    await this.s3.deleteMany(this.path, [this.key]);
+  }
+
+  private assertOpen(): void {
+    if (this.finished) throw new StorageDriverError(S3_DRIVER_NAME, `writer for ${this.path} is already closed`);
+  }
+
+  private async accept(chunk: Buffer): Promise<void> {
+    await this.mergeStoredTail();
+    this.dirty = true;
+    // Slice big buffers so no part exceeds partBytes and memory stays bounded.
+    for (let offset = 0; offset < chunk.length; offset += this.limits.partBytes) {
+      const piece = chunk.subarray(offset, offset + this.limits.partBytes);
+      this.pending.push(piece);
+      this.pendingBytes += piece.length;
+      while (this.pendingBytes >= this.limits.partBytes) await this.uploadPart(this.takePending(this.limits.partBytes));
+    }
+  }
+
+  /** Loads the stored tail (< 5 MiB) in front of the pending bytes, once. */
+  private async mergeStoredTail(): Promise<void> {
+    if (this.tailMerged) return;
+    this.tailMerged = true;
+    if (!this.storedTail || this.storedTail.size === 0) return;
+    const bytes = await this.s3.getBuffer(this.path, this.storedTail.key);
+    if (bytes.length !== this.storedTail.size) {
+      throw new StorageDriverError(S3_DRIVER_NAME, `tail of ${this.path} has ${bytes.length} bytes, state says ${this.storedTail.size}`);
+    }
+    this.pending.unshift(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  /** Removes and returns the first `n` pending bytes. */
+  private takePending(n: number): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const taken = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.pending = rest.length ? [rest] : [];
+    this.pendingBytes = rest.length;
+    return taken;
+  }
+
+  private async uploadPart(bytes: Buffer): Promise<void> {
+    if (this.uploadId === undefined) this.uploadId = await this.s3.initiate(this.path, this.key);
+    // Keep one part number free for the final (possibly small) part.
+    if (this.parts.length >= this.limits.maxParts - 1) await this.consolidate();
+    const number = this.parts.length ? this.parts[this.parts.length - 1].part + 1 : 1;
+    const done = await this.s3.uploadPart(this.path, this.key, this.uploadId, number, bytes);
+    this.parts.push({ part: done.part, etag: done.etag, size: bytes.length });
+    if (this.tailMerged) this.tailInParts = true;
+  }
+
+  /**
+   * The upload is out of part numbers: complete it into an intermediate object and
+   * start a new upload whose first parts are server-side copies of that object.
+   * The state is persisted at once, because the old upload id no longer exists.
+   */
+  private async consolidate(): Promise<void> {
+    const base = freshKey(this.key, 'base');
+    const size = sum(this.parts);
+    await this.s3.complete(this.path, base, this.uploadId!, this.parts);
+    const uploadId = await this.s3.initiate(this.path, this.key);
+    try {
+      this.parts = await copyIntoUpload(this.s3, this.path, base, size, this.key, uploadId, 1, this.limits);
+    } catch (err) {
+      await this.s3.abort(this.path, this.key, uploadId).catch(() => undefined);
+      throw err;
+    }
+    await this.s3.deleteMany(this.path, [base]);
+    this.uploadId = uploadId;
+    const tail = this.tailInParts ? undefined : this.storedTail;
+    const state: WriterState = {
+      version: 1, uploadId, parts: this.parts, tail,
+      size: size + (tail?.size ?? 0), updated: new Date().toISOString(),
+    };
+    await this.s3.put(this.path, stateKey(this.key), Buffer.from(JSON.stringify(state)));
+  }
+}
