@@ -5,6 +5,8 @@
 //  - addAfter() delays an add; addRateLimited() delays by the key's backoff.
 import { ExponentialBackoff } from './backoff.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface WorkQueueHooks {
   onDepthChange?(depth: number): void;
   onAdd?(): void;
@@ -36,6 +38,8 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
+    // setTimeout fires at once for delays beyond 2^31-1 ms (~24.8 days); cap instead.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = Date.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
