@@ -14,7 +14,9 @@ export interface Logger {
 const levels = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof levels;
 
-export function createLogger(level: LogLevel = 'info', base: LogFields = {}, write = (line: string) => process.stderr.write(line + '\n')): Logger {
+export function createLogger(level: LogLevel = 'info', base: LogFields = {}, write: (line: string) => void = (line) => {
+  process.stderr.write(line + '\n');
+}): Logger {
   const min = levels[level];
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (levels[lvl] < min) return;
