@@ -35,12 +35,15 @@ async function main(): Promise<void> {
     await mkdir(config.storage.filesystem.root, { recursive: true });
   }
   const registry = await startRegistry(config);
+  let stopping = false;
   const shutdown = (signal: string) => {
-    registry.services.log.info({ msg: 'shutting down', signal });
+    registry.services.log.info({ msg: stopping ? 'already draining' : 'shutting down', signal });
+    if (stopping) return; // a repeated signal must not cut the drain short
+    stopping = true;
     registry.stop().then(() => process.exit(0), () => process.exit(1));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err) => {

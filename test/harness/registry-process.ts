@@ -34,6 +34,8 @@ export interface RegistryProcess {
   readonly child: ChildProcess;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code once the process has exited by itself. */
+  exited(): Promise<number | null>;
   /** SIGKILL, as a crash would. */
   kill(): Promise<void>;
   log(): Promise<string>;
@@ -94,6 +96,7 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
     },
+    exited: () => exited,
     kill: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
