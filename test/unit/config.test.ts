@@ -1,0 +1,46 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig, parseConfigYaml, renderConfigYaml } from '../../registry/src/config/load.js';
+import { parseCli } from '../../registry/src/cli.js';
+
+test('an empty config gets every default', () => {
+  const c = parseConfig({});
+  expect(c.http.listen).toBe('0.0.0.0:5000');
+  expect(c.storage.filesystem?.root).toBe('./data');
+  expect(c.auth.enabled).toBe(false);
+  expect(c.http.maxManifestBytes).toBe(4 * 1024 * 1024);
+});
+
+test.each([
+  [{ htp: {} }, 'htp: unknown key'],
+  [{ http: { listen: '127.0.0.1:5000', lisen: 'x' } }, 'http.lisen: unknown key'],
+  [{ storage: { filesystem: { root: '/d', rooot: '/e' } } }, 'storage.filesystem.rooot: unknown key'],
+  [{ http: { listen: 'nonsense' } }, 'http.listen: expected HOST:PORT'],
+  [{ storage: { s3: { endpoint: 'http://x', bucket: 'bkt', pathStlye: true } } }, 'storage.s3.pathStlye: unknown key'],
+])('a bad key fails naming it: %j', (doc, message) => {
+  expect(() => parseConfig(doc)).toThrow(ConfigError);
+  expect(() => parseConfig(doc)).toThrow(message);
+});
+
+test('both storage drivers at once is refused', () => {
+  expect(() => parseConfig({ storage: { filesystem: { root: '/d' }, s3: { endpoint: 'http://x', bucket: 'bkt' } } })).toThrow('exactly one');
+});
+
+test('YAML errors name the file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-cfg-'));
+  const file = join(dir, 'bad.yaml');
+  await writeFile(file, 'http: [unclosed');
+  await expect(loadConfigFile(file)).rejects.toThrow(file);
+});
+
+test('rendered YAML parses back to the same config (the operator round trip)', () => {
+  const input = { http: { listen: '0.0.0.0:5000' }, storage: { s3: { endpoint: 'http://minio:9000', bucket: 'registry', accessKeyFile: '/k', secretKeyFile: '/s' } }, auth: { enabled: true } };
+  expect(parseConfigYaml(renderConfigYaml(input))).toEqual(parseConfig(input));
+  expect(() => renderConfigYaml({ bogus: 1 } as never)).toThrow('bogus: unknown key');
+});
+
+test('CLI flags parse; unknown flags fail', () => {
+  expect(parseCli(['--listen', '127.0.0.1:1', '--data', '/d', '--config', 'c.yaml'])).toEqual({ listen: '127.0.0.1:1', data: '/d', config: 'c.yaml', help: false });
+  expect(() => parseCli(['--bogus'])).toThrow();
+});
