@@ -2,11 +2,13 @@
 // HTTP(S) listener, background jobs, and a graceful stop.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app.js';
 import type { Services } from './api/handlers/context.js';
-import { OpenAccess, type AccessController } from './auth/access.js';
+import type { AccessController } from './auth/access.js';
+import { createAuth } from './auth/setup.js';
+import { reloadTlsOnChange } from './auth/tls-reload.js';
 import type { RegistryConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -37,9 +39,11 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const metrics = new Metrics();
   const driver = instrument(await createDriver(config.storage), metrics);
   const storage = createRegistryStorage(driver);
-  const access = options.access ?? new OpenAccess();
+  const auth = options.access ? { access: options.access, routes: undefined } : await createAuth(config, log, metrics);
+  const access = auth.access;
   const services: Services = { config, storage, access, log, metrics };
   const app = createApp(services, {
+    extraRoutes: auth.routes,
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
     ready: async () => {
       await driver.list('/').catch((err: Error) => {
@@ -61,6 +65,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  const tlsWatch = tls ? await reloadTlsOnChange(server as HttpsServer, tls, log) : undefined;
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
@@ -98,6 +103,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const stop = () => {
     stopping ??= (async () => {
       timers.forEach(clearInterval);
+      tlsWatch?.close();
       // Stop accepting, let in-flight requests finish, then cut idle and stuck connections.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

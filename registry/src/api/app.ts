@@ -87,7 +87,7 @@ function dispatch(services: Services) {
           { Allow: Object.keys(match.route.methods).join(', ') }, 'method not allowed');
       }
       const ctx: Ctx = { req, res, services, repo: match.repo, params: match.params, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
-      ctx.grant = await services.access.authorize(req, op.access(ctx));
+      ctx.grant = await services.access.authorize(req, op.access(ctx), op.optionalAccess?.(ctx));
       res.locals.subject = ctx.grant.subject;
       await op.handler(ctx);
     } catch (err) {

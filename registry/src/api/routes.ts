@@ -2,6 +2,7 @@
 // the handler and the access it requires. The dispatcher in app.ts is generic.
 import { catalog, repository, type Access } from '../auth/access.js';
 import { deleteBlob, getBlob, headBlob } from './handlers/blobs.js';
+import { isValidRepositoryName } from '../storage/names.js';
 import type { Ctx } from './handlers/context.js';
 import { listCatalog, listReferrers, listTags } from './handlers/listing.js';
 import { deleteManifest, getManifest, headManifest, putManifest } from './handlers/manifests.js';
@@ -12,6 +13,8 @@ export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface Operation {
   readonly handler: (ctx: Ctx) => Promise<void>;
   readonly access: (ctx: Ctx) => Access[];
+  /** Access used when granted but not required (named in the auth challenge). */
+  readonly optionalAccess?: (ctx: Ctx) => Access[];
 }
 
 export interface Route {
@@ -26,6 +29,11 @@ export interface Route {
 const pull = (ctx: Ctx) => [repository(ctx.repo, 'pull')];
 const push = (ctx: Ctx) => [repository(ctx.repo, 'pull', 'push')];
 const remove = (ctx: Ctx) => [repository(ctx.repo, 'delete')];
+/** A cross-repository mount uses pull on the source when granted, else degrades to an upload. */
+const mountSource = (ctx: Ctx) => {
+  const from = ctx.query.get('from');
+  return ctx.query.has('mount') && from && from !== ctx.repo && isValidRepositoryName(from) ? [repository(from, 'pull')] : [];
+};
 
 export const routes: readonly Route[] = [
   {
@@ -51,7 +59,7 @@ export const routes: readonly Route[] = [
   },
   {
     name: 'upload-start', pattern: /^(.+)\/blobs\/uploads\/?$/, params: [], named: true,
-    methods: { POST: { handler: startUpload, access: push } },
+    methods: { POST: { handler: startUpload, access: push, optionalAccess: mountSource } },
   },
   {
     name: 'upload', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, params: ['uuid'], named: true,

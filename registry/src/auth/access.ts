@@ -20,8 +20,12 @@ export interface Grant {
 }
 
 export interface AccessController {
-  /** Authenticates the request and checks every access; throws when any is missing. */
-  authorize(req: IncomingMessage, access: readonly Access[]): Promise<Grant>;
+  /**
+   * Authenticates the request and checks every access; throws when any is missing.
+   * `optional` accesses are never required, but are named in the challenge so the
+   * client's token covers them (the source of a cross-repository mount).
+   */
+  authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant>;
   /** Authenticates the request and reports what it may do, without throwing for missing actions. */
   authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant>;
   close(): Promise<void>;

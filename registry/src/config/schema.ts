@@ -79,7 +79,7 @@ export const metricsSchema = z.object({
 }).strict();
 
 export const robotSecretSchema = z.object({
-  /** scrypt hash of the secret: "scrypt$<salt-b64>$<hash-b64>". */
+  /** scrypt hash of the secret: "scrypt$N$r$p$<salt-b64url>$<hash-b64url>" (auth/secret-hash.ts). */
   hash: z.string().min(1),
   /** RFC 3339 time after which this secret is rejected. */
   expiresAt: z.string().datetime({ offset: true }).optional(),
@@ -96,8 +96,19 @@ export const authSchema = z.object({
   /** Signing keys (PEM files, newest first); the first signs, all verify. */
   signingKeys: z.array(z.object({ kid: z.string().min(1), privateKeyFile: z.string() }).strict()).default([]),
   admin: z.object({ username: z.string().default('admin'), passwordFile: z.string().optional(), passwordHash: z.string().optional() }).strict().optional(),
-  /** Policy file (robots + rules), reloaded on change. */
+  /** Policy file (robots + rules, YAML or JSON; see docs/auth.md), reloaded on change. */
   policyFile: z.string().optional(),
+  /** Lifetime of refresh tokens (OAuth2 offline access, `docker login` identity tokens). */
+  refreshTokenTTLSeconds: duration.default(24 * 3600),
+  /** Brute-force resistance: failed logins per identity and per client address. */
+  loginLimits: z.object({
+    maxFailures: z.number().int().positive().default(10),
+    windowSeconds: z.number().int().positive().default(60),
+    lockoutSeconds: z.number().int().positive().default(30),
+    maxLockoutSeconds: z.number().int().positive().default(900),
+    failureDelayMs: duration.default(100),
+    maxDelayMs: duration.default(1000),
+  }).strict().default({}),
 }).strict();
 
 export const repositorySettingsSchema = z.object({

@@ -41,6 +41,18 @@ export class Metrics {
   readonly uploadsPurged = new Counter({
     name: 'berth_uploads_purged_total', help: 'Abandoned uploads deleted by the purger.', registers: [this.registry],
   });
+  readonly authFailures = new Counter({
+    name: 'berth_auth_failures_total', help: 'Failed authentications by reason (bad_credentials, locked, invalid_token, malformed).',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'berth_policy_reloads_total', help: 'Access policy file loads by result (success, failure).',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly policyLastReloadSuccess = new Gauge({
+    name: 'berth_policy_last_reload_success', help: '1 when the last access policy load succeeded, 0 when the file was rejected.',
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'berth_registry_' });

@@ -1,0 +1,27 @@
+// Grants: the answer to "may this request do X", for an identity that logged in
+// directly (Basic, or anonymous) or one holding a token.
+import type { Access, Action, Grant } from './access.js';
+import type { Identity } from './authenticator.js';
+import type { Permissions } from './permissions.js';
+
+/** Basic auth or no credentials: everything the identity's policy allows. */
+export function identityGrant(identity: Identity, permissions: Permissions): Grant {
+  return {
+    subject: identity.subject,
+    can: (type, name, action) => permissions.allows(identity, type, name, action),
+  };
+}
+
+function claimCovers(claims: readonly Access[], type: Access['type'], name: string, action: Action): boolean {
+  return claims.some((c) => c.type === type && c.name === name
+    && (c.actions.includes('*') || c.actions.includes(action)
+      || (action === '*' && (['pull', 'push', 'delete'] as const).every((a) => c.actions.includes(a)))));
+}
+
+/** A bearer token: what its claims name, and the current policy still allows. */
+export function tokenGrant(identity: Identity, claims: readonly Access[], permissions: Permissions): Grant {
+  return {
+    subject: identity.subject,
+    can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
+  };
+}

@@ -1,0 +1,43 @@
+// What an identity may do right now, from the current policy. Tokens are checked
+// against this too (their claims intersected with it), so a policy reload that
+// revokes access takes effect at once, not when outstanding tokens expire.
+import type { Access, Action } from './access.js';
+import type { Identity } from './authenticator.js';
+import { ANONYMOUS } from './policy.js';
+import type { PolicySource } from './policy-source.js';
+
+const CONCRETE: readonly Action[] = ['pull', 'push', 'delete'];
+
+export class Permissions {
+  constructor(private readonly policy: PolicySource, private readonly adminUsername: string | undefined) {}
+
+  /** Identity of a token's subject (tokens are only ever issued by this registry's token service). */
+  identityOf(subject: string): Identity {
+    if (subject === ANONYMOUS) return { kind: 'anonymous', subject };
+    if (this.adminUsername !== undefined && subject === this.adminUsername) return { kind: 'admin', subject };
+    return { kind: 'robot', subject };
+  }
+
+  robotExists(name: string): boolean {
+    return this.policy.current().hasRobot(name);
+  }
+
+  allows(identity: Identity, type: Access['type'], name: string, action: Action): boolean {
+    if (identity.kind === 'admin') return true;
+    const policy = this.policy.current();
+    if (identity.kind === 'robot' && !policy.hasRobot(identity.subject)) return false; // robot removed
+    return policy.allows(identity.subject, type, name, action);
+  }
+
+  /** The subset of a requested access the identity holds; "*" is granted only as a whole. */
+  grantable(identity: Identity, requested: Access): Access {
+    const actions: Action[] = [];
+    for (const action of requested.actions) {
+      if (this.allows(identity, requested.type, requested.name, action)) actions.push(action);
+      else if (action === '*' && requested.type === 'repository') {
+        actions.push(...CONCRETE.filter((a) => this.allows(identity, requested.type, requested.name, a)));
+      }
+    }
+    return { ...requested, actions: [...new Set(actions)] };
+  }
+}

@@ -1,0 +1,149 @@
+// The token endpoint (distribution docs/spec/auth/token.md and oauth.md):
+//   GET  /auth/token?service=…&scope=…[&scope=…][&offline_token=true]   Basic credentials or none
+//   POST /auth/token  (form) grant_type=password|refresh_token, service, client_id, scope, access_type
+// It grants each requested scope intersected with what the identity may do;
+// anonymous requests get a token carrying only what anonymous may do.
+import type { Express, Request, Response } from 'express';
+import type { Logger } from '../log.js';
+import type { Access } from './access.js';
+import { LoginError, type Authenticator, type Identity } from './authenticator.js';
+import { addressOf, readCredentials } from './credentials.js';
+import type { Permissions } from './permissions.js';
+import { ANONYMOUS } from './policy.js';
+import { formatScope, parseScopes } from './scope.js';
+import { InvalidTokenError, type TokenService } from './tokens.js';
+import { TOKEN_PATH } from './token-access.js';
+
+const MAX_FORM_BYTES = 64 * 1024;
+
+class TokenRequestError extends Error {
+  constructor(readonly status: number, readonly oauthError: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+async function readForm(req: Request): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') throw new TokenRequestError(400, 'invalid_request', 'expected an application/x-www-form-urlencoded body');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) throw new TokenRequestError(413, 'invalid_request', 'form too large');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+export interface TokenEndpointDeps {
+  readonly tokens: TokenService;
+  readonly authenticator: Authenticator;
+  readonly permissions: Permissions;
+  readonly log: Logger;
+}
+
+export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void {
+  const { tokens, authenticator, permissions, log } = deps;
+  const service = tokens.settings.service;
+
+  const login = async (req: Request, username: string, password: string): Promise<Identity> => {
+    try {
+      return await authenticator.login(username, password, addressOf(req));
+    } catch (err) {
+      if (err instanceof LoginError && err.retryAfter > 0) {
+        throw new TokenRequestError(429, 'TOOMANYREQUESTS', 'too many failed logins; retry later', { 'Retry-After': String(err.retryAfter) });
+      }
+      if (err instanceof LoginError) throw new TokenRequestError(401, 'invalid_grant', 'invalid username or password', { 'WWW-Authenticate': `Basic realm="${service}"` });
+      throw err;
+    }
+  };
+
+  const checkService = (requested: string | null) => {
+    if (requested !== null && requested !== service) throw new TokenRequestError(400, 'invalid_request', `unknown service; this registry is "${service}"`);
+  };
+
+  const respond = async (res: Response, identity: Identity, requested: Access[], withRefresh: boolean, oauth: boolean) => {
+    const granted = requested.map((a) => permissions.grantable(identity, a)).filter((a) => a.actions.length > 0);
+    const access = await tokens.issueAccessToken(identity.subject, granted);
+    const body: Record<string, unknown> = {
+      token: access.token,
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      issued_at: access.issuedAt.toISOString(),
+    };
+    if (oauth) body.scope = granted.map(formatScope).join(' ');
+    if (withRefresh && identity.kind !== 'anonymous') body.refresh_token = (await tokens.issueRefreshToken(identity.subject)).token;
+    log.info({ msg: 'token issued', subject: identity.subject, granted: granted.map(formatScope) });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).json(body);
+  };
+
+  const fail = (res: Response, err: unknown, oauth: boolean) => {
+    if (!(err instanceof TokenRequestError)) throw err;
+    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.setHeader('Cache-Control', 'no-store');
+    if (oauth) {
+      res.status(err.status).json({ error: err.oauthError, error_description: err.message });
+    } else {
+      const code = err.status === 429 ? 'TOOMANYREQUESTS' : err.status === 401 ? 'UNAUTHORIZED' : 'UNSUPPORTED';
+      res.status(err.status).json({ errors: [{ code, message: err.message }] });
+    }
+  };
+
+  app.get(TOKEN_PATH, async (req, res, next) => {
+    try {
+      const raw = req.originalUrl;
+      const query = new URLSearchParams(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
+      checkService(query.get('service'));
+      const credentials = readCredentials(req);
+      let identity: Identity = { kind: 'anonymous', subject: ANONYMOUS };
+      if (credentials.kind === 'basic') identity = await login(req, credentials.username, credentials.password);
+      else if (credentials.kind !== 'none') throw new TokenRequestError(401, 'invalid_request', 'the token endpoint takes Basic credentials', { 'WWW-Authenticate': `Basic realm="${service}"` });
+      await respond(res, identity, parseScopes(query.getAll('scope')), query.get('offline_token') === 'true', false);
+    } catch (err) {
+      try {
+        fail(res, err, false);
+      } catch (unexpected) {
+        next(unexpected);
+      }
+    }
+  });
+
+  app.post(TOKEN_PATH, async (req, res, next) => {
+    try {
+      const form = await readForm(req);
+      checkService(form.get('service'));
+      const scopes = parseScopes(form.getAll('scope'));
+      const grantType = form.get('grant_type');
+      if (grantType === 'password') {
+        const username = form.get('username');
+        const password = form.get('password');
+        if (!username || password === null) throw new TokenRequestError(400, 'invalid_request', 'username and password are required');
+        const identity = await login(req, username, password);
+        await respond(res, identity, scopes, form.get('access_type') === 'offline', true);
+      } else if (grantType === 'refresh_token') {
+        const refresh = form.get('refresh_token');
+        if (!refresh) throw new TokenRequestError(400, 'invalid_request', 'refresh_token is required');
+        let subject: string;
+        try {
+          subject = await tokens.verifyRefreshToken(refresh);
+        } catch (err) {
+          if (!(err instanceof InvalidTokenError)) throw err;
+          throw new TokenRequestError(401, 'invalid_grant', `refresh token rejected: ${err.reason}`);
+        }
+        const identity = permissions.identityOf(subject);
+        // The refresh token does not outlive the identity: a removed robot gets nothing.
+        if (identity.kind === 'robot' && !permissions.robotExists(subject)) throw new TokenRequestError(401, 'invalid_grant', 'refresh token rejected: identity no longer exists');
+        await respond(res, identity, scopes, false, true);
+      } else {
+        throw new TokenRequestError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
+      }
+    } catch (err) {
+      try {
+        fail(res, err, true);
+      } catch (unexpected) {
+        next(unexpected);
+      }
+    }
+  });
+}
