@@ -70,6 +70,8 @@ export class S3Writer implements FileWriter {
   private pendingBytes = 0;
   private dirty: boolean;
   private finished = false;
+  /** The size once closed, committed or cancelled (the pending bytes are gone by then). */
+  private finalSize: number | undefined;
 
   constructor(
     private readonly s3: S3Bucket,
@@ -87,6 +89,7 @@ export class S3Writer implements FileWriter {
   }
 
   get size(): number {
+    if (this.finalSize !== undefined) return this.finalSize;
     const unmergedTail = this.tailMerged ? 0 : this.storedTail?.size ?? 0;
     return sum(this.parts) + unmergedTail + this.pendingBytes;
   }
@@ -110,6 +113,7 @@ export class S3Writer implements FileWriter {
   async close(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.finalSize = this.size;
     if (!this.dirty) return;
     if (this.pendingBytes >= this.limits.minPartBytes) await this.uploadPart(this.takePending(this.pendingBytes));
     let tail: WriterState['tail'] = this.tailMerged ? undefined : this.storedTail;
@@ -130,6 +134,7 @@ export class S3Writer implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen();
     this.finished = true;
+    this.finalSize = this.size;
     await this.mergeStoredTail();
     if (this.uploadId === undefined) {
       // Small enough to never have needed a part: one atomic PUT.
@@ -143,6 +148,7 @@ export class S3Writer implements FileWriter {
 
   async cancel(): Promise<void> {
     this.finished = true;
+    this.finalSize = 0;
     this.pending = [];
     this.pendingBytes = 0;
     if (this.uploadId) await this.s3.abort(this.path, this.key, this.uploadId);
