@@ -1,0 +1,80 @@
+// Token-signing key rotation on a real cluster. The rotation period is at least
+// an hour (CEL), so the test ages the current key by rewriting its recorded
+// creation time; the edit of an owned Secret re-triggers the reconciler.
+import type { Registry } from '../../operator/src/api/types.js';
+import type { KubeClient } from '../../operator/src/kube/client.js';
+import type { KubeObject } from '../../operator/src/kube/types.js';
+import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
+import { clientFor, createNamespace, waitFor } from './support/kube.js';
+import { OperatorProcess } from './support/operator-process.js';
+import { createRegistry, eventReasons, REGISTRY_API, waitForStatus } from './support/registry.js';
+
+type Secret = KubeObject & { data: Record<string, string> };
+
+let client: KubeClient;
+let ns: string;
+let operator: OperatorProcess;
+const name = 'keys';
+
+beforeAll(async () => {
+  client = clientFor(sharedKubeconfig());
+  ns = await createNamespace(client, 'rotation');
+  operator = new OperatorProcess({ kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'rotation-op' });
+  await operator.waitForLog((l) => l.msg === 'controller started');
+});
+
+afterAll(async () => {
+  await operator?.kill('SIGTERM');
+  client?.close();
+});
+
+const secret = () => client.get<Secret>('v1', 'Secret', `${name}-signing-keys`, ns);
+const configYaml = async () => (await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', `${name}-config`, ns)).data['config.yaml'];
+
+async function ageKeys(hours: number): Promise<void> {
+  const s = await secret();
+  const index = JSON.parse(s.metadata.annotations!['berth.dev/signing-keys']) as Array<{ kid: string; createdAt: string }>;
+  const aged = index.map((k) => ({ ...k, createdAt: new Date(Date.parse(k.createdAt) - hours * 3600_000).toISOString() }));
+  await client.request('PATCH', `/api/v1/namespaces/${ns}/secrets/${name}-signing-keys`, {
+    body: { metadata: { annotations: { 'berth.dev/signing-keys': JSON.stringify(aged) } } },
+    contentType: 'application/merge-patch+json',
+    query: { fieldManager: 'clock-skipper' },
+  });
+}
+
+describe('token-signing key rotation', () => {
+  let first: string;
+  let second: string;
+
+  it('rotates when the period is over, keeping the old key for verification', async () => {
+    await createRegistry(client, ns, name, { storage: { filesystem: {} }, auth: { signingKeyRotationPeriod: '24h' } });
+    const reg = await waitForStatus(client, ns, name, 'first key', (r) => !!r.status?.signingKeyID);
+    first = reg.status!.signingKeyID!;
+    const hashBefore = reg.status!.configHash;
+
+    await ageKeys(25);
+    const rotated = await waitForStatus(client, ns, name, 'a new signing key', (r) => r.status!.signingKeyID !== first);
+    second = rotated.status!.signingKeyID!;
+    expect(rotated.status!.configHash).not.toBe(hashBefore); // the pods roll onto the new key
+    expect(Object.keys((await secret()).data).sort()).toEqual([`${first}.pem`, `${second}.pem`].sort());
+    const cfg = await configYaml();
+    // Newest first: the new key signs, the old one still verifies.
+    expect(cfg.indexOf(`${second}.pem`)).toBeLessThan(cfg.indexOf(`${first}.pem`));
+    await waitFor('SigningKeyRotated event', async () => (await eventReasons(client, ns, name)).includes('SigningKeyRotated'));
+  });
+
+  it('does not rotate again before the period is over', async () => {
+    await ageKeys(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    const reg = await client.get<Registry>(REGISTRY_API, 'Registry', name, ns);
+    expect(reg.status!.signingKeyID).toBe(second);
+  });
+
+  it('drops the oldest key on the next rotation', async () => {
+    await ageKeys(24);
+    const reg = await waitForStatus(client, ns, name, 'a third signing key', (r) => r.status!.signingKeyID !== second);
+    const third = reg.status!.signingKeyID!;
+    expect(Object.keys((await secret()).data).sort()).toEqual([`${second}.pem`, `${third}.pem`].sort());
+    expect(await configYaml()).not.toContain(first);
+  });
+});
