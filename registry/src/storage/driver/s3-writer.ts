@@ -30,7 +30,7 @@ export interface WriterState {
 /** Prefix of every object a writer keeps for `key`. */
 export const writerPrefix = (key: string) => `${key}~/`;
 export const stateKey = (key: string) => `${key}~/state`;
-const freshKey = (key: string, kind: 'tail' | 'base') => `${key}~/${kind}-${randomBytes(8).toString('hex')}`;
+const freshKey = (key: string, kind: 'tail') => `${key}~/${kind}-${randomBytes(8).toString('hex')}`;
 
 export const EMPTY_STATE: WriterState = { version: 1, size: 0, parts: [], updated: new Date(0).toISOString() };
 
@@ -75,6 +75,8 @@ export class S3Writer implements FileWriter {
 
   constructor(
     private readonly s3: S3Bucket,
+    /** The same bucket with the longer timeout that big server-side copies need. */
+    private readonly copier: S3Bucket,
     private readonly limits: MultipartLimits,
     private readonly path: string,
     private readonly key: string,
@@ -206,22 +208,24 @@ export class S3Writer implements FileWriter {
   }
 
   /**
-   * The upload is out of part numbers: complete it into an intermediate object and
-   * start a new upload whose first parts are server-side copies of that object.
-   * The state is persisted at once, because the old upload id no longer exists.
+   * The upload is out of part numbers: complete it (a multipart upload can only
+   * complete into its own key), start a new upload on the key whose first parts
+   * are server-side copies of that object, and delete the object again. It is
+   * visible for those few calls only, and only at the upload's own key, which the
+   * registry never serves. The state is persisted at once, because the old upload
+   * id no longer exists.
    */
   private async consolidate(): Promise<void> {
-    const base = freshKey(this.key, 'base');
     const size = sum(this.parts);
-    await this.s3.complete(this.path, base, this.uploadId!, this.parts);
+    await this.s3.complete(this.path, this.key, this.uploadId!, this.parts);
     const uploadId = await this.s3.initiate(this.path, this.key);
     try {
-      this.parts = await copyIntoUpload(this.s3, this.path, base, size, this.key, uploadId, 1, this.limits);
+      this.parts = await copyIntoUpload(this.copier, this.path, this.key, size, this.key, uploadId, 1, this.limits);
     } catch (err) {
       await this.s3.abort(this.path, this.key, uploadId).catch(() => undefined);
       throw err;
     }
-    await this.s3.deleteMany(this.path, [base]);
+    await this.s3.deleteMany(this.path, [this.key]);
     this.uploadId = uploadId;
     const tail = this.tailInParts ? undefined : this.storedTail;
     const state: WriterState = {

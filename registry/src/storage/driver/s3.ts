@@ -90,10 +90,10 @@ export class S3Driver implements StorageDriver {
     const key = this.key(path);
     if (options.append) {
       const state = await readState(this.s3, path, key) ?? await this.adoptObject(path, key);
-      return new S3Writer(this.s3, this.limits, path, key, state ?? EMPTY_STATE, state === undefined);
+      return new S3Writer(this.s3, this.copier, this.limits, path, key, state ?? EMPTY_STATE, state === undefined);
     }
     await this.discardWriter(path, key);
-    return new S3Writer(this.s3, this.limits, path, key, EMPTY_STATE, true);
+    return new S3Writer(this.s3, this.copier, this.limits, path, key, EMPTY_STATE, true);
   }
 
   /**

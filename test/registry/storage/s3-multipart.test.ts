@@ -1,0 +1,204 @@
+// The S3 driver's large-object paths on a real S3 server: small appends kept in
+// the bucket, the 10,000-part cap, the 5 GiB copy cap, and cleanup of multipart
+// uploads. The caps are lowered through driver options so megabytes exercise
+// the code paths terabytes would.
+import { jest } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseDigest } from '../../../registry/src/digest.js';
+import { PathNotFoundError } from '../../../registry/src/storage/driver/driver.js';
+import { S3Bucket } from '../../../registry/src/storage/driver/s3-bucket.js';
+import type { MultipartLimits } from '../../../registry/src/storage/driver/s3-multipart.js';
+import { S3Driver } from '../../../registry/src/storage/driver/s3.js';
+import type { WriterState } from '../../../registry/src/storage/driver/s3-writer.js';
+import { BlobStore } from '../../../registry/src/storage/blob-store.js';
+import { UploadStore } from '../../../registry/src/storage/upload-store.js';
+import { startS3Server, type S3Server } from '../../harness/s3-server.js';
+
+const MiB = 1024 * 1024;
+let server: S3Server;
+let prefix: string;
+
+beforeAll(async () => {
+  server = await startS3Server();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+beforeEach(() => {
+  prefix = `mp-${randomBytes(4).toString('hex')}`;
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function driver(limits: Partial<MultipartLimits> = {}): S3Driver {
+  return new S3Driver({
+    connection: { endpoint: server.endpoint, region: 'us-east-1', accessKey: server.accessKey, secretKey: server.secretKey, pathStyle: true },
+    bucket: server.bucket, prefix, requestTimeoutMs: 10_000, limits: { partBytes: 5 * MiB, ...limits },
+  });
+}
+
+async function keysUnder(p: string): Promise<Array<{ key: string; size: number }>> {
+  const page = await server.client().listObjectsV2Query(server.bucket, p, '', '', 1000, '');
+  return page.objects.filter((o) => o.name).map((o) => ({ key: o.name!, size: o.size }));
+}
+
+async function pendingUploads(p: string): Promise<string[]> {
+  const page = await server.client().listIncompleteUploadsQuery(server.bucket, p, '', '', '');
+  return page.uploads.map((u) => u.key);
+}
+
+async function writerState(key: string): Promise<WriterState> {
+  const chunks: Buffer[] = [];
+  for await (const c of await server.client().getObject(server.bucket, `${key}~/state`)) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as WriterState;
+}
+
+async function sha256Of(d: S3Driver, path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(await d.reader(path), hash);
+  return hash.digest('hex');
+}
+
+/** Appends `chunk` through a fresh driver (as a new registry process would) and closes. */
+async function appendThroughNewDriver(path: string, chunk: Buffer, limits: Partial<MultipartLimits> = {}): Promise<number> {
+  const d = driver(limits);
+  try {
+    const w = await d.writer(path, { append: true });
+    await w.write(Readable.from([chunk]));
+    await w.close();
+    return w.size;
+  } finally {
+    await d.close();
+  }
+}
+
+test('appends smaller than the 5 MiB part minimum accumulate in the bucket and continue across drivers', async () => {
+  const path = '/up/data';
+  const key = `${prefix}/up/data`;
+  const expected = createHash('sha256');
+  for (let i = 1; i <= 12; i++) {
+    const chunk = randomBytes(MiB);
+    expected.update(chunk);
+    expect(await appendThroughNewDriver(path, chunk)).toBe(i * MiB);
+    const state = await writerState(key);
+    expect(state.size).toBe(i * MiB);
+    // Whole 5 MiB parts went to the multipart upload; the remainder is a tail object.
+    expect(state.parts.length).toBe(Math.floor(i / 5));
+    expect(state.tail?.size ?? 0).toBe((i % 5) * MiB);
+    const tails = (await keysUnder(`${key}~/tail-`)).map((o) => o.size);
+    expect(tails).toEqual(i % 5 ? [(i % 5) * MiB] : []);
+  }
+  const d = driver();
+  const w = await d.writer(path, { append: true });
+  await w.commit();
+  expect(w.size).toBe(12 * MiB);
+  expect(await sha256Of(d, path)).toBe(expected.digest('hex'));
+  expect(await keysUnder(`${key}~/`)).toEqual([]);
+  expect(await pendingUploads(key)).toEqual([]);
+  await d.delete('/up');
+  await d.close();
+});
+
+test('an upload past the part-count cap is consolidated by server-side copy and stays byte-exact', async () => {
+  // maxParts 6 stands for S3's 10,000: 10 appends of 5 MiB need 10 parts.
+  const limits = { maxParts: 6, maxCopyPartBytes: 16 * MiB };
+  const uploadPart = jest.spyOn(S3Bucket.prototype, 'uploadPart');
+  const copyPart = jest.spyOn(S3Bucket.prototype, 'copyPart');
+  const path = '/big/data';
+  const expected = createHash('sha256');
+  for (let i = 1; i <= 10; i++) {
+    const chunk = randomBytes(5 * MiB);
+    expected.update(chunk);
+    expect(await appendThroughNewDriver(path, chunk, limits)).toBe(i * 5 * MiB);
+    const state = await writerState(`${prefix}/big/data`);
+    expect(state.parts.length).toBeLessThanOrEqual(limits.maxParts - 1);
+    expect(state.parts.reduce((n, p) => n + p.size, 0)).toBe(i * 5 * MiB);
+  }
+  const d = driver(limits);
+  const w = await d.writer(path, { append: true });
+  await w.write(Buffer.from('last bytes'));
+  expected.update('last bytes');
+  await w.commit();
+  expect(copyPart.mock.calls.length).toBeGreaterThanOrEqual(2); // consolidated at least once
+  for (const call of [...uploadPart.mock.calls, ...copyPart.mock.calls]) expect(call[3]).toBeLessThanOrEqual(limits.maxParts);
+  expect((await d.stat(path)).size).toBe(50 * MiB + 10);
+  expect(await sha256Of(d, path)).toBe(expected.digest('hex'));
+  expect(await pendingUploads(`${prefix}/`)).toEqual([]);
+  await d.delete('/big');
+  await d.close();
+});
+
+test('moving an object over the single-copy limit uses multipart copy, never one CopyObject', async () => {
+  // maxCopyObjectBytes 8 MiB stands for S3's 5 GiB CopyObject limit.
+  const d = driver({ maxCopyObjectBytes: 8 * MiB, maxCopyPartBytes: 10 * MiB });
+  const bytes = randomBytes(25 * MiB + 3);
+  const w = await d.writer('/uploads/data');
+  await w.write(bytes);
+  await w.commit();
+  const copy = jest.spyOn(S3Bucket.prototype, 'copy');
+  const copyPart = jest.spyOn(S3Bucket.prototype, 'copyPart');
+  await d.move('/uploads/data', '/blobs/sha256/ab/abc');
+  expect(copy).not.toHaveBeenCalled();
+  expect(copyPart).toHaveBeenCalledTimes(3);
+  const got = await d.getContent('/blobs/sha256/ab/abc');
+  expect(got.length).toBe(bytes.length);
+  expect(got.equals(bytes)).toBe(true);
+  await expect(d.stat('/uploads/data')).rejects.toBeInstanceOf(PathNotFoundError);
+  await d.delete('/blobs');
+  await d.close();
+});
+
+test('delete aborts multipart uploads under the path, including ones no state names', async () => {
+  const d = driver();
+  const closed = await d.writer('/gone/a/data');
+  await closed.write(randomBytes(6 * MiB));
+  await closed.close();
+  // A writer whose process died after uploading a part but before close().
+  const crashed = await d.writer('/gone/b/data');
+  await crashed.write(randomBytes(6 * MiB));
+  await d.putContent('/gone-sibling', 'keep');
+  expect((await pendingUploads(`${prefix}/gone/`)).sort()).toEqual([`${prefix}/gone/a/data`, `${prefix}/gone/b/data`]);
+  await d.delete('/gone');
+  expect(await pendingUploads(`${prefix}/gone/`)).toEqual([]);
+  expect(await keysUnder(`${prefix}/gone/`)).toEqual([]);
+  expect((await d.getContent('/gone-sibling')).toString()).toBe('keep');
+  await d.delete('/gone-sibling');
+  await d.close();
+});
+
+test('abandoned registry uploads are purged with their multipart parts', async () => {
+  const d = driver();
+  const uploads = new UploadStore(d, new BlobStore(d));
+  const stale = await uploads.create('team/app');
+  expect((await uploads.append('team/app', stale.id, Readable.from([randomBytes(6 * MiB)]))).size).toBe(6 * MiB);
+  expect(await pendingUploads(`${prefix}/_uploads/${stale.id}/`)).toHaveLength(1);
+  expect(await uploads.purge(3600, Date.now() + 2 * 3600 * 1000)).toBe(1);
+  expect(await pendingUploads(`${prefix}/_uploads/`)).toEqual([]);
+  expect(await keysUnder(`${prefix}/_uploads/`)).toEqual([]);
+  await d.close();
+});
+
+test('a chunked registry upload through two drivers completes with the right digest', async () => {
+  const a = driver();
+  const b = driver();
+  const bytes = randomBytes(9 * MiB + 5);
+  const digest = parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`)!;
+  const viaA = new UploadStore(a, new BlobStore(a));
+  const viaB = new UploadStore(b, new BlobStore(b));
+  const upload = await viaA.create('team/app');
+  await viaA.append('team/app', upload.id, Readable.from([bytes.subarray(0, 3 * MiB)]), { start: 0 });
+  await viaB.append('team/app', upload.id, Readable.from([bytes.subarray(3 * MiB, 7 * MiB)]), { start: 3 * MiB });
+  const done = await viaA.complete('team/app', upload.id, digest, Readable.from([bytes.subarray(7 * MiB)]), { start: 7 * MiB });
+  expect(done.size).toBe(bytes.length);
+  expect(await sha256Of(b, `/blobs/sha256/${digest.hex.slice(0, 2)}/${digest.hex}`)).toBe(digest.hex);
+  expect(await pendingUploads(`${prefix}/`)).toEqual([]);
+  await a.delete('/blobs');
+  await a.delete('/repositories');
+  await Promise.all([a.close(), b.close()]);
+});
