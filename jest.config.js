@@ -13,7 +13,6 @@ const common = {
 export default {
   testTimeout: 120000,
   maxWorkers: 2,
-  reporters: ['default', '<rootDir>/test/harness/summary-reporter.cjs'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/registry/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'registry', testMatch: ['<rootDir>/test/registry/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'] },
