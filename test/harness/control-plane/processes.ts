@@ -32,10 +32,17 @@ export async function stopProcess(p: ManagedProcess, graceMs = 20_000, signal: N
   clearTimeout(timer);
 }
 
+export interface ProcessRecord {
+  pid: number;
+  binary: string;
+  /** When binary is an interpreter (node), its first argument tells our process from any other. */
+  script?: string;
+}
+
 interface StateFile {
   ownerPid: number;
-  dir: string;
-  processes: Array<{ pid: number; binary: string }>;
+  dir?: string;
+  processes: ProcessRecord[];
 }
 
 export function writeState(name: string, state: StateFile): void {
@@ -72,14 +79,14 @@ export function killStaleProcesses(log: (msg: string) => void = () => {}): void 
       continue;
     }
     if (alive(state.ownerPid)) continue;
-    for (const { pid, binary } of state.processes) {
-      let cmdline = '';
+    for (const { pid, binary, script } of state.processes) {
+      let argv: string[];
       try {
-        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+        argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       } catch {
         continue; // already gone
       }
-      if (cmdline === binary) {
+      if (argv[0] === binary && (script === undefined || argv[1] === script)) {
         log(`killing stale ${binary} (pid ${pid}) from an earlier run`);
         try {
           process.kill(pid, 'SIGKILL');
@@ -88,7 +95,7 @@ export function killStaleProcesses(log: (msg: string) => void = () => {}): void 
         }
       }
     }
-    rmSync(state.dir, { recursive: true, force: true });
+    if (state.dir) rmSync(state.dir, { recursive: true, force: true });
     rmSync(path, { force: true });
   }
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeState, writeState } from '../../harness/control-plane/processes.js';
 
 const repoRoot = (() => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -62,7 +63,13 @@ export class OperatorProcess {
         for (const l of this.listeners) l();
       }
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    // Recorded like the control plane's processes, so a crashed test run's operators are cleaned up too.
+    const stateName = `operator-${this.child.pid}`;
+    writeState(stateName, { ownerPid: process.pid, processes: [{ pid: this.child.pid!, binary: process.execPath, script: operatorMain }] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
+      removeState(stateName);
+      resolve(code ?? (signal ? -1 : null));
+    }));
   }
 
   get pid(): number {

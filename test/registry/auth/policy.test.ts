@@ -41,6 +41,12 @@ catalog: [ci-b]
     expect([...p.repositoryActions('anonymous', 'shared/x/y')]).toEqual([]);
   });
 
+  test('what anonymous may do, every identity may', () => {
+    const p = parsePolicy(doc());
+    expect([...p.repositoryActions('ci-a', 'shared/x')]).toEqual(['pull']);
+    expect(parsePolicy('catalog: [anonymous]').allows('someone', 'registry', 'catalog', '*')).toBe(true);
+  });
+
   test('"*" subjects are every authenticated identity, never anonymous; "*" actions are all three', () => {
     const p = parsePolicy(doc());
     expect([...p.repositoryActions('ci-a', 'scratch/z')].sort()).toEqual(['delete', 'pull', 'push']);

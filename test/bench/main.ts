@@ -1,0 +1,130 @@
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
+// Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
+// same workloads in the same run, alternating between servers. Prints absolute
+// figures, Berth/Distribution ratios, the machine's own limits and the targets.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBlobCases } from './blobs.js';
+import { runImageCase, writeImageLayout } from './image.js';
+import { runListing, SMALL_REPO } from './listing.js';
+import { diskWriteThroughput, hashWriteLimit, machineDescription, sha256Throughput } from './machine.js';
+import { FULL, QUICK } from './profiles.js';
+import { HttpClient } from './http-client.js';
+import { OCI_MANIFEST, pushSmallImage, smallImage } from './registry-ops.js';
+import { runRequestCases } from './requests.js';
+import { MiB, Results } from './results.js';
+import { ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
+import { evaluateTargets } from './targets.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const flagValue = (name: string) => flag(name)?.split('=')[1];
+const profile = flag('quick') ? QUICK : FULL;
+const only = flagValue('only')?.split(',');
+const enabled = (section: string) => !only || only.includes(section);
+const started = Date.now();
+// Compiled to dist/test/bench/main.js: the repository is three levels up.
+const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+
+async function startAll(options: StartOptions, with282: boolean): Promise<ServerUnderTest[]> {
+  const servers = [await startBerth(options), await startDistributionV3(options)];
+  if (with282) servers.push(await startDistribution282(options));
+  return servers;
+}
+
+async function runWorkloads(servers: ServerUnderTest[], results: Results): Promise<void> {
+  const image = smallImage();
+  for (const s of servers) {
+    const client = new HttpClient(s.url, 4);
+    await pushSmallImage(client, SMALL_REPO, image, 'latest');
+    client.close();
+  }
+  if (enabled('big')) {
+    log(`single ${profile.bigBlob / MiB} MiB monolithic upload and download`);
+    await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);
+  }
+  if (enabled('requests')) {
+    log('request rates (autocannon)');
+    await runRequestCases(servers, [
+      { name: 'GET /v2/', method: 'GET', path: '/v2/', connections: 50 },
+      { name: 'manifest GET by tag', method: 'GET', path: `/v2/${SMALL_REPO}/manifests/latest`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
+      { name: 'manifest HEAD by tag', method: 'HEAD', path: `/v2/${SMALL_REPO}/manifests/latest`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
+      { name: 'manifest GET by digest', method: 'GET', path: `/v2/${SMALL_REPO}/manifests/${image.manifestDigest}`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
+      { name: 'blob HEAD', method: 'HEAD', path: `/v2/${SMALL_REPO}/blobs/${image.layerDigest}`, connections: 50 },
+    ], profile.requestSeconds, profile.requestRepetitions, results, log);
+  }
+  if (enabled('image')) {
+    log(`writing a ${profile.imageBytes / MiB} MiB OCI layout with ${profile.imageLayers} layers`);
+    const layout = await writeImageLayout(profile.imageBytes, profile.imageLayers);
+    try {
+      await runImageCase(servers, layout, profile.imageLayers, profile.imageRepetitions, results, log);
+    } finally {
+      await rm(layout.dir, { recursive: true, force: true });
+    }
+  }
+  if (enabled('blobs')) {
+    log('blob pushes and pulls');
+    await runBlobCases(servers, profile.blobCases, profile.blobRepetitions, results, log);
+  }
+  if (enabled('listing')) {
+    log(`listing: ${profile.tags} tags, ${profile.repos} repositories`);
+    await runListing(servers, image, profile.tags, profile.repos, profile.listingSeconds, results, log);
+  }
+}
+
+async function main(): Promise<void> {
+  log(`profile ${profile.name}; building tools (scripts/testbed/build.sh registry crane)`);
+  execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), 'registry', 'crane'], { stdio: 'inherit' });
+  const with282 = !flag('no-dist282') && ensureDebianRegistry();
+  const results = new Results();
+  if (!with282) results.notes.push('Debian docker-registry (Distribution 2.8.2) is not installed and apt could not install it: its column is empty.');
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-'));
+  log(`machine: ${machineDescription()}; data under ${work} (${dfLine(work)})`);
+  try {
+    if (enabled('limits')) {
+      results.limits.sha256MiBps = sha256Throughput(profile.limitBytes);
+      log(`limit: Node sha256 ${results.limits.sha256MiBps.toFixed(0)} MiB/s`);
+      results.limits.diskWriteMiBps = await diskWriteThroughput(work, profile.limitBytes);
+      log(`limit: disk write + fsync ${results.limits.diskWriteMiBps.toFixed(0)} MiB/s`);
+      results.limits.hashWriteServerMiBps = await hashWriteLimit(work, profile.bigBlob, 3);
+      log(`limit: minimal Node hash+write upload server ${results.limits.hashWriteServerMiBps.toFixed(0)} MiB/s`);
+    }
+    const cpuProfileDir = flagValue('cpu-prof');
+    const servers = await startAll({ storage: 'filesystem', cpuProfileDir }, with282);
+    log(`servers: ${servers.map((s) => `${s.name}=${s.url} pid ${s.pid}`).join(', ')}`);
+    try {
+      await runWorkloads(servers, results);
+    } finally {
+      for (const s of servers) await s.stop();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const names = ['berth', 'dist-3.1.1', ...(with282 ? ['dist-2.8.2'] : [])];
+  process.stdout.write(`\n${results.render(names)}\n\n`);
+  for (const line of evaluateTargets(results, names.filter((n) => n !== 'berth'), profile)) process.stdout.write(`${line}\n`);
+  for (const n of results.notes) process.stdout.write(`note: ${n}\n`);
+  const json = flagValue('json');
+  if (json) await writeFile(json, JSON.stringify({ profile: profile.name, machine: machineDescription(), ...results.toJSON() }, null, 2));
+  log('done');
+}
+
+function dfLine(dir: string): string {
+  try {
+    const out = execFileSync('df', ['-hT', dir], { encoding: 'utf8' }).trim().split('\n')[1] ?? '';
+    const [fs, type] = out.split(/\s+/);
+    return `${fs} ${type}`;
+  } catch {
+    return 'unknown filesystem';
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,149 @@
+// How the S3 driver behaves when the store is down, silent or failing, and how it
+// presigns redirects for clients that reach the store under another name.
+import http from 'node:http';
+import net from 'node:net';
+import { buffer } from 'node:stream/consumers';
+import { StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
+import { S3Driver, type S3DriverOptions } from '../../../registry/src/storage/driver/s3.js';
+import { startS3Server, type S3Server } from '../../harness/s3-server.js';
+
+let server: S3Server;
+
+beforeAll(async () => {
+  server = await startS3Server();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+function driver(overrides: Partial<S3DriverOptions> & { endpoint?: string } = {}): S3Driver {
+  return new S3Driver({
+    connection: {
+      endpoint: overrides.endpoint ?? server.endpoint, region: 'us-east-1',
+      accessKey: server.accessKey, secretKey: server.secretKey, pathStyle: true,
+    },
+    bucket: server.bucket, prefix: 'failures', requestTimeoutMs: 1_000, ...overrides,
+  });
+}
+
+/** Listens on loopback and answers with `handler`, or accepts and never answers when it is undefined. */
+async function fakeStore(handler?: http.RequestListener): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv: net.Server = handler ? http.createServer(handler) : net.createServer();
+  srv.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    },
+  };
+}
+
+async function elapsed<T>(op: () => Promise<T>): Promise<{ ms: number; error: unknown }> {
+  const start = Date.now();
+  try {
+    await op();
+    return { ms: Date.now() - start, error: undefined };
+  } catch (error) {
+    return { ms: Date.now() - start, error };
+  }
+}
+
+test('a store that accepts connections but never answers fails every operation within the timeout', async () => {
+  const silent = await fakeStore();
+  const d = driver({ endpoint: silent.endpoint });
+  try {
+    for (const op of [() => d.getContent('/x'), () => d.stat('/x'), () => d.list('/'), () => d.putContent('/x', 'y'), () => d.reader('/x')]) {
+      const r = await elapsed(op);
+      expect(r.error).toBeInstanceOf(StorageUnavailableError);
+      expect(r.ms).toBeLessThan(3_000);
+    }
+  } finally {
+    await d.close();
+    await silent.close();
+  }
+});
+
+test('connection refused and 5xx answers are StorageUnavailableError, not-found stays not-found', async () => {
+  const closed = await fakeStore();
+  const refusedEndpoint = closed.endpoint;
+  await closed.close();
+  const refused = driver({ endpoint: refusedEndpoint });
+  const r = await elapsed(() => refused.getContent('/x'));
+  expect(r.error).toBeInstanceOf(StorageUnavailableError);
+  expect(r.ms).toBeLessThan(3_000);
+  await refused.close();
+
+  let requests = 0;
+  const failing = await fakeStore((_req, res) => {
+    requests++;
+    res.writeHead(503, { 'Content-Type': 'application/xml' });
+    res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+  });
+  const slowDown = driver({ endpoint: failing.endpoint });
+  try {
+    await expect(slowDown.putContent('/x', 'y')).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(requests).toBeGreaterThan(0);
+  } finally {
+    await slowDown.close();
+    await failing.close();
+  }
+});
+
+test('during an outage operations fail fast, and afterwards nothing is lost or half-written', async () => {
+  const d = driver({ requestTimeoutMs: 2_000 });
+  try {
+    await d.putContent('/survives', 'still here');
+    const w = await d.writer('/upload');
+    await w.write(Buffer.alloc(100, 1));
+    await w.close();
+    await server.kill();
+    await expect(d.getContent('/survives')).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(d.writer('/upload', { append: true })).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(d.putContent('/never', 'x')).rejects.toBeInstanceOf(StorageUnavailableError);
+    await server.restart();
+    expect((await d.getContent('/survives')).toString()).toBe('still here');
+    await expect(d.stat('/never')).rejects.toThrow('path not found');
+    const resumed = await d.writer('/upload', { append: true });
+    expect(resumed.size).toBe(100);
+    await resumed.commit();
+    expect((await d.getContent('/upload')).equals(Buffer.alloc(100, 1))).toBe(true);
+    await d.delete('/survives');
+    await d.delete('/upload');
+  } finally {
+    await d.close();
+  }
+});
+
+test('redirect URLs are presigned for the external endpoint and fetch the object there', async () => {
+  const internal = new URL(server.endpoint);
+  const external = `http://registry-store.example.test:${internal.port}`;
+  const d = driver({ redirect: { enabled: true, externalEndpoint: external } });
+  const plain = driver();
+  try {
+    await d.putContent('/blobs/presigned', 'presigned content');
+    const url = new URL((await d.redirectURL('/blobs/presigned', { method: 'GET', expiresInSeconds: 300 }))!);
+    expect(url.host).toBe(`registry-store.example.test:${internal.port}`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+    // Split DNS: send the request to the loopback address but as the external host, as a client would.
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: internal.port, path: url.pathname + url.search, headers: { host: url.host } }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`presigned GET answered ${res.statusCode}`));
+        buffer(res).then(resolve, reject);
+      }).on('error', reject);
+    });
+    expect(body.toString()).toBe('presigned content');
+    expect(await plain.redirectURL('/blobs/presigned', { method: 'GET', expiresInSeconds: 300 })).toBeUndefined();
+    await d.delete('/blobs');
+  } finally {
+    await d.close();
+    await plain.close();
+  }
+});
