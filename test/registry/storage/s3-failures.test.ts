@@ -3,7 +3,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { buffer } from 'node:stream/consumers';
-import { StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
+import { PathNotFoundError, StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
 import { S3Driver, type S3DriverOptions } from '../../../registry/src/storage/driver/s3.js';
 import { startS3Server, type S3Server } from '../../harness/s3-server.js';
 
@@ -60,7 +60,10 @@ test('a store that accepts connections but never answers fails every operation w
   const silent = await fakeStore();
   const d = driver({ endpoint: silent.endpoint });
   try {
-    for (const op of [() => d.getContent('/x'), () => d.stat('/x'), () => d.list('/'), () => d.putContent('/x', 'y'), () => d.reader('/x')]) {
+    const ops: Array<() => Promise<unknown>> = [
+      () => d.getContent('/x'), () => d.stat('/x'), () => d.list('/'), () => d.putContent('/x', 'y'), () => d.reader('/x'),
+    ];
+    for (const op of ops) {
       const r = await elapsed(op);
       expect(r.error).toBeInstanceOf(StorageUnavailableError);
       expect(r.ms).toBeLessThan(3_000);
@@ -95,6 +98,10 @@ test('connection refused and 5xx answers are StorageUnavailableError, not-found 
     await slowDown.close();
     await failing.close();
   }
+
+  const healthy = driver();
+  await expect(healthy.getContent('/missing')).rejects.toBeInstanceOf(PathNotFoundError);
+  await healthy.close();
 });
 
 test('during an outage operations fail fast, and afterwards nothing is lost or half-written', async () => {

@@ -80,6 +80,9 @@ export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
     // presigning for an external endpoint work without reaching that endpoint).
     region: conn.region,
     pathStyle: conn.pathStyle,
+    // No silent retries (minio's print to the console and hide the S3 error code):
+    // a failed call surfaces as 503 + Retry-After and the client retries.
+    retryOptions: { disableRetry: true },
     ...(agent ? { transportAgent: agent } : {}),
   });
 }
