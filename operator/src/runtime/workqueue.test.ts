@@ -67,6 +67,15 @@ describe('WorkQueue', () => {
     expect(backoff.retries('k')).toBe(0);
   });
 
+  it('drops queued keys on shutdown', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    q.shutDown();
+    expect(q.depth).toBe(0);
+    expect(await q.get()).toBeUndefined();
+  });
+
   it('releases waiting workers on shutdown and ignores later adds', async () => {
     const q = new WorkQueue();
     const waiting = q.get();

@@ -61,7 +61,7 @@ export class WorkQueue {
     this.backoff.forget(key);
   }
 
-  /** Waits for the next key; undefined once the queue is shut down and drained. */
+  /** Waits for the next key; undefined once the queue is shut down. */
   get(): Promise<string | undefined> {
     const key = this.queue.shift();
     if (key !== undefined) {
@@ -85,9 +85,16 @@ export class WorkQueue {
     return this.processing.has(key);
   }
 
-  /** Stops accepting keys; workers waiting in get() receive undefined. */
+  /**
+   * Stops accepting keys and drops the queued ones (a stopping process must not
+   * start new work; the next leader relists everything). Workers waiting in
+   * get() receive undefined; keys being processed finish normally.
+   */
   shutDown(): void {
     this.shuttingDown = true;
+    this.queue.length = 0;
+    this.dirty.clear();
+    this.hooks.onDepthChange?.(0);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     const waiters = this.waiters;
