@@ -64,6 +64,12 @@ describe('Registry schema', () => {
     expect(err.message).toContain(message);
   });
 
+  it('rejects names that cannot name its Service and Job', async () => {
+    const message = 'metadata.name must start with a letter';
+    expect((await rejection(create('Registry', { storage: fs }, '1st'))).message).toContain(message);
+    expect((await rejection(create('Registry', { storage: fs }, `r${'x'.repeat(40)}`))).message).toContain(message);
+  });
+
   it('rejects values of the wrong shape through the structural schema', async () => {
     expect((await rejection(create('Registry', { storage: fs, replicas: 0 }))).message).toContain('spec.replicas');
     expect((await rejection(create('Registry', { storage: fs, service: { type: 'ExternalName' } }))).message).toContain('spec.service.type');
