@@ -17,6 +17,11 @@ export interface Grant {
   readonly subject: string;
   /** Whether every requested action was granted (false only for `authorizeOptional`). */
   can(type: Access['type'], name: string, action: Action): boolean;
+  /**
+   * True when the subject may read every repository (auth off, or the admin). Only then
+   * may a mount without `from` link any blob found by digest (automatic content discovery).
+   */
+  readonly unrestricted?: boolean;
 }
 
 export interface AccessController {
@@ -36,7 +41,7 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 
 /** Authentication off: everyone may do everything (the local `npm start` default). */
 export class OpenAccess implements AccessController {
-  private readonly grant: Grant = { subject: 'anonymous', can: () => true };
+  private readonly grant: Grant = { subject: 'anonymous', can: () => true, unrestricted: true };
   async authorize(): Promise<Grant> {
     return this.grant;
   }

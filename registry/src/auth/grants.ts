@@ -9,6 +9,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
   return {
     subject: identity.subject,
     can: (type, name, action) => permissions.allows(identity, type, name, action),
+    unrestricted: identity.kind === 'admin',
   };
 }
 

@@ -10,7 +10,7 @@ import { parseSecretHash, type ParsedHash } from './secret-hash.js';
 
 /** The subject of requests without credentials. */
 export const ANONYMOUS = 'anonymous';
-/** In `subjects`: every authenticated identity (never anonymous). */
+/** In `subjects`: every authenticated identity (not anonymous requests). */
 export const ANY_AUTHENTICATED = '*';
 
 const pattern = z.string().superRefine((p, ctx) => {
@@ -40,7 +40,7 @@ export const policyFileSchema = z.object({
   rules: z.array(z.object({
     /** Where the rule came from (e.g. the AccessPolicy namespace/name); shown in logs only. */
     name: z.string().optional(),
-    /** Robot names, "anonymous", or "*" (every authenticated identity). */
+    /** Robot names, "anonymous" (everyone, signed in or not), or "*" (every authenticated identity). */
     subjects: z.array(z.string().min(1)).min(1),
     repositories: z.array(pattern).min(1),
     actions: z.array(z.enum(['pull', 'push', 'delete', '*'])).min(1),
@@ -119,8 +119,9 @@ export class Policy {
     return this.rules.length;
   }
 
-  private appliesTo(rule: CompiledRule, subject: string): boolean {
-    return rule.subjects.has(subject) || (subject !== ANONYMOUS && rule.subjects.has(ANY_AUTHENTICATED));
+  /** What anonymous may do, everyone may; "*" covers every authenticated identity. */
+  private appliesTo(subjects: ReadonlySet<string>, subject: string): boolean {
+    return subjects.has(subject) || subjects.has(ANONYMOUS) || (subject !== ANONYMOUS && subjects.has(ANY_AUTHENTICATED));
   }
 
   /** The concrete actions (pull, push, delete) a non-admin subject has on a repository. */
@@ -128,7 +129,7 @@ export class Policy {
     const granted = new Set<Action>();
     if (this.anonymousPull.some((re) => re.test(repo))) granted.add('pull');
     for (const rule of this.rules) {
-      if (this.appliesTo(rule, subject) && rule.repositories.some((re) => re.test(repo))) {
+      if (this.appliesTo(rule.subjects, subject) && rule.repositories.some((re) => re.test(repo))) {
         rule.actions.forEach((a) => granted.add(a));
       }
     }
@@ -137,7 +138,7 @@ export class Policy {
 
   /** Whether a non-admin subject may perform one action; "*" means every action. */
   allows(subject: string, type: Access['type'], name: string, action: Action): boolean {
-    if (type === 'registry') return name === 'catalog' && (this.catalog.has(subject) || (subject !== ANONYMOUS && this.catalog.has(ANY_AUTHENTICATED)));
+    if (type === 'registry') return name === 'catalog' && this.appliesTo(this.catalog, subject);
     const actions = this.repositoryActions(subject, name);
     return action === '*' ? ALL.every((a) => actions.has(a)) : actions.has(action);
   }

@@ -50,8 +50,8 @@ async function tryMount(ctx: Ctx, d: Digest): Promise<boolean> {
     const grant = ctx.grant;
     if (grant && !grant.can('repository', from, 'pull')) return false; // per spec: fall back to an upload
     if (!(await blobs.isLinked(from, d)) || (await blobs.globalSize(d)) === undefined) return false;
-  } else if ((await blobs.globalSize(d)) === undefined) {
-    return false;
+  } else if ((ctx.grant && !ctx.grant.unrestricted) || (await blobs.globalSize(d)) === undefined) {
+    return false; // with auth on, a digest alone must not reach another repository's blobs
   }
   await blobs.link(ctx.repo, d);
   return true;
