@@ -152,3 +152,27 @@ test('redirect mode answers 307 to a presigned URL on the external endpoint', as
   });
   expect(body.equals(bytes)).toBe(true);
 });
+
+test('an upload abandoned longer than the configured age is purged with its multipart parts', async () => {
+  const prefix = 'purging';
+  const purging = await start({
+    ...s3Config({ prefix }),
+    uploads: { purgeAfterSeconds: 1, purgeIntervalSeconds: 1 },
+  });
+  const post = await fetch(`${purging.url}/v2/${REPO}/blobs/uploads/`, { method: 'POST' });
+  const location = post.headers.get('location')!;
+  const chunk = randomBytes(6 * MiB); // over the part minimum: a multipart upload now holds a part
+  const patch = await fetch(`${purging.url}${location}`, {
+    method: 'PATCH', body: chunk, headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${chunk.length - 1}` },
+  });
+  expect(patch.status).toBe(202);
+  const pending = async () => (await s3.client().listIncompleteUploadsQuery(s3.bucket, `${prefix}/`, '', '', '')).uploads;
+  const objects = async () => (await s3.client().listObjectsV2Query(s3.bucket, `${prefix}/_uploads/`, '', '', 1000, '')).objects;
+  expect(await pending()).toHaveLength(1);
+  const deadline = Date.now() + 20_000;
+  while ((await pending()).length > 0 || (await objects()).length > 0) {
+    if (Date.now() > deadline) throw new Error('the abandoned upload was not purged within 20 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect((await fetch(`${purging.url}${location}`)).status).toBe(404);
+});
