@@ -146,9 +146,12 @@ export class Policy {
 
 /** Parses and compiles a policy document (YAML or JSON text); throws PolicyError with every problem. */
 export function parsePolicy(text: string, source = 'policy', extraAnonymousPull: readonly string[] = []): Policy {
+  // An empty file is refused rather than read as "no rules": a file caught mid-write
+  // must not revoke everyone's access. An intentionally empty policy is `{}`.
+  if (!text.trim()) throw new PolicyError(`${source}: the file is empty (write {} for an empty policy)`);
   let doc: unknown;
   try {
-    doc = text.trim() ? yaml.load(text) : {};
+    doc = yaml.load(text);
   } catch (err) {
     throw new PolicyError(`${source}: invalid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -66,8 +66,9 @@ describe('policy file reloading', () => {
     const { log, lines } = capture();
     source = await PolicyFileSource.open({ file, anonymousPull: [], log, metrics, pollMs: 100 });
     const before = source.current();
+    // A plain (non-atomic) write: the watcher may also catch the truncated, empty file, which is refused too.
     await writeFile(file, 'rules: [{subjects: [ci], repositories: ["A//"], actions: [pull]}]\n');
-    await eventually(async () => expect(await metricValue(metrics, 'berth_policy_reloads_total', { result: 'failure' })).toBe(1));
+    await eventually(async () => expect(await metricValue(metrics, 'berth_policy_reloads_total', { result: 'failure' })).toBeGreaterThanOrEqual(1));
     expect(source.current()).toBe(before);
     expect(source.current().allows('ci', 'repository', 'a/x', 'pull')).toBe(true);
     expect(await metricValue(metrics, 'berth_policy_last_reload_success')).toBe(0);

@@ -77,10 +77,11 @@ catalog: [ci-b]
     expect(p.robotSecrets('nobody')).toBeUndefined();
   });
 
-  test('JSON is accepted, and an empty file is an empty policy', () => {
+  test('JSON is accepted; {} is an empty policy, but an empty file (caught mid-write) is refused', () => {
     const p = parsePolicy(JSON.stringify({ rules: [{ subjects: ['r'], repositories: ['**'], actions: ['pull'] }] }));
     expect(p.allows('r', 'repository', 'any/thing', 'pull')).toBe(true);
-    expect(parsePolicy('').ruleCount).toBe(0);
+    expect(parsePolicy('{}').ruleCount).toBe(0);
+    expect(() => parsePolicy(' \n')).toThrow('the file is empty');
   });
 
   test.each([
