@@ -56,6 +56,18 @@ describe('API server faults', () => {
     expect(proxy.injected.filter((i) => i.includes('/deployments/flaky'))).toHaveLength(2);
   });
 
+  it('relists when a re-opened watch answers 410 Gone, and keeps acting on changes', async () => {
+    proxy.failNextWatch(new RegExp(`/namespaces/${ns}/registries$`), 1);
+    const relists = async () => total((await operator.get('/metrics')).body, 'berth_operator_informer_relists_total', { kind: 'Registry', cause: 'gone' });
+    expect(await relists()).toBe(0);
+    // Server-side watch timeouts end every stream; the informer re-watches from its last resourceVersion.
+    expect(proxy.endWatches()).toBeGreaterThan(0);
+    await waitFor('a relist after 410', async () => (await relists()) === 1, 10_000);
+    expect(proxy.injected).toContain(`GET /apis/berth.dev/v1alpha1/namespaces/${ns}/registries (watch)`);
+    await patchRegistrySpec(client, ns, 'flaky', { logLevel: 'debug' });
+    await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'flaky-config', ns, (cm) => cm.data['config.yaml'].includes('level: debug'));
+  });
+
   it('keeps working across a kube-apiserver crash and restart', async () => {
     const before = await client.get<KubeObject & Any>('v1', 'ConfigMap', 'conflicted-config', ns);
     const downAt = Date.now();

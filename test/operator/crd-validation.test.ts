@@ -122,7 +122,9 @@ describe('AccessPolicy schema', () => {
 
   it('applies defaults', async () => {
     const policy = await create('AccessPolicy', base);
-    expect(policy.spec).toMatchObject({ serviceAccounts: ['default'], rotationPeriod: '24h' });
+    expect(policy.spec).toMatchObject({ rotationPeriod: '24h', overlap: '1h', secretName: 'berth-pull-secret' });
+    // ServiceAccount patching is opt-in.
+    expect(policy.spec.serviceAccounts).toBeUndefined();
   });
 
   it.each([

@@ -15,10 +15,15 @@ interface Fault {
   status: number;
   reason: string;
   remaining: number;
+  /** Only watch requests; answered as the apiserver does, with an ERROR event in a 200 stream. */
+  watch: boolean;
 }
+
+const isWatch = (url: string) => /[?&]watch=(1|true)(&|$)/.test(url);
 
 export class FaultProxy {
   private readonly faults: Fault[] = [];
+  private readonly openWatches = new Set<{ res: http.ServerResponse; upstream: http.ClientRequest }>();
   /** Injected responses, as "METHOD path". */
   readonly injected: string[] = [];
 
@@ -40,6 +45,11 @@ export class FaultProxy {
         agent,
       }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (isWatch(req.url ?? '')) {
+          const entry = { res, upstream: out };
+          proxy?.openWatches.add(entry);
+          res.on('close', () => proxy?.openWatches.delete(entry));
+        }
         up.pipe(res);
         // pipe() does not end the downstream response when the upstream connection dies
         // (e.g. the apiserver is killed mid-watch); cut it so the client notices, as it would directly.
@@ -70,7 +80,23 @@ export class FaultProxy {
 
   /** Answers the next `count` requests matching method and path with `status`. */
   failNext(method: string, path: RegExp, count: number, status = 409, reason = 'Conflict'): void {
-    this.faults.push({ method, path, status, reason, remaining: count });
+    this.faults.push({ method, path, status, reason, remaining: count, watch: false });
+  }
+
+  /** Answers the next `count` watches of path with an ERROR event, e.g. 410 Expired ("too old resource version"). */
+  failNextWatch(path: RegExp, count: number, status = 410, reason = 'Expired'): void {
+    this.faults.push({ method: 'GET', path, status, reason, remaining: count, watch: true });
+  }
+
+  /** Ends every open watch cleanly, as the apiserver does when a watch times out; returns how many. */
+  endWatches(): number {
+    const n = this.openWatches.size;
+    for (const { res, upstream } of this.openWatches) {
+      upstream.destroy();
+      res.end();
+    }
+    this.openWatches.clear();
+    return n;
   }
 
   async close(): Promise<void> {
@@ -79,17 +105,24 @@ export class FaultProxy {
   }
 
   private intercept(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    const path = (req.url ?? '').split('?')[0];
-    const fault = this.faults.find((f) => f.remaining > 0 && f.method === req.method && f.path.test(path));
+    const url = req.url ?? '';
+    const path = url.split('?')[0];
+    const fault = this.faults.find((f) => f.remaining > 0 && f.method === req.method && f.path.test(path) && f.watch === isWatch(url));
     if (!fault) return false;
     fault.remaining--;
-    this.injected.push(`${req.method} ${path}`);
+    this.injected.push(`${req.method} ${path}${fault.watch ? ' (watch)' : ''}`);
     req.resume();
-    res.writeHead(fault.status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({
+    const status = {
       kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: fault.reason, code: fault.status,
-      message: `injected by the test proxy: the object has been modified; please apply your changes to the latest version and try again`,
-    }));
+      message: `injected by the test proxy (${fault.reason})`,
+    };
+    if (fault.watch) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+    } else {
+      res.writeHead(fault.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(status));
+    }
     return true;
   }
 }

@@ -1,0 +1,304 @@
+// The install experience, end to end, on the real test control plane:
+// helm install → the operator (run with the Deployment's own command line, as the
+// chart's ServiceAccount, through a recording proxy) → every example applied and
+// reconciled → a registry process started from the filesystem example's rendered
+// ConfigMap and Secrets → crane pushes with a push token, skopeo pulls with a pull
+// token → both /metrics report it → the chart's RBAC is exactly what the operator
+// used → helm upgrade → helm uninstall leaves no operator object (CRDs stay).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../../operator/src/kube/client.js';
+import type { KubeObject } from '../../operator/src/kube/types.js';
+import type { RegistryConfig } from '../../registry/src/config/schema.js';
+import { repository } from '../../registry/src/auth/access.js';
+import { loadSigningKeys } from '../../registry/src/auth/signing-keys.js';
+import { TokenService } from '../../registry/src/auth/tokens.js';
+import { tarOf } from '../harness/oci-layout.js';
+import { CHART_DIR, EXAMPLES_DIR, helm, helmOk, permissions, type PolicyRule } from '../harness/helm-chart.js';
+import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
+import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
+import { run, runOk } from '../harness/tools.js';
+import { clientFor, createNamespace, uniqueName, waitFor } from './support/kube.js';
+import { total, sample } from './support/metrics.js';
+import { condition, patchRegistrySpec, REGISTRY_API, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
+import { containerArgs, DeploymentOperator } from './helm/deployment-operator.js';
+import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
+import { RecordingProxy } from './helm/recording-proxy.js';
+
+const RELEASE = 'berth-e2e';
+const OPERATOR = `${RELEASE}-operator`;
+const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
+
+let kubeconfig: string;
+let client: KubeClient;
+let releaseNs: string;
+let appNs: string;
+let dir: string;
+let proxy: RecordingProxy;
+let operator: DeploymentOperator | undefined;
+let registry: RegistryProcess | undefined;
+let operatorKubeconfig: string;
+let podEnv: Record<string, string>;
+
+const examples = (file: string) => (yaml.loadAll(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as KubeObject[]).filter(Boolean);
+const helmIn = (args: string[]) => helmOk([...args, '--namespace', releaseNs], { kubeconfig });
+
+async function startOperatorFromDeployment(): Promise<DeploymentOperator> {
+  const deployment = await client.get('apps/v1', 'Deployment', OPERATOR, releaseNs);
+  const op = new DeploymentOperator(containerArgs(deployment, podEnv, operatorKubeconfig), podEnv);
+  await op.waitForLog((l) => l.msg === 'controller started');
+  return op;
+}
+
+beforeAll(async () => {
+  kubeconfig = sharedKubeconfig();
+  client = clientFor(kubeconfig);
+  releaseNs = uniqueName('berth-system');
+  appNs = await createNamespace(client, 'registry');
+  dir = mkdtempSync(join(tmpdir(), 'berth-helm-e2e-'));
+  const admin = new KubeConfig();
+  admin.loadFromFile(kubeconfig);
+  const cluster = admin.getCurrentCluster()!;
+  proxy = await RecordingProxy.start(cluster.server, Buffer.from(cluster.caData!, 'base64'));
+  podEnv = { POD_NAMESPACE: releaseNs, POD_NAME: `${OPERATOR}-5d8c7b9f4-x2k7q` };
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await registry?.stop();
+  await proxy?.close();
+  client?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('helm install → examples → push and pull → upgrade → uninstall', () => {
+  it('refuses values that violate the schema, creating nothing', async () => {
+    const r = await helm(['install', RELEASE, CHART_DIR, '--namespace', releaseNs, '--create-namespace', '--set', 'replicaCount=2', '--set', 'leaderElection.enabled=false'], { kubeconfig });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(JSON.parse(await helmOk(['list', '--all-namespaces', '--all', '--output', 'json'], { kubeconfig })).map((x: { name: string }) => x.name)).not.toContain(RELEASE);
+  });
+
+  it('installs the chart and tells the user what to apply next', async () => {
+    const out = await helmIn(['install', RELEASE, CHART_DIR, '--create-namespace']);
+    expect(out).toMatch(/STATUS: deployed/);
+    expect(out).toMatch(/kubectl apply -n registry -f -/);
+    expect(out).toMatch(/kind: Registry/);
+    const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec & { spec: { serviceAccountName: string } } } }>('apps/v1', 'Deployment', OPERATOR, releaseNs);
+    expect(deployment.spec.template.spec.serviceAccountName).toBe(OPERATOR);
+    for (const [apiVersion, kind, name, ns] of [
+      ['v1', 'ServiceAccount', OPERATOR, releaseNs], ['v1', 'Service', `${OPERATOR}-metrics`, releaseNs],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole', OPERATOR, undefined], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', OPERATOR, undefined],
+      ['rbac.authorization.k8s.io/v1', 'Role', `${OPERATOR}-leader-election`, releaseNs], ['rbac.authorization.k8s.io/v1', 'RoleBinding', `${OPERATOR}-leader-election`, releaseNs],
+    ] as const) {
+      const o = await client.get(apiVersion, kind, name, ns);
+      expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
+    }
+  });
+
+  it('runs the operator as the chart\'s ServiceAccount, with the Deployment\'s command line', async () => {
+    const token = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${releaseNs}/serviceaccounts/${OPERATOR}/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    });
+    operatorKubeconfig = join(dir, 'operator.kubeconfig');
+    writeFileSync(operatorKubeconfig, yaml.dump({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+      // client-node only speaks plain http (to the recording proxy) with TLS verification explicitly off.
+      clusters: [{ name: 'proxy', cluster: { server: proxy.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'sa', user: { token: token.status.token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'proxy', user: 'sa' } }],
+    }));
+    operator = await startOperatorFromDeployment();
+    expect(operator.args).toContain(`--leader-election-namespace=${releaseNs}`);
+    expect(operator.args).toContain(`--identity=${podEnv.POD_NAME}`);
+    const lease = await client.get<KubeObject & { spec: { holderIdentity: string } }>('coordination.k8s.io/v1', 'Lease', 'berth-operator', releaseNs);
+    expect(lease.spec.holderIdentity).toBe(podEnv.POD_NAME);
+  });
+
+  it('applies every example, and the operator reconciles each Registry', async () => {
+    // examples/registry-external-s3.yaml tells the user to create this Secret first.
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-s3', namespace: appNs }, stringData: { accessKey: 'AKIAEXAMPLE', secretKey: 'example-secret' } });
+    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'access-policy-team.yaml', 'repository-retention.yaml']) {
+      for (const obj of examples(file)) await client.create({ ...obj, metadata: { ...obj.metadata, namespace: appNs } });
+    }
+    const main = await waitForStatus(client, appNs, 'main', 'reconciled', (r) => !!r.status?.configHash && !!r.status.signingKeyID);
+    expect(main.status!.endpoint).toBe(`main.${appNs}.svc:5000`);
+    expect(condition(main, 'StorageReady')?.reason).toBe('VolumeClaimPending'); // no storage provisioner in the test bed
+    await waitForObject(client, 'v1', 'PersistentVolumeClaim', 'main-data', appNs, (p) => (p.spec as { resources: { requests: { storage: string } } }).resources.requests.storage === '20Gi');
+
+    await waitForStatus(client, appNs, 'ha', 'reconciled', (r) => !!r.status?.configHash);
+    await waitForObject(client, 'apps/v1', 'StatefulSet', 'ha-minio', appNs);
+    await waitForObject(client, 'v1', 'Secret', 'ha-tls', appNs);
+    await waitForObject(client, 'policy/v1', 'PodDisruptionBudget', 'ha', appNs);
+    await waitForObject(client, 'apps/v1', 'Deployment', 'ha', appNs, (d) => (d.spec as { replicas: number }).replicas === 3);
+
+    const s3 = await waitForStatus(client, appNs, 's3', 'credentials found', (r) => condition(r, 'StorageReady')?.reason === 'CredentialsFound');
+    expect(s3.spec.replicas).toBe(2);
+    const s3Config = yaml.load((await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 's3-config', appNs)).data['config.yaml']) as RegistryConfig;
+    expect(s3Config.storage.s3).toMatchObject({ endpoint: 'https://s3.eu-west-1.amazonaws.com', bucket: 'example-berth-registry', prefix: 'cluster-a/', pathStyle: false, redirect: { enabled: true } });
+
+    // The Repository and AccessPolicy examples are valid objects, stored with their defaults.
+    const repo = await client.get<KubeObject & { spec: { visibility: string; retention: { keepLastTags: number } } }>(REGISTRY_API, 'Repository', 'team-a-api', appNs);
+    expect(repo.spec).toMatchObject({ visibility: 'private', retention: { keepLastTags: 30 } });
+    const policies = await client.list<KubeObject & { spec: { actions: string[] } }>(REGISTRY_API, 'AccessPolicy', { namespace: appNs });
+    expect(policies.items.map((p) => `${p.metadata.name}:${p.spec.actions.join('+')}`).sort()).toEqual(['team-a-ci:pull+push+delete', 'team-a-pull:pull']);
+  });
+
+  it('starts a registry from exactly the filesystem example\'s rendered config and mounted Secrets', async () => {
+    const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec } }>('apps/v1', 'Deployment', 'main', appNs);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.command).toEqual(['berth-registry', '--config', '/etc/berth/config.yaml']);
+    const sandbox = await PodSandbox.materialize(client, appNs, deployment.spec.template, join(dir, 'pod'));
+    const configText = (await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 'main-config', appNs)).data['config.yaml'];
+    expect(readFileSync(sandbox.hostPath('/etc/berth/config.yaml'), 'utf8')).toBe(configText);
+    const rendered = yaml.load(configText) as RegistryConfig;
+    const main = await client.get<KubeObject & { status: { signingKeyID: string } }>(REGISTRY_API, 'Registry', 'main', appNs);
+    expect(rendered.auth).toMatchObject({ enabled: true, signingKeys: [{ kid: main.status.signingKeyID, privateKeyFile: `/etc/berth/keys/${main.status.signingKeyID}.pem` }] });
+    expect(rendered.storage.filesystem?.root).toBe('/var/lib/berth');
+
+    // Only the mount paths (now inside the sandbox) and the listen address differ from the ConfigMap.
+    const config = sandbox.relocate(rendered);
+    const port = await freePort();
+    const diff = { ...config, http: { ...config.http, listen: rendered.http.listen } };
+    expect(yaml.dump(diff).replaceAll(sandbox.root, '')).toBe(yaml.dump(rendered));
+    mkdirSync(sandbox.hostPath('/var/lib/berth'), { recursive: true });
+    registry = await startRegistryProcess({ config, port, dir: sandbox.root });
+    const log = await registry.log();
+    expect(log).toMatch(/"auth enabled"/);
+    expect(log).toContain(main.status.signingKeyID);
+  });
+
+  it('crane pushes with a push token; anonymous and pull-only pushes are refused', async () => {
+    const { host } = registry!;
+    const tokens = await tokenService();
+    const push = await tokens.issueAccessToken('team-a-ci/builder', [repository('team-a/app', 'pull', 'push')]);
+    const pullOnly = await tokens.issueAccessToken('team-a/default', [repository('team-a/app', 'pull')]);
+    const layer = join(dir, 'layer.tar');
+    writeFileSync(layer, tarOf('hello.txt', Buffer.from('hello from the helm e2e test\n')));
+    const ref = `${host}/team-a/app:v1`;
+
+    const anonymous = await run('crane', ['append', '-f', layer, '-t', ref], { env: clientEnv('anonymous') });
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/UNAUTHORIZED|401/);
+    const denied = await run('crane', ['append', '-f', layer, '-t', ref], { env: clientEnv('pull-only', pullOnly.token) });
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/DENIED|403/);
+
+    pushedDigest = (await runOk('crane', ['append', '-f', layer, '-t', ref], { env: clientEnv('pusher', push.token) })).trim().split('@')[1];
+    expect(pushedDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
+  });
+
+  it('skopeo pulls the image with a pull token, and not without one', async () => {
+    const ref = `docker://${registry!.host}/team-a/app:v1`;
+    const pull = await (await tokenService()).issueAccessToken('team-a/default', [repository('team-a/app', 'pull')]);
+    const env = clientEnv('skopeo');
+    const refused = await run('skopeo', ['inspect', '--tls-verify=false', ref], { env });
+    expect(refused.code).not.toBe(0);
+    const inspect = JSON.parse(await runOk('skopeo', ['inspect', '--tls-verify=false', '--registry-token', pull.token, ref], { env })) as { Digest: string };
+    expect(inspect.Digest).toBe(pushedDigest);
+    const layout = join(dir, 'pulled');
+    await runOk('skopeo', ['copy', '--src-tls-verify=false', '--src-registry-token', pull.token, ref, `oci:${layout}:v1`], { env });
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    expect(index.manifests.map((m) => m.digest)).toEqual([pushedDigest]);
+  });
+
+  it('the registry\'s and the operator\'s /metrics report the push and the reconciles', async () => {
+    const regMetrics = await (await fetch(`${registry!.url}/metrics`)).text();
+    expect(sample(regMetrics, 'berth_manifest_pushes_total', { repository: 'team-a/app' })).toBe(1);
+    expect(total(regMetrics, 'berth_auth_failures_total')).toBeGreaterThanOrEqual(0);
+    const opMetrics = await operator!.metrics();
+    expect(total(opMetrics, 'berth_operator_reconcile_total', { controller: 'registry', result: 'success' })).toBeGreaterThanOrEqual(3);
+    expect(sample(opMetrics, 'berth_operator_leader')).toBe(1);
+  });
+
+  it('scaling the HA example down prunes its PodDisruptionBudget', async () => {
+    await patchRegistrySpec(client, appNs, 'ha', { replicas: 1 });
+    await waitForGone(client, 'policy/v1', 'PodDisruptionBudget', 'ha', appNs, 20_000);
+    await waitForStatus(client, appNs, 'ha', 'reconciled after scale-down', (r) => !!r.status?.configHash);
+  });
+
+  it('the chart grants exactly what the operator used, and nothing was forbidden', async () => {
+    expect(proxy.forbidden()).toEqual([]);
+    expect(operator!.lines.filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+    const clusterRole = await client.get<KubeObject & { rules: PolicyRule[] }>('rbac.authorization.k8s.io/v1', 'ClusterRole', OPERATOR);
+    const role = await client.get<KubeObject & { rules: PolicyRule[] }>('rbac.authorization.k8s.io/v1', 'Role', `${OPERATOR}-leader-election`, releaseNs);
+    const granted = permissions([...clusterRole.rules, ...role.rules]);
+    const used = proxy.permissionsUsed();
+    // Every call was granted by the chart…
+    expect(used.filter((p) => !granted.includes(p))).toEqual([]);
+    // …every resource the chart names was used, and every verb it grants was used on some resource.
+    const resourceOf = (p: string) => p.split(' ').slice(0, 2).join(' ');
+    const verbOf = (p: string) => p.split(' ')[2];
+    expect([...new Set(granted.map(resourceOf))].filter((r) => !used.some((u) => resourceOf(u) === r))).toEqual([]);
+    expect([...new Set(granted.map(verbOf))].filter((v) => !used.some((u) => verbOf(u) === v))).toEqual([]);
+    // Per resource, the verbs used are the verbs granted; only deletes of kinds that no example prunes are not exercised.
+    for (const r of new Set(granted.map(resourceOf))) {
+      const g = granted.filter((p) => resourceOf(p) === r).map(verbOf);
+      const u = used.filter((p) => resourceOf(p) === r).map(verbOf);
+      expect({ resource: r, notUsed: g.filter((v) => !u.includes(v) && v !== 'delete') }).toEqual({ resource: r, notUsed: [] });
+    }
+  });
+
+  it('helm upgrade with a changed value rolls the operator\'s command line', async () => {
+    const out = await helmIn(['upgrade', RELEASE, CHART_DIR, '--reuse-values', '--set', 'operator.logLevel=debug', '--set', 'operator.workers=4']);
+    expect(out).toMatch(/has been upgraded/);
+    const bad = await helm(['upgrade', RELEASE, CHART_DIR, '--namespace', releaseNs, '--reuse-values', '--set', 'operator.workers=0'], { kubeconfig });
+    expect(bad.code).not.toBe(0);
+    const history = JSON.parse(await helmIn(['history', RELEASE, '--output', 'json'])) as Array<{ revision: number; status: string }>;
+    expect(history.map((h) => `${h.revision}:${h.status}`)).toEqual(['1:superseded', '2:deployed']);
+
+    await operator!.stop();
+    operator = await startOperatorFromDeployment();
+    expect(operator.args).toEqual(expect.arrayContaining(['--log-level=debug', '--workers=4']));
+    // The new operator reconciles with debug logging: a spec change shows up in its log.
+    await patchRegistrySpec(client, appNs, 's3', { logLevel: 'debug' });
+    await waitForStatus(client, appNs, 's3', 'reconciled after the upgrade', (r) => !!r.status?.configHash);
+    await operator.waitForLog((l) => l.level === 'debug' && l.msg === 'reconciled');
+    expect(proxy.forbidden()).toEqual([]);
+  });
+
+  it('helm uninstall removes every operator object; the CRDs and the users\' Registries stay', async () => {
+    await operator!.stop();
+    operator = undefined;
+    const out = await helmIn(['uninstall', RELEASE]);
+    expect(out).toMatch(/release "berth-e2e" uninstalled/);
+    const left: string[] = [];
+    for (const [apiVersion, kind] of [
+      ['v1', 'ServiceAccount'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['apps/v1', 'Deployment'],
+      ['rbac.authorization.k8s.io/v1', 'Role'], ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+    ] as const) {
+      // Every namespace (and cluster-scoped kinds): nothing of the release may be left anywhere.
+      const list = await client.list(apiVersion, kind, { labelSelector: INSTANCE });
+      left.push(...list.items.map((o) => `${kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+    }
+    expect(left).toEqual([]);
+    const releaseSecrets = await client.list('v1', 'Secret', { namespace: releaseNs, labelSelector: `owner=helm,name=${RELEASE}` });
+    expect(releaseSecrets.items).toEqual([]);
+    for (const crd of ['registries.berth.dev', 'repositories.berth.dev', 'accesspolicies.berth.dev']) {
+      expect((await client.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', crd)).metadata.name).toBe(crd);
+    }
+    expect((await client.get(REGISTRY_API, 'Registry', 'main', appNs)).metadata.name).toBe('main');
+    await waitFor('helm to list no release', async () => !(await helmIn(['list', '--all', '--short'])).includes(RELEASE));
+  });
+});
+
+let pushedDigest: string;
+
+async function tokenService(): Promise<TokenService> {
+  const config = yaml.load(readFileSync(registry!.configFile, 'utf8')) as RegistryConfig;
+  const keys = await loadSigningKeys(config.auth.signingKeys);
+  return new TokenService(keys, { issuer: config.auth.issuer, service: config.auth.service, accessTTLSeconds: 300, refreshTTLSeconds: 300 });
+}
+
+/** A private HOME and Docker config for a client; with a token, the config carries it as a registry (bearer) token. */
+function clientEnv(name: string, token?: string): NodeJS.ProcessEnv {
+  const home = join(dir, 'clients', name);
+  mkdirSync(join(home, 'docker'), { recursive: true });
+  const auths = token ? { [registry!.host]: { registrytoken: token } } : {};
+  writeFileSync(join(home, 'docker', 'config.json'), JSON.stringify({ auths }));
+  return { HOME: home, DOCKER_CONFIG: join(home, 'docker'), REGISTRY_AUTH_FILE: join(home, 'containers-auth.json'), XDG_RUNTIME_DIR: home };
+}
