@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { StorageUnavailableError } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
+import { parseListObjectsV2 } from './s3-list-parser.js';
 
 export interface S3Connection {
   /** http(s)://host[:port] */
@@ -65,6 +66,17 @@ function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['
     return socket;
   };
   return agent;
+}
+
+/** Query-string escaping as S3's signature (and the minio client) expects it. */
+function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+async function text(stream: AsyncIterable<Buffer | string>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
@@ -154,17 +166,18 @@ export class S3Bucket {
   }
 
   /** Lists under `prefix`, one page at a time; with a delimiter, children only. */
-  async *list(path: string, prefix: string, delimiter: '/' | ''): AsyncGenerator<ListPage> {
+  async *list(path: string, prefix: string, delimiter: '/' | '', maxKeys = 1000): AsyncGenerator<ListPage> {
     let token = '';
     for (;;) {
-      const page = await this.call(path, (c) => c.listObjectsV2Query(this.bucket, prefix, token, delimiter, 1000, ''));
-      const objects: ObjectEntry[] = [];
-      const prefixes: string[] = [];
-      for (const item of page.objects) {
-        if (item.prefix) prefixes.push(item.prefix);
-        else if (item.name !== undefined) objects.push({ key: item.name, size: item.size, lastModified: item.lastModified });
-      }
-      yield { objects, prefixes };
+      const query = [
+        'list-type=2', 'encoding-type=url', `prefix=${uriEscape(prefix)}`, `delimiter=${uriEscape(delimiter)}`, `max-keys=${maxKeys}`,
+        ...(token ? [`continuation-token=${uriEscape(token)}`] : []),
+      ].sort().join('&');
+      const page = await this.call(path, async (c) => {
+        const res = await c.makeRequestAsync({ method: 'GET', bucketName: this.bucket, query });
+        return parseListObjectsV2(await text(res));
+      });
+      yield page;
       if (!page.isTruncated || !page.nextContinuationToken) return;
       token = page.nextContinuationToken;
     }

@@ -151,8 +151,8 @@ export class S3Driver implements StorageDriver {
   }
 
   private async hasChildren(path: string, prefix: string): Promise<boolean> {
-    const page = await this.s3.call(path, (c) => c.listObjectsV2Query(this.s3.bucket, prefix, '', '/', 1, ''));
-    return page.objects.length > 0;
+    for await (const page of this.s3.list(path, prefix, '/', 1)) return page.objects.length + page.prefixes.length > 0;
+    return false;
   }
 
   /** Direct children of `path` with what the listing says about them, sorted by path. */
