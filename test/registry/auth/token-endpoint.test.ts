@@ -88,7 +88,7 @@ describe('token endpoint', () => {
     expect(await postToken(reg.url, { grant_type: 'refresh_token', refresh_token: 'garbage', service: SERVICE })).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
     const json = await fetch(`${reg.url}/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(json.status).toBe(400);
-    expect((await json.json()).error).toBe('invalid_request');
+    expect(((await json.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   test('access tokens are not refresh tokens, nor refresh tokens access tokens', async () => {
