@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import { Client } from 'minio';
+import { makeCerts } from './control-plane/certs.js';
 import { binDir } from './control-plane/binaries.js';
 import { freePort } from './control-plane/ports.js';
 import { startProcess, stopProcess, type ManagedProcess } from './control-plane/processes.js';
@@ -21,6 +23,8 @@ export interface S3Server {
   /** A bucket created for this server. */
   readonly bucket: string;
   readonly logFile: string;
+  /** With `tls`: the CA that signed the server's certificate (for 127.0.0.1 and localhost). */
+  readonly caFile?: string;
   /** A client for the server, for tests that inspect the bucket directly. */
   client(): Client;
   /** Stops the process (SIGKILL-free when possible); data stays until stop(). */
@@ -49,7 +53,12 @@ function logTail(file: string): string {
   }
 }
 
-export async function startS3Server(): Promise<S3Server> {
+export interface S3ServerOptions {
+  /** Serve HTTPS with a certificate from a throwaway CA. */
+  readonly tls?: boolean;
+}
+
+export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const binary = versitygwBinary();
   const dir = await mkdtemp(join(tmpdir(), 'berth-s3-'));
   const dataDir = join(dir, 'data');
@@ -61,13 +70,19 @@ export async function startS3Server(): Promise<S3Server> {
   const secretKey = randomBytes(24).toString('hex');
   const bucket = 'berth-test';
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const certs = options.tls ? makeCerts(dir) : undefined;
+  const endpoint = `${certs ? 'https' : 'http'}://127.0.0.1:${port}`;
   const env = { ...process.env, ROOT_ACCESS_KEY_ID: accessKey, ROOT_SECRET_ACCESS_KEY: secretKey };
-  const args = ['--port', `127.0.0.1:${port}`, '--quiet', 'posix', '--sidecar', metaDir, dataDir];
+  const args = [
+    '--port', `127.0.0.1:${port}`, '--quiet',
+    ...(certs ? ['--cert', certs.serverCert, '--key', certs.serverKey] : []),
+    'posix', '--sidecar', metaDir, dataDir,
+  ];
 
   let proc: ManagedProcess = startProcess('versitygw', binary, args, logFile, env);
   const client = () => new Client({
-    endPoint: '127.0.0.1', port, useSSL: false, accessKey, secretKey, region: 'us-east-1', pathStyle: true,
+    endPoint: '127.0.0.1', port, useSSL: !!certs, accessKey, secretKey, region: 'us-east-1', pathStyle: true,
+    ...(certs ? { transportAgent: new https.Agent({ ca: readFileSync(certs.caCert) }) } : {}),
   });
 
   async function waitReady(createBucket: boolean): Promise<void> {
@@ -103,7 +118,7 @@ export async function startS3Server(): Promise<S3Server> {
   }
 
   return {
-    endpoint, accessKey, secretKey, bucket, logFile, client,
+    endpoint, accessKey, secretKey, bucket, logFile, client, caFile: certs?.caCert,
     kill: () => stopProcess(proc, 5_000),
     restart: async () => {
       proc = startProcess('versitygw', binary, args, logFile, env);

@@ -1,5 +1,6 @@
 // How the S3 driver behaves when the store is down, silent or failing, and how it
 // presigns redirects for clients that reach the store under another name.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { buffer } from 'node:stream/consumers';
@@ -152,5 +153,25 @@ test('redirect URLs are presigned for the external endpoint and fetch the object
   } finally {
     await d.close();
     await plain.close();
+  }
+});
+
+test('TLS: the store is trusted through a CA file or insecureSkipVerify, and an unknown CA is refused', async () => {
+  const secure = await startS3Server({ tls: true });
+  const connect = (tls: { ca?: Buffer; insecureSkipVerify?: boolean }) => new S3Driver({
+    connection: { endpoint: secure.endpoint, region: 'us-east-1', accessKey: secure.accessKey, secretKey: secure.secretKey, pathStyle: true, tls },
+    bucket: secure.bucket, prefix: 'tls', requestTimeoutMs: 5_000,
+  });
+  const withCa = connect({ ca: readFileSync(secure.caFile!) });
+  const skipping = connect({ insecureSkipVerify: true });
+  const untrusting = connect({});
+  try {
+    expect(secure.endpoint).toMatch(/^https:/);
+    await withCa.putContent('/over-tls', 'secret bytes');
+    expect((await skipping.getContent('/over-tls')).toString()).toBe('secret bytes');
+    await expect(untrusting.getContent('/over-tls')).rejects.toThrow(/certificate/i);
+  } finally {
+    await Promise.all([withCa.close(), skipping.close(), untrusting.close()]);
+    await secure.stop();
   }
 });
