@@ -67,6 +67,21 @@ describe('S3 storage', () => {
   });
 });
 
+describe('TLS from a Secret', () => {
+  it('waits for the Secret named in tls.secretRef', async () => {
+    await createRegistry(client, ns, 'tls', { storage: { filesystem: {} }, tls: { secretRef: { name: 'tls-cert' } } });
+    await waitForObject(client, 'v1', 'PersistentVolumeClaim', 'tls-data', ns);
+    await patchStatus(client, `/api/v1/namespaces/${ns}/persistentvolumeclaims/tls-data`, { phase: 'Bound' });
+    const reg = await waitForStatus(client, ns, 'tls', 'TLS Secret missing', (r) => condition(r, 'Ready')?.reason === 'TLSSecretMissing');
+    expect(condition(reg, 'Ready')!.message).toContain('tls-cert');
+    const dep = await client.get<KubeObject & Any>('apps/v1', 'Deployment', 'tls', ns);
+    expect(dep.spec.template.spec.volumes.find((v: Any) => v.name === 'tls').secret.secretName).toBe('tls-cert');
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls-cert', namespace: ns }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'c', 'tls.key': 'k' } });
+    // Found on the next timed re-check; now only the (never running) pods are missing.
+    await waitForStatus(client, ns, 'tls', 'TLS Secret found', (r) => condition(r, 'Ready')?.reason === 'DeploymentUnavailable', 25_000);
+  });
+});
+
 describe('managed MinIO', () => {
   const name = 'private';
 

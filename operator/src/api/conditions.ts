@@ -24,6 +24,7 @@ export const Reason = {
   Available: 'Available',
   DeploymentUnavailable: 'DeploymentUnavailable',
   StorageNotReady: 'StorageNotReady',
+  TLSSecretMissing: 'TLSSecretMissing',
   InvalidSpec: 'InvalidSpec',
   // StorageReady
   VolumeClaimBound: 'VolumeClaimBound',

@@ -101,6 +101,10 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       const job = await getOptional<KubeObject & { status?: { succeeded?: number } }>('batch/v1', 'Job', bucketJobName(reg), ns);
       observed.minio = { statefulSet, bucketJobSucceeded: (job?.status?.succeeded ?? 0) > 0 };
     }
+    if (reg.spec.tls?.secretRef) {
+      const secret = await getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
+      observed.tlsSecretFound = !!secret?.data?.['tls.crt'] && !!secret.data['tls.key'];
+    }
     return observed;
   }
 
@@ -168,7 +172,8 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     const waits: number[] = [];
     if (prepared.keyPlan) waits.push(prepared.keyPlan.nextRotationAt.getTime() - at.getTime());
     if (prepared.tlsPlan) waits.push(prepared.tlsPlan.renewAt.getTime() - at.getTime());
-    if (observed.s3CredentialsFound === false) waits.push(WAIT_RECHECK_MS);
+    // Secrets the user owns are not watched: look again while waiting for them.
+    if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false) waits.push(WAIT_RECHECK_MS);
     if (waits.length === 0) return;
     return { requeueAfterMs: Math.max(0, Math.min(MAX_REQUEUE_MS, ...waits)) };
   };

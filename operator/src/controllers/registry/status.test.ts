@@ -48,6 +48,13 @@ describe('computeConditions', () => {
     expect(byType(computeConditions(minio, { minio: { statefulSet: sts, bucketJobSucceeded: true } })).StorageReady).toBe('True/MinioReady');
   });
 
+  it('is not ready while the TLS Secret named in the spec is missing', () => {
+    const reg = registry({ tls: { secretRef: { name: 'cert' } } });
+    const available = deployment(1, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 });
+    expect(byType(computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', tlsSecretFound: false })).Ready).toBe('False/TLSSecretMissing');
+    expect(byType(computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', tlsSecretFound: true })).Ready).toBe('True/Available');
+  });
+
   it('is degraded when a rollout stalls or replicas stay unavailable', () => {
     const stalled = deployment(1, { observedGeneration: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'deadline' }] });
     expect(byType(computeConditions(registry(), { deployment: stalled, volumeClaimPhase: 'Bound' })).Degraded).toBe('True/RolloutStalled');

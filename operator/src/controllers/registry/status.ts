@@ -26,6 +26,8 @@ export interface Observed {
   s3CredentialsFound?: boolean;
   /** storage.minio. */
   minio?: { statefulSet?: ObservedWorkload; bucketJobSucceeded: boolean };
+  /** tls.secretRef: whether the Secret exists with tls.crt and tls.key (pods cannot start without it). */
+  tlsSecretFound?: boolean;
 }
 
 function cond(type: string, ok: boolean, reason: string, message: string): ConditionInput {
@@ -79,7 +81,9 @@ export function computeConditions(reg: Registry, observed: Observed): ConditionI
 
   let ready: ConditionInput;
   if (storage.status !== 'True') ready = cond(ConditionType.Ready, false, Reason.StorageNotReady, storage.message);
-  else if (available < 1) ready = cond(ConditionType.Ready, false, Reason.DeploymentUnavailable, `0 of ${want} replicas available`);
+  else if (observed.tlsSecretFound === false) {
+    ready = cond(ConditionType.Ready, false, Reason.TLSSecretMissing, `Secret ${reg.spec.tls?.secretRef?.name} with tls.crt and tls.key not found`);
+  } else if (available < 1) ready = cond(ConditionType.Ready, false, Reason.DeploymentUnavailable, `0 of ${want} replicas available`);
   else ready = cond(ConditionType.Ready, true, Reason.Available, `${available} of ${want} replicas available`);
 
   return [ready, storage, progressing, degraded];
