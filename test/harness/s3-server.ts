@@ -13,7 +13,9 @@ import { Client } from 'minio';
 import { makeCerts } from './control-plane/certs.js';
 import { binDir } from './control-plane/binaries.js';
 import { freePort } from './control-plane/ports.js';
-import { startProcess, stopProcess, type ManagedProcess } from './control-plane/processes.js';
+import {
+  killStaleProcesses, removeState, startProcess, stopProcess, writeState, type ManagedProcess,
+} from './control-plane/processes.js';
 
 export interface S3Server {
   /** http://127.0.0.1:PORT */
@@ -60,6 +62,7 @@ export interface S3ServerOptions {
 
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const binary = versitygwBinary();
+  killStaleProcesses(); // servers of earlier runs that died without stopping them
   const dir = await mkdtemp(join(tmpdir(), 'berth-s3-'));
   const dataDir = join(dir, 'data');
   const metaDir = join(dir, 'meta'); // outside the data directory, or it would show up as a bucket
@@ -79,7 +82,14 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     'posix', '--sidecar', metaDir, dataDir,
   ];
 
-  let proc: ManagedProcess = startProcess('versitygw', binary, args, logFile, env);
+  const stateName = `versitygw-${port}`;
+  const launch = (): ManagedProcess => {
+    const p = startProcess('versitygw', binary, args, logFile, env);
+    // Recorded so a later run kills it if this test process dies without stop().
+    writeState(stateName, { ownerPid: process.pid, dir, processes: [{ pid: p.child.pid!, binary }] });
+    return p;
+  };
+  let proc = launch();
   const client = () => new Client({
     endPoint: '127.0.0.1', port, useSSL: !!certs, accessKey, secretKey, region: 'us-east-1', pathStyle: true,
     ...(certs ? { transportAgent: new https.Agent({ ca: readFileSync(certs.caCert) }) } : {}),
@@ -113,6 +123,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   try {
     await waitReady(true);
   } catch (err) {
+    removeState(stateName);
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -121,11 +132,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     endpoint, accessKey, secretKey, bucket, logFile, client, caFile: certs?.caCert,
     kill: () => stopProcess(proc, 5_000),
     restart: async () => {
-      proc = startProcess('versitygw', binary, args, logFile, env);
+      proc = launch();
       await waitReady(false);
     },
     stop: async () => {
       await stopProcess(proc, 5_000);
+      removeState(stateName);
       await rm(dir, { recursive: true, force: true });
     },
   };
