@@ -9,7 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { ADMIN, authWorkspace, basic, eventually, ISSUER, newKeyPem, robot, SERVICE, type AuthWorkspace } from '../registry/auth/fixtures.js';
-import { call, fetchToken, getManifest, pushImage, randomBlob, type Blob, type Headers } from '../registry/auth/http.js';
+import { call, fetchToken, getManifest, pushImage, putBlob, randomBlob, type Blob, type Headers } from '../registry/auth/http.js';
 import type { PolicyFile } from '../../registry/src/auth/policy.js';
 
 type Phase = 'v1' | 'v2';
@@ -278,6 +278,26 @@ describe('authorization matrix (real process)', () => {
       expect(narrow.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
       const beyond = await call(url, 'GET', '/v2/team-b/app/tags/list', { Authorization: `Bearer ${t.body.token as string}` });
       expect(beyond.status).toBe(403);
+    });
+
+    test('mount with a token lacking the source scope: 401 insufficient_scope when the policy allows the source, a plain upload when not', async () => {
+      const t = await fetchToken(url, ['repository:team-a/mount:pull,push'], { username: 'team-a-ci', password: SECRETS['team-a-ci'] });
+      const auth = { Authorization: `Bearer ${t.body.token as string}` };
+      const allowedSource = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-a/app')!.layer.digest}&from=team-a/app`, auth);
+      expect(allowedSource.status).toBe(401);
+      expect(allowedSource.headers.get('www-authenticate')).toContain('scope="repository:team-a/mount:pull,push repository:team-a/app:pull",error="insufficient_scope"');
+      const deniedSource = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-b/app')!.layer.digest}&from=team-b/app`, auth);
+      expect(deniedSource.status).toBe(202);
+    });
+
+    test('mount without a source (automatic content discovery) is only for the admin when auth is on', async () => {
+      const fresh = randomBlob();
+      expect((await putBlob(url, 'private/app', fresh, admin)).status).toBe(201);
+      const digest = fresh.digest;
+      const robotMount = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, { Authorization: basic('team-a-ci', SECRETS['team-a-ci']) });
+      expect(robotMount.status).toBe(202);
+      const adminMount = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, admin);
+      expect(adminMount.status).toBe(201);
     });
 
     test('the token endpoint grants only the intersection of what was asked and what the policy allows', async () => {

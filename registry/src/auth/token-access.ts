@@ -2,7 +2,8 @@
 // (distribution docs/spec/auth/token.md) plus Basic credentials sent directly.
 //   no credentials  → anonymous; allowed only what anonymous may do, else 401 + Bearer challenge
 //   Bearer <jwt>    → verified token; missing scope → 401 insufficient_scope when the policy
-//                     would grant it (the client fetches a wider token), else 403 DENIED
+//                     would grant it (the client fetches a wider token), else 403 DENIED;
+//                     the same for optional scopes (a mount source), which otherwise degrade
 //   Basic           → robot or admin; missing access → 403 DENIED
 // The base endpoint (/v2/) demands credentials, which is how clients discover the realm.
 import type { IncomingMessage } from 'node:http';
@@ -106,7 +107,15 @@ export class TokenAccessController implements AccessController {
     if (auth.via === 'none' && (access.length === 0 || missing.length > 0)) {
       throw this.unauthorized(req, [...access, ...optional], undefined, missing.length ? missing : undefined);
     }
-    if (missing.length === 0) return auth.grant;
+    if (missing.length === 0) {
+      // A token that lacks an optional scope the policy would grant (the source of a mount):
+      // ask the client for a wider token rather than silently degrading the mount to an upload.
+      if (auth.via === 'bearer' && auth.identity.kind !== 'anonymous' && optional.some((a) => a.actions.some((action) =>
+        !auth.grant.can(a.type, a.name, action) && this.permissions.allows(auth.identity, a.type, a.name, action)))) {
+        throw this.unauthorized(req, [...access, ...optional], 'insufficient_scope');
+      }
+      return auth.grant;
+    }
     const detail = missing.map((a) => ({ type: a.type, name: a.name, actions: a.actions }));
     if (auth.via === 'bearer') {
       // A token that is merely narrower than the policy: ask the client for a wider one.
