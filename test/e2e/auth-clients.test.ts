@@ -44,11 +44,10 @@ describe('real clients at the policy edges', () => {
     env = { HOME: dir, DOCKER_CONFIG: join(dir, 'docker'), HELM_REGISTRY_CONFIG: join(dir, 'docker', 'config.json'), HELM_CONFIG_HOME: join(dir, 'helm'), HELM_CACHE_HOME: join(dir, 'helm-cache') };
     layer = join(dir, 'layer.tar');
     await writeFile(layer, tarOf('hello.txt', Buffer.from('public content\n')));
-    await runOk('crane', ['append', '-f', layer, '-t', `${registry.host}/public/app:v1`, '--insecure'], { env: { ...env, DOCKER_CONFIG: join(dir, 'writer') }, input: '' }).catch(async () => {
-      // crane reads credentials from the Docker config; log the writer in there first.
-      await runOk('crane', ['auth', 'login', registry.host, '-u', writer.username, '-p', writer.password], { env: { ...env, DOCKER_CONFIG: join(dir, 'writer') } });
-      await runOk('crane', ['append', '-f', layer, '-t', `${registry.host}/public/app:v1`], { env: { ...env, DOCKER_CONFIG: join(dir, 'writer') } });
-    });
+    // Publish as the writer (its own Docker config), then act anonymously with an empty one.
+    const writerEnv = { ...env, DOCKER_CONFIG: join(dir, 'writer') };
+    await runOk('crane', ['auth', 'login', registry.host, '-u', writer.username, '-p', writer.password], { env: writerEnv });
+    await runOk('crane', ['append', '-f', layer, '-t', `${registry.host}/public/app:v1`], { env: writerEnv });
   });
 
   test('crane and skopeo pull a public repository anonymously (anonymous token)', async () => {
