@@ -15,6 +15,12 @@ import { Metrics } from './metrics/metrics.js';
 import { createDriver } from './storage/driver/index.js';
 import { instrument } from './storage/driver/instrumented.js';
 import { createRegistryStorage } from './storage/registry-storage.js';
+import { AuditLog } from './events/audit-log.js';
+import { AuditedAccess, auditRequests } from './events/audit-requests.js';
+import { EventBus } from './events/event-bus.js';
+import { mountAdminRoutes } from './gc/admin-routes.js';
+import { GcService } from './gc/service.js';
+import { Lifecycle } from './policy/lifecycle.js';
 
 export interface RunningRegistry {
   readonly server: Server;
@@ -40,10 +46,21 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const driver = instrument(await createDriver(config.storage), metrics);
   const storage = createRegistryStorage(driver);
   const auth = options.access ? { access: options.access, routes: undefined } : await createAuth(config, log, metrics);
-  const access = auth.access;
-  const services: Services = { config, storage, access, log, metrics };
+  const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
+  const lifecycle = new Lifecycle(config, storage, events, log, metrics);
+  const gc = new GcService({
+    storage, config: config.gc, log, metrics, retention: lifecycle.retention, afterSweep: () => lifecycle.quota.invalidate(),
+  });
+  lifecycle.gc = gc;
+  const audited = config.events.auditLog.enabled ? new AuditedAccess(auth.access) : undefined;
+  const auditLog = audited ? new AuditLog(config.events.auditLog.file) : undefined;
+  const access = audited ?? auth.access;
+  const services: Services = { config, storage, access, log, metrics, lifecycle };
   const app = createApp(services, {
-    extraRoutes: auth.routes,
+    extraRoutes: (express) => {
+      auth.routes?.(express);
+      mountAdminRoutes(express, services, gc, lifecycle);
+    },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
     ready: async () => {
       await driver.list('/').catch((err: Error) => {
@@ -57,6 +74,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, app)
     : createHttpServer(app);
+  if (audited && auditLog) auditRequests(server, auditLog, audited);
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0; // uploads of large blobs may legitimately take long
   server.headersTimeout = 60_000;
@@ -76,7 +94,10 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       storage.uploads.purge(config.uploads.purgeAfterSeconds)
         .then((n) => {
           metrics.uploadsPurged.inc(n);
-          if (n) log.info({ msg: 'purged abandoned uploads', count: n });
+          if (n) {
+            lifecycle.quota.invalidate(); // purged uploads no longer count against quotas
+            log.info({ msg: 'purged abandoned uploads', count: n });
+          }
         })
         .catch((err) => log.error({ msg: 'upload purge failed', err }));
     }, config.uploads.purgeIntervalSeconds * 1000);
@@ -97,6 +118,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
     await new Promise<void>((resolve) => metricsServer!.listen(m.port, m.host, resolve));
   }
 
+  gc.start();
   log.info({ msg: 'registry listening', url, storage: driver.name, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
@@ -112,6 +134,8 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       server.closeAllConnections();
       metricsServer?.close();
       await access.close();
+      await lifecycle.close();
+      await auditLog?.close();
       await driver.close();
       log.info({ msg: 'registry stopped' });
     })();

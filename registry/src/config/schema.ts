@@ -111,16 +111,24 @@ export const authSchema = z.object({
   }).strict().default({}),
 }).strict();
 
+const tagPattern = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.*?-]+$/, 'tag patterns use tag characters plus * and ?');
+
 export const repositorySettingsSchema = z.object({
   /** Repository name or prefix pattern (`team-a/*`, `team-a/**`, exact name). */
-  match: z.string().min(1),
-  immutableTags: z.array(z.string()).default([]),
+  match: z.string().min(1).regex(/^[a-z0-9._\-/*]+$/, 'patterns may use lowercase letters, digits, . _ - / and *'),
+  /** Tag globs (`v*`, `release-?`): an existing matching tag can be neither moved nor deleted. */
+  immutableTags: z.array(tagPattern).default([]),
+  /** Storage quota of this scope (every repository `match` covers), each unique blob counted once. */
   quotaBytes: z.number().int().nonnegative().optional(),
   anonymousPull: z.boolean().default(false),
   retention: z.object({
+    /** Keep the N most recently pushed tags. */
     keepLastTags: z.number().int().positive().optional(),
-    keepTagPatterns: z.array(z.string()).default([]),
+    /** Keep tags matching these globs whatever their age. */
+    keepTagPatterns: z.array(tagPattern).default([]),
+    /** Delete manifests without a tag (and not referenced by kept ones) pushed longer ago than this. */
     untaggedOlderThanSeconds: duration.optional(),
+    /** Only report what would be deleted. */
     dryRun: z.boolean().default(true),
   }).strict().optional(),
 }).strict();
@@ -128,17 +136,26 @@ export const repositorySettingsSchema = z.object({
 export const gcSchema = z.object({
   enabled: z.boolean().default(false),
   intervalSeconds: duration.default(24 * 3600),
-  /** Blobs younger than this are never swept (protects concurrent pushes). */
-  gracePeriodSeconds: duration.default(3600),
+  /** Content younger (or referenced more recently) than this is never swept; fractions allowed. */
+  gracePeriodSeconds: z.number().nonnegative().default(3600),
   dryRun: z.boolean().default(false),
+  /** Also collect untagged manifests nothing references (Distribution's opt-in --delete-untagged). */
+  deleteUntagged: z.boolean().default(false),
+  /** Lease on the GC lock; renewed every third of it while a run lasts. */
+  leaseSeconds: z.number().int().positive().default(60),
 }).strict();
 
 export const webhookSchema = z.object({
   url: z.string().url(),
   headers: z.record(z.string()).default({}),
   events: z.array(z.enum(['push', 'pull', 'delete', 'quota-refused'])).default(['push', 'delete']),
-  timeoutSeconds: duration.default(5),
+  timeoutSeconds: z.number().positive().default(5),
   maxRetries: z.number().int().nonnegative().default(5),
+  /** First retry delay; doubles per attempt up to maxBackoffSeconds. */
+  backoffSeconds: z.number().positive().default(1),
+  maxBackoffSeconds: z.number().positive().default(60),
+  /** Events held for this receiver; when full the oldest is dropped. */
+  queueSize: z.number().int().positive().default(1000),
 }).strict();
 
 export const configSchema = z.object({
@@ -152,6 +169,9 @@ export const configSchema = z.object({
   gc: gcSchema.default({}),
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
+    /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */
+    source: z.string().min(1).optional(),
+    /** JSON lines for every write and every denied request, to `file` or stdout. */
     auditLog: z.object({ enabled: z.boolean().default(false), file: z.string().optional() }).strict().default({}),
   }).strict().default({}),
 }).strict();

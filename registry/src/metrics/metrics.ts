@@ -54,6 +54,44 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Repository lifecycle: garbage collection, quotas, retention, webhooks.
+  readonly gcRuns = new Counter({
+    name: 'berth_gc_runs_total', help: 'Garbage collection runs by result (success, aborted, failure, busy: another replica holds the lease).',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly gcDuration = new Histogram({
+    name: 'berth_gc_duration_seconds', help: 'Duration of garbage collection runs (retention included).',
+    labelNames: ['dry_run'] as const, registers: [this.registry],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600],
+  });
+  readonly gcFreedBytes = new Counter({
+    name: 'berth_gc_freed_bytes_total', help: 'Bytes of blob content deleted by garbage collection.', registers: [this.registry],
+  });
+  readonly gcFreedObjects = new Counter({
+    name: 'berth_gc_freed_objects_total', help: 'Objects deleted by garbage collection, by kind (blob, manifest, layer_link).',
+    labelNames: ['kind'] as const, registers: [this.registry],
+  });
+  readonly quotaUsedBytes = new Gauge({
+    name: 'berth_quota_used_bytes', help: 'Storage counted against a quota scope (a repository or a prefix), including in-progress uploads.',
+    labelNames: ['scope'] as const, registers: [this.registry],
+  });
+  readonly quotaLimitBytes = new Gauge({
+    name: 'berth_quota_limit_bytes', help: 'Configured storage quota of a scope.',
+    labelNames: ['scope'] as const, registers: [this.registry],
+  });
+  readonly quotaRefusals = new Counter({
+    name: 'berth_quota_refusals_total', help: 'Writes refused because they would exceed a quota, by scope.',
+    labelNames: ['scope'] as const, registers: [this.registry],
+  });
+  readonly retentionDeleted = new Counter({
+    name: 'berth_retention_deleted_total', help: 'Tags and manifests deleted by retention rules, by kind.',
+    labelNames: ['kind'] as const, registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'berth_webhook_deliveries_total', help: 'Webhook delivery attempts by receiver host and result (delivered, retried, failed, dropped).',
+    labelNames: ['webhook', 'result'] as const, registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'berth_registry_' });
   }

@@ -7,7 +7,11 @@
 //   │   ├── _manifests/<alg>/<hex>                link: manifest metadata (media type, subject)
 //   │   ├── _tags/<tag>                           the digest the tag points to
 //   │   └── _referrers/<alg>/<hex>/<alg>-<hex>    descriptor of a manifest whose subject is <alg>:<hex>
-//   └── _uploads/<id>/{info,data}                 in-progress uploads (state survives restarts)
+//   ├── _uploads/<id>/{info,data}                 in-progress uploads (state survives restarts)
+//   └── _gc/                                      online garbage collection (gc/collector.ts)
+//       ├── lock                                  lease: the one replica running GC ({owner, expiresAt})
+//       ├── touched/<alg>/<hex>                   "last referenced" marker written before a reference commits
+//       └── quarantine/<alg>-<hex>                a blob moved aside while the sweeper re-checks its marker
 //
 // Repository name components start with [a-z0-9], so "_"-prefixed folders can never
 // collide with a nested repository name.
@@ -33,6 +37,10 @@ export const paths = {
   upload: (id: string) => `/_uploads/${id}`,
   uploadInfo: (id: string) => `/_uploads/${id}/info`,
   uploadData: (id: string) => `/_uploads/${id}/data`,
+  gcLock: () => '/_gc/lock',
+  gcTouched: (d: Digest) => `/_gc/touched/${d.algorithm}/${d.hex}`,
+  gcQuarantineRoot: () => '/_gc/quarantine',
+  gcQuarantine: (d: Digest) => `/_gc/quarantine/${d.algorithm}-${d.hex}`,
 };
 
 /** The last path component. */

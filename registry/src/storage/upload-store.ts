@@ -39,6 +39,8 @@ export interface AppendOptions {
   readonly algorithm?: Algorithm;
   /** Called before any byte is written, with the bytes the chunk will add (when known): quota checks. */
   readonly reserve?: (currentSize: number) => Promise<void>;
+  /** `complete` only: called after the digest was verified and before the blob is moved into place and linked. */
+  readonly beforeCommit?: (size: number) => Promise<void>;
 }
 
 export class UploadStore {
@@ -158,6 +160,7 @@ export class UploadStore {
         await this.discard(id);
         throw new RegistryError(Code.DIGEST_INVALID, { expected: expected.value, actual: `${expected.algorithm}:${actual}` });
       }
+      await options.beforeCommit?.(size);
       await this.blobs.ingest(expected, paths.uploadData(id), size);
       await this.blobs.link(repo, expected);
       await this.discard(id);

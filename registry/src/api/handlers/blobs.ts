@@ -80,5 +80,8 @@ export async function getBlob(ctx: Ctx): Promise<void> {
 export async function deleteBlob(ctx: Ctx): Promise<void> {
   const d = digestParam(ctx);
   await ctx.services.storage.blobs.unlink(ctx.repo, d);
+  const { lifecycle } = ctx.services;
+  lifecycle?.quota.invalidate(ctx.repo);
+  lifecycle?.events.emit('delete', ctx.repo, { actor: ctx.grant?.subject, blob: d.value, remote: ctx.req.socket.remoteAddress });
   send(ctx.res, 202, { 'Docker-Content-Digest': d.value });
 }

@@ -4,6 +4,7 @@ import type { AccessController, Grant } from '../../auth/access.js';
 import type { RegistryConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { Lifecycle } from '../../policy/lifecycle.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import { Code, RegistryError } from '../errors.js';
 
@@ -13,6 +14,8 @@ export interface Services {
   readonly access: AccessController;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Immutability, quotas, the GC writer protocol and events (policy/lifecycle.ts). */
+  readonly lifecycle?: Lifecycle;
 }
 
 export interface Ctx {

@@ -30,6 +30,9 @@ export async function getManifest(ctx: Ctx, head = false): Promise<void> {
   const m = await storage.manifests.get(ctx.repo, reference);
   ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
   ctx.res.writeHead(200, headers(m.digest.value, m.meta.mediaType, m.body.length)).end(m.body);
+  ctx.services.lifecycle?.events.emit('pull', ctx.repo, {
+    actor: ctx.grant?.subject, reference, digest: m.digest.value, mediaType: m.meta.mediaType, remote: ctx.req.socket.remoteAddress,
+  });
 }
 
 export const headManifest = (ctx: Ctx) => getManifest(ctx, true);
@@ -43,8 +46,22 @@ export async function putManifest(ctx: Ctx): Promise<void> {
   const limit = config.http.maxManifestBytes;
   const body = await readBody(ctx.req, limit, new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }));
   metrics.bytesReceived.inc({ route: 'manifest' }, body.length);
-  const { digest, parsed } = await storage.manifests.put(ctx.repo, reference, body, ctx.req.headers['content-type'], tagParams);
+  const { lifecycle } = ctx.services;
+  const tags = [...new Set(reference.includes(':') ? tagParams : [reference, ...tagParams])];
+  const put = () => storage.manifests.put(ctx.repo, reference, body, ctx.req.headers['content-type'], tagParams,
+    lifecycle && ((d, p) => lifecycle.beforeManifestPut(ctx.repo, tags, d, p, body.length)));
+  let result;
+  try {
+    result = lifecycle ? await lifecycle.immutability.serialise(ctx.repo, tags, put) : await put();
+  } catch (err) {
+    lifecycle?.quota.invalidate(ctx.repo); // a failure after admission must not leave the manifest counted
+    throw err;
+  }
+  const { digest, parsed } = result;
   metrics.pushes.inc({ repository: ctx.repo });
+  lifecycle?.events.emit('push', ctx.repo, {
+    actor: ctx.grant?.subject, tags, digest: digest.value, mediaType: parsed.mediaType, size: body.length, remote: ctx.req.socket.remoteAddress,
+  });
   const headers: Record<string, string> = {
     Location: v2Path(ctx.repo, 'manifests', digest.value),
     'Docker-Content-Digest': digest.value,
@@ -57,12 +74,17 @@ export async function putManifest(ctx: Ctx): Promise<void> {
 export async function deleteManifest(ctx: Ctx): Promise<void> {
   const reference = ctx.params.reference;
   checkReference(reference);
-  const { storage } = ctx.services;
+  const { storage, lifecycle } = ctx.services;
   const digest = parseDigest(reference);
   if (digest) {
-    await storage.manifests.delete(ctx.repo, digest);
-  } else if (!(await storage.tags.delete(ctx.repo, reference))) {
-    throw new RegistryError(Code.MANIFEST_UNKNOWN, { tag: reference });
+    await storage.manifests.delete(ctx.repo, digest, lifecycle && (async (tags) => lifecycle.immutability.checkRemoval(ctx.repo, tags)));
+  } else {
+    if (lifecycle && (await storage.tags.resolve(ctx.repo, reference))) lifecycle.immutability.checkRemoval(ctx.repo, [reference]);
+    if (!(await storage.tags.delete(ctx.repo, reference))) throw new RegistryError(Code.MANIFEST_UNKNOWN, { tag: reference });
   }
+  lifecycle?.quota.invalidate(ctx.repo);
+  lifecycle?.events.emit('delete', ctx.repo, {
+    actor: ctx.grant?.subject, ...(digest ? { digest: digest.value } : { tag: reference }), remote: ctx.req.socket.remoteAddress,
+  });
   send(ctx.res, 202, {});
 }

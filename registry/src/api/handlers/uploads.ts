@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseDigest, type Digest } from '../../digest.js';
 import { isValidRepositoryName } from '../../storage/names.js';
-import type { WriteResult } from '../../storage/upload-store.js';
+import type { AppendOptions, WriteResult } from '../../storage/upload-store.js';
 import { Code, RegistryError } from '../errors.js';
 import { contentLength, hasBody, send, v2Path, type Ctx } from './context.js';
 
@@ -57,21 +57,68 @@ async function tryMount(ctx: Ctx, d: Digest): Promise<boolean> {
   return true;
 }
 
+/**
+ * Lifecycle hooks for a write to upload `id`: the quota reservation for the chunk
+ * (its Content-Length) and, when completing to `digest`, the GC touch and the quota
+ * admission before the blob is committed. `settle` must run after the write.
+ */
+function lifecycleHooks(ctx: Ctx, id: string, digest?: Digest): { options: AppendOptions; settle: () => Promise<void> } {
+  const lifecycle = ctx.services.lifecycle;
+  let settle = async () => undefined as void;
+  if (!lifecycle) return { options: {}, settle: () => settle() };
+  const quota = lifecycle.quota.applies(ctx.repo);
+  const options: AppendOptions = {
+    reserve: quota ? async () => { settle = await lifecycle.quota.reserveChunk(ctx.repo, id, contentLength(ctx.req) ?? 0); } : undefined,
+    beforeCommit: digest ? async (size) => {
+      await lifecycle.beforeBlobLink(digest);
+      await lifecycle.quota.admit(ctx.repo, digest, size, id);
+    } : undefined,
+  };
+  return { options, settle: () => settle() };
+}
+
+/** Runs an upload write with the lifecycle hooks; a failure after admission recounts the quota. */
+async function withLifecycle(ctx: Ctx, id: string, digest: Digest | undefined, write: (options: AppendOptions) => Promise<WriteResult>): Promise<WriteResult> {
+  const { options, settle } = lifecycleHooks(ctx, id, digest);
+  try {
+    return await write(options);
+  } catch (err) {
+    if (digest) ctx.services.lifecycle?.quota.invalidate(ctx.repo);
+    throw err;
+  } finally {
+    await settle();
+  }
+}
+
 export async function startUpload(ctx: Ctx): Promise<void> {
   const { uploads } = ctx.services.storage;
+  const { lifecycle } = ctx.services;
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const d = parseDigest(mount);
+    if (d && lifecycle) {
+      await lifecycle.beforeBlobLink(d);
+      const size = await ctx.services.storage.blobs.globalSize(d);
+      if (size !== undefined) await lifecycle.quota.admit(ctx.repo, d, size);
+    }
     if (d && (await tryMount(ctx, d))) {
       blobCreated(ctx, d);
       return;
     }
+    if (d) lifecycle?.quota.invalidate(ctx.repo);
   }
   const digestRaw = ctx.query.get('digest');
   if (digestRaw !== null) {
     const d = requiredDigest(ctx);
     const upload = await uploads.create(ctx.repo);
-    await withActiveUpload(ctx, () => uploads.complete(ctx.repo, upload.id, d, hasBody(ctx.req) ? ctx.req : Buffer.alloc(0), { algorithm: d.algorithm }));
+    try {
+      await withActiveUpload(ctx, () => withLifecycle(ctx, upload.id, d, (hooks) =>
+        uploads.complete(ctx.repo, upload.id, d, hasBody(ctx.req) ? ctx.req : Buffer.alloc(0), { ...hooks, algorithm: d.algorithm })));
+    } catch (err) {
+      // A refused monolithic upload leaves no session behind to count against the quota.
+      if (err instanceof RegistryError && err.descriptor === Code.QUOTA_EXCEEDED) await uploads.cancel(ctx.repo, upload.id).catch(() => undefined);
+      throw err;
+    }
     blobCreated(ctx, d);
     return;
   }
@@ -89,7 +136,8 @@ export async function patchUpload(ctx: Ctx): Promise<void> {
   const id = ctx.params.uuid;
   const range = parseContentRange(ctx.req);
   try {
-    const { size } = await withActiveUpload(ctx, () => uploads.append(ctx.repo, id, ctx.req, { start: range?.start }));
+    const { size } = await withActiveUpload(ctx, () => withLifecycle(ctx, id, undefined, (hooks) =>
+      uploads.append(ctx.repo, id, ctx.req, { ...hooks, start: range?.start })));
     send(ctx.res, 202, uploadHeaders(ctx.repo, id, size));
   } catch (err) {
     if (err instanceof RegistryError && err.descriptor === Code.RANGE_INVALID) {
@@ -108,7 +156,8 @@ export async function completeUpload(ctx: Ctx): Promise<void> {
   const d = requiredDigest(ctx);
   const range = hasBody(ctx.req) ? parseContentRange(ctx.req) : undefined;
   try {
-    await withActiveUpload(ctx, () => uploads.complete(ctx.repo, id, d, hasBody(ctx.req) ? ctx.req : undefined, { start: range?.start }));
+    await withActiveUpload(ctx, () => withLifecycle(ctx, id, d, (hooks) =>
+      uploads.complete(ctx.repo, id, d, hasBody(ctx.req) ? ctx.req : undefined, { ...hooks, start: range?.start })));
   } catch (err) {
     if (err instanceof RegistryError && err.descriptor === Code.RANGE_INVALID) {
       const size = await uploads.size(ctx.repo, id);
@@ -121,6 +170,7 @@ export async function completeUpload(ctx: Ctx): Promise<void> {
 
 export async function cancelUpload(ctx: Ctx): Promise<void> {
   await ctx.services.storage.uploads.cancel(ctx.repo, ctx.params.uuid);
+  ctx.services.lifecycle?.quota.invalidate(ctx.repo);
   send(ctx.res, 204, {});
 }
 

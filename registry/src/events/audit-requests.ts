@@ -1,0 +1,84 @@
+// Feeds the audit log from the HTTP server without touching the request path: an
+// AccessController decorator remembers who each request was authorised as (or what
+// it claimed when refused), and a second 'request' listener writes the line when the
+// response closes. Reads are audited only when denied.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Access, AccessController, Grant } from '../auth/access.js';
+import { matchRoute } from '../api/routes.js';
+import type { AuditLog } from './audit-log.js';
+
+const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
+
+export class AuditedAccess implements AccessController {
+  private readonly subjects = new WeakMap<IncomingMessage, string>();
+
+  constructor(private readonly inner: AccessController) {}
+
+  async authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant> {
+    try {
+      const grant = await this.inner.authorize(req, access, optional);
+      this.subjects.set(req, grant.subject);
+      return grant;
+    } catch (err) {
+      this.subjects.set(req, claimedSubject(req));
+      throw err;
+    }
+  }
+
+  async authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant> {
+    const grant = await this.inner.authorizeOptional(req, access);
+    this.subjects.set(req, grant.subject);
+    return grant;
+  }
+
+  subjectOf(req: IncomingMessage): string | undefined {
+    return this.subjects.get(req);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** What the client said it was, for refused requests: a Basic username, "bearer", or "anonymous". */
+function claimedSubject(req: IncomingMessage): string {
+  const header = req.headers.authorization ?? '';
+  const basic = /^Basic\s+(.+)$/i.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const user = decoded.slice(0, Math.max(decoded.indexOf(':'), 0));
+    return user ? `claimed:${user}` : 'anonymous';
+  }
+  return /^Bearer\s/i.test(header) ? 'bearer' : 'anonymous';
+}
+
+function describe(req: IncomingMessage): { path: string; action: string; repository?: string } {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  if (path.startsWith('/v2')) {
+    const match = matchRoute(path.replace(/^\/v2\/?/, ''));
+    if (match) return { path, action: `${match.route.name}.${req.method?.toLowerCase()}`, repository: match.repo || undefined };
+  }
+  return { path, action: `${path}.${req.method?.toLowerCase()}` };
+}
+
+export function auditRequests(server: Server, audit: AuditLog, access: AuditedAccess): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.on('close', () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      const denied = status === 401 || status === 403;
+      if (!denied && !WRITES.has(req.method ?? '')) return;
+      const { path, action, repository } = describe(req);
+      if (path === '/auth/token' && !denied) return; // logins are audited by their result only when refused
+      audit.record({
+        time: new Date().toISOString(),
+        actor: access.subjectOf(req) ?? claimedSubject(req),
+        action, method: req.method ?? '', path, repository,
+        remote: req.socket.remoteAddress,
+        status,
+        result: denied ? 'denied' : status < 400 ? 'success' : 'failure',
+      });
+    });
+  });
+}

@@ -1,0 +1,30 @@
+// Fans registry events out to the configured webhooks. `emit` never waits and never
+// throws: delivery happens in the background (webhook-sink.ts).
+import type { RegistryConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { cloudEvent, type EventKind } from './cloudevents.js';
+import { WebhookSink } from './webhook-sink.js';
+
+export class EventBus {
+  private readonly sinks: WebhookSink[];
+
+  constructor(config: RegistryConfig['events'], private readonly source: string, log: Logger, metrics?: Metrics) {
+    this.sinks = config.webhooks.map((w) => new WebhookSink(w, log, metrics));
+  }
+
+  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>): void {
+    const targets = this.sinks.filter((s) => s.wants(kind));
+    if (!targets.length) return;
+    const event = cloudEvent(kind, this.source, repository, { repository, ...data });
+    for (const sink of targets) sink.enqueue(event);
+  }
+
+  async flushed(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.flushed()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.stop()));
+  }
+}

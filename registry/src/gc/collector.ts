@@ -1,0 +1,380 @@
+// Online garbage collection: mark and sweep while pushes and pulls continue, with no
+// read-only window.
+//
+// The protocol (also in docs/lifecycle.md):
+//
+//   cutoff = run start − grace period
+//
+//   Writers (policy/lifecycle.ts, called from the handlers and store hooks): before a
+//   reference to possibly-existing content commits, touch the digest's marker
+//   `_gc/touched/<alg>/<hex>` (W1), then check the content exists, uncached (W2), then
+//   commit (W3). A manifest PUT touches its own digest, its config, layers and child
+//   manifests; an upload completing onto an existing blob and a mount touch the blob.
+//
+//   Sweeper, for each unmarked candidate (a blob, a layer link, a manifest link):
+//     S0  skip unless the object is older than the cutoff
+//     S1  read the marker; skip when it was touched at or after the cutoff
+//     S2  move the object aside (blob → `_gc/quarantine/…`; link → kept in memory)
+//     S3  read the marker again; when it differs from S1, put the object back
+//     S4  otherwise delete it for good
+//
+//   Why a concurrent push can never end up with a broken manifest: W1 < W2 < W3 and
+//   S1 < S2 < S3. If W1 happened before S3, the sweeper sees a different marker at S3
+//   and restores the object. If W1 happened after S3, then W2 > S2: the object is
+//   already gone from its path when the writer checks, so the push is refused
+//   (MANIFEST_BLOB_UNKNOWN; the client uploads again) instead of committing a
+//   reference to content that is about to disappear. Content created or referenced
+//   after the run started is younger than the cutoff or carries a fresh marker, so
+//   the mark phase need not see it. A writer that finds a blob in quarantine waits
+//   briefly for the sweeper's decision (lifecycle.ts), so a restore is not reported
+//   to the client as a failure. While a blob sits in quarantine (S2..S3, a few
+//   storage round trips) a pull of that unreferenced blob may see 404.
+//
+//   Markers are only deleted together with their content: deleting the marker of live
+//   content could erase a touch that a later run depends on.
+//
+//   Mark: every tag → manifest; index children, recursively; manifests whose subject
+//   is live (referrers of a deleted subject are garbage); untagged manifests unless
+//   `gc.deleteUntagged`; manifests pushed or touched after the cutoff. Every live
+//   manifest marks its own digest, its config and its layers, and every layer link
+//   that survives the sweep marks its blob.
+//
+// Only one replica collects at a time (lock.ts), but the protocol never relies on it:
+// two runs only race on idempotent deletes and restores.
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { parseDigest, type Digest } from '../digest.js';
+import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
+import type { ManifestMeta } from '../storage/manifest-store.js';
+import { baseName, paths } from '../storage/paths.js';
+import type { RegistryStorage } from '../storage/registry-storage.js';
+import { GcMarkers, sameMarker, type Marker } from './markers.js';
+import { referencesOf } from './references.js';
+
+export interface CollectOptions {
+  readonly gracePeriodMs: number;
+  readonly dryRun: boolean;
+  readonly deleteUntagged: boolean;
+  /** Called between steps; returning false aborts the run (the lease was lost). */
+  readonly stillOwner?: () => Promise<boolean>;
+}
+
+export interface DeletedManifest {
+  readonly repository: string;
+  readonly digest: string;
+  readonly reason: 'untagged' | 'subject-deleted';
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  startedAt: string;
+  durationSeconds: number;
+  repositories: number;
+  manifestsMarked: number;
+  blobsMarked: number;
+  manifestsDeleted: DeletedManifest[];
+  layerLinksDeleted: number;
+  blobsDeleted: number;
+  bytesFreed: number;
+  /** Objects put back because a push touched them during the sweep. */
+  restored: number;
+  /** Quarantined blobs left by an interrupted run and put back at the start. */
+  recovered: number;
+  aborted: boolean;
+}
+
+class Aborted extends Error {}
+
+interface RepositoryMark {
+  readonly repo: string;
+  readonly garbage: Map<string, { digest: Digest; meta: ManifestMeta; reason: DeletedManifest['reason'] }>;
+  /** Blobs referenced by live manifests of this repository (its layer links stay). */
+  readonly referenced: Set<string>;
+}
+
+export class GarbageCollector {
+  private readonly markers: GcMarkers;
+  private readonly driver: StorageDriver;
+
+  constructor(private readonly storage: RegistryStorage, private readonly log: Logger, private readonly metrics?: Metrics) {
+    this.driver = storage.driver;
+    this.markers = new GcMarkers(storage.driver);
+  }
+
+  async collect(options: CollectOptions): Promise<GcReport> {
+    const started = Date.now();
+    const cutoff = started - options.gracePeriodMs;
+    const report: GcReport = {
+      dryRun: options.dryRun, startedAt: new Date(started).toISOString(), durationSeconds: 0, repositories: 0,
+      manifestsMarked: 0, blobsMarked: 0, manifestsDeleted: [], layerLinksDeleted: 0, blobsDeleted: 0, bytesFreed: 0,
+      restored: 0, recovered: 0, aborted: false,
+    };
+    const checkpoint = async () => {
+      if (options.stillOwner && !(await options.stillOwner())) throw new Aborted('lost the GC lease');
+    };
+    try {
+      if (!options.dryRun) report.recovered = await this.recoverQuarantine();
+      const repos = await this.storage.catalog.list();
+      report.repositories = repos.length;
+      const marked = new Set<string>();
+      const marks: RepositoryMark[] = [];
+      for (const repo of repos) {
+        marks.push(await this.markRepository(repo, cutoff, options.deleteUntagged, marked, report));
+        await checkpoint();
+      }
+      for (const m of marks) {
+        await this.sweepManifests(m, cutoff, options.dryRun, report);
+        await this.sweepLayerLinks(m, cutoff, options.dryRun, marked, report);
+        await checkpoint();
+      }
+      report.blobsMarked = marked.size;
+      await this.sweepBlobs(marked, cutoff, options.dryRun, report, checkpoint);
+    } catch (err) {
+      if (!(err instanceof Aborted)) throw err;
+      report.aborted = true;
+      this.log.warn({ msg: 'garbage collection aborted', reason: err.message });
+    }
+    report.durationSeconds = (Date.now() - started) / 1000;
+    return report;
+  }
+
+  private async markRepository(repo: string, cutoff: number, deleteUntagged: boolean, marked: Set<string>, report: GcReport): Promise<RepositoryMark> {
+    const metas = new Map<string, { digest: Digest; meta: ManifestMeta }>();
+    for (const digest of await this.storage.manifests.list(repo)) {
+      const meta = await this.storage.manifests.meta(repo, digest);
+      if (meta) metas.set(digest.value, { digest, meta });
+    }
+    const roots = new Set<string>();
+    for (const tag of (await this.storage.tags.list(repo)) ?? []) {
+      const d = await this.storage.tags.resolve(repo, tag);
+      if (d) roots.add(d.value);
+    }
+    for (const [value, { digest, meta }] of metas) {
+      if (!deleteUntagged && !meta.subject) roots.add(value);
+      else if (Date.parse(meta.pushedAt) >= cutoff || (await this.touchedSince(digest, cutoff))) roots.add(value);
+    }
+    const live = new Set<string>();
+    const referenced = new Set<string>();
+    const visit = async (value: string): Promise<void> => {
+      if (live.has(value)) return;
+      live.add(value);
+      marked.add(value);
+      const entry = metas.get(value);
+      if (!entry) return; // referenced but not linked here: its digest stays marked, nothing to descend into
+      let body: Buffer;
+      try {
+        body = await this.storage.blobs.read(entry.digest);
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      const refs = referencesOf(body);
+      for (const b of refs.blobs) {
+        marked.add(b.value);
+        referenced.add(b.value);
+      }
+      for (const child of refs.manifests) await visit(child.value);
+    };
+    for (const root of roots) await visit(root);
+    // Referrers live while their subject lives; repeat until no new subject comes alive.
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const [value, { meta }] of metas) {
+        if (!live.has(value) && meta.subject && live.has(meta.subject)) {
+          await visit(value);
+          changed = true;
+        }
+      }
+    }
+    const garbage: RepositoryMark['garbage'] = new Map();
+    for (const [value, { digest, meta }] of metas) {
+      if (live.has(value)) continue;
+      garbage.set(value, { digest, meta, reason: meta.subject ? 'subject-deleted' : 'untagged' });
+    }
+    report.manifestsMarked += [...live].filter((v) => metas.has(v)).length;
+    return { repo, garbage, referenced };
+  }
+
+  private async touchedSince(d: Digest, cutoff: number): Promise<boolean> {
+    const marker = await this.markers.read(d);
+    return marker !== undefined && marker.at >= cutoff;
+  }
+
+  /** S1: the marker seen before condemning, or null when a recent touch protects the object. */
+  private async condemnable(d: Digest, cutoff: number): Promise<Marker | undefined | null> {
+    const marker = await this.markers.read(d);
+    return marker !== undefined && marker.at >= cutoff ? null : marker;
+  }
+
+  private async sweepManifests(m: RepositoryMark, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
+    for (const { digest, reason } of m.garbage.values()) {
+      const before = await this.condemnable(digest, cutoff);
+      if (before === null) continue;
+      if (dryRun) {
+        report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
+        continue;
+      }
+      const link = paths.manifestLink(m.repo, digest);
+      const content = await this.take(link);
+      if (content === undefined) continue;
+      if (!sameMarker(before, await this.markers.read(digest))) {
+        await this.driver.putContent(link, content);
+        report.restored++;
+        continue;
+      }
+      const meta = JSON.parse(content.toString('utf8')) as ManifestMeta;
+      const subject = meta.subject ? parseDigest(meta.subject) : undefined;
+      if (subject) await this.storage.referrers.remove(m.repo, subject, digest);
+      report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
+      this.metrics?.gcFreedObjects.inc({ kind: 'manifest' });
+    }
+  }
+
+  private async sweepLayerLinks(m: RepositoryMark, cutoff: number, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
+    for (const d of await this.layerLinks(m.repo)) {
+      if (m.referenced.has(d.value)) continue;
+      const link = paths.layerLink(m.repo, d);
+      const keep = () => { marked.add(d.value); };
+      let modTime: number;
+      try {
+        modTime = (await this.driver.stat(link)).modTime.getTime();
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        throw err;
+      }
+      const before = modTime < cutoff ? await this.condemnable(d, cutoff) : null;
+      if (before === null) {
+        keep();
+        continue;
+      }
+      if (dryRun) {
+        report.layerLinksDeleted++;
+        continue;
+      }
+      const content = await this.take(link);
+      if (content === undefined) continue;
+      if (!sameMarker(before, await this.markers.read(d))) {
+        await this.driver.putContent(link, content);
+        report.restored++;
+        keep();
+        continue;
+      }
+      report.layerLinksDeleted++;
+      this.metrics?.gcFreedObjects.inc({ kind: 'layer_link' });
+    }
+  }
+
+  private async sweepBlobs(marked: Set<string>, cutoff: number, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
+    let seen = 0;
+    for (const d of await this.allBlobs()) {
+      if (++seen % 500 === 0) await checkpoint();
+      if (marked.has(d.value)) continue;
+      let size: number;
+      try {
+        const info = await this.driver.stat(paths.blob(d));
+        if (info.modTime.getTime() >= cutoff) continue;
+        size = info.size;
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        throw err;
+      }
+      const before = await this.condemnable(d, cutoff);
+      if (before === null) continue;
+      if (dryRun) {
+        report.blobsDeleted++;
+        report.bytesFreed += size;
+        continue;
+      }
+      const quarantine = paths.gcQuarantine(d);
+      try {
+        await this.driver.move(paths.blob(d), quarantine);
+      } catch (err) {
+        if (isNotFound(err)) continue; // another run took it
+        throw err;
+      }
+      this.storage.blobs.forget(d);
+      if (!sameMarker(before, await this.markers.read(d))) {
+        await this.driver.move(quarantine, paths.blob(d)).catch((err) => { if (!isNotFound(err)) throw err; });
+        report.restored++;
+        continue;
+      }
+      await this.deleteQuietly(quarantine);
+      await this.markers.remove(d);
+      report.blobsDeleted++;
+      report.bytesFreed += size;
+      this.metrics?.gcFreedObjects.inc({ kind: 'blob' });
+      this.metrics?.gcFreedBytes.inc(size);
+    }
+  }
+
+  /** Puts back blobs an interrupted run left in quarantine; the next sweep reconsiders them. */
+  private async recoverQuarantine(): Promise<number> {
+    let recovered = 0;
+    for (const entry of await this.listOrEmpty(paths.gcQuarantineRoot())) {
+      const d = parseDigest(baseName(entry).replace('-', ':'));
+      if (!d) continue;
+      try {
+        await this.driver.stat(paths.blob(d));
+        await this.deleteQuietly(entry); // the blob was re-ingested meanwhile: same content
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.driver.move(entry, paths.blob(d)).catch((e) => { if (!isNotFound(e)) throw e; });
+        recovered++;
+      }
+    }
+    return recovered;
+  }
+
+  /** S2 for a link: reads and deletes it; undefined when it is already gone. */
+  private async take(path: string): Promise<Buffer | undefined> {
+    try {
+      const content = await this.driver.getContent(path);
+      await this.driver.delete(path);
+      return content;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async deleteQuietly(path: string): Promise<void> {
+    try {
+      await this.driver.delete(path);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async listOrEmpty(path: string): Promise<string[]> {
+    try {
+      return await this.driver.list(path);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  private async layerLinks(repo: string): Promise<Digest[]> {
+    const out: Digest[] = [];
+    for (const alg of await this.listOrEmpty(paths.layersRoot(repo))) {
+      for (const p of await this.listOrEmpty(alg)) {
+        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
+        if (d) out.push(d);
+      }
+    }
+    return out;
+  }
+
+  private async allBlobs(): Promise<Digest[]> {
+    const out: Digest[] = [];
+    for (const alg of await this.listOrEmpty(paths.blobsRoot())) {
+      for (const prefix of await this.listOrEmpty(alg)) {
+        for (const p of await this.listOrEmpty(prefix)) {
+          const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
+          if (d) out.push(d);
+        }
+      }
+    }
+    return out;
+  }
+}

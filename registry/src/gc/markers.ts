@@ -1,0 +1,56 @@
+// "Last referenced" markers: the writer's half of the online GC protocol (see the
+// comment at the top of collector.ts). Before a push commits a reference to a blob or
+// manifest that may already exist, it touches the digest's marker; the sweeper reads
+// the marker before condemning the digest and again after moving it aside, and puts
+// it back when the marker changed in between.
+import { randomBytes } from 'node:crypto';
+import type { Digest } from '../digest.js';
+import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
+import { paths } from '../storage/paths.js';
+
+export interface Marker {
+  /** When the marker was written (the writer's clock, epoch ms). */
+  readonly at: number;
+  /** Random per touch, so two touches in the same millisecond still differ. */
+  readonly nonce: string;
+}
+
+export class GcMarkers {
+  constructor(private readonly driver: StorageDriver) {}
+
+  async touch(d: Digest, now = Date.now()): Promise<void> {
+    const marker: Marker = { at: now, nonce: randomBytes(8).toString('hex') };
+    await this.driver.putContent(paths.gcTouched(d), JSON.stringify(marker));
+  }
+
+  async touchAll(digests: Iterable<Digest>): Promise<void> {
+    const unique = new Map<string, Digest>();
+    for (const d of digests) unique.set(d.value, d);
+    await Promise.all([...unique.values()].map((d) => this.touch(d)));
+  }
+
+  /** The current marker, or undefined when the digest was never touched (or the marker is unreadable). */
+  async read(d: Digest): Promise<Marker | undefined> {
+    try {
+      const parsed = JSON.parse((await this.driver.getContent(paths.gcTouched(d))).toString('utf8')) as Marker;
+      return typeof parsed.at === 'number' && typeof parsed.nonce === 'string' ? parsed : undefined;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Removes the marker of a digest whose content is gone. */
+  async remove(d: Digest): Promise<void> {
+    try {
+      await this.driver.delete(paths.gcTouched(d));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+/** True when two reads of a marker saw the same touch (both absent counts as the same). */
+export function sameMarker(a: Marker | undefined, b: Marker | undefined): boolean {
+  return a?.nonce === b?.nonce && a?.at === b?.at;
+}

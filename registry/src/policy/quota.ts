@@ -1,0 +1,237 @@
+// Exact storage quotas per scope (a repository, or a prefix such as a team).
+//
+// Usage of a scope = every unique blob and manifest linked in its repositories
+// (each digest once, however many repositories or tags share it) + the bytes of its
+// in-progress uploads + bytes reserved by chunks being written right now. It is
+// computed from storage on first use, kept up to date by the decisions below, and
+// recomputed after deletes, GC and upload purges.
+//
+// Every decision (reserve a chunk, commit a blob, commit a manifest, link a mount)
+// runs under a per-scope mutex and updates the usage before releasing it, so two
+// pushes racing for the last bytes cannot both pass. A repository in several scopes
+// takes their locks in one fixed order. The mutex is per process: with several
+// replicas each keeps its own view, and concurrent pushes through different replicas
+// can overshoot by at most what is in flight at once (docs/lifecycle.md).
+import { Code, RegistryError } from '../api/errors.js';
+import type { Digest } from '../digest.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { isNotFound } from '../storage/driver/driver.js';
+import { KeyedMutex } from '../storage/keyed-mutex.js';
+import { baseName, paths } from '../storage/paths.js';
+import type { RegistryStorage } from '../storage/registry-storage.js';
+import { parseDigest } from '../digest.js';
+import type { QuotaScope, RepositorySettings } from './repository-settings.js';
+
+interface ScopeUsage {
+  /** Unique content linked in the scope: digest → size. */
+  readonly content: Map<string, number>;
+  /** In-progress uploads of the scope's repositories: id → bytes stored. */
+  readonly uploads: Map<string, number>;
+  /** Chunks being written: token → bytes announced. */
+  readonly inflight: Map<number, number>;
+}
+
+export interface QuotaRefusal {
+  readonly repository: string;
+  readonly scope: string;
+  readonly limitBytes: number;
+  readonly usedBytes: number;
+  readonly requestedBytes: number;
+}
+
+export interface QuotaStatus {
+  readonly scope: string;
+  readonly limitBytes: number;
+  readonly usedBytes: number;
+}
+
+function total(u: ScopeUsage): number {
+  let sum = 0;
+  for (const v of u.content.values()) sum += v;
+  for (const v of u.uploads.values()) sum += v;
+  for (const v of u.inflight.values()) sum += v;
+  return sum;
+}
+
+export class QuotaManager {
+  private readonly usage = new Map<string, ScopeUsage>();
+  private readonly mutex = new KeyedMutex();
+  private nextToken = 1;
+
+  constructor(
+    private readonly settings: RepositorySettings,
+    private readonly storage: RegistryStorage,
+    private readonly onRefused: (refusal: QuotaRefusal) => void = () => undefined,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /** Whether any quota applies to the repository (handlers skip all work otherwise). */
+  applies(repo: string): boolean {
+    return this.settings.quotaScopes(repo).length > 0;
+  }
+
+  /**
+   * Reserves `bytes` for a chunk about to be written to upload `id`. Returns the
+   * function to call once the write finished (or failed): it swaps the reservation
+   * for the upload's real size in storage.
+   */
+  async reserveChunk(repo: string, id: string, bytes: number): Promise<() => Promise<void>> {
+    const scopes = this.settings.quotaScopes(repo);
+    if (!scopes.length) return async () => undefined;
+    const token = this.nextToken++;
+    await this.locked(scopes, async (states) => {
+      this.check(repo, scopes, states, (s) => ({ requested: bytes, after: total(s) + bytes }));
+      for (const s of states) s.inflight.set(token, bytes);
+    });
+    return async () => {
+      const size = await this.uploadSize(id);
+      await this.locked(scopes, async (states) => {
+        for (const s of states) {
+          s.inflight.delete(token);
+          if (size === undefined) s.uploads.delete(id);
+          else s.uploads.set(id, size);
+        }
+      });
+    };
+  }
+
+  /**
+   * Admits content becoming linked in the repository: a completed upload (`id`), a
+   * mount, or a manifest body. The upload's bytes become the blob's; content already
+   * in a scope costs nothing there. Throws QUOTA_EXCEEDED before anything is committed.
+   */
+  async admit(repo: string, d: Digest, size: number, uploadId?: string): Promise<void> {
+    const scopes = this.settings.quotaScopes(repo);
+    if (!scopes.length) return;
+    await this.locked(scopes, async (states) => {
+      this.check(repo, scopes, states, (s) => {
+        // The upload's bytes were counted while it was written; what matters is the total once it is content.
+        const requested = s.content.has(d.value) ? 0 : size;
+        return { requested, after: total(s) - (uploadId ? s.uploads.get(uploadId) ?? 0 : 0) + requested };
+      });
+      for (const s of states) {
+        s.content.set(d.value, size);
+        if (uploadId) s.uploads.delete(uploadId);
+      }
+    });
+  }
+
+  /** Forgets the cached usage of every scope the repository is in (after deletes, failures). */
+  invalidate(repo?: string): void {
+    const scopes = repo === undefined ? this.settings.allQuotaScopes() : this.settings.quotaScopes(repo);
+    for (const s of scopes) {
+      // Recompute under the lock so a decision in flight finishes against the old view first.
+      void this.mutex.run(s.key, async () => { this.usage.delete(s.key); });
+    }
+  }
+
+  async status(): Promise<QuotaStatus[]> {
+    const out: QuotaStatus[] = [];
+    for (const scope of this.settings.allQuotaScopes()) {
+      const used = await this.mutex.run(scope.key, async () => total(await this.load(scope)));
+      out.push({ scope: scope.key, limitBytes: scope.limitBytes, usedBytes: used });
+    }
+    return out;
+  }
+
+  /** Refuses when a scope would end above its limit by adding `requested` new bytes (freeing is always allowed). */
+  private check(repo: string, scopes: QuotaScope[], states: ScopeUsage[], change: (s: ScopeUsage) => { requested: number; after: number }): void {
+    scopes.forEach((scope, i) => {
+      const used = total(states[i]);
+      const { requested, after } = change(states[i]);
+      if (requested > 0 && after > scope.limitBytes) {
+        const refusal = { repository: repo, scope: scope.key, limitBytes: scope.limitBytes, usedBytes: used, requestedBytes: requested };
+        this.metrics?.quotaRefusals.inc({ scope: scope.key });
+        this.onRefused(refusal);
+        throw new RegistryError(Code.QUOTA_EXCEEDED, refusal, {},
+          `storage quota exceeded for ${scope.key}: ${used} of ${scope.limitBytes} bytes used, ${requested} more requested`);
+      }
+    });
+  }
+
+  private async locked<T>(scopes: QuotaScope[], fn: (states: ScopeUsage[]) => Promise<T>): Promise<T> {
+    const run = async (i: number): Promise<T> => {
+      if (i === scopes.length) {
+        const states = await Promise.all(scopes.map((s) => this.load(s)));
+        const result = await fn(states);
+        scopes.forEach((s, j) => this.metrics?.quotaUsedBytes.set({ scope: s.key }, total(states[j])));
+        return result;
+      }
+      return this.mutex.run(scopes[i].key, () => run(i + 1));
+    };
+    return run(0);
+  }
+
+  private async load(scope: QuotaScope): Promise<ScopeUsage> {
+    const cached = this.usage.get(scope.key);
+    if (cached) return cached;
+    const content = new Map<string, number>();
+    const repos = (await this.storage.catalog.list()).filter((r) => scope.pattern.test(r));
+    for (const repo of repos) {
+      const digests = [...(await this.storage.manifests.list(repo)), ...(await this.layerLinks(repo))];
+      for (const d of digests) {
+        if (content.has(d.value)) continue;
+        const size = await this.storage.blobs.globalSize(d);
+        if (size !== undefined) content.set(d.value, size);
+      }
+    }
+    const uploads = new Map<string, number>();
+    for (const entry of await this.list(paths.uploadsRoot())) {
+      const id = baseName(entry);
+      const repo = await this.uploadRepository(id);
+      if (repo === undefined || !scope.pattern.test(repo)) continue;
+      const size = await this.uploadSize(id);
+      if (size !== undefined) uploads.set(id, size);
+    }
+    const usage: ScopeUsage = { content, uploads, inflight: new Map() };
+    this.usage.set(scope.key, usage);
+    this.metrics?.quotaLimitBytes.set({ scope: scope.key }, scope.limitBytes);
+    this.metrics?.quotaUsedBytes.set({ scope: scope.key }, total(usage));
+    return usage;
+  }
+
+  private async uploadRepository(id: string): Promise<string | undefined> {
+    try {
+      return (JSON.parse((await this.storage.driver.getContent(paths.uploadInfo(id))).toString('utf8')) as { repo?: string }).repo;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Bytes stored for an upload; 0 before its first chunk, undefined once it is gone. */
+  private async uploadSize(id: string): Promise<number | undefined> {
+    try {
+      return (await this.storage.driver.stat(paths.uploadData(id))).size;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await this.storage.driver.stat(paths.uploadInfo(id));
+      return 0;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async layerLinks(repo: string): Promise<Digest[]> {
+    const out: Digest[] = [];
+    for (const alg of await this.list(paths.layersRoot(repo))) {
+      for (const p of await this.list(alg)) {
+        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
+        if (d) out.push(d);
+      }
+    }
+    return out;
+  }
+
+  private async list(path: string): Promise<string[]> {
+    try {
+      return await this.storage.driver.list(path);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+}
