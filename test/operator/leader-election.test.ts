@@ -81,8 +81,8 @@ describe('leader election', () => {
     await standby.waitForLog((l) => l.msg === 'became leader', (LEASE_SECONDS + 3) * 1000);
     const takeoverMs = Date.now() - killedAt;
     // The standby last saw a renewal at most one retry period before the kill.
-    // Allow one retry period plus scheduling slack on a loaded 2-core machine.
-    expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 2) * 1000);
+    // At most the lease duration plus one retry period; allow slack for a loaded 2-core machine.
+    expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 3) * 1000);
     const l = await lease();
     expect(l.spec.holderIdentity).toBe(standby.opts.identity);
     expect(l.spec.leaseTransitions).toBe(transitions + 1);
