@@ -39,7 +39,7 @@ afterEach(() => {
 function driver(limits: Partial<MultipartLimits> = {}): S3Driver {
   return new S3Driver({
     connection: { endpoint: server.endpoint, region: 'us-east-1', accessKey: server.accessKey, secretKey: server.secretKey, pathStyle: true },
-    bucket: server.bucket, prefix, requestTimeoutMs: 10_000, limits: { partBytes: 5 * MiB, ...limits },
+    bucket: server.bucket, prefix, requestTimeoutMs: 30_000, limits: { partBytes: 5 * MiB, ...limits },
   });
 }
 
@@ -201,4 +201,21 @@ test('a chunked registry upload through two drivers completes with the right dig
   await a.delete('/blobs');
   await a.delete('/repositories');
   await Promise.all([a.close(), b.close()]);
+});
+
+test('a truncating writer that is closed replaces the old object; its size survives close and commit', async () => {
+  const d = driver();
+  await d.putContent('/t', 'an older and longer version');
+  const w = await d.writer('/t');
+  await w.write(Buffer.from('new'));
+  await w.close();
+  expect(w.size).toBe(3);
+  expect((await d.stat('/t')).size).toBe(3);
+  const again = await d.writer('/t', { append: true });
+  await again.write(Buffer.from('er'));
+  await again.commit();
+  expect(again.size).toBe(5);
+  expect((await d.getContent('/t')).toString()).toBe('newer');
+  await d.delete('/t');
+  await d.close();
 });

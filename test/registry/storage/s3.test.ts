@@ -10,7 +10,7 @@ runDriverSuite('s3', async () => {
   return {
     driver: new S3Driver({
       connection: { endpoint: s3.endpoint, region: 'us-east-1', accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true },
-      bucket: s3.bucket, prefix: 'suite-root', requestTimeoutMs: 10_000,
+      bucket: s3.bucket, prefix: 'suite-root', requestTimeoutMs: 30_000,
     }),
     cleanup: async () => undefined,
   };

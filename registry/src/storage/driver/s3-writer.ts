@@ -82,7 +82,7 @@ export class S3Writer implements FileWriter {
     private readonly key: string,
     state: WriterState,
     /** A new (truncating) writer: close must persist even when nothing was written. */
-    fresh: boolean,
+    private readonly fresh: boolean,
   ) {
     this.uploadId = state.uploadId;
     this.parts = [...state.parts];
@@ -131,6 +131,8 @@ export class S3Writer implements FileWriter {
     };
     await this.s3.put(this.path, stateKey(this.key), Buffer.from(JSON.stringify(state)));
     if (this.tailMerged && this.storedTail) await this.s3.deleteMany(this.path, [this.storedTail.key]);
+    // A truncating writer replaced whatever object was there, as opening a file for writing would.
+    if (this.fresh) await this.s3.deleteMany(this.path, [this.key]);
   }
 
   async commit(): Promise<void> {
