@@ -24,7 +24,7 @@ function s3Config(extra: Record<string, unknown> = {}, endpoint = s3.endpoint): 
     storage: {
       s3: {
         endpoint, bucket: s3.bucket, accessKey: s3.accessKey, secretKey: s3.secretKey,
-        prefix: 'replicas', requestTimeoutSeconds: 2, ...extra,
+        prefix: 'replicas', requestTimeoutSeconds: 10, ...extra,
       },
     },
   };
