@@ -4,6 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION } from './api/types.js';
 import { registryReconciler } from './controllers/registry/reconcile.js';
+import { accessPolicyController } from './controllers/access-policy/controller.js';
 import { OWNED_KINDS } from './controllers/registry/desired.js';
 import { MANAGED_BY } from './controllers/registry/names.js';
 import { KubeClient } from './kube/client.js';
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
     workers: opts.workers,
     backoff: { baseMs: 5, maxMs: opts.backoffMaxMs },
   }, registryReconciler({ client, events: new EventRecorder(client, 'berth-operator', log) }), log, metrics);
+  const accessPolicies = accessPolicyController(client, new EventRecorder(client, 'berth-operator', log), {
+    namespace: opts.namespace, resyncMs: opts.resyncMs, workers: opts.workers, backoffMaxMs: opts.backoffMaxMs, propagationMs: opts.policyPropagationMs,
+  }, log, metrics);
 
   const elector = opts.leaderElect
     ? new LeaderElector(client, {
@@ -73,7 +77,9 @@ async function main(): Promise<void> {
   metrics.leader.set(1);
   running = true;
   controller.start();
+  accessPolicies.start();
   log.info('controller started', { controller: 'registry' });
+  log.info('controller started', { controller: 'accesspolicy' });
 
   const hold = new AbortController();
   const holding = elector?.holdUntil(hold.signal).catch((err) => {
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS);
   forced.unref();
-  await controller.stop();
+  await Promise.all([controller.stop(), accessPolicies.stop()]);
   hold.abort();
   await holding;
   metrics.leader.set(0);

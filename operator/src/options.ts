@@ -19,6 +19,8 @@ export interface OperatorOptions {
   resyncMs: number;
   workers: number;
   backoffMaxMs: number;
+  /** How long a new robot secret sits in the registry's policy file before pull secrets switch to it. */
+  policyPropagationMs: number;
   logLevel: LogLevel;
 }
 
@@ -36,6 +38,9 @@ const usage = `berth-operator [flags]
   --resync SECONDS               full relist period of every informer (default 600)
   --workers N                    concurrent reconciles (default 2)
   --backoff-max SECONDS          longest retry delay after errors (default 300)
+  --policy-propagation-delay SECONDS
+                                 wait before pull secrets switch to a rotated credential: time for the
+                                 kubelet to deliver the registry's policy file (default 120)
   --log-level LEVEL              debug|info|warn|error (default info)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
@@ -55,6 +60,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       resync: { type: 'string', default: '600' },
       workers: { type: 'string', default: '2' },
       'backoff-max': { type: 'string', default: '300' },
+      'policy-propagation-delay': { type: 'string', default: '120' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -87,6 +93,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     resyncMs: num('resync', values.resync, 1) * 1000,
     workers: num('workers', values.workers, 1),
     backoffMaxMs: num('backoff-max', values['backoff-max'], 0.01) * 1000,
+    policyPropagationMs: num('policy-propagation-delay', values['policy-propagation-delay'], 0) * 1000,
     logLevel: level as LogLevel,
   };
   // client-go's invariants: otherwise a leader could lose the lease while still acting.

@@ -101,9 +101,23 @@ export interface AccessPolicySpec {
   repositories: string[];
   actions: Array<'pull' | 'push' | 'delete'>;
   rotationPeriod?: string;
+  /** How long a replaced credential stays valid once its successor is everywhere. */
+  overlap?: string;
+  secretName?: string;
+  additionalHosts?: string[];
+}
+
+export interface AccessPolicyStatus {
+  observedGeneration?: number;
+  namespaceCount?: number;
+  syncedNamespaceCount?: number;
+  failedNamespaces?: Array<{ namespace: string; reason: string; message?: string }>;
+  lastRotationTime?: string;
+  nextRotationTime?: string;
+  conditions?: Condition[];
 }
 
 export interface AccessPolicy extends KubeObject {
   spec: AccessPolicySpec;
-  status?: { observedGeneration?: number; namespaceCount?: number; lastRotationTime?: string; conditions?: Condition[] };
+  status?: AccessPolicyStatus;
 }

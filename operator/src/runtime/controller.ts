@@ -21,6 +21,8 @@ export interface WatchSource {
   apiVersion: string;
   kind: string;
   labelSelector?: string;
+  /** Watch every namespace even when the controller's primary kind is restricted to one (e.g. pull secrets in app namespaces). */
+  clusterWide?: boolean;
   /** Maps an observed object to the primary keys to reconcile. */
   toKeys(obj: KubeObject): string[];
 }
@@ -67,7 +69,7 @@ export class Controller {
       ...(opts.watches ?? []),
     ];
     this.informers = sources.map((s) =>
-      new Informer(client, { apiVersion: s.apiVersion, kind: s.kind, labelSelector: s.labelSelector, namespace: opts.namespace, resyncMs: opts.resyncMs },
+      new Informer(client, { apiVersion: s.apiVersion, kind: s.kind, labelSelector: s.labelSelector, namespace: s.clusterWide ? undefined : opts.namespace, resyncMs: opts.resyncMs },
         (obj) => { for (const key of s.toKeys(obj)) this.queue.add(key); }, log, metrics));
   }
 
@@ -78,6 +80,13 @@ export class Controller {
 
   hasSynced(): boolean {
     return this.informers.every((i) => i.hasSynced());
+  }
+
+  /** The cached objects of a watched kind (the primary kind included), for reconcilers that read many objects per pass. */
+  cached(apiVersion: string, kind: string): KubeObject[] {
+    const informer = this.informers.find((i) => i.opts.apiVersion === apiVersion && i.opts.kind === kind);
+    if (!informer) throw new Error(`controller ${this.opts.name} does not watch ${apiVersion} ${kind}`);
+    return informer.list();
   }
 
   /** Stops watching, lets in-flight reconciles finish, and drops queued keys. */

@@ -12,10 +12,14 @@ import { registryNames, serviceHost } from './names.js';
 export const paths = {
   configFile: '/etc/berth/config.yaml',
   keysDir: '/etc/berth/keys',
+  policyDir: '/etc/berth/policy',
   tlsDir: '/etc/berth/tls',
   s3Dir: '/etc/berth/s3',
   dataDir: '/var/lib/berth',
 };
+
+/** Key of the policy file in the `<registry>-policy` Secret. */
+export const POLICY_FILE_KEY = 'policy.yaml';
 
 export const REGISTRY_PORT = 5000;
 export const MINIO_PORT = 9000;
@@ -79,6 +83,8 @@ export function registryConfig(reg: Registry, signingKeyIds: string[]): Registry
       issuer: `berth-operator/${reg.metadata.namespace}/${reg.metadata.name}`,
       tokenTTLSeconds: seconds(spec.auth?.tokenTTL, '5m', 'auth.tokenTTL'),
       signingKeys: authEnabled ? signingKeyIds.map((kid) => ({ kid, privateKeyFile: `${paths.keysDir}/${kid}.pem` })) : [],
+      // Robots and rules rendered from every AccessPolicy of this Registry (controllers/access-policy).
+      ...(authEnabled ? { policyFile: `${paths.policyDir}/${POLICY_FILE_KEY}` } : {}),
     },
   };
 }

@@ -61,7 +61,7 @@ describe('desired(registry) for filesystem storage', () => {
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' } });
-    expect(c.volumeMounts.map((m: Any) => m.mountPath).sort()).toEqual(['/etc/berth/config.yaml', '/etc/berth/keys', '/tmp', '/var/lib/berth']);
+    expect(c.volumeMounts.map((m: Any) => m.mountPath).sort()).toEqual(['/etc/berth/config.yaml', '/etc/berth/keys', '/etc/berth/policy', '/tmp', '/var/lib/berth']);
   });
 
   it('stores the key PEMs in the Secret and indexes their creation times', () => {

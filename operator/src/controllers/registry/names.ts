@@ -13,6 +13,8 @@ export function registryNames(name: string) {
     pdb: name,
     config: `${name}-config`,
     signingKeys: `${name}-signing-keys`,
+    /** The access policy file; written by the AccessPolicy reconciler, mounted here. */
+    policy: `${name}-policy`,
     tls: `${name}-tls`,
     data: `${name}-data`,
     minio: `${name}-minio`,

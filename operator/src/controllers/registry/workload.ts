@@ -1,7 +1,7 @@
 // The registry's Deployment, Service and PodDisruptionBudget.
 import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
-import { paths, REGISTRY_PORT } from './config.js';
+import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
 import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
 const COMPONENT = 'berth-registry';
@@ -23,6 +23,9 @@ function volumes(reg: Registry) {
   ];
   if (authEnabled) {
     list.push({ volume: { name: 'signing-keys', secret: { secretName: names.signingKeys, defaultMode: 0o440 } }, mount: { name: 'signing-keys', mountPath: paths.keysDir, readOnly: true } });
+    // Optional: it exists once an AccessPolicy names this Registry; until then the registry runs with an empty policy.
+    // Mounted as a directory (no subPath) so the kubelet's updates reach the pod and the registry reloads them.
+    list.push({ volume: { name: 'policy', secret: { secretName: names.policy, optional: true, items: [{ key: POLICY_FILE_KEY, path: POLICY_FILE_KEY }], defaultMode: 0o440 } }, mount: { name: 'policy', mountPath: paths.policyDir, readOnly: true } });
   }
   if (reg.spec.tls) {
     const secretName = reg.spec.tls.secretRef?.name ?? names.tls;

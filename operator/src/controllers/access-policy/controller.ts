@@ -1,0 +1,72 @@
+// Wires the AccessPolicy reconciler to its watches. Everything maps back to
+// policy keys (level-triggered): a namespace appearing or relabelled, a pull
+// secret edited or deleted by hand, a ServiceAccount created, the Registry
+// changing. The Secret, Namespace and ServiceAccount watches span the cluster
+// even when the operator's own kinds are watched in one namespace, because
+// pull secrets live in the application namespaces.
+import { API_VERSION, type AccessPolicy } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { KubeObject } from '../../kube/types.js';
+import { Controller } from '../../runtime/controller.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { OperatorMetrics } from '../../runtime/metrics.js';
+import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey } from './names.js';
+import type { SecretObject } from './pull-secrets.js';
+import { accessPolicyReconciler } from './reconcile.js';
+import type { ServiceAccountObject } from './service-accounts.js';
+
+export interface AccessPolicyControllerOptions {
+  namespace?: string;
+  resyncMs: number;
+  workers: number;
+  backoffMaxMs: number;
+  propagationMs: number;
+}
+
+export function accessPolicyController(client: KubeClient, events: EventRecorder, opts: AccessPolicyControllerOptions, log: Logger, metrics: OperatorMetrics): Controller {
+  // The reconciler reads the caches of the controller that calls it.
+  let controller: Controller | undefined;
+  const cached = <T extends KubeObject>(apiVersion: string, kind: string) => (controller?.cached(apiVersion, kind) ?? []) as T[];
+  const policies = () => cached<AccessPolicy>(API_VERSION, 'AccessPolicy');
+  const allPolicies = () => policies().map(policyKey);
+  const withServiceAccounts = () => policies().filter((p) => (p.spec.serviceAccounts ?? []).length > 0).map(policyKey);
+
+  const reconcile = accessPolicyReconciler({
+    client,
+    events,
+    propagationMs: opts.propagationMs,
+    caches: {
+      synced: () => controller?.hasSynced() ?? false,
+      policies,
+      namespaces: () => cached('v1', 'Namespace'),
+      pullSecrets: () => cached<SecretObject>('v1', 'Secret'),
+      serviceAccounts: () => cached<ServiceAccountObject>('v1', 'ServiceAccount'),
+    },
+  });
+
+  controller = new Controller(client, {
+    name: 'accesspolicy',
+    primary: { apiVersion: API_VERSION, kind: 'AccessPolicy' },
+    watches: [
+      { apiVersion: 'v1', kind: 'Namespace', toKeys: allPolicies },
+      {
+        apiVersion: 'v1', kind: 'Secret', labelSelector: POLICY_UID_LABEL, clusterWide: true,
+        toKeys: (s) => {
+          const key = s.metadata.annotations?.[POLICY_ANNOTATION];
+          return key ? [key] : [];
+        },
+      },
+      { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: withServiceAccounts },
+      {
+        apiVersion: API_VERSION, kind: 'Registry',
+        toKeys: (reg) => policies().filter((p) => p.metadata.namespace === reg.metadata.namespace && p.spec.registryRef.name === reg.metadata.name).map(policyKey),
+      },
+    ],
+    namespace: opts.namespace,
+    resyncMs: opts.resyncMs,
+    workers: opts.workers,
+    backoff: { baseMs: 5, maxMs: opts.backoffMaxMs },
+  }, reconcile, log, metrics);
+  return controller;
+}

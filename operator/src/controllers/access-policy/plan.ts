@@ -1,0 +1,91 @@
+// What to do with one robot (one policy in one namespace), decided from the
+// stored secrets, the credential the pull secret holds now, and the plaintext
+// of a freshly minted secret if this process still remembers it. Pure.
+//
+// Rotation never breaks a pull: a new secret is first added to the registry's
+// policy (both valid), and only after `propagationMs` (time for the kubelet to
+// deliver the policy file and the registry to reload it) written into the pull
+// secret; the old one then expires `overlapMs` later. A pull secret that is
+// missing or was edited protects nothing, so it gets a credential at once.
+import type { Credential } from './dockerconfig.js';
+import { digestOf, type StoredSecret } from './credentials.js';
+
+export interface RobotInput {
+  /** The robot's name: the username of its credential. */
+  username: string;
+  secrets: StoredSecret[];
+  /** The credential the pull secret holds now (undefined when missing or unreadable). */
+  live?: Credential;
+  /** A minted secret whose plaintext this process still holds. */
+  remembered?: { id: string; password: string };
+  now: number;
+  periodMs: number;
+  overlapMs: number;
+  propagationMs: number;
+  /** Epoch ms of an on-demand rotation request; secrets created before it are due. */
+  rotateRequestedAt?: number;
+}
+
+export type RobotPlan =
+  /** Keep (or restore) the pull secret with this credential. */
+  | { kind: 'keep'; credential: Credential; secrets: StoredSecret[]; wakeAt?: number }
+  /** Write this (remembered) secret into the pull secret, then activate it. */
+  | { kind: 'switch'; id: string; credential: Credential; secrets: StoredSecret[]; rotation: boolean }
+  /** Mint a new secret; `immediate` writes it at once, otherwise `keep` stays until it has propagated. */
+  | { kind: 'mint'; immediate: boolean; keep?: Credential; secrets: StoredSecret[] };
+
+const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : Infinity);
+
+export function unexpired(secrets: StoredSecret[], now: number): StoredSecret[] {
+  return secrets.filter((s) => ms(s.expiresAt) > now);
+}
+
+/** The newest secret a pull secret has held. */
+export function newestActive(secrets: StoredSecret[]): StoredSecret | undefined {
+  return secrets.filter((s) => s.activatedAt).sort((a, b) => ms(b.createdAt) - ms(a.createdAt))[0];
+}
+
+/** Marks `id` active; every other active secret expires after the overlap; stale pending ones go. */
+export function activate(secrets: StoredSecret[], id: string, now: number, overlapMs: number): StoredSecret[] {
+  const at = new Date(now).toISOString();
+  const until = new Date(now + overlapMs).toISOString();
+  return secrets
+    .filter((s) => s.id === id || s.activatedAt)
+    .map((s) => (s.id === id ? { ...s, activatedAt: s.activatedAt ?? at } : { ...s, expiresAt: s.expiresAt ?? until }));
+}
+
+/** Whether the pull secret's credential matches the newest active secret (else the cache may be stale). */
+export function liveIsCurrent(secrets: StoredSecret[], live: Credential | undefined): boolean {
+  if (!live) return false;
+  const newest = newestActive(secrets);
+  return !!newest && newest.digest === digestOf(live.password);
+}
+
+export function planRobot(input: RobotInput): RobotPlan {
+  const { now, remembered } = input;
+  let secrets = unexpired(input.secrets, now);
+  const liveDigest = input.live ? digestOf(input.live.password) : undefined;
+  const match = liveDigest && input.live?.username === input.username ? secrets.find((s) => s.digest === liveDigest) : undefined;
+  const rememberedPending = remembered ? secrets.find((s) => s.id === remembered.id && !s.activatedAt) : undefined;
+
+  if (!match || !input.live) {
+    if (rememberedPending) return { kind: 'switch', id: rememberedPending.id, credential: { username: input.username, password: remembered!.password }, secrets, rotation: false };
+    return { kind: 'mint', immediate: true, secrets: secrets.filter((s) => s.activatedAt) };
+  }
+  // Written into the pull secret but not recorded (a crash in between): it is active now.
+  if (!match.activatedAt) secrets = activate(secrets, match.id, now, input.overlapMs);
+
+  const dueAt = Math.min(ms(match.createdAt) + input.periodMs, input.rotateRequestedAt !== undefined && input.rotateRequestedAt > ms(match.createdAt) ? input.rotateRequestedAt : Infinity);
+  if (now < dueAt) {
+    // Not due: a pending successor can only be left over from an older rotation request.
+    return { kind: 'keep', credential: input.live, secrets: secrets.filter((s) => s.activatedAt), wakeAt: dueAt };
+  }
+  const pending = secrets.find((s) => !s.activatedAt && ms(s.createdAt) > ms(match.createdAt));
+  if (pending && remembered?.id === pending.id) {
+    const readyAt = ms(pending.createdAt) + input.propagationMs;
+    if (now >= readyAt) return { kind: 'switch', id: pending.id, credential: { username: input.username, password: remembered.password }, secrets, rotation: true };
+    return { kind: 'keep', credential: input.live, secrets, wakeAt: readyAt };
+  }
+  // Due, and no successor whose plaintext we hold (none yet, or this process restarted).
+  return { kind: 'mint', immediate: false, keep: input.live, secrets: secrets.filter((s) => s.activatedAt) };
+}

@@ -1,0 +1,62 @@
+// The kubernetes.io/dockerconfigjson Secret in each selected namespace. Written
+// with server-side apply once we know the name is ours; a Secret of that name
+// that someone else made is never taken over.
+import type { AccessPolicy } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import { isAlreadyExists } from '../../kube/errors.js';
+import type { KubeObject } from '../../kube/types.js';
+import { renderDockerConfig, type Credential } from './dockerconfig.js';
+import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey, pullSecretLabels, secretName } from './names.js';
+
+export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
+
+export const DOCKER_CONFIG_KEY = '.dockerconfigjson';
+
+export function desiredPullSecret(policy: AccessPolicy, namespace: string, hosts: string[], cred: Credential): SecretObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: secretName(policy),
+      namespace,
+      labels: pullSecretLabels(policy),
+      annotations: { [POLICY_ANNOTATION]: policyKey(policy) },
+    },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { [DOCKER_CONFIG_KEY]: Buffer.from(renderDockerConfig(hosts, cred), 'utf8').toString('base64') },
+  };
+}
+
+/** Whether `live` already carries every field we set (fields others added are theirs to keep). */
+export function upToDate(live: SecretObject | undefined, want: SecretObject): boolean {
+  if (!live) return false;
+  const labels = live.metadata.labels ?? {};
+  const annotations = live.metadata.annotations ?? {};
+  return live.type === want.type
+    && Object.entries(want.metadata.labels ?? {}).every(([k, v]) => labels[k] === v)
+    && Object.entries(want.metadata.annotations ?? {}).every(([k, v]) => annotations[k] === v)
+    && live.data?.[DOCKER_CONFIG_KEY] === want.data![DOCKER_CONFIG_KEY];
+}
+
+export function isOurs(obj: KubeObject, policy: AccessPolicy): boolean {
+  return obj.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid || obj.metadata.annotations?.[POLICY_ANNOTATION] === policyKey(policy);
+}
+
+export class SecretNameTaken extends Error {
+  override name = 'SecretNameTaken';
+}
+
+/** Creates the Secret, or applies it when it already exists and is ours. */
+export async function writePullSecret(client: KubeClient, policy: AccessPolicy, want: SecretObject, knownOurs: boolean): Promise<void> {
+  if (!knownOurs) {
+    try {
+      await client.create(want);
+      return;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await client.get<SecretObject>('v1', 'Secret', want.metadata.name, want.metadata.namespace);
+      if (!isOurs(existing, policy)) throw new SecretNameTaken(`a Secret named ${want.metadata.name} that this policy did not create already exists`);
+    }
+  }
+  await client.apply(want, { force: true });
+}

@@ -1,0 +1,77 @@
+// The `<registry>-policy` Secret: `policy.yaml`, the file the registry reads
+// (robots with hashes only, and one rule per AccessPolicy), and `state.json`,
+// what the operator must remember across restarts (secret ids, digests,
+// activation and expiry times, handled rotation requests). The Registry's pods
+// mount only `policy.yaml`. Both keys are recomputed as a whole from the state
+// and every AccessPolicy of the Registry, never appended to.
+import type { PolicyFile } from '../../../../registry/src/auth/policy.js';
+import type { AccessPolicy } from '../../api/types.js';
+import { POLICY_FILE_KEY } from '../registry/config.js';
+import { STATE_KEY } from './names.js';
+import type { StoredSecret } from './credentials.js';
+
+export interface RobotState {
+  policy: string;
+  namespace: string;
+  secrets: StoredSecret[];
+}
+
+export interface PolicyState {
+  /** The last `berth.dev/rotate` value acted on, and when. */
+  rotateToken?: string;
+  rotateRequestedAt?: string;
+  lastRotationTime?: string;
+}
+
+export interface RegistryPolicyState {
+  robots: Record<string, RobotState>;
+  policies: Record<string, PolicyState>;
+}
+
+export function emptyState(): RegistryPolicyState {
+  return { robots: {}, policies: {} };
+}
+
+export function stateFromSecret(data: Record<string, string> | undefined): RegistryPolicyState {
+  const raw = data?.[STATE_KEY];
+  if (!raw) return emptyState();
+  try {
+    const doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Partial<RegistryPolicyState>;
+    return { robots: doc.robots ?? {}, policies: doc.policies ?? {} };
+  } catch {
+    // Unreadable state: start over; robots get fresh secrets, pull secrets are rewritten.
+    return emptyState();
+  }
+}
+
+const byName = <T>(o: Record<string, T>) => Object.keys(o).sort().map((k) => [k, o[k]] as const);
+
+/** The registry's policy file for every live policy of the Registry. */
+export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPolicy[], now: number): PolicyFile {
+  const live = new Map(policies.map((p) => [p.metadata.name, p]));
+  const robots: NonNullable<PolicyFile['robots']> = [];
+  const subjects = new Map<string, string[]>();
+  for (const [name, robot] of byName(state.robots)) {
+    if (!live.has(robot.policy)) continue;
+    const secrets = robot.secrets
+      .filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > now)
+      .map((s) => (s.expiresAt ? { hash: s.hash, expiresAt: s.expiresAt } : { hash: s.hash }));
+    robots.push({ name, secrets });
+    subjects.set(robot.policy, [...(subjects.get(robot.policy) ?? []), name]);
+  }
+  const rules: NonNullable<PolicyFile['rules']> = [];
+  for (const [name, policy] of [...live].sort(([a], [b]) => a.localeCompare(b))) {
+    const s = subjects.get(name);
+    if (!s?.length) continue;
+    rules.push({ name: `accesspolicy/${policy.metadata.namespace}/${name}`, subjects: s, repositories: policy.spec.repositories, actions: policy.spec.actions });
+  }
+  return { robots, rules };
+}
+
+export function secretData(state: RegistryPolicyState, policies: AccessPolicy[], now: number): Record<string, string> {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  return {
+    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now), null, 1) + '\n'),
+    [STATE_KEY]: b64(JSON.stringify(state)),
+  };
+}
