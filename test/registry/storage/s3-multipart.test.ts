@@ -219,3 +219,22 @@ test('a truncating writer that is closed replaces the old object; its size survi
   await d.delete('/t');
   await d.close();
 });
+
+test('appending to a finished object continues it, whether it is below or above the part minimum', async () => {
+  const d = driver();
+  for (const size of [3 * MiB, 7 * MiB]) {
+    const first = randomBytes(size);
+    const more = randomBytes(2 * MiB);
+    await d.putContent('/finished', first);
+    const w = await d.writer('/finished', { append: true });
+    expect(w.size).toBe(size);
+    await w.write(more);
+    await w.commit();
+    const got = await d.getContent('/finished');
+    expect(got.length).toBe(size + more.length);
+    expect(got.equals(Buffer.concat([first, more]))).toBe(true);
+  }
+  await d.delete('/finished');
+  expect(await keysUnder(`${prefix}/`)).toEqual([]);
+  await d.close();
+});

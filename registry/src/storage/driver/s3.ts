@@ -14,7 +14,7 @@ import {
 import { makeClient, S3Bucket, type S3Connection } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { checkLimits, copyObject, copyIntoUpload, S3_LIMITS, type MultipartLimits } from './s3-multipart.js';
-import { deleteWriterObjects, EMPTY_STATE, readState, S3Writer, writerPrefix, type WriterState } from './s3-writer.js';
+import { deleteWriterObjects, EMPTY_STATE, readState, S3Writer, stateKey, writerPrefix, type WriterState } from './s3-writer.js';
 
 export interface S3DriverOptions {
   readonly connection: S3Connection;
@@ -118,7 +118,7 @@ export class S3Driver implements StorageDriver {
       const parts = await copyIntoUpload(this.copier, path, key, size, key, uploadId, 1, this.limits);
       state = { ...state, size, uploadId, parts };
     }
-    await this.s3.put(path, `${writerPrefix(key)}state`, Buffer.from(JSON.stringify(state)));
+    await this.s3.put(path, stateKey(key), Buffer.from(JSON.stringify(state)));
     await this.s3.deleteMany(path, [key]);
     return state;
   }
