@@ -238,3 +238,26 @@ test('appending to a finished object continues it, whether it is below or above 
   expect(await keysUnder(`${prefix}/`)).toEqual([]);
   await d.close();
 });
+
+test('a long stream is sent in parts of the configured size: the writer never holds more than one part', async () => {
+  const partBytes = 6 * MiB;
+  const d = driver({ partBytes });
+  const uploadPart = jest.spyOn(S3Bucket.prototype, 'uploadPart');
+  const put = jest.spyOn(S3Bucket.prototype, 'put');
+  const chunk = randomBytes(256 * 1024 + 1); // odd-sized chunks, as a socket delivers them
+  const count = 160; // 40 MiB
+  const expected = createHash('sha256');
+  for (let i = 0; i < count; i++) expected.update(chunk);
+  const w = await d.writer('/stream');
+  await w.write(Readable.from((function* () { for (let i = 0; i < count; i++) yield chunk; })()));
+  await w.commit();
+  const sizes = uploadPart.mock.calls.map((c) => (c[4] as Buffer).length);
+  expect(sizes.slice(0, -1).every((n) => n === partBytes)).toBe(true);
+  expect(sizes[sizes.length - 1]).toBeLessThanOrEqual(partBytes);
+  expect(sizes.reduce((a, b) => a + b, 0)).toBe(count * chunk.length);
+  // No single PUT of the data: only the small state and tail objects, never the blob.
+  expect(put.mock.calls.every((c) => (c[2] as Buffer).length < partBytes)).toBe(true);
+  expect(await sha256Of(d, '/stream')).toBe(expected.digest('hex'));
+  await d.delete('/stream');
+  await d.close();
+});
