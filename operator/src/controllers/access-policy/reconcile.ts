@@ -26,8 +26,8 @@ import { activate, liveIsCurrent, newestActive, planRobot, type RobotPlan } from
 import { loadState, saveState } from './policy-secret.js';
 import { DOCKER_CONFIG_KEY, desiredPullSecret, isOurs, upToDate, writePullSecret, type SecretObject } from './pull-secrets.js';
 import { selectNamespaces } from './selector.js';
-import { applyPullSecrets, managedBy, nextPullSecrets, wantsServiceAccount, type ServiceAccountObject } from './service-accounts.js';
-import { serviceAccountFieldManager } from './names.js';
+import { applyPullSecrets, nextPullSecrets, wantsServiceAccount, type ServiceAccountObject } from './service-accounts.js';
+import type { RobotState } from './state.js';
 import { accessPolicyConditions, type SyncOutcome } from './status.js';
 
 /** What the reconciler reads from the controller's informer caches. */
@@ -215,7 +215,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     for (const item of items) {
       const secrets = item.minted ? [...item.plan.secrets, item.minted.stored] : item.plan.secrets;
       if (item.minted) remembered.set(item.robot, { id: item.minted.stored.id, password: item.minted.password });
-      state.robots[item.robot] = { policy: name, namespace: item.ns, secrets };
+      state.robots[item.robot] = { ...state.robots[item.robot], policy: name, namespace: item.ns, secrets };
     }
     const live = new Set(policies.map((p) => p.metadata.name));
     for (const [robot, r] of Object.entries(state.robots)) if (!live.has(r.policy)) delete state.robots[robot];
@@ -265,28 +265,35 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       if (w.item.plan.kind === 'switch' && w.item.plan.rotation) rotated++;
     }
     if (rotated > 0) own.lastRotationTime = at.toISOString();
-    loaded = await saveState(client, reg, loaded, state, policies, t);
-    if (rotated > 0) await events.record(policy, 'Normal', 'Rotated', `new credentials in ${rotated} namespace(s); the previous ones stay valid for ${policy.spec.overlap ?? DEFAULT_OVERLAP}`);
 
-    // 5. ServiceAccounts (opt-in): only where our Secret exists; entries we added elsewhere go
-    // (namespaces we are leaving are handled with their Secret in step 6).
-    const saWork: Array<[ServiceAccountObject, Array<{ name?: string }>]> = [];
+    // 5. ServiceAccounts (opt-in): only where our Secret exists. Entries are removed only from
+    // ServiceAccounts we recorded adding them to (the list is atomic, so its managedFields owner
+    // changes with every writer and cannot tell us); namespaces we are leaving are handled in step 6.
     const leaving = new Set(ours.filter((s) => !selection.selected.has(s.metadata.namespace!)).map((s) => s.metadata.namespace!));
-    const manager = serviceAccountFieldManager(policy);
+    const saWork: Array<{ sa: ServiceAccountObject; list: Array<{ name?: string }>; robot: RobotState; want: boolean }> = [];
     for (const sa of caches.serviceAccounts()) {
       const ns = sa.metadata.namespace!;
-      const here = written.has(ns);
-      if (leaving.has(ns) || (!here && !managedBy(sa, manager))) continue;
-      const next = nextPullSecrets(sa, policy, here && wantsServiceAccount(policy, sa.metadata.name));
-      if (next) saWork.push([sa, next]);
+      if (leaving.has(ns) || !selection.selected.has(ns)) continue;
+      const robot = state.robots[robotName(name, ns)];
+      const recorded = robot.serviceAccounts?.includes(sa.metadata.name) ?? false;
+      const want = written.has(ns) && wantsServiceAccount(policy, sa.metadata.name);
+      if (!want && !recorded) continue;
+      const list = nextPullSecrets(sa, policy, want, recorded);
+      if (list) saWork.push({ sa, list, robot, want });
+      else if (!want) robot.serviceAccounts = robot.serviceAccounts!.filter((n) => n !== sa.metadata.name);
     }
-    await mapLimit(saWork, limit, async ([sa, list]) => {
+    await mapLimit(saWork, limit, async ({ sa, list, robot, want }) => {
       try {
         await applyPullSecrets(client, policy!, sa, list);
+        const others = (robot.serviceAccounts ?? []).filter((n) => n !== sa.metadata.name);
+        robot.serviceAccounts = want ? [...others, sa.metadata.name].sort() : others;
       } catch (err) {
         if (!isNotFound(err)) failures.push({ namespace: sa.metadata.namespace!, ...describe(err) });
       }
     });
+    for (const robot of Object.values(state.robots)) if (robot.serviceAccounts?.length === 0) delete robot.serviceAccounts;
+    loaded = await saveState(client, reg, loaded, state, policies, t);
+    if (rotated > 0) await events.record(policy, 'Normal', 'Rotated', `new credentials in ${rotated} namespace(s); the previous ones stay valid for ${policy.spec.overlap ?? DEFAULT_OVERLAP}`);
 
     // 6. Namespaces that stopped matching (their robots are already gone) and renamed secrets.
     const stale = ours.filter((s) => !selection.selected.has(s.metadata.namespace!) || s.metadata.name !== wantedName);
@@ -309,7 +316,8 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       }
       if (item.plan.kind === 'keep' && item.plan.wakeAt !== undefined) wake = Math.min(wake, item.plan.wakeAt);
     }
-    wake = Math.min(wake, nextRotation);
+    // A due time already past means a rotation is under way: its pending secrets' readiness wakes us.
+    if (nextRotation > t) wake = Math.min(wake, nextRotation);
     failures.sort((a, b) => a.namespace.localeCompare(b.namespace));
     const outcome: SyncOutcome = {
       selected: selection.selected.size,

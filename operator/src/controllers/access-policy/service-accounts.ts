@@ -14,28 +14,22 @@ export type ServiceAccountObject = KubeObject & {
   imagePullSecrets?: Array<{ name?: string }>;
 };
 
-type ManagedFields = Array<{ manager?: string }>;
-
 export function wantsServiceAccount(policy: AccessPolicy, name: string): boolean {
   const list = policy.spec.serviceAccounts ?? [];
   return list.includes('*') || list.includes(name);
 }
 
-export function managedBy(sa: KubeObject, manager: string): boolean {
-  return ((sa.metadata as { managedFields?: ManagedFields }).managedFields ?? []).some((f) => f.manager === manager);
-}
-
 /**
  * The list to apply, or undefined when nothing changes. `selected`: the SA should
- * carry our entry. An entry is removed only where we added it (our manager) or
- * where our Secret is being deleted (`force`).
+ * carry our entry. Otherwise the entry is removed only if `ours` (we added it, or
+ * our Secret is being deleted): an entry a user wrote themselves stays.
  */
-export function nextPullSecrets(sa: ServiceAccountObject, policy: AccessPolicy, selected: boolean, forceRemove = false): Array<{ name?: string }> | undefined {
+export function nextPullSecrets(sa: ServiceAccountObject, policy: AccessPolicy, selected: boolean, ours: boolean): Array<{ name?: string }> | undefined {
   const name = secretName(policy);
   const current = sa.imagePullSecrets ?? [];
   const has = current.some((e) => e.name === name);
   if (selected && !has) return [...current, { name }];
-  if (!selected && has && (forceRemove || managedBy(sa, serviceAccountFieldManager(policy)))) return current.filter((e) => e.name !== name);
+  if (!selected && has && ours) return current.filter((e) => e.name !== name);
   return undefined;
 }
 

@@ -14,6 +14,8 @@ export interface RobotState {
   policy: string;
   namespace: string;
   secrets: StoredSecret[];
+  /** ServiceAccounts in the namespace whose imagePullSecrets we added our entry to (and so may remove it from). */
+  serviceAccounts?: string[];
 }
 
 export interface PolicyState {
