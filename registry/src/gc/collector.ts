@@ -49,7 +49,11 @@ import type { ManifestMeta } from '../storage/manifest-store.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import { GcMarkers, sameMarker, type Marker } from './markers.js';
+import { forEachLimit } from './pool.js';
 import { referencesOf } from './references.js';
+
+/** Blobs swept at once: each is a few sequential storage round trips. */
+const SWEEP_CONCURRENCY = 8;
 
 export interface CollectOptions {
   readonly gracePeriodMs: number;
@@ -266,45 +270,48 @@ export class GarbageCollector {
 
   private async sweepBlobs(marked: Set<string>, cutoff: number, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
     let seen = 0;
-    for (const d of await this.allBlobs()) {
+    await forEachLimit(await this.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
-      if (marked.has(d.value)) continue;
-      let size: number;
-      try {
-        const info = await this.driver.stat(paths.blob(d));
-        if (info.modTime.getTime() >= cutoff) continue;
-        size = info.size;
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        throw err;
-      }
-      const before = await this.condemnable(d, cutoff);
-      if (before === null) continue;
-      if (dryRun) {
-        report.blobsDeleted++;
-        report.bytesFreed += size;
-        continue;
-      }
-      const quarantine = paths.gcQuarantine(d);
-      try {
-        await this.driver.move(paths.blob(d), quarantine);
-      } catch (err) {
-        if (isNotFound(err)) continue; // another run took it
-        throw err;
-      }
-      this.storage.blobs.forget(d);
-      if (!sameMarker(before, await this.markers.read(d))) {
-        await this.driver.move(quarantine, paths.blob(d)).catch((err) => { if (!isNotFound(err)) throw err; });
-        report.restored++;
-        continue;
-      }
-      await this.deleteQuietly(quarantine);
-      await this.markers.remove(d);
+      if (!marked.has(d.value)) await this.sweepBlob(d, cutoff, dryRun, report);
+    });
+  }
+
+  private async sweepBlob(d: Digest, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
+    let size: number;
+    try {
+      const info = await this.driver.stat(paths.blob(d));
+      if (info.modTime.getTime() >= cutoff) return;
+      size = info.size;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    const before = await this.condemnable(d, cutoff);
+    if (before === null) return;
+    if (dryRun) {
       report.blobsDeleted++;
       report.bytesFreed += size;
-      this.metrics?.gcFreedObjects.inc({ kind: 'blob' });
-      this.metrics?.gcFreedBytes.inc(size);
+      return;
     }
+    const quarantine = paths.gcQuarantine(d);
+    try {
+      await this.driver.move(paths.blob(d), quarantine);
+    } catch (err) {
+      if (isNotFound(err)) return; // another run took it
+      throw err;
+    }
+    this.storage.blobs.forget(d);
+    if (!sameMarker(before, await this.markers.read(d))) {
+      await this.driver.move(quarantine, paths.blob(d)).catch((err) => { if (!isNotFound(err)) throw err; });
+      report.restored++;
+      return;
+    }
+    await this.deleteQuietly(quarantine);
+    await this.markers.remove(d);
+    report.blobsDeleted++;
+    report.bytesFreed += size;
+    this.metrics?.gcFreedObjects.inc({ kind: 'blob' });
+    this.metrics?.gcFreedBytes.inc(size);
   }
 
   /** Puts back blobs an interrupted run left in quarantine; the next sweep reconsiders them. */

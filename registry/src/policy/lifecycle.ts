@@ -74,10 +74,16 @@ export class Lifecycle {
     await this.quota.admit(repo, digest, size);
   }
 
-  /** Before an upload completes onto a blob that may exist, or a mount links one: the writer's touch. */
+  /**
+   * Before an upload completes onto a blob that may exist, or a mount links one: the
+   * writer's touch. A blob that is absent needs none (the upload moves fresh content
+   * into place, younger than any cutoff; a quarantined copy being deleted is a
+   * different path), which spares the common case a write.
+   */
   async beforeBlobLink(d: Digest): Promise<void> {
+    this.storage.blobs.forget(d); // decide "exists?" from storage, never from a cache
+    if (!(await this.exists(paths.blob(d)))) return;
     await this.markers.touch(d);
-    this.storage.blobs.forget(d); // decide "exists?" from storage, after the touch
   }
 
   /** The blob is at its path, waiting while the sweeper holds it in quarantine. */

@@ -1,0 +1,110 @@
+// The online GC race: pushes that re-reference old, unreferenced blobs (and blobs
+// whose manifests were just deleted) while garbage collection sweeps concurrently
+// with a short grace period. A push may be refused and retried, like a real client
+// would; a manifest that was accepted must stay fully pullable, and no blob of a
+// live manifest may be lost. Bounded: at most 1,000 rounds and 40 s of pushing.
+import { startTestRegistry, type TestRegistry } from '../api/helpers.js';
+import {
+  blobStatus, imageManifest, makeBlob, missingContent, putManifest, runGc, sleep, uploadBlob, type Blob, type GcResponse,
+} from './helpers.js';
+import { sha256 } from '../api/helpers.js';
+
+const REPO = 'race/app';
+const MAX_ROUNDS = 1000;
+const MAX_PUSH_MS = 40_000;
+const WORKERS = 4;
+const POOL = 24;
+
+interface Pushed {
+  readonly digest: string;
+  readonly blobs: Blob[];
+}
+
+let reg: TestRegistry;
+beforeAll(async () => {
+  reg = await startTestRegistry({ gc: { gracePeriodSeconds: 0.3, leaseSeconds: 10 } });
+});
+afterAll(async () => { await reg.stop(); });
+
+/** What a client does: HEAD each blob, upload the missing ones, then PUT the manifest; retries a refused PUT. */
+async function clientPush(tag: string, blobs: Blob[], stats: { retries: number }): Promise<Pushed> {
+  const body = imageManifest(blobs[0], blobs.slice(1), { annotations: { 'dev.berth.test.tag': tag } }); // unique per push
+  for (let attempt = 0; attempt < 10; attempt++) {
+    for (const b of blobs) {
+      if ((await blobStatus(reg.url, REPO, b.digest)) !== 200) {
+        const status = await uploadBlob(reg.url, REPO, b);
+        if (status !== 201) throw new Error(`upload answered ${status}`);
+      }
+    }
+    const res = await putManifest(reg.url, REPO, tag, body);
+    const text = await res.text();
+    if (res.status === 201) return { digest: sha256(body), blobs };
+    if (res.status !== 404 || !text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${text}`);
+    stats.retries++;
+  }
+  throw new Error('manifest push refused 10 times');
+}
+
+test('concurrent pushes re-referencing unreferenced blobs while GC sweeps: every accepted manifest stays pullable', async () => {
+  const pool = Array.from({ length: POOL }, () => makeBlob(512));
+  for (const b of pool) expect(await uploadBlob(reg.url, REPO, b)).toBe(201);
+  await sleep(400); // the whole pool is now older than the grace period and unreferenced
+
+  const live: Pushed[] = [];
+  const stats = { rounds: 0, retries: 0, deletes: 0, gcRuns: 0, blobsDeleted: 0, linksDeleted: 0, restored: 0, gcSeconds: 0 };
+  const deadline = Date.now() + MAX_PUSH_MS;
+  let pushing = true;
+
+  const gcLoop = (async () => {
+    while (pushing) {
+      const { report } = await runGc(reg.url) as GcResponse;
+      stats.gcRuns++;
+      stats.blobsDeleted += report.blobsDeleted;
+      stats.linksDeleted += report.layerLinksDeleted;
+      stats.restored += report.restored;
+      stats.gcSeconds += report.durationSeconds;
+      await sleep(20);
+    }
+  })();
+
+  const worker = async (w: number) => {
+    let n = 0;
+    while (stats.rounds < MAX_ROUNDS && Date.now() < deadline) {
+      const round = stats.rounds++;
+      const layers = [pool[(round * 7 + w) % POOL], pool[(round * 13 + 5 * w + 1) % POOL]];
+      const config = round % 3 === 0 ? pool[(round * 5 + 2) % POOL] : makeBlob(64);
+      const pushed = await clientPush(`w${w}-${n++}`, [config, ...layers], stats);
+      live.push(pushed);
+      // Delete an older manifest now and then so its blobs become garbage again.
+      if (live.length > 12) {
+        const victim = live.splice((round * 31) % live.length, 1)[0];
+        const res = await fetch(`${reg.url}/v2/${REPO}/manifests/${victim.digest}`, { method: 'DELETE' });
+        await res.arrayBuffer();
+        if (res.status !== 202) throw new Error(`delete answered ${res.status}`);
+        stats.deletes++;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+  } finally {
+    pushing = false;
+    await gcLoop;
+  }
+  // One more collection after the pushes stopped: nothing live may go with it.
+  await sleep(400);
+  const last = await runGc(reg.url);
+  stats.blobsDeleted += last.report.blobsDeleted;
+
+  const problems: string[] = [];
+  for (const p of live) problems.push(...(await missingContent(reg.url, REPO, p.digest, p.blobs)));
+  const lostBlobs = problems.filter((p) => p.startsWith('blob')).length;
+  process.stdout.write(`GC race: ${JSON.stringify({ ...stats, liveManifests: live.length, lostBlobs, problems: problems.length })}\n`);
+
+  expect(problems).toEqual([]);
+  expect(lostBlobs).toBe(0);
+  expect(stats.rounds).toBeGreaterThanOrEqual(100);
+  // The collector really ran during the pushes and really deleted garbage.
+  expect(stats.gcRuns).toBeGreaterThanOrEqual(3);
+  expect(stats.blobsDeleted).toBeGreaterThan(0);
+});
