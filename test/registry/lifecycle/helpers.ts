@@ -54,14 +54,18 @@ export async function putManifest(url: string, repo: string, reference: string, 
   return fetch(`${url}/v2/${repo}/manifests/${reference}`, { method: 'PUT', body, headers: { 'Content-Type': mediaType } });
 }
 
-/** Pushes blobs (config + layers) and a manifest; returns the manifest digest. Throws on any refusal. */
-export async function pushImage(url: string, repo: string, reference: string, config: Blob, layers: Blob[], extra: Record<string, unknown> = {}): Promise<{ digest: string; body: Buffer }> {
+/**
+ * Pushes blobs (config + layers) and a manifest under a tag, or by its digest when
+ * `tag` is undefined (untagged, as clients push platform images and signatures).
+ * Returns the manifest digest and body; throws on any refusal.
+ */
+export async function pushImage(url: string, repo: string, tag: string | undefined, config: Blob, layers: Blob[], extra: Record<string, unknown> = {}): Promise<{ digest: string; body: Buffer }> {
   for (const b of [config, ...layers]) {
     const status = await uploadBlob(url, repo, b);
     if (status !== 201) throw new Error(`blob upload answered ${status}`);
   }
   const body = imageManifest(config, layers, extra);
-  const res = await putManifest(url, repo, reference, body);
+  const res = await putManifest(url, repo, tag ?? sha256(body), body);
   if (res.status !== 201) throw new Error(`manifest push answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
   return { digest: sha256(body), body };
