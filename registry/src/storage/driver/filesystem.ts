@@ -2,8 +2,8 @@
 // objects are replaced by write-to-temp + rename; writers append to the target file
 // directly (the stores above only ever write uploads there and move them into place).
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream, readFile as readFileCallback, stat as statCallback, type Stats } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,18 @@ export interface FilesystemDriverOptions {
   readonly root: string;
   /** fsync file data before a commit or putContent returns (durable acknowledgement). */
   readonly fsync?: boolean;
+}
+
+// Small reads and stats sit on every manifest GET/HEAD and blob HEAD. fs/promises
+// wraps each in FileHandle and promise machinery that costs the event loop two to
+// three times what the callback API does (measured at 50 in flight: stat 25k/s vs
+// 57-78k/s, readFile 6-10k/s vs 11-18k/s), so these two use the callback API.
+function readFileFast(path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFileCallback(path, (err, data) => (err ? reject(err) : resolve(data))));
+}
+
+function statFast(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => statCallback(path, (err, s) => (err ? reject(err) : resolve(s))));
 }
 
 function errno(err: unknown): string | undefined {
@@ -48,7 +60,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async getContent(path: string): Promise<Buffer> {
     try {
-      return await readFile(this.full(path));
+      return await readFileFast(this.full(path));
     } catch (err) {
       throw this.translate(err, path);
     }
@@ -72,7 +84,7 @@ export class FilesystemDriver implements StorageDriver {
     const full = this.full(path);
     let size: number;
     try {
-      const s = await stat(full);
+      const s = await statFast(full);
       if (s.isDirectory()) throw new PathNotFoundError(NAME, path);
       size = s.size;
     } catch (err) {
@@ -104,7 +116,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async stat(path: string): Promise<FileInfo> {
     try {
-      const s = await stat(this.full(path));
+      const s = await statFast(this.full(path));
       return { path, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
     } catch (err) {
       throw this.translate(err, path);
