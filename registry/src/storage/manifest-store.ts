@@ -32,8 +32,15 @@ export interface PutResult {
 
 const CACHEABLE_BODY = 256 * 1024;
 
+/** Parsed link metadata, valid while the link file keeps this modification time. */
+interface CachedMeta {
+  readonly meta: ManifestMeta;
+  readonly modTime: number;
+}
+
 export class ManifestStore {
   private readonly bodies = new LruCache<Buffer>(4096);
+  private readonly servingMetas = new LruCache<CachedMeta>(16_384);
 
   constructor(
     private readonly driver: StorageDriver,
@@ -96,13 +103,40 @@ export class ManifestStore {
     }
   }
 
+  /**
+   * Metadata for serving GET/HEAD. A stat of the link replaces reading and parsing
+   * it when the link is unchanged since it was cached: the stat still sees a delete
+   * or re-push by any replica, and a stat costs a fraction of a read.
+   */
+  private async servingMeta(repo: string, digest: Digest): Promise<ManifestMeta | undefined> {
+    const key = `${repo}@${digest.value}`;
+    const cached = this.servingMetas.get(key);
+    if (cached) {
+      try {
+        const info = await this.driver.stat(paths.manifestLink(repo, digest));
+        if (info.modTime.getTime() === cached.modTime) return cached.meta;
+      } catch (err) {
+        if (isNotFound(err)) {
+          this.servingMetas.delete(key);
+          return undefined;
+        }
+        throw err;
+      }
+    }
+    // Stat before reading: a rewrite in between leaves a stale time, which only causes a re-read.
+    const info = await this.driver.stat(paths.manifestLink(repo, digest)).catch(() => undefined);
+    const meta = await this.meta(repo, digest);
+    if (meta && info) this.servingMetas.set(key, { meta, modTime: info.modTime.getTime() });
+    return meta;
+  }
+
   /** Resolves a tag or digest reference; MANIFEST_UNKNOWN when absent. */
   async resolve(repo: string, reference: string): Promise<{ digest: Digest; meta: ManifestMeta }> {
     const digest = reference.includes(':') ? parseDigest(reference) : await this.tags.resolve(repo, reference);
     if (!digest) {
       throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference });
     }
-    const meta = await this.meta(repo, digest);
+    const meta = await this.servingMeta(repo, digest);
     if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference });
     return { digest, meta };
   }
