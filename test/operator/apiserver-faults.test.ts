@@ -11,6 +11,8 @@ import { condition, createRegistry, patchRegistrySpec, waitForObject, waitForSta
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const LEASE_ARGS = ['--lease-duration=30', '--renew-deadline=20', '--retry-period=2', '--backoff-max=2'];
+
 let plane: ControlPlane;
 let client: KubeClient;
 let proxy: FaultProxy;
@@ -24,8 +26,8 @@ beforeAll(async () => {
   ns = await createNamespace(client, 'faults');
   operator = new OperatorProcess({
     kubeconfig: proxy.kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'faults-op',
-    // Default lease timing (15 s / 10 s): an apiserver restart must not cost the leadership.
-    args: ['--backoff-max=2'],
+    // A 20 s renew deadline: an apiserver crash and restart, slow on a loaded machine, must not cost the leadership.
+    args: LEASE_ARGS,
   });
   await operator.waitForLog((l) => l.msg === 'controller started');
 }, 120_000);
@@ -62,7 +64,7 @@ describe('API server faults', () => {
     expect(await relists()).toBe(0);
     // Server-side watch timeouts end every stream; the informer re-watches from its last resourceVersion.
     expect(proxy.endWatches()).toBeGreaterThan(0);
-    await waitFor('a relist after 410', async () => (await relists()) === 1, 10_000);
+    await waitFor('a relist after 410', async () => (await relists()) === 1);
     expect(proxy.injected).toContain(`GET /apis/berth.dev/v1alpha1/namespaces/${ns}/registries (watch)`);
     await patchRegistrySpec(client, ns, 'flaky', { logLevel: 'debug' });
     await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'flaky-config', ns, (cm) => cm.data['config.yaml'].includes('level: debug'));
@@ -85,22 +87,21 @@ describe('API server faults', () => {
     expect(operator.running).toBe(true);
     expect(operator.lines.some((l) => l.msg === 'lost leadership; exiting')).toBe(false);
     await waitFor('informers relisted after the restart', async () =>
-      total((await operator.get('/metrics')).body, 'berth_operator_informer_relists_total', { cause: 'error' }) > 0, 10_000);
-    expect(outageMs).toBeLessThan(10_000);
+      total((await operator.get('/metrics')).body, 'berth_operator_informer_relists_total', { cause: 'error' }) > 0);
+    expect(outageMs).toBeLessThan(20_000);
   }, 120_000);
 
   it('exits when an outage outlasts the renew deadline, and a restarted operator converges', async () => {
-    // A graceful apiserver stop drains its watches first, so this outage is long.
-    const stopped = plane.stopApiServer('SIGTERM');
+    await plane.stopApiServer('SIGKILL');
+    // The apiserver stays down until the leader gives up (after the 20 s renew deadline).
     expect(await operator.exited).toBe(1);
     expect(operator.lines.some((l) => l.msg === 'lost leadership; exiting')).toBe(true);
-    await stopped;
     await plane.startApiServer();
     await patchRegistrySpec(client, ns, 'flaky', { logLevel: 'error' });
     // Restarted in the same pod, the container keeps its identity (the pod name), so it
     // takes its own lease back at once instead of waiting for it to expire.
-    operator = new OperatorProcess({ kubeconfig: proxy.kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'faults-op', args: ['--backoff-max=2'] });
-    await operator.waitForLog((l) => l.msg === 'became leader', 10_000);
-    await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'flaky-config', ns, (cm) => cm.data['config.yaml'].includes('level: error'), 30_000);
+    operator = new OperatorProcess({ kubeconfig: proxy.kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'faults-op', args: LEASE_ARGS });
+    await operator.waitForLog((l) => l.msg === 'became leader');
+    await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'flaky-config', ns, (cm) => cm.data['config.yaml'].includes('level: error'));
   }, 120_000);
 });

@@ -47,9 +47,9 @@ describe('operator restart', () => {
     expect(done).toBeLessThan(names.length);
 
     const second = start('second');
-    await second.waitForLog((l) => l.msg === 'became leader', 10_000);
+    await second.waitForLog((l) => l.msg === 'became leader');
     for (const n of names) {
-      const reg = await waitForStatus(client, ns, n, 'reconciled after the restart', (r) => !!r.status?.configHash, 30_000);
+      const reg = await waitForStatus(client, ns, n, 'reconciled after the restart', (r) => !!r.status?.configHash);
       const dep = await client.get<KubeObject & Any>('apps/v1', 'Deployment', n, ns);
       expect(dep.spec.template.metadata.annotations['berth.dev/config-hash']).toBe(reg.status!.configHash);
       const keys = await client.get<KubeObject & Any>('v1', 'Secret', `${n}-signing-keys`, ns);

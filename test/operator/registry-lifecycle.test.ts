@@ -128,7 +128,7 @@ describe('Registry lifecycle', () => {
     await client.request('PATCH', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries/${name}`, {
       body: [{ op: 'remove', path: '/spec/tls' }], contentType: 'application/json-patch+json',
     });
-    await waitForGone(client, 'v1', 'Secret', `${name}-tls`, ns, 30_000);
+    await waitForGone(client, 'v1', 'Secret', `${name}-tls`, ns);
     await waitFor('Pruned event', async () => (await eventReasons(client, ns, name)).includes('Pruned'));
   });
 

@@ -44,7 +44,7 @@ describe('S3 storage', () => {
 
     // Nothing watches the user's Secret: the reconciler re-checks on a timer while it waits.
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-creds', namespace: ns }, stringData: { accessKey: 'AK', secretKey: 'SK' } });
-    reg = await waitForStatus(client, ns, name, 'StorageReady=True', (r) => condition(r, 'StorageReady')?.status === 'True', 25_000);
+    reg = await waitForStatus(client, ns, name, 'StorageReady=True', (r) => condition(r, 'StorageReady')?.status === 'True');
     expect(condition(reg, 'StorageReady')!.reason).toBe('CredentialsFound');
   });
 
@@ -61,7 +61,7 @@ describe('S3 storage', () => {
 
   it('drops the PDB when scaled down to one replica', async () => {
     await patchRegistrySpec(client, ns, name, { replicas: 1 });
-    await waitForGone(client, 'policy/v1', 'PodDisruptionBudget', name, ns, 20_000);
+    await waitForGone(client, 'policy/v1', 'PodDisruptionBudget', name, ns);
     const dep = await client.get<KubeObject & Any>('apps/v1', 'Deployment', name, ns);
     expect(dep.spec.template.spec.topologySpreadConstraints).toBeUndefined();
   });
@@ -78,7 +78,7 @@ describe('TLS from a Secret', () => {
     expect(dep.spec.template.spec.volumes.find((v: Any) => v.name === 'tls').secret.secretName).toBe('tls-cert');
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls-cert', namespace: ns }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'c', 'tls.key': 'k' } });
     // Found on the next timed re-check; now only the (never running) pods are missing.
-    await waitForStatus(client, ns, 'tls', 'TLS Secret found', (r) => condition(r, 'Ready')?.reason === 'DeploymentUnavailable', 25_000);
+    await waitForStatus(client, ns, 'tls', 'TLS Secret found', (r) => condition(r, 'Ready')?.reason === 'DeploymentUnavailable');
   });
 });
 
@@ -115,7 +115,7 @@ describe('managed MinIO', () => {
   it('renames the bucket Job when the bucket changes (a Job template is immutable)', async () => {
     const old = (await client.list<KubeObject>('batch/v1', 'Job', { namespace: ns, labelSelector: `berth.dev/registry=${name}` })).items[0];
     await patchRegistrySpec(client, ns, name, { storage: { minio: { managed: true, bucket: 'other' } } });
-    await waitForGone(client, 'batch/v1', 'Job', old.metadata.name, ns, 20_000);
+    await waitForGone(client, 'batch/v1', 'Job', old.metadata.name, ns);
     const jobs = await client.list<KubeObject & Any>('batch/v1', 'Job', { namespace: ns, labelSelector: `berth.dev/registry=${name}` });
     expect(jobs.items.map((j) => j.spec.template.spec.containers[0].args[0])).toEqual([expect.stringContaining('berth/other')]);
   });

@@ -33,7 +33,8 @@ export async function getOrUndefined<T extends KubeObject>(client: KubeClient, a
 }
 
 /** Polls until check returns a value other than undefined/false; fails with the last observation. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+// Generous default: a loaded 2-core machine can stall the apiserver and operator for seconds.
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

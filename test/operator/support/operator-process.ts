@@ -81,7 +81,7 @@ export class OperatorProcess {
   }
 
   /** Resolves with the first log line matching, failing after timeoutMs or if the process exits. */
-  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const hit = this.lines.find(match);

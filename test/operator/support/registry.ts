@@ -24,14 +24,14 @@ export function condition(reg: Registry | undefined, type: string): Condition | 
 }
 
 /** Waits until the Registry's status satisfies `ok` (and was computed for the current generation). */
-export async function waitForStatus(client: KubeClient, namespace: string, name: string, what: string, ok: (r: Registry) => boolean, timeoutMs = 30_000): Promise<Registry> {
+export async function waitForStatus(client: KubeClient, namespace: string, name: string, what: string, ok: (r: Registry) => boolean, timeoutMs = 60_000): Promise<Registry> {
   return waitFor(`Registry ${namespace}/${name}: ${what}`, async () => {
     const reg = await client.get<Registry>(REGISTRY_API, 'Registry', name, namespace);
     return reg.status?.observedGeneration === reg.metadata.generation && ok(reg) ? reg : undefined;
   }, timeoutMs);
 }
 
-export async function waitForObject<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, ok: (o: T) => boolean = () => true, timeoutMs = 30_000): Promise<T> {
+export async function waitForObject<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, ok: (o: T) => boolean = () => true, timeoutMs = 60_000): Promise<T> {
   return waitFor(`${kind} ${namespace}/${name}`, async () => {
     const o = await getOrUndefined<T>(client, apiVersion, kind, name, namespace);
     return o && ok(o) ? o : undefined;
