@@ -1,6 +1,7 @@
 // Blob workloads: monolithic (POST + PUT) and chunked (POST + PATCHes + PUT)
 // pushes of fixed-size blobs at several concurrencies, then pulls of the same
 // blobs. Every upload is distinct content. Runs alternate between servers.
+import { cpuSeconds } from './cpu.js';
 import { HttpClient, pool } from './http-client.js';
 import { BlobFactory, pullBlob, pushChunked, pushMonolithic } from './registry-ops.js';
 import { MiB, type Results } from './results.js';
@@ -40,6 +41,7 @@ export async function runBlobCases(servers: readonly ServerUnderTest[], cases: r
           const client = clients.get(server.name)!;
           const repo = `bench/blobs-${c.mode}`;
           const blobs = Array.from({ length: c.count }, () => factory.next());
+          const cpu0 = cpuSeconds(server.pid);
           const pushStart = performance.now();
           await pool(c.count, c.concurrency, async (i) => {
             const { parts, digest } = blobs[i];
@@ -47,10 +49,14 @@ export async function runBlobCases(servers: readonly ServerUnderTest[], cases: r
             else await pushChunked(client, repo, parts, digest, CHUNKS);
           });
           const pushSeconds = (performance.now() - pushStart) / 1000;
+          const cpu1 = cpuSeconds(server.pid);
           const pullStart = performance.now();
           await pool(c.count, c.concurrency, (i) => pullBlob(client, repo, blobs[i].digest, c.size));
           const pullSeconds = (performance.now() - pullStart) / 1000;
+          const cpu2 = cpuSeconds(server.pid);
           const total = (c.count * c.size) / MiB;
+          results.record(server.storage, name, 'server CPU s/GiB', false, server.name, ((cpu1 - cpu0) * 1024) / total);
+          results.record(server.storage, pullName, 'server CPU s/GiB', false, server.name, ((cpu2 - cpu1) * 1024) / total);
           results.record(server.storage, name, 'MiB/s', true, server.name, total / pushSeconds);
           results.record(server.storage, pullName, 'MiB/s', true, server.name, total / pullSeconds);
           progress(`${server.name} [${server.storage}] ${name}: ${(total / pushSeconds).toFixed(1)} MiB/s push, ${(total / pullSeconds).toFixed(1)} MiB/s pull`);

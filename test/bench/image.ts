@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk } from '../harness/tools.js';
+import { cpuSeconds } from './cpu.js';
 import { MiB, type Results } from './results.js';
 import { RssSampler } from './rss.js';
 import type { ServerUnderTest } from './servers.js';
@@ -91,10 +92,12 @@ export async function runImageCase(servers: readonly ServerUnderTest[], layout: 
       // A fresh repository per repetition, so crane finds no blob already there and uploads everything.
       const ref = `${server.host}/bench/image-r${rep}:latest`;
       const rss = new RssSampler(server.pid);
+      const cpu0 = cpuSeconds(server.pid);
       const pushStart = performance.now();
       await runOk('crane', ['push', '--insecure', layout.dir, ref], { timeoutMs: 600_000 });
       const pushSeconds = (performance.now() - pushStart) / 1000;
       const peak = rss.stop();
+      const pushCpu = cpuSeconds(server.pid) - cpu0;
       const out = await mkdtemp(join(tmpdir(), 'berth-bench-pull-'));
       const pullStart = performance.now();
       try {
@@ -105,6 +108,7 @@ export async function runImageCase(servers: readonly ServerUnderTest[], layout: 
       const pullSeconds = (performance.now() - pullStart) / 1000;
       const mib = layout.bytes / MiB;
       results.record(server.storage, pushName, 'MiB/s', true, server.name, mib / pushSeconds);
+      results.record(server.storage, pushName, 'server CPU s/GiB', false, server.name, (pushCpu * 1024) / mib);
       results.record(server.storage, pullName, 'MiB/s', true, server.name, mib / pullSeconds);
       results.record(server.storage, rssName, 'MiB', false, server.name, peak, 'worst');
       progress(`${server.name} [${server.storage}] image: push ${(mib / pushSeconds).toFixed(1)} MiB/s, pull ${(mib / pullSeconds).toFixed(1)} MiB/s, peak RSS ${peak.toFixed(0)} MiB`);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,s3] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
 // same workloads in the same run, alternating between servers. Prints absolute
@@ -13,12 +13,14 @@ import { runImageCase, writeImageLayout } from './image.js';
 import { runListing, SMALL_REPO } from './listing.js';
 import { diskWriteThroughput, hashWriteLimit, machineDescription, sha256Throughput } from './machine.js';
 import { FULL, QUICK } from './profiles.js';
+import { loadAverage } from './cpu.js';
 import { HttpClient } from './http-client.js';
 import { OCI_MANIFEST, pushSmallImage, smallImage } from './registry-ops.js';
 import { runRequestCases } from './requests.js';
 import { MiB, Results } from './results.js';
 import { ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
 import { evaluateTargets } from './targets.js';
+import { startS3Server } from '../harness/s3-server.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -29,12 +31,52 @@ const enabled = (section: string) => !only || only.includes(section);
 const started = Date.now();
 // Compiled to dist/test/bench/main.js: the repository is three levels up.
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s load ${loadAverage()}] ${line}\n`);
 
 async function startAll(options: StartOptions, with282: boolean): Promise<ServerUnderTest[]> {
   const servers = [await startBerth(options), await startDistributionV3(options)];
   if (with282) servers.push(await startDistribution282(options));
   return servers;
+}
+
+/** What the S3 rows run: the transfer workloads that exercise the driver, on one shared local S3 server. */
+async function runS3Workloads(results: Results): Promise<void> {
+  log('S3: starting versitygw (scripts/testbed/build.sh versitygw)');
+  execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), 'versitygw'], { stdio: 'inherit' });
+  const s3server = await startS3Server();
+  const s3 = { endpoint: s3server.endpoint, accessKey: s3server.accessKey, secretKey: s3server.secretKey, bucket: s3server.bucket, region: 'us-east-1' };
+  try {
+    const servers = [
+      await startBerth({ storage: 's3', s3, s3Prefix: 'berth' }),
+      await startDistributionV3({ storage: 's3', s3, s3Prefix: 'distribution' }),
+    ];
+    log(`S3 servers: ${servers.map((s) => `${s.name}=${s.url} pid ${s.pid}`).join(', ')}`);
+    try {
+      const image = smallImage();
+      for (const s of servers) {
+        const client = new HttpClient(s.url, 4);
+        await pushSmallImage(client, SMALL_REPO, image, 'latest');
+        client.close();
+      }
+      await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);
+      const layout = await writeImageLayout(profile.imageBytes, profile.imageLayers);
+      try {
+        await runImageCase(servers, layout, profile.imageLayers, 1, results, log);
+      } finally {
+        await rm(layout.dir, { recursive: true, force: true });
+      }
+      await runBlobCases(servers, profile.blobCases.filter((c) => c.mode === 'monolithic' && c.size === 10 * MiB), 1, results, log);
+      await runRequestCases(servers, [
+        { name: 'manifest GET by tag', method: 'GET', path: `/v2/${SMALL_REPO}/manifests/latest`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
+        { name: 'manifest HEAD by tag', method: 'HEAD', path: `/v2/${SMALL_REPO}/manifests/latest`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
+        { name: 'blob HEAD', method: 'HEAD', path: `/v2/${SMALL_REPO}/blobs/${image.layerDigest}`, connections: 50 },
+      ], profile.requestSeconds, 1, results, log);
+    } finally {
+      for (const s of servers) await s.stop();
+    }
+  } finally {
+    await s3server.stop();
+  }
 }
 
 async function runWorkloads(servers: ServerUnderTest[], results: Results): Promise<void> {
@@ -102,6 +144,7 @@ async function main(): Promise<void> {
     } finally {
       for (const s of servers) await s.stop();
     }
+    if (enabled('s3') && !flag('no-s3')) await runS3Workloads(results);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -110,7 +153,7 @@ async function main(): Promise<void> {
   for (const line of evaluateTargets(results, names.filter((n) => n !== 'berth'), profile)) process.stdout.write(`${line}\n`);
   for (const n of results.notes) process.stdout.write(`note: ${n}\n`);
   const json = flagValue('json');
-  if (json) await writeFile(json, JSON.stringify({ profile: profile.name, machine: machineDescription(), ...results.toJSON() }, null, 2));
+  if (json) await writeFile(json, JSON.stringify({ profile: profile.name, machine: machineDescription(), loadAverageAtEnd: loadAverage(), ...results.toJSON() }, null, 2));
   log('done');
 }
 

@@ -36,7 +36,10 @@ export class Results {
     const others = servers.filter((s) => s !== 'berth');
     const header = ['storage', 'workload', 'unit', ...servers, ...others.map((o) => `berth/${o}`)];
     const lines: string[][] = [header];
-    for (const r of this.rows) {
+    // Rows of one workload together, workloads in the order they ran.
+    const order = [...new Set(this.rows.map((r) => `${r.storage} ${r.workload}`))];
+    const rows = [...this.rows].sort((a, b) => order.indexOf(`${a.storage} ${a.workload}`) - order.indexOf(`${b.storage} ${b.workload}`));
+    for (const r of rows) {
       const cells = [r.storage === 's3' ? 's3' : 'fs', r.workload, r.unit + (r.higherIsBetter ? '' : ' (lower=better)')];
       for (const s of servers) cells.push(r.values[s] === undefined ? '-' : formatNumber(r.values[s]));
       for (const o of others) {

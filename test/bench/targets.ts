@@ -43,5 +43,14 @@ export function evaluateTargets(results: Results, dists: readonly string[], prof
     const dRss = v(rssRow, 'MiB', d);
     out.push(`${verdict(bRss === undefined || dRss === undefined ? undefined : bRss < dRss)}  peak RSS during image push below ${d} (${bRss?.toFixed(0) ?? 'n/a'} vs ${dRss?.toFixed(0) ?? 'n/a'} MiB)`);
   }
+  const s3Pairs: [string, string][] = [
+    [pushRow, 'blob upload'], [pullRow, 'blob download'], [imagePush ?? '', 'image push with crane'],
+    [results.rows.find((r) => r.storage === fs && r.workload.startsWith('crane pull'))?.workload ?? '', 'image pull with crane'],
+  ];
+  for (const [row, name] of s3Pairs) {
+    const onS3 = results.value('s3', row, 'MiB/s', 'berth');
+    const onFs = results.value(fs, row, 'MiB/s', 'berth');
+    out.push(`${verdict(onS3 === undefined || onFs === undefined ? undefined : onS3 >= 0.8 * onFs)}  berth ${name} on S3 >= 0.8x filesystem (${ratio(onS3, onFs)})`);
+  }
   return out;
 }

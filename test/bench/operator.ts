@@ -1,0 +1,179 @@
+// Operator scale benchmark (`npm run bench:operator`): one AccessPolicy selecting
+// 1,000 namespaces on a real control plane (etcd, kube-apiserver and the
+// kube-controller-manager, on loopback), with the operator running as its own
+// process exactly as in a cluster. It measures
+//   1. the time from applying the policy to a pull secret in all 1,000 namespaces
+//      (and to the policy's status reporting them synced);
+//   2. the time from creating one more matching namespace to its pull secret
+//      appearing, for 100 namespaces created one after another (p50/p99).
+// Arrival times come from a watch on the pull secrets, so polling intervals do not
+// inflate them. Everything is bounded: fixed counts, and a deadline per phase.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { API_VERSION, type AccessPolicy } from '../../operator/src/api/types.js';
+import type { KubeClient } from '../../operator/src/kube/client.js';
+import type { KubeObject } from '../../operator/src/kube/types.js';
+import { Informer } from '../../operator/src/runtime/informer.js';
+import { createLogger } from '../../operator/src/runtime/logger.js';
+import { startControlPlane, type ControlPlane } from '../harness/control-plane/control-plane.js';
+import { removeState, writeState } from '../harness/control-plane/processes.js';
+import { mapLimit } from '../../operator/src/controllers/access-policy/limit.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient as Client } from '../../operator/src/kube/client.js';
+
+const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 1000);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 100);
+const PHASE_DEADLINE_MS = 300_000;
+const SAMPLE_DEADLINE_MS = 30_000;
+const NS = 'bench-registry';
+const LABEL = 'berth-bench/pull';
+
+/** The repository root, whether this runs from sources or from dist/. */
+const repoRoot = (() => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('package.json not found');
+})();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function startOperator(kubeconfig: string): ChildProcess {
+  const main = join(repoRoot, 'dist', 'operator', 'src', 'main.js');
+  const child = spawn(process.execPath, [main, `--kubeconfig=${kubeconfig}`, `--namespace=${NS}`, '--leader-elect=false', '--health-addr=127.0.0.1:0', '--log-level=warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  writeState(`bench-operator-${child.pid}`, { ownerPid: process.pid, processes: [{ pid: child.pid!, binary: process.execPath, script: main }] });
+  child.once('exit', () => removeState(`bench-operator-${child.pid}`));
+  return child;
+}
+
+/** Records when the first pull secret of each namespace is seen. */
+class Arrivals {
+  readonly seen = new Map<string, number>();
+  private waiters = new Map<string, () => void>();
+  readonly informer: Informer;
+
+  constructor(client: KubeClient) {
+    this.informer = new Informer(client, { apiVersion: 'v1', kind: 'Secret', labelSelector: 'berth.dev/access-policy-uid', resyncMs: 3600_000 }, (obj: KubeObject, deleted: boolean) => {
+      const ns = obj.metadata.namespace!;
+      if (deleted || this.seen.has(ns)) return;
+      this.seen.set(ns, performance.now());
+      this.waiters.get(ns)?.();
+    }, createLogger('error'));
+  }
+
+  async waitFor(ns: string, timeoutMs: number): Promise<number> {
+    if (!this.seen.has(ns)) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no pull secret in ${ns} after ${timeoutMs} ms`)), timeoutMs);
+        this.waiters.set(ns, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiters.delete(ns);
+    }
+    return this.seen.get(ns)!;
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+async function main(): Promise<void> {
+  let plane: ControlPlane | undefined;
+  let operator: ChildProcess | undefined;
+  try {
+    process.stderr.write('starting the control plane…\n');
+    plane = await startControlPlane({ name: `bench-operator-${process.pid}`, controllerManager: true, installCrds: true });
+    const kc = new KubeConfig();
+    kc.loadFromFile(plane.kubeconfig);
+    const client: KubeClient = new Client(kc);
+
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await client.create({ apiVersion: API_VERSION, kind: 'Registry', metadata: { name: 'main', namespace: NS }, spec: { storage: { filesystem: {} } } });
+
+    process.stderr.write(`creating ${NAMESPACES} labelled namespaces…\n`);
+    const names = Array.from({ length: NAMESPACES }, (_, i) => `app-${String(i).padStart(4, '0')}`);
+    const createStart = performance.now();
+    await mapLimit(names, 16, (name) => client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [LABEL]: 'on' } } }));
+    const createSeconds = (performance.now() - createStart) / 1000;
+
+    const arrivals = new Arrivals(client);
+    arrivals.informer.start();
+    await waitUntil('secret watch', () => arrivals.informer.hasSynced(), 30_000);
+    operator = startOperator(plane.kubeconfig);
+    await waitUntil('the Registry config', async () => !!(await client.get('v1', 'ConfigMap', 'main-config', NS).catch(() => undefined)), 60_000, 100);
+
+    // Phase 1: apply the policy; time until every namespace has its pull secret.
+    process.stderr.write('applying the AccessPolicy…\n');
+    const applyAt = performance.now();
+    await client.create({
+      apiVersion: API_VERSION, kind: 'AccessPolicy', metadata: { name: 'all-apps', namespace: NS },
+      spec: { registryRef: { name: 'main' }, namespaces: { selector: { matchLabels: { [LABEL]: 'on' } } }, repositories: ['apps/**'], actions: ['pull'] },
+    });
+    await waitUntil(`${NAMESPACES} pull secrets`, () => names.every((n) => arrivals.seen.has(n)), PHASE_DEADLINE_MS);
+    const allSecretsSeconds = (Math.max(...names.map((n) => arrivals.seen.get(n)!)) - applyAt) / 1000;
+    await waitUntil('status synced', async () => {
+      const p = await client.get<AccessPolicy>(API_VERSION, 'AccessPolicy', 'all-apps', NS);
+      return p.status?.syncedNamespaceCount === NAMESPACES;
+    }, PHASE_DEADLINE_MS, 50);
+    const statusSeconds = (performance.now() - applyAt) / 1000;
+
+    // Phase 2: namespaces created one at a time; latency to their pull secret.
+    process.stderr.write(`creating ${LATENCY_SAMPLES} more namespaces one at a time…\n`);
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const name = `late-${String(i).padStart(3, '0')}`;
+      const t0 = performance.now();
+      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [LABEL]: 'on' } } });
+      latencies.push((await arrivals.waitFor(name, SAMPLE_DEADLINE_MS)) - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    const policySecret = await client.get<KubeObject & { data: Record<string, string> }>('v1', 'Secret', 'main-policy', NS);
+    const policyFileBytes = Buffer.from(policySecret.data['policy.yaml'], 'base64').length;
+
+    const result = {
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      namespaces: NAMESPACES,
+      namespaceCreateSeconds: Number(createSeconds.toFixed(2)),
+      allPullSecretsSeconds: Number(allSecretsSeconds.toFixed(2)),
+      statusSyncedSeconds: Number(statusSeconds.toFixed(2)),
+      newNamespaceToSecretMs: {
+        samples: latencies.length,
+        p50: Math.round(percentile(latencies, 50)),
+        p90: Math.round(percentile(latencies, 90)),
+        p99: Math.round(percentile(latencies, 99)),
+        max: Math.round(latencies[latencies.length - 1]),
+      },
+      policyFileBytes,
+      targets: { allPullSecretsSeconds: 20, p99Ms: 1000 },
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    await arrivals.informer.stop();
+    client.close();
+  } finally {
+    if (operator && operator.exitCode === null) {
+      operator.kill('SIGTERM');
+      await new Promise((r) => operator!.once('exit', r));
+    }
+    await plane?.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:operator failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
