@@ -184,6 +184,9 @@ export class KubeClient {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
       (reqOpts.headers as Record<string, string>)['Content-Type'] = opts.contentType ?? 'application/json';
+      // Node frames a DELETE body by closing the connection, not with a length; an
+      // HTTP/1.1 server then reads the body as the next request (400). Say the length.
+      (reqOpts.headers as Record<string, string>)['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const transport = url.protocol === 'https:' ? https : http;
