@@ -261,3 +261,22 @@ test('a long stream is sent in parts of the configured size: the writer never ho
   await d.delete('/stream');
   await d.close();
 });
+
+test('two writers appending to one file at once: the later close fails instead of undoing the other', async () => {
+  const a = driver();
+  const b = driver();
+  const w = await a.writer('/contended');
+  await w.write(Buffer.from('base-'));
+  await w.close();
+  const first = await a.writer('/contended', { append: true });
+  const second = await b.writer('/contended', { append: true });
+  await first.write(Buffer.from('first'));
+  await second.write(Buffer.from('second'));
+  await first.close();
+  await expect(second.close()).rejects.toThrow('changed by another writer');
+  const resumed = await b.writer('/contended', { append: true });
+  await resumed.commit();
+  expect((await b.getContent('/contended')).toString()).toBe('base-first');
+  await a.delete('/contended');
+  await Promise.all([a.close(), b.close()]);
+});

@@ -73,10 +73,14 @@ function uriEscape(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-async function text(stream: AsyncIterable<Buffer | string>): Promise<string> {
+async function bytes(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function text(stream: AsyncIterable<Buffer | string>): Promise<string> {
+  return (await bytes(stream)).toString('utf8');
 }
 
 export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
@@ -132,10 +136,15 @@ export class S3Bucket {
   }
 
   async getBuffer(path: string, key: string): Promise<Buffer> {
+    return (await this.getWithEtag(path, key)).body;
+  }
+
+  /** A small object and its ETag, for a later conditional write. */
+  async getWithEtag(path: string, key: string): Promise<{ body: Buffer; etag: string }> {
     return this.call(path, async (c) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await c.getObject(this.bucket, key)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      const res = await c.getObject(this.bucket, key) as Readable & { headers?: Record<string, string | undefined> };
+      const body = await bytes(res);
+      return { body, etag: res.headers?.etag ?? '' };
     });
   }
 
@@ -148,6 +157,23 @@ export class S3Bucket {
 
   async put(path: string, key: string, content: Buffer): Promise<void> {
     await this.call(path, (c) => c.putObject(this.bucket, key, content, content.length));
+  }
+
+  /**
+   * PUT only if the object is still the version read (`ifMatch`: its ETag) or does
+   * not exist yet (`ifNoneMatch: '*'`); resolves with the new ETag. A lost race
+   * fails with "PreconditionFailed". Stores without conditional writes ignore the
+   * headers, which degrades to a plain PUT.
+   */
+  async putConditional(path: string, key: string, content: Buffer, condition: { ifMatch: string } | { ifNoneMatch: '*' }): Promise<string> {
+    const headers: Record<string, string | number> = { 'Content-Length': content.length };
+    if ('ifMatch' in condition) headers['If-Match'] = condition.ifMatch;
+    else headers['If-None-Match'] = condition.ifNoneMatch;
+    return this.call(path, async (c) => {
+      const res = await c.makeRequestAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, content, [200]);
+      res.resume();
+      return String(res.headers.etag ?? '');
+    });
   }
 
   /** Server-side copy of a whole object of at most 5 GiB. */

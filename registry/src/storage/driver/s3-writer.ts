@@ -34,19 +34,42 @@ const freshKey = (key: string, kind: 'tail') => `${key}~/${kind}-${randomBytes(8
 
 export const EMPTY_STATE: WriterState = { version: 1, size: 0, parts: [], updated: new Date(0).toISOString() };
 
-export async function readState(s3: S3Bucket, path: string, key: string): Promise<WriterState | undefined> {
-  let raw: Buffer;
+export interface StoredState {
+  readonly state: WriterState;
+  /** ETag of the state object, for the conditional write that replaces it. */
+  readonly etag: string;
+}
+
+export async function readState(s3: S3Bucket, path: string, key: string): Promise<StoredState | undefined> {
+  let raw: { body: Buffer; etag: string };
   try {
-    raw = await s3.getBuffer(path, stateKey(key));
+    raw = await s3.getWithEtag(path, stateKey(key));
   } catch (err) {
     if ((err as Error).name === 'PathNotFoundError') return undefined;
     throw err;
   }
-  const state = JSON.parse(raw.toString('utf8')) as WriterState;
+  const state = JSON.parse(raw.body.toString('utf8')) as WriterState;
   if (state.version !== 1 || !Array.isArray(state.parts)) {
     throw new StorageDriverError(S3_DRIVER_NAME, `unreadable writer state for ${path}`);
   }
-  return state;
+  return { state, etag: raw.etag };
+}
+
+/**
+ * Replaces the state object only if it is still the version this writer started
+ * from (or, for a new writer, if there is none), so two processes appending to one
+ * upload at once cannot silently undo each other: the later close fails instead.
+ */
+export async function writeState(s3: S3Bucket, path: string, key: string, state: WriterState, previousEtag: string | undefined): Promise<string> {
+  try {
+    return await s3.putConditional(path, stateKey(key), Buffer.from(JSON.stringify(state)),
+      previousEtag ? { ifMatch: previousEtag } : { ifNoneMatch: '*' });
+  } catch (err) {
+    if (/PreconditionFailed/.test((err as Error).message)) {
+      throw new StorageDriverError(S3_DRIVER_NAME, `${path} was changed by another writer since this one opened it`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /** Deletes every object under "<key>~/" (state, tails, leftovers). */
@@ -81,6 +104,8 @@ export class S3Writer implements FileWriter {
     private readonly path: string,
     private readonly key: string,
     state: WriterState,
+    /** ETag of the stored state this writer continues; undefined when there is none. */
+    private stateEtag: string | undefined,
     /** A new (truncating) writer: close must persist even when nothing was written. */
     private readonly fresh: boolean,
   ) {
@@ -129,7 +154,7 @@ export class S3Writer implements FileWriter {
       version: 1, uploadId: this.uploadId, parts: this.parts, tail,
       size: sum(this.parts) + (tail?.size ?? 0), updated: new Date().toISOString(),
     };
-    await this.s3.put(this.path, stateKey(this.key), Buffer.from(JSON.stringify(state)));
+    this.stateEtag = await writeState(this.s3, this.path, this.key, state, this.stateEtag);
     if (this.tailMerged && this.storedTail) await this.s3.deleteMany(this.path, [this.storedTail.key]);
     // A truncating writer replaced whatever object was there, as opening a file for writing would.
     if (this.fresh) await this.s3.deleteMany(this.path, [this.key]);
@@ -234,6 +259,6 @@ export class S3Writer implements FileWriter {
       version: 1, uploadId, parts: this.parts, tail,
       size: size + (tail?.size ?? 0), updated: new Date().toISOString(),
     };
-    await this.s3.put(this.path, stateKey(this.key), Buffer.from(JSON.stringify(state)));
+    this.stateEtag = await writeState(this.s3, this.path, this.key, state, this.stateEtag);
   }
 }

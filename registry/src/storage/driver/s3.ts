@@ -14,7 +14,9 @@ import {
 import { makeClient, S3Bucket, type S3Connection } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { checkLimits, copyObject, copyIntoUpload, S3_LIMITS, type MultipartLimits } from './s3-multipart.js';
-import { deleteWriterObjects, EMPTY_STATE, readState, S3Writer, stateKey, writerPrefix, type WriterState } from './s3-writer.js';
+import {
+  deleteWriterObjects, EMPTY_STATE, readState, S3Writer, writerPrefix, writeState, type StoredState, type WriterState,
+} from './s3-writer.js';
 
 export interface S3DriverOptions {
   readonly connection: S3Connection;
@@ -89,18 +91,18 @@ export class S3Driver implements StorageDriver {
   async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
     const key = this.key(path);
     if (options.append) {
-      const state = await readState(this.s3, path, key) ?? await this.adoptObject(path, key);
-      return new S3Writer(this.s3, this.copier, this.limits, path, key, state ?? EMPTY_STATE, state === undefined);
+      const stored = await readState(this.s3, path, key) ?? await this.adoptObject(path, key);
+      return new S3Writer(this.s3, this.copier, this.limits, path, key, stored?.state ?? EMPTY_STATE, stored?.etag, stored === undefined);
     }
     await this.discardWriter(path, key);
-    return new S3Writer(this.s3, this.copier, this.limits, path, key, EMPTY_STATE, true);
+    return new S3Writer(this.s3, this.copier, this.limits, path, key, EMPTY_STATE, undefined, true);
   }
 
   /**
    * Appending to a finished object: move its bytes into writer state (a tail, or
    * copied parts) so the writer continues it. The registry itself never does this.
    */
-  private async adoptObject(path: string, key: string): Promise<WriterState | undefined> {
+  private async adoptObject(path: string, key: string): Promise<StoredState | undefined> {
     let size: number;
     try {
       ({ size } = await this.s3.head(path, key));
@@ -118,14 +120,14 @@ export class S3Driver implements StorageDriver {
       const parts = await copyIntoUpload(this.copier, path, key, size, key, uploadId, 1, this.limits);
       state = { ...state, size, uploadId, parts };
     }
-    await this.s3.put(path, stateKey(key), Buffer.from(JSON.stringify(state)));
+    const etag = await writeState(this.s3, path, key, state, undefined);
     await this.s3.deleteMany(path, [key]);
-    return state;
+    return { state, etag };
   }
 
   /** Forgets an unfinished writer at `key`: aborts its upload and deletes its state. */
   private async discardWriter(path: string, key: string): Promise<void> {
-    const state = await readState(this.s3, path, key);
+    const state = (await readState(this.s3, path, key))?.state;
     if (!state) return;
     if (state.uploadId) await this.s3.abort(path, key, state.uploadId);
     await deleteWriterObjects(this.s3, path, key);
@@ -141,11 +143,11 @@ export class S3Driver implements StorageDriver {
         if (!(err instanceof PathNotFoundError)) throw err;
       }
     }
-    const [state, isDir] = await Promise.all([
+    const [stored, isDir] = await Promise.all([
       path === '/' ? undefined : readState(this.s3, path, key),
       this.hasChildren(path, path === '/' ? key : `${key}/`),
     ]);
-    if (state) return { path, size: state.size, modTime: new Date(state.updated), isDir: false };
+    if (stored) return { path, size: stored.state.size, modTime: new Date(stored.state.updated), isDir: false };
     if (isDir) return { path, size: 0, modTime: new Date(0), isDir: true };
     throw new PathNotFoundError(NAME, path);
   }
@@ -180,7 +182,7 @@ export class S3Driver implements StorageDriver {
         infos.push(info);
         continue;
       }
-      const state = await readState(this.s3, path, `${prefix}${name}`);
+      const state = (await readState(this.s3, path, `${prefix}${name}`))?.state;
       if (state) infos.push({ path: `${base}/${name}`, size: state.size, modTime: new Date(state.updated), isDir: false });
     }
     if (infos.length === 0) throw new PathNotFoundError(NAME, path);
