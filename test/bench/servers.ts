@@ -127,6 +127,8 @@ function distributionConfig(port: number, dataDir: string, options: StartOptions
       bucket: s3.bucket, forcepathstyle: true, secure: false, rootdirectory: `/${options.s3Prefix ?? 'distribution'}`,
       ...(v3 ? {} : { v4auth: true }),
     };
+    // Berth streams blob GETs itself unless told to redirect; make Distribution do the same.
+    storage.redirect = { disable: true };
   } else {
     storage.filesystem = { rootdirectory: dataDir };
   }
