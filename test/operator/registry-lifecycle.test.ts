@@ -74,6 +74,8 @@ describe('Registry lifecycle', () => {
   it('computes Ready, Progressing and StorageReady from the observed workload status', async () => {
     const before = await client.get<Registry>(REGISTRY_API, 'Registry', name, ns);
     const readySince = condition(before, 'Ready')!.lastTransitionTime;
+    const degradedSince = condition(before, 'Degraded')!.lastTransitionTime;
+    await new Promise((r) => setTimeout(r, 1100)); // condition times have one-second resolution
     await patchStatus(client, `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}-data`, { phase: 'Bound' });
     const generation = (await dep()).metadata.generation;
     await patchStatus(client, `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, {
@@ -81,7 +83,9 @@ describe('Registry lifecycle', () => {
     });
     const reg = await waitForStatus(client, ns, name, 'Ready=True', (r) => condition(r, 'Ready')?.status === 'True');
     expect(condition(reg, 'Ready')!.reason).toBe('Available');
-    expect(condition(reg, 'Ready')!.lastTransitionTime >= readySince).toBe(true);
+    // lastTransitionTime moves only for conditions whose status flipped.
+    expect(condition(reg, 'Ready')!.lastTransitionTime > readySince).toBe(true);
+    expect(condition(reg, 'Degraded')).toMatchObject({ status: 'False', lastTransitionTime: degradedSince });
     expect(condition(reg, 'StorageReady')).toMatchObject({ status: 'True', reason: 'VolumeClaimBound' });
     expect(condition(reg, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
     expect(reg.status!.readyReplicas).toBe(1);
