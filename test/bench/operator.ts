@@ -47,7 +47,7 @@ function percentile(sorted: number[], p: number): number {
 
 function startOperator(kubeconfig: string): ChildProcess {
   const main = join(repoRoot, 'dist', 'operator', 'src', 'main.js');
-  const child = spawn(process.execPath, [main, `--kubeconfig=${kubeconfig}`, `--namespace=${NS}`, '--leader-elect=false', '--health-addr=127.0.0.1:0', '--log-level=warn'],
+  const child = spawn(process.execPath, [main, `--kubeconfig=${kubeconfig}`, `--namespace=${NS}`, '--leader-elect=false', '--health-addr=127.0.0.1:0', `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn'}`],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   writeState(`bench-operator-${child.pid}`, { ownerPid: process.pid, processes: [{ pid: child.pid!, binary: process.execPath, script: main }] });
   child.once('exit', () => removeState(`bench-operator-${child.pid}`));

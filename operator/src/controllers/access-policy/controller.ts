@@ -14,6 +14,8 @@ import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey } from './names.js';
 import type { SecretObject } from './pull-secrets.js';
 import { accessPolicyReconciler } from './reconcile.js';
+import { POLICY_SECRET_COMPONENT, PolicyStateStore } from './policy-secret.js';
+import { REGISTRY_LABEL } from '../registry/names.js';
 import type { ServiceAccountObject } from './service-accounts.js';
 
 export interface AccessPolicyControllerOptions {
@@ -32,8 +34,12 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
   const allPolicies = () => policies().map(policyKey);
   const withServiceAccounts = () => policies().filter((p) => (p.spec.serviceAccounts ?? []).length > 0).map(policyKey);
 
+  const store = new PolicyStateStore(client);
+  const registryPolicies = (namespace: string | undefined, registry: string | undefined) =>
+    policies().filter((p) => p.metadata.namespace === namespace && p.spec.registryRef.name === registry).map(policyKey);
   const reconcile = accessPolicyReconciler({
     client,
+    store,
     events,
     propagationMs: opts.propagationMs,
     caches: {
@@ -58,9 +64,11 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
         },
       },
       { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: withServiceAccounts },
+      { apiVersion: API_VERSION, kind: 'Registry', toKeys: (reg) => registryPolicies(reg.metadata.namespace, reg.metadata.name) },
       {
-        apiVersion: API_VERSION, kind: 'Registry',
-        toKeys: (reg) => policies().filter((p) => p.metadata.namespace === reg.metadata.namespace && p.spec.registryRef.name === reg.metadata.name).map(policyKey),
+        // The registry's policy Secret: edited or deleted by someone else, it is rewritten.
+        apiVersion: 'v1', kind: 'Secret', labelSelector: `app.kubernetes.io/name=${POLICY_SECRET_COMPONENT}`,
+        toKeys: (s) => (store.observe(s) ? registryPolicies(s.metadata.namespace, s.metadata.labels?.[REGISTRY_LABEL]) : []),
       },
     ],
     namespace: opts.namespace,

@@ -23,7 +23,7 @@ import {
   DEFAULT_OVERLAP, DEFAULT_ROTATION_PERIOD, FINALIZER, POLICY_UID_LABEL, ROTATE_ANNOTATION, robotName, secretName,
 } from './names.js';
 import { activate, liveIsCurrent, newestActive, planRobot, type RobotPlan } from './plan.js';
-import { loadState, saveState } from './policy-secret.js';
+import { PolicyStateStore } from './policy-secret.js';
 import { DOCKER_CONFIG_KEY, desiredPullSecret, isOurs, upToDate, writePullSecret, type SecretObject } from './pull-secrets.js';
 import { selectNamespaces } from './selector.js';
 import { applyPullSecrets, nextPullSecrets, wantsServiceAccount, type ServiceAccountObject } from './service-accounts.js';
@@ -48,6 +48,8 @@ export interface AccessPolicyReconcilerDeps {
   /** Parallel API calls per pass. */
   concurrency?: number;
   now?: () => Date;
+  /** Shared with the controller, which invalidates it when the policy Secret changes. */
+  store?: PolicyStateStore;
 }
 
 type Failure = { namespace: string; reason: string; message?: string };
@@ -75,6 +77,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
   const limit = deps.concurrency ?? 32;
   /** Plaintext of minted secrets not yet written into their pull secret (never persisted anywhere else). */
   const remembered = new Map<string, { id: string; password: string }>();
+  const store = deps.store ?? new PolicyStateStore(client);
 
   async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
     try {
@@ -137,12 +140,12 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     if (failures.length) throw new Error(`cleanup failed in ${failures.length} namespace(s): ${failures.slice(0, 3).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`);
     const reg = await getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, policy.metadata.namespace);
     if (reg) {
-      const loaded = await loadState(client, reg);
+      const loaded = await store.load(reg);
       const state = structuredClone(loaded.state);
       for (const [name, robot] of Object.entries(state.robots)) if (robot.policy === policy.metadata.name) delete state.robots[name];
       delete state.policies[policy.metadata.name];
       const others = registryPolicies(policy.metadata.namespace!, reg.metadata.name).filter((p) => p.metadata.uid !== policy.metadata.uid);
-      await saveState(client, reg, loaded, state, others, now().getTime());
+      await store.save(reg, loaded, state, others, now().getTime());
     }
     await setFinalizers(policy, (policy.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
     log.info('access policy cleaned up', { pullSecrets: ours.length });
@@ -178,7 +181,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
 
     const selection = selectNamespaces(policy, caches.namespaces());
     const policies = registryPolicies(namespace!, reg.metadata.name, policy);
-    let loaded = await loadState(client, reg);
+    let loaded = await store.load(reg);
     const state = structuredClone(loaded.state);
     const own = (state.policies[name] ??= {});
     const token = policy.metadata.annotations?.[ROTATE_ANNOTATION];
@@ -192,6 +195,15 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     const wantedName = secretName(policy);
     const ours = caches.pullSecrets().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy!.metadata.uid);
     const cachedIn = new Map(ours.filter((s) => s.metadata.name === wantedName).map((s) => [s.metadata.namespace!, s]));
+
+    // Per-step durations, logged at debug level (where a slow pass spends its time).
+    const ms: Record<string, number> = {};
+    let lapStart = performance.now();
+    const lap = (step: string) => {
+      const n = performance.now();
+      ms[step] = Math.round(n - lapStart);
+      lapStart = n;
+    };
 
     // 1. Plan every selected namespace (reads only the caches unless a pull secret looks out of date).
     interface Item { ns: string; robot: string; plan: RobotPlan; live?: SecretObject; minted?: Minted }
@@ -210,18 +222,26 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       return { ns, robot, plan, live, minted };
     });
 
+    lap('plan');
     // 2. The registry's policy first: new secrets become valid before any pull secret holds them.
     for (const [robot, r] of Object.entries(state.robots)) if (r.policy === name && !selection.selected.has(r.namespace)) delete state.robots[robot];
     for (const item of items) {
-      const secrets = item.minted ? [...item.plan.secrets, item.minted.stored] : item.plan.secrets;
-      if (item.minted) remembered.set(item.robot, { id: item.minted.stored.id, password: item.minted.password });
+      let secrets = item.plan.secrets;
+      if (item.minted && item.plan.kind === 'mint' && item.plan.immediate) {
+        // Nothing valid to protect: active from the start, so a new namespace costs one state write.
+        secrets = activate([...secrets, item.minted.stored], item.minted.stored.id, t, overlapMs);
+      } else if (item.minted) {
+        secrets = [...secrets, item.minted.stored];
+        remembered.set(item.robot, { id: item.minted.stored.id, password: item.minted.password });
+      }
       state.robots[item.robot] = { ...state.robots[item.robot], policy: name, namespace: item.ns, secrets };
     }
     const live = new Set(policies.map((p) => p.metadata.name));
     for (const [robot, r] of Object.entries(state.robots)) if (!live.has(r.policy)) delete state.robots[robot];
     for (const p of Object.keys(state.policies)) if (!live.has(p)) delete state.policies[p];
-    loaded = await saveState(client, reg, loaded, state, policies, t);
+    loaded = await store.save(reg, loaded, state, policies, t);
 
+    lap('policyFile');
     // 3. Pull secrets.
     const failures: Failure[] = selection.missing.map((ns) => ({ namespace: ns, reason: 'NamespaceNotFound', message: 'listed in spec.namespaces.names but does not exist' }));
     let rotating = false;
@@ -237,7 +257,6 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
         activateId = plan.id;
       } else if (plan.immediate) {
         credential = { username: item.robot, password: minted!.password };
-        activateId = minted!.stored.id;
       } else {
         credential = plan.keep;
         rotating = true;
@@ -255,6 +274,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       }
     });
 
+    lap('pullSecrets');
     // 4. Record what the pull secrets now hold; predecessors start their overlap now.
     let rotated = 0;
     for (const w of writes) {
@@ -292,13 +312,15 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       }
     });
     for (const robot of Object.values(state.robots)) if (robot.serviceAccounts?.length === 0) delete robot.serviceAccounts;
-    loaded = await saveState(client, reg, loaded, state, policies, t);
+    loaded = await store.save(reg, loaded, state, policies, t);
     if (rotated > 0) await events.record(policy, 'Normal', 'Rotated', `new credentials in ${rotated} namespace(s); the previous ones stay valid for ${policy.spec.overlap ?? DEFAULT_OVERLAP}`);
 
+    lap('serviceAccounts');
     // 6. Namespaces that stopped matching (their robots are already gone) and renamed secrets.
     const stale = ours.filter((s) => !selection.selected.has(s.metadata.namespace!) || s.metadata.name !== wantedName);
     failures.push(...(await removeFrom(policy, stale)));
 
+    lap('cleanup');
     // 7. Status, events, and when to look again.
     let nextRotation = Infinity;
     let wake = Infinity;
@@ -342,7 +364,8 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       await events.record(policy, 'Warning', 'SyncFailed', `${failures.length} namespace(s) failed: ${failures.slice(0, 5).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`);
     }
     await writeStatus(policy, status);
-    log.debug('reconciled', { selected: outcome.selected, synced: outcome.synced, failed: failures.length, rotated });
+    lap('status');
+    log.debug('reconciled', { selected: outcome.selected, synced: outcome.synced, failed: failures.length, rotated, ms });
 
     // Transient failures (conflicts, unavailable API) retry with backoff; a missing namespace waits for its event.
     const retryable = failures.filter((f) => f.reason !== 'NamespaceNotFound' && f.reason !== 'SecretNameTaken');
