@@ -5,13 +5,14 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeClient } from '../../../operator/src/kube/client.js';
+import { isNotFound } from '../../../operator/src/kube/errors.js';
 import type { KubeObject } from '../../../operator/src/kube/types.js';
 
 interface KeyToPath { key: string; path: string }
 interface Volume {
   name: string;
-  configMap?: { name: string; items?: KeyToPath[] };
-  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number };
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   emptyDir?: object;
   persistentVolumeClaim?: { claimName: string };
 }
@@ -73,11 +74,14 @@ async function volumeFiles(client: KubeClient, namespace: string, v: Volume): Pr
   let data: Map<string, Buffer>;
   let items: KeyToPath[] | undefined;
   if (v.configMap) {
-    const cm = await client.get<KubeObject & { data?: Record<string, string> }>('v1', 'ConfigMap', v.configMap.name, namespace);
+    const cm = await getOptional(client, 'ConfigMap', v.configMap.name, namespace, v.configMap.optional);
+    // The kubelet mounts an optional volume whose source is missing as an empty directory.
+    if (!cm) return undefined;
     data = new Map(Object.entries(cm.data ?? {}).map(([k, s]) => [k, Buffer.from(s)]));
     items = v.configMap.items;
   } else if (v.secret) {
-    const s = await client.get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', v.secret.secretName, namespace);
+    const s = await getOptional(client, 'Secret', v.secret.secretName, namespace, v.secret.optional);
+    if (!s) return undefined;
     data = new Map(Object.entries(s.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, 'base64')]));
     items = v.secret.items;
   } else if (v.emptyDir || v.persistentVolumeClaim) {
@@ -91,6 +95,15 @@ async function volumeFiles(client: KubeClient, namespace: string, v: Volume): Pr
     if (content === undefined) throw new Error(`volume ${v.name}: key ${i.key} missing`);
     return [i.path, content];
   }));
+}
+
+async function getOptional(client: KubeClient, kind: 'ConfigMap' | 'Secret', name: string, namespace: string, optional = false): Promise<(KubeObject & { data?: Record<string, string> }) | undefined> {
+  try {
+    return await client.get<KubeObject & { data?: Record<string, string> }>('v1', kind, name, namespace);
+  } catch (err) {
+    if (optional && isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 async function writeAt(path: string, content: Buffer, mode: number): Promise<void> {

@@ -11,6 +11,8 @@ export interface RecordedCall {
   readonly method: string;
   readonly path: string;
   readonly status: number;
+  /** The start of the answer of a failed request other than 404/409 (a Status object), for diagnosis. */
+  readonly failure?: string;
   /** "group resource verb" as an RBAC rule names it ("core" for the core API); undefined for non-resource URLs. */
   readonly permission?: string;
 }
@@ -48,6 +50,8 @@ export function rbacAttributes(method: string, url: string): { group: string; re
 
 export class RecordingProxy {
   readonly calls: RecordedCall[] = [];
+  /** Requests that could not even be parsed (Node answers them 400 itself). */
+  readonly clientErrors: string[] = [];
 
   private constructor(private readonly server: http.Server, readonly url: string) {}
 
@@ -63,7 +67,14 @@ export class RecordingProxy {
         const status = up.statusCode ?? 502;
         const attrs = rbacAttributes(req.method ?? 'GET', req.url ?? '/');
         const permission = attrs ? `${attrs.group} ${attrs.resource} ${attrs.verb}` : undefined;
-        proxy!.calls.push({ method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0], status, permission });
+        const call: { method: string; path: string; status: number; permission?: string; failure?: string } = { method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0], status, permission };
+        proxy!.calls.push(call);
+        if (status >= 400 && status !== 404 && status !== 409) {
+          call.failure = '';
+          up.on('data', (chunk: Buffer) => {
+            if (call.failure!.length < 2048) call.failure += chunk.toString('utf8');
+          });
+        }
         // Server-side apply of an object that does not exist yet creates it (201), which the apiserver authorizes as "create" too.
         if (attrs && req.method === 'PATCH' && status === 201) {
           proxy!.calls.push({ method: req.method, path: (req.url ?? '').split('?')[0], status, permission: `${attrs.group} ${attrs.resource} create` });
@@ -78,6 +89,10 @@ export class RecordingProxy {
       res.on('close', () => out.destroy());
       req.pipe(out);
     });
+    server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+      proxy?.clientErrors.push(`${err.code ?? ''} ${err.message} ${err.rawPacket?.toString('utf8').slice(0, 300) ?? ''}`);
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new RecordingProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return proxy;
@@ -86,6 +101,11 @@ export class RecordingProxy {
   /** Sorted distinct permissions used by requests the apiserver did not refuse. */
   permissionsUsed(): string[] {
     return [...new Set(this.calls.filter((c) => c.status !== 403 && c.permission).map((c) => c.permission!))].sort();
+  }
+
+  /** Requests the apiserver refused for a reason other than a missing object or a conflict. */
+  failures(): RecordedCall[] {
+    return this.calls.filter((c) => c.failure !== undefined);
   }
 
   forbidden(): RecordedCall[] {
