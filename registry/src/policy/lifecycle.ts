@@ -54,9 +54,9 @@ export class Lifecycle {
   /**
    * The manifest PUT hook (runs after validation, before anything is written):
    * immutability, then the GC writer protocol (touch, then re-check uncached), then
-   * the quota for the manifest body.
+   * the quota for the manifest body. Returns what to call once the put finished.
    */
-  async beforeManifestPut(repo: string, tags: readonly string[], digest: Digest, parsed: ParsedManifest, size: number): Promise<void> {
+  async beforeManifestPut(repo: string, tags: readonly string[], digest: Digest, parsed: ParsedManifest, size: number): Promise<(committed: boolean) => Promise<void>> {
     await this.immutability.checkPush(repo, tags, digest);
     await this.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
     const missing: string[] = [];
@@ -71,7 +71,7 @@ export class Lifecycle {
     if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });
     // The body may have been collected since the store cached its size: make the store write it again.
     if (!(await this.blobPresent(digest))) this.storage.blobs.forget(digest);
-    await this.quota.admit(repo, digest, size);
+    return this.quota.admit(repo, digest, size);
   }
 
   /**

@@ -23,12 +23,25 @@ import { parseDigest } from '../digest.js';
 import type { QuotaScope, RepositorySettings } from './repository-settings.js';
 
 interface ScopeUsage {
-  /** Unique content linked in the scope: digest → size. */
+  /** Unique content linked in the scope's repositories: digest → size (from storage, then kept up to date). */
   readonly content: Map<string, number>;
   /** In-progress uploads of the scope's repositories: id → bytes stored. */
   readonly uploads: Map<string, number>;
-  /** Chunks being written: token → bytes announced. */
-  readonly inflight: Map<number, number>;
+}
+
+/** A chunk being written. Kept outside the scope caches so a recount never loses it. */
+interface Inflight {
+  readonly repo: string;
+  readonly id: string;
+  readonly bytes: number;
+}
+
+/** Content admitted whose commit has not finished: counted until its link is in storage. */
+interface Pending {
+  readonly repo: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly uploadId?: string;
 }
 
 export interface QuotaRefusal {
@@ -45,16 +58,10 @@ export interface QuotaStatus {
   readonly usedBytes: number;
 }
 
-function total(u: ScopeUsage): number {
-  let sum = 0;
-  for (const v of u.content.values()) sum += v;
-  for (const v of u.uploads.values()) sum += v;
-  for (const v of u.inflight.values()) sum += v;
-  return sum;
-}
-
 export class QuotaManager {
   private readonly usage = new Map<string, ScopeUsage>();
+  private readonly inflight = new Map<number, Inflight>();
+  private readonly pending = new Map<number, Pending>();
   private readonly mutex = new KeyedMutex();
   private nextToken = 1;
 
@@ -70,6 +77,32 @@ export class QuotaManager {
     return this.settings.quotaScopes(repo).length > 0;
   }
 
+  /** Usage of a scope: its content, admitted content still committing, uploads and chunks in flight. */
+  private total(scope: QuotaScope, u: ScopeUsage): number {
+    let sum = 0;
+    for (const v of u.content.values()) sum += v;
+    const committingUploads = new Set<string>();
+    const committing = new Set<string>();
+    for (const p of this.pending.values()) {
+      if (!scope.pattern.test(p.repo)) continue;
+      if (p.uploadId) committingUploads.add(p.uploadId);
+      if (!u.content.has(p.digest) && !committing.has(p.digest)) {
+        committing.add(p.digest);
+        sum += p.size;
+      }
+    }
+    for (const [id, v] of u.uploads) if (!committingUploads.has(id)) sum += v;
+    for (const c of this.inflight.values()) if (scope.pattern.test(c.repo)) sum += c.bytes;
+    return sum;
+  }
+
+  /** Bytes an upload holds: stored so far plus its chunk being written. */
+  private uploadBytes(u: ScopeUsage, id: string): number {
+    let sum = u.uploads.get(id) ?? 0;
+    for (const c of this.inflight.values()) if (c.id === id) sum += c.bytes;
+    return sum;
+  }
+
   /**
    * Reserves `bytes` for a chunk about to be written to upload `id`. Returns the
    * function to call once the write finished (or failed): it swaps the reservation
@@ -80,14 +113,14 @@ export class QuotaManager {
     if (!scopes.length) return async () => undefined;
     const token = this.nextToken++;
     await this.locked(scopes, async (states) => {
-      this.check(repo, scopes, states, (s) => ({ requested: bytes, after: total(s) + bytes }));
-      for (const s of states) s.inflight.set(token, bytes);
+      this.check(repo, scopes, states, (scope, s) => ({ requested: bytes, after: this.total(scope, s) + bytes }));
+      this.inflight.set(token, { repo, id, bytes });
     });
     return async () => {
       const size = await this.uploadSize(id);
       await this.locked(scopes, async (states) => {
+        if (!this.inflight.delete(token)) return; // the upload was admitted as content meanwhile
         for (const s of states) {
-          s.inflight.delete(token);
           if (size === undefined) s.uploads.delete(id);
           else s.uploads.set(id, size);
         }
@@ -95,25 +128,49 @@ export class QuotaManager {
     };
   }
 
-  /**
-   * Admits content becoming linked in the repository: a completed upload (`id`), a
-   * mount, or a manifest body. The upload's bytes become the blob's; content already
-   * in a scope costs nothing there. Throws QUOTA_EXCEEDED before anything is committed.
-   */
-  async admit(repo: string, d: Digest, size: number, uploadId?: string): Promise<void> {
+  /** Re-reads an upload's stored size (after a write that reserved nothing, or a discarded upload). */
+  async refreshUpload(repo: string, id: string): Promise<void> {
     const scopes = this.settings.quotaScopes(repo);
     if (!scopes.length) return;
+    const size = await this.uploadSize(id);
     await this.locked(scopes, async (states) => {
-      this.check(repo, scopes, states, (s) => {
-        // The upload's bytes were counted while it was written; what matters is the total once it is content.
-        const requested = s.content.has(d.value) ? 0 : size;
-        return { requested, after: total(s) - (uploadId ? s.uploads.get(uploadId) ?? 0 : 0) + requested };
-      });
       for (const s of states) {
-        s.content.set(d.value, size);
-        if (uploadId) s.uploads.delete(uploadId);
+        if (size === undefined) s.uploads.delete(id);
+        else s.uploads.set(id, size);
       }
     });
+  }
+
+  /**
+   * Admits content about to be linked in the repository: a completed upload (`id`),
+   * a mount, or a manifest body. The upload's bytes become the content's; content
+   * already in a scope costs nothing there. Throws QUOTA_EXCEEDED before anything is
+   * committed. The returned function must be called once the commit finished.
+   */
+  async admit(repo: string, d: Digest, size: number, uploadId?: string): Promise<(committed: boolean) => Promise<void>> {
+    const scopes = this.settings.quotaScopes(repo);
+    if (!scopes.length) return async () => undefined;
+    const token = this.nextToken++;
+    await this.locked(scopes, async (states) => {
+      this.check(repo, scopes, states, (scope, s) => {
+        // The upload's bytes were counted while it was written; what matters is the total once it is content.
+        const requested = s.content.has(d.value) ? 0 : size;
+        return { requested, after: this.total(scope, s) - (uploadId ? this.uploadBytes(s, uploadId) : 0) + requested };
+      });
+      this.pending.set(token, { repo, digest: d.value, size, uploadId });
+      if (uploadId) {
+        for (const [t, c] of this.inflight) if (c.id === uploadId) this.inflight.delete(t);
+        for (const s of states) s.uploads.delete(uploadId);
+      }
+    });
+    return async (committed) => {
+      await this.locked(scopes, async (states) => {
+        this.pending.delete(token);
+        if (committed) for (const s of states) s.content.set(d.value, size);
+        if (uploadId) for (const s of states) s.uploads.delete(uploadId);
+      });
+      if (!committed) this.invalidate(repo); // a half-done commit: count again from storage
+    };
   }
 
   /** Forgets the cached usage of every scope the repository is in (after deletes, failures). */
@@ -128,17 +185,18 @@ export class QuotaManager {
   async status(): Promise<QuotaStatus[]> {
     const out: QuotaStatus[] = [];
     for (const scope of this.settings.allQuotaScopes()) {
-      const used = await this.mutex.run(scope.key, async () => total(await this.load(scope)));
+      const used = await this.mutex.run(scope.key, async () => this.total(scope, await this.load(scope)));
       out.push({ scope: scope.key, limitBytes: scope.limitBytes, usedBytes: used });
     }
     return out;
   }
 
   /** Refuses when a scope would end above its limit by adding `requested` new bytes (freeing is always allowed). */
-  private check(repo: string, scopes: QuotaScope[], states: ScopeUsage[], change: (s: ScopeUsage) => { requested: number; after: number }): void {
+  private check(repo: string, scopes: QuotaScope[], states: ScopeUsage[],
+    change: (scope: QuotaScope, s: ScopeUsage) => { requested: number; after: number }): void {
     scopes.forEach((scope, i) => {
-      const used = total(states[i]);
-      const { requested, after } = change(states[i]);
+      const used = this.total(scope, states[i]);
+      const { requested, after } = change(scope, states[i]);
       if (requested > 0 && after > scope.limitBytes) {
         const refusal = { repository: repo, scope: scope.key, limitBytes: scope.limitBytes, usedBytes: used, requestedBytes: requested };
         this.metrics?.quotaRefusals.inc({ scope: scope.key });
@@ -154,7 +212,7 @@ export class QuotaManager {
       if (i === scopes.length) {
         const states = await Promise.all(scopes.map((s) => this.load(s)));
         const result = await fn(states);
-        scopes.forEach((s, j) => this.metrics?.quotaUsedBytes.set({ scope: s.key }, total(states[j])));
+        scopes.forEach((s, j) => this.metrics?.quotaUsedBytes.set({ scope: s.key }, this.total(s, states[j])));
         return result;
       }
       return this.mutex.run(scopes[i].key, () => run(i + 1));
@@ -183,10 +241,10 @@ export class QuotaManager {
       const size = await this.uploadSize(id);
       if (size !== undefined) uploads.set(id, size);
     }
-    const usage: ScopeUsage = { content, uploads, inflight: new Map() };
+    const usage: ScopeUsage = { content, uploads };
     this.usage.set(scope.key, usage);
     this.metrics?.quotaLimitBytes.set({ scope: scope.key }, scope.limitBytes);
-    this.metrics?.quotaUsedBytes.set({ scope: scope.key }, total(usage));
+    this.metrics?.quotaUsedBytes.set({ scope: scope.key }, this.total(scope, usage));
     return usage;
   }
 

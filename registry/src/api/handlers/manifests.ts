@@ -48,15 +48,17 @@ export async function putManifest(ctx: Ctx): Promise<void> {
   metrics.bytesReceived.inc({ route: 'manifest' }, body.length);
   const { lifecycle } = ctx.services;
   const tags = [...new Set(reference.includes(':') ? tagParams : [reference, ...tagParams])];
+  let admitted: ((committed: boolean) => Promise<void>) | undefined;
   const put = () => storage.manifests.put(ctx.repo, reference, body, ctx.req.headers['content-type'], tagParams,
-    lifecycle && ((d, p) => lifecycle.beforeManifestPut(ctx.repo, tags, d, p, body.length)));
+    lifecycle && (async (d, p) => { admitted = await lifecycle.beforeManifestPut(ctx.repo, tags, d, p, body.length); }));
   let result;
   try {
     result = lifecycle ? await lifecycle.immutability.serialise(ctx.repo, tags, put) : await put();
   } catch (err) {
-    lifecycle?.quota.invalidate(ctx.repo); // a failure after admission must not leave the manifest counted
+    await admitted?.(false);
     throw err;
   }
+  await admitted?.(true);
   const { digest, parsed } = result;
   metrics.pushes.inc({ repository: ctx.repo });
   lifecycle?.events.emit('push', ctx.repo, {

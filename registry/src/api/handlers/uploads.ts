@@ -62,31 +62,29 @@ async function tryMount(ctx: Ctx, d: Digest): Promise<boolean> {
  * (its Content-Length) and, when completing to `digest`, the GC touch and the quota
  * admission before the blob is committed. `settle` must run after the write.
  */
-function lifecycleHooks(ctx: Ctx, id: string, digest?: Digest): { options: AppendOptions; settle: () => Promise<void> } {
+/** Runs an upload write with the lifecycle hooks, and settles the quota whatever the outcome. */
+async function withLifecycle(ctx: Ctx, id: string, digest: Digest | undefined, write: (options: AppendOptions) => Promise<WriteResult>): Promise<WriteResult> {
   const lifecycle = ctx.services.lifecycle;
-  let settle = async () => undefined as void;
-  if (!lifecycle) return { options: {}, settle: () => settle() };
-  const quota = lifecycle.quota.applies(ctx.repo);
+  if (!lifecycle) return write({});
+  let settle: (() => Promise<void>) | undefined;
+  let admitted: ((committed: boolean) => Promise<void>) | undefined;
   const options: AppendOptions = {
-    reserve: quota ? async () => { settle = await lifecycle.quota.reserveChunk(ctx.repo, id, contentLength(ctx.req) ?? 0); } : undefined,
+    reserve: lifecycle.quota.applies(ctx.repo)
+      ? async () => { settle = await lifecycle.quota.reserveChunk(ctx.repo, id, contentLength(ctx.req) ?? 0); }
+      : undefined,
     beforeCommit: digest ? async (size) => {
       await lifecycle.beforeBlobLink(digest);
-      await lifecycle.quota.admit(ctx.repo, digest, size, id);
+      admitted = await lifecycle.quota.admit(ctx.repo, digest, size, id);
     } : undefined,
   };
-  return { options, settle: () => settle() };
-}
-
-/** Runs an upload write with the lifecycle hooks; a failure after admission recounts the quota. */
-async function withLifecycle(ctx: Ctx, id: string, digest: Digest | undefined, write: (options: AppendOptions) => Promise<WriteResult>): Promise<WriteResult> {
-  const { options, settle } = lifecycleHooks(ctx, id, digest);
+  let committed = false;
   try {
-    return await write(options);
-  } catch (err) {
-    if (digest) ctx.services.lifecycle?.quota.invalidate(ctx.repo);
-    throw err;
+    const result = await write(options);
+    committed = true;
+    return result;
   } finally {
-    await settle();
+    await admitted?.(committed);
+    await (settle ?? (() => lifecycle.quota.refreshUpload(ctx.repo, id)))();
   }
 }
 
@@ -96,16 +94,22 @@ export async function startUpload(ctx: Ctx): Promise<void> {
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const d = parseDigest(mount);
+    let admitted: ((committed: boolean) => Promise<void>) | undefined;
     if (d && lifecycle) {
       await lifecycle.beforeBlobLink(d);
       const size = await ctx.services.storage.blobs.globalSize(d);
-      if (size !== undefined) await lifecycle.quota.admit(ctx.repo, d, size);
+      if (size !== undefined) admitted = await lifecycle.quota.admit(ctx.repo, d, size);
     }
-    if (d && (await tryMount(ctx, d))) {
-      blobCreated(ctx, d);
+    let mounted = false;
+    try {
+      mounted = d !== undefined && (await tryMount(ctx, d));
+    } finally {
+      await admitted?.(mounted);
+    }
+    if (mounted) {
+      blobCreated(ctx, d!);
       return;
     }
-    if (d) lifecycle?.quota.invalidate(ctx.repo);
   }
   const digestRaw = ctx.query.get('digest');
   if (digestRaw !== null) {
