@@ -84,7 +84,8 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
   });
 
   it('installs the chart and tells the user what to apply next', async () => {
-    const out = await helmIn(['install', RELEASE, CHART_DIR, '--create-namespace']);
+    // The operator watches only this test's namespace: other test files run operators of their own.
+    const out = await helmIn(['install', RELEASE, CHART_DIR, '--create-namespace', '--set', `watchNamespace=${appNs}`]);
     expect(out).toMatch(/STATUS: deployed/);
     expect(out).toMatch(/kubectl apply -n registry -f -/);
     expect(out).toMatch(/kind: Registry/);

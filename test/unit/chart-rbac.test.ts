@@ -36,17 +36,13 @@ describe('chart RBAC', () => {
     }
   });
 
-  it('binds cluster-wide by default, and only in the watched namespace when watchNamespace is set', async () => {
-    const wide = await renderChart();
-    const crb = findObject(wide, 'ClusterRoleBinding', 'berth-operator');
-    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-operator' });
-    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'berth-operator', namespace: 'berth-system' }]);
-
-    const narrow = await renderChart({ set: { watchNamespace: 'registry' } });
-    expect(narrow.some((o) => o.kind === 'ClusterRoleBinding')).toBe(false);
-    const rb = narrow.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'berth-operator')!;
-    expect(rb.metadata.namespace).toBe('registry');
-    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-operator' });
+  it('binds the ClusterRole cluster-wide, also when only one namespace is watched', async () => {
+    for (const values of [{}, { set: { watchNamespace: 'registry' } }]) {
+      const objects = await renderChart(values);
+      const crb = findObject(objects, 'ClusterRoleBinding', 'berth-operator');
+      expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-operator' });
+      expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'berth-operator', namespace: 'berth-system' }]);
+    }
   });
 
   it('renders no RBAC with rbac.create=false, and no Lease Role without leader election', async () => {
