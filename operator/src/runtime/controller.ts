@@ -29,7 +29,8 @@ export interface WatchSource {
 
 export interface ControllerOptions {
   name: string;
-  primary: { apiVersion: string; kind: string };
+  /** `toKeys` defaults to the object's own key (a reconciler may skip events of its own writes). */
+  primary: { apiVersion: string; kind: string; toKeys?(obj: KubeObject): string[] };
   /** Secondary kinds whose changes re-trigger their owner (e.g. an owned Deployment). */
   watches?: WatchSource[];
   namespace?: string;
@@ -65,7 +66,7 @@ export class Controller {
       onRetry: () => metrics.queueRetries.inc(labels),
     });
     const sources: WatchSource[] = [
-      { ...opts.primary, toKeys: (o) => [objectKey(o)] },
+      { ...opts.primary, toKeys: opts.primary.toKeys ?? ((o: KubeObject) => [objectKey(o)]) },
       ...(opts.watches ?? []),
     ];
     this.informers = sources.map((s) =>

@@ -14,6 +14,7 @@ import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey } from './names.js';
 import type { SecretObject } from './pull-secrets.js';
 import { accessPolicyReconciler } from './reconcile.js';
+import { OwnWrites } from './own-writes.js';
 import { POLICY_SECRET_COMPONENT, PolicyStateStore } from './policy-secret.js';
 import { REGISTRY_LABEL } from '../registry/names.js';
 import type { ServiceAccountObject } from './service-accounts.js';
@@ -35,11 +36,13 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
   const withServiceAccounts = () => policies().filter((p) => (p.spec.serviceAccounts ?? []).length > 0).map(policyKey);
 
   const store = new PolicyStateStore(client);
+  const ownWrites = new OwnWrites();
   const registryPolicies = (namespace: string | undefined, registry: string | undefined) =>
     policies().filter((p) => p.metadata.namespace === namespace && p.spec.registryRef.name === registry).map(policyKey);
   const reconcile = accessPolicyReconciler({
     client,
     store,
+    ownWrites,
     events,
     propagationMs: opts.propagationMs,
     caches: {
@@ -53,14 +56,14 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
 
   controller = new Controller(client, {
     name: 'accesspolicy',
-    primary: { apiVersion: API_VERSION, kind: 'AccessPolicy' },
+    primary: { apiVersion: API_VERSION, kind: 'AccessPolicy', toKeys: (p) => (ownWrites.isOwn(p) ? [] : [policyKey(p as AccessPolicy)]) },
     watches: [
       { apiVersion: 'v1', kind: 'Namespace', toKeys: allPolicies },
       {
         apiVersion: 'v1', kind: 'Secret', labelSelector: POLICY_UID_LABEL, clusterWide: true,
         toKeys: (s) => {
           const key = s.metadata.annotations?.[POLICY_ANNOTATION];
-          return key ? [key] : [];
+          return key && !ownWrites.isOwn(s) ? [key] : [];
         },
       },
       { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: withServiceAccounts },

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hashSecret } from '../../../../registry/src/auth/secret-hash.js';
 
-export const ROBOT_SCRYPT = { N: 1024, r: 8, p: 1 } as const;
+export const ROBOT_SCRYPT = { N: 256, r: 8, p: 1 } as const;
 
 export interface StoredSecret {
   /** Random, non-secret handle (logged and shown in events instead of the secret). */

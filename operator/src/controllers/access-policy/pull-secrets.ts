@@ -47,16 +47,15 @@ export class SecretNameTaken extends Error {
 }
 
 /** Creates the Secret, or applies it when it already exists and is ours. */
-export async function writePullSecret(client: KubeClient, policy: AccessPolicy, want: SecretObject, knownOurs: boolean): Promise<void> {
+export async function writePullSecret(client: KubeClient, policy: AccessPolicy, want: SecretObject, knownOurs: boolean): Promise<SecretObject> {
   if (!knownOurs) {
     try {
-      await client.create(want);
-      return;
+      return await client.create<SecretObject>(want);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const existing = await client.get<SecretObject>('v1', 'Secret', want.metadata.name, want.metadata.namespace);
       if (!isOurs(existing, policy)) throw new SecretNameTaken(`a Secret named ${want.metadata.name} that this policy did not create already exists`);
     }
   }
-  await client.apply(want, { force: true });
+  return client.apply<SecretObject>(want, { force: true });
 }

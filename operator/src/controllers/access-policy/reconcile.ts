@@ -24,6 +24,7 @@ import {
 } from './names.js';
 import { activate, liveIsCurrent, newestActive, planRobot, type RobotPlan } from './plan.js';
 import { PolicyStateStore } from './policy-secret.js';
+import { OwnWrites } from './own-writes.js';
 import { DOCKER_CONFIG_KEY, desiredPullSecret, isOurs, upToDate, writePullSecret, type SecretObject } from './pull-secrets.js';
 import { selectNamespaces } from './selector.js';
 import { applyPullSecrets, nextPullSecrets, wantsServiceAccount, type ServiceAccountObject } from './service-accounts.js';
@@ -50,6 +51,8 @@ export interface AccessPolicyReconcilerDeps {
   now?: () => Date;
   /** Shared with the controller, which invalidates it when the policy Secret changes. */
   store?: PolicyStateStore;
+  /** Shared with the controller, which skips the watch events of these writes. */
+  ownWrites?: OwnWrites;
 }
 
 type Failure = { namespace: string; reason: string; message?: string };
@@ -78,6 +81,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
   /** Plaintext of minted secrets not yet written into their pull secret (never persisted anywhere else). */
   const remembered = new Map<string, { id: string; password: string }>();
   const store = deps.store ?? new PolicyStateStore(client);
+  const ownWrites = deps.ownWrites ?? new OwnWrites();
 
   async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
     try {
@@ -98,11 +102,11 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
 
   async function writeStatus(policy: AccessPolicy, status: AccessPolicyStatus): Promise<void> {
     if (canonicalJson(status) === canonicalJson(policy.status ?? {})) return;
-    await client.apply({
+    ownWrites.record(await client.apply<AccessPolicy>({
       apiVersion: API_VERSION, kind: 'AccessPolicy',
       metadata: { name: policy.metadata.name, namespace: policy.metadata.namespace, resourceVersion: policy.metadata.resourceVersion },
       status,
-    }, { subresource: 'status' });
+    }, { subresource: 'status' }));
   }
 
   function registryPolicies(namespace: string, registry: string, fresh?: AccessPolicy): AccessPolicy[] {
@@ -267,7 +271,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     await mapLimit(writes, limit, async (w) => {
       const want = desiredPullSecret(policy!, w.item.ns, hosts, w.credential);
       try {
-        if (!upToDate(w.item.live, want)) await writePullSecret(client, policy!, want, !!w.item.live && isOurs(w.item.live, policy!));
+        if (!upToDate(w.item.live, want)) ownWrites.record(await writePullSecret(client, policy!, want, !!w.item.live && isOurs(w.item.live, policy!)));
         written.add(w.item.ns);
       } catch (err) {
         failures.push({ namespace: w.item.ns, ...describe(err) });

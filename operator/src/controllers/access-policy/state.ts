@@ -73,7 +73,7 @@ export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPol
 export function secretData(state: RegistryPolicyState, policies: AccessPolicy[], now: number): Record<string, string> {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return {
-    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now), null, 1) + '\n'),
+    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now)) + '\n'),
     [STATE_KEY]: b64(JSON.stringify(state)),
   };
 }
