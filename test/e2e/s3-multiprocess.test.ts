@@ -176,3 +176,28 @@ test('an upload abandoned longer than the configured age is purged with its mult
   }
   expect((await fetch(`${purging.url}${location}`)).status).toBe(404);
 });
+
+test('a store outage during the final PUT leaves no blob visible, and the upload can be finished afterwards', async () => {
+  const bytes = randomBytes(6 * MiB + 11);
+  const digest = sha256(bytes);
+  const post = await fetch(`${a.url}/v2/${REPO}/blobs/uploads/`, { method: 'POST' });
+  const location = post.headers.get('location')!;
+  const patch = await fetch(`${a.url}${location}`, {
+    method: 'PATCH', body: bytes, headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${bytes.length - 1}` },
+  });
+  expect(patch.status).toBe(202);
+  await s3.kill();
+  try {
+    const put = await fetch(`${b.url}${location}?digest=${digest}`, { method: 'PUT' });
+    expect(put.status).toBe(503);
+    expect(put.headers.get('retry-after')).toBeTruthy();
+  } finally {
+    await s3.restart();
+  }
+  expect((await fetch(`${a.url}/v2/${REPO}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
+  const status = await fetch(`${b.url}${location}`);
+  expect(status.headers.get('range')).toBe(`0-${bytes.length - 1}`);
+  expect((await fetch(`${b.url}${location}?digest=${digest}`, { method: 'PUT' })).status).toBe(201);
+  const got = Buffer.from(await (await fetch(`${a.url}/v2/${REPO}/blobs/${digest}`)).arrayBuffer());
+  expect(sha256(got)).toBe(digest);
+});
