@@ -162,7 +162,11 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     expect((await credentialFrom('team-a-ci', 'berth-pull-secret')).username).not.toBe(pushCredential.username);
     // Pods need no change: every ServiceAccount of the selected namespaces names the pull secret.
     await waitForObject(client, 'v1', 'ServiceAccount', 'default', webNs, (sa) => ((sa as KubeObject & { imagePullSecrets?: Array<{ name: string }> }).imagePullSecrets ?? []).some((r) => r.name === 'berth-pull-secret'));
-    await waitForObject(client, 'v1', 'Secret', 'main-policy', appNs);
+    // The registry's policy file names both robots before their credentials are handed out.
+    await waitForObject<KubeObject & { data?: Record<string, string> }>(client, 'v1', 'Secret', 'main-policy', appNs, (secret) => {
+      const file = Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8');
+      return file.includes(pullCredential.username) && file.includes(pushCredential.username);
+    });
   });
 
   it('starts a registry from exactly the filesystem example\'s rendered config and mounted Secrets', async () => {
