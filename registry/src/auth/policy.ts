@@ -17,7 +17,7 @@ const pattern = z.string().superRefine((p, ctx) => {
   const problem = validateRepositoryPattern(p);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
-const robotName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,252}$/, 'robot names use letters, digits, . _ @ / - (no ":")')
+const robotName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,511}$/, 'robot names use letters, digits, . _ @ / - (no ":")')
   .refine((n) => n !== ANONYMOUS, { message: `"${ANONYMOUS}" is reserved` });
 const secretHash = z.string().superRefine((h, ctx) => {
   try {
