@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../../../registry/src/digest.js';
-import { PathNotFoundError } from '../../../registry/src/storage/driver/driver.js';
+import { PathNotFoundError, StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
 import { S3Bucket } from '../../../registry/src/storage/driver/s3-bucket.js';
 import type { MultipartLimits } from '../../../registry/src/storage/driver/s3-multipart.js';
 import { S3Driver } from '../../../registry/src/storage/driver/s3.js';
@@ -279,4 +279,25 @@ test('two writers appending to one file at once: the later close fails instead o
   expect((await b.getContent('/contended')).toString()).toBe('base-first');
   await a.delete('/contended');
   await Promise.all([a.close(), b.close()]);
+});
+
+test('a commit that failed after completing the upload can be retried', async () => {
+  const d = driver();
+  const bytes = randomBytes(6 * MiB + 1);
+  const w = await d.writer('/retried');
+  await w.write(bytes);
+  await w.close();
+  // The store fails right after CompleteMultipartUpload, before the state is cleaned up.
+  jest.spyOn(S3Bucket.prototype, 'list').mockImplementationOnce(async function* () {
+    throw new StorageUnavailableError('s3', 'store went away');
+  });
+  await expect((await d.writer('/retried', { append: true })).commit()).rejects.toBeInstanceOf(StorageUnavailableError);
+  jest.restoreAllMocks();
+  const retry = await d.writer('/retried', { append: true });
+  expect(retry.size).toBe(bytes.length);
+  await retry.commit();
+  expect((await d.getContent('/retried')).equals(bytes)).toBe(true);
+  expect(await keysUnder(`${prefix}/retried~/`)).toEqual([]);
+  await d.delete('/retried');
+  await d.close();
 });

@@ -11,7 +11,7 @@
 // object it names is deleted only after the state stops naming it.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { StorageDriverError, type FileWriter } from './driver.js';
+import { PathNotFoundError, StorageDriverError, type FileWriter } from './driver.js';
 import type { S3Bucket } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
@@ -169,8 +169,14 @@ export class S3Writer implements FileWriter {
       // Small enough to never have needed a part: one atomic PUT.
       await this.s3.put(this.path, this.key, this.takePending(this.pendingBytes));
     } else {
-      if (this.pendingBytes > 0) await this.uploadPart(this.takePending(this.pendingBytes)); // the last part may be small
-      await this.s3.complete(this.path, this.key, this.uploadId, this.parts);
+      try {
+        if (this.pendingBytes > 0) await this.uploadPart(this.takePending(this.pendingBytes)); // the last part may be small
+        await this.s3.complete(this.path, this.key, this.uploadId, this.parts);
+      } catch (err) {
+        // An earlier commit completed the upload but failed before deleting the
+        // state: the upload id is gone (NoSuchUpload) and the object is already whole.
+        if (!(err instanceof PathNotFoundError) || (await this.committedSize()) !== this.finalSize) throw err;
+      }
     }
     await deleteWriterObjects(this.s3, this.path, this.key);
   }
@@ -183,6 +189,15 @@ export class S3Writer implements FileWriter {
     if (this.uploadId) await this.s3.abort(this.path, this.key, this.uploadId);
     await deleteWriterObjects(this.s3, this.path, this.key);
     await this.s3.deleteMany(this.path, [this.key]);
+  }
+
+  private async committedSize(): Promise<number | undefined> {
+    try {
+      return (await this.s3.head(this.path, this.key)).size;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   private assertOpen(): void {
