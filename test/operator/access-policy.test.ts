@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
@@ -102,6 +103,12 @@ async function syncPolicyFile(file: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The operator's rotation state, as stored next to the policy file. */
+async function storedState(): Promise<{ robots: Record<string, { secrets: Array<{ id: string; activatedAt?: string; expiresAt?: string }> }> }> {
+  const s = await client.get<Secret>('v1', 'Secret', 'main-policy', ns);
+  return JSON.parse(gunzipSync(Buffer.from(s.data!['state.json.gz'], 'base64')).toString('utf8'));
 }
 
 async function policyFileRobots(): Promise<string[]> {
@@ -321,6 +328,36 @@ describe('AccessPolicy', () => {
     for (const line of operator.lines) {
       expect(JSON.stringify(line)).not.toContain(oldCred.password);
     }
+  });
+
+  it('converges after the operator is killed in the middle of a rotation, still with zero failed pulls', async () => {
+    const old = credentialOf((await pullSecret(appNs))!);
+    await mergePatch(policyPath('readers'), { metadata: { annotations: { 'berth.dev/rotate': 'now-2' } } });
+    // Wait until the successor is in the registry's policy but not yet in the pull secret.
+    await waitFor('a pending successor', async () => {
+      const robot = (await storedState()).robots[`ap/readers/${appNs}`];
+      return robot?.secrets.some((x) => !x.activatedAt);
+    }, 20_000, 50);
+    await operator.kill('SIGKILL');
+    operator = new OperatorProcess({
+      kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, leaseName: 'after-crash', identity: 'access-op-2',
+      args: ['--policy-propagation-delay=2'],
+    });
+    const failures: string[] = [];
+    let switched = false;
+    for (let i = 0; i < 300 && !switched; i++) {
+      const s = (await pullSecret(appNs))!;
+      const r = await inspect(authFile(s, 'crash'), 'team-a/app');
+      if (r.code !== 0) failures.push(r.stderr.trim().split('\n').pop() ?? '');
+      switched = credentialOf(s).password !== old.password;
+    }
+    expect(switched).toBe(true);
+    expect(failures).toEqual([]);
+    // The new process minted its own successor (the first one's plaintext died with it): one active, one in overlap.
+    const robot = (await storedState()).robots[`ap/readers/${appNs}`];
+    expect(robot.secrets.filter((x) => !x.expiresAt)).toHaveLength(1);
+    expect(robot.secrets.every((x) => x.activatedAt)).toBe(true);
+    expect((await inspect(authFile((await pullSecret(appNs))!, 'after'), 'team-a/app')).code).toBe(0);
   });
 
   it('reports namespaces that fail, and why, with a Warning event', async () => {

@@ -14,8 +14,11 @@ export const ROTATE_ANNOTATION = 'berth.dev/rotate';
 export const DEFAULT_SECRET_NAME = 'berth-pull-secret';
 export const DEFAULT_ROTATION_PERIOD = '24h';
 export const DEFAULT_OVERLAP = '1h';
-/** Keys of the `<registry>-policy` Secret: the file the registry reads, and the operator's rotation state. */
-export const STATE_KEY = 'state.json';
+/**
+ * Key of the operator's rotation state in the `<registry>-policy` Secret (next to the
+ * file the registry reads), gzip'd: it holds every robot, and the Secret is capped at 1 MiB.
+ */
+export const STATE_KEY = 'state.json.gz';
 
 export function policyKey(p: AccessPolicy): string {
   return `${p.metadata.namespace}/${p.metadata.name}`;

@@ -47,7 +47,7 @@ describe('registry policy file', () => {
   it('round-trips the state through the Secret, and starts over from unreadable state', () => {
     const state: RegistryPolicyState = { robots: { 'ap/p/n': { policy: 'p', namespace: 'n', secrets: [] } }, policies: { p: { rotateToken: 't' } } };
     expect(stateFromSecret(secretData(state, [], 0))).toEqual(state);
-    expect(stateFromSecret({ 'state.json': Buffer.from('{oops').toString('base64') })).toEqual({ robots: {}, policies: {} });
+    expect(stateFromSecret({ 'state.json.gz': Buffer.from('{oops').toString('base64') })).toEqual({ robots: {}, policies: {} });
     expect(stateFromSecret(undefined)).toEqual({ robots: {}, policies: {} });
   });
 });

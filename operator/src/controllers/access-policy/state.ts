@@ -1,9 +1,10 @@
 // The `<registry>-policy` Secret: `policy.yaml`, the file the registry reads
-// (robots with hashes only, and one rule per AccessPolicy), and `state.json`,
+// (robots with hashes only, and one rule per AccessPolicy), and `state.json.gz`,
 // what the operator must remember across restarts (secret ids, digests,
 // activation and expiry times, handled rotation requests). The Registry's pods
 // mount only `policy.yaml`. Both keys are recomputed as a whole from the state
 // and every AccessPolicy of the Registry, never appended to.
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { PolicyFile } from '../../../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../api/types.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
@@ -38,7 +39,7 @@ export function stateFromSecret(data: Record<string, string> | undefined): Regis
   const raw = data?.[STATE_KEY];
   if (!raw) return emptyState();
   try {
-    const doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Partial<RegistryPolicyState>;
+    const doc = JSON.parse(gunzipSync(Buffer.from(raw, 'base64')).toString('utf8')) as Partial<RegistryPolicyState>;
     return { robots: doc.robots ?? {}, policies: doc.policies ?? {} };
   } catch {
     // Unreadable state: start over; robots get fresh secrets, pull secrets are rewritten.
@@ -74,6 +75,6 @@ export function secretData(state: RegistryPolicyState, policies: AccessPolicy[],
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return {
     [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now)) + '\n'),
-    [STATE_KEY]: b64(JSON.stringify(state)),
+    [STATE_KEY]: gzipSync(JSON.stringify(state)).toString('base64'),
   };
 }
