@@ -4,8 +4,7 @@
 // store that stops answering fails a request instead of hanging it.
 import http from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
 import { StorageUnavailableError } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
