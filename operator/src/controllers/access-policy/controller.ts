@@ -66,7 +66,7 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
           return key && !ownWrites.isOwn(s) ? [key] : [];
         },
       },
-      { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: withServiceAccounts },
+      { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: (sa) => (ownWrites.isOwn(sa) ? [] : withServiceAccounts()) },
       { apiVersion: API_VERSION, kind: 'Registry', toKeys: (reg) => registryPolicies(reg.metadata.namespace, reg.metadata.name) },
       {
         // The registry's policy Secret: edited or deleted by someone else, it is rewritten.

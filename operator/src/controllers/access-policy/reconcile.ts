@@ -308,7 +308,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     }
     await mapLimit(saWork, limit, async ({ sa, list, robot, want }) => {
       try {
-        await applyPullSecrets(client, policy!, sa, list);
+        ownWrites.record(await applyPullSecrets(client, policy!, sa, list));
         const others = (robot.serviceAccounts ?? []).filter((n) => n !== sa.metadata.name);
         robot.serviceAccounts = want ? [...others, sa.metadata.name].sort() : others;
       } catch (err) {

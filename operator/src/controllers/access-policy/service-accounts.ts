@@ -33,9 +33,9 @@ export function nextPullSecrets(sa: ServiceAccountObject, policy: AccessPolicy, 
   return undefined;
 }
 
-export async function applyPullSecrets(client: KubeClient, policy: AccessPolicy, sa: ServiceAccountObject, list: Array<{ name?: string }>): Promise<void> {
+export async function applyPullSecrets(client: KubeClient, policy: AccessPolicy, sa: ServiceAccountObject, list: Array<{ name?: string }>): Promise<ServiceAccountObject> {
   const path = objectPath(resourceType('v1', 'ServiceAccount'), sa.metadata.name, sa.metadata.namespace);
-  await client.request('PATCH', path, {
+  const applied = await client.request<ServiceAccountObject>('PATCH', path, {
     query: { fieldManager: serviceAccountFieldManager(policy), force: true },
     contentType: 'application/apply-patch+yaml',
     body: {
@@ -45,4 +45,6 @@ export async function applyPullSecrets(client: KubeClient, policy: AccessPolicy,
       imagePullSecrets: list,
     },
   });
+  // The response carries no apiVersion/kind; the watch events compared against it do.
+  return { ...applied, apiVersion: 'v1', kind: 'ServiceAccount' };
 }
