@@ -306,7 +306,9 @@ export class GarbageCollector {
       report.restored++;
       return;
     }
-    await this.deleteQuietly(quarantine);
+    // Another run's recovery may have put the blob back meanwhile: then it is not
+    // gone, and its marker must stay (a touch after our S3 may depend on it).
+    if (!(await this.deleteQuietly(quarantine))) return;
     await this.markers.remove(d);
     report.blobsDeleted++;
     report.bytesFreed += size;
@@ -344,11 +346,14 @@ export class GarbageCollector {
     }
   }
 
-  private async deleteQuietly(path: string): Promise<void> {
+  /** Deletes an object; false when it was already gone. */
+  private async deleteQuietly(path: string): Promise<boolean> {
     try {
       await this.driver.delete(path);
+      return true;
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      return false;
     }
   }
 

@@ -86,6 +86,22 @@ export class Lifecycle {
     await this.markers.touch(d);
   }
 
+  /**
+   * After an upload or mount linked a blob: touch again, then check the blob is still
+   * there. A GC run that started before the link existed did not see it, and the
+   * blob's age comes from when its data was written, not when it was linked: this
+   * touch makes such a run keep or restore the blob (the marker is newer than its
+   * start), and the check catches a sweep that came first. A blob that is gone is
+   * unlinked and the write refused, so no link ever points at nothing.
+   */
+  async afterBlobLink(repo: string, d: Digest): Promise<void> {
+    await this.markers.touch(d);
+    if (await this.blobPresent(d)) return;
+    this.storage.blobs.forget(d);
+    await this.storage.blobs.unlink(repo, d).catch(() => undefined);
+    throw new RegistryError(Code.BLOB_UPLOAD_INVALID, { digest: d.value, reason: 'the blob was garbage-collected while it was linked; upload it again' });
+  }
+
   /** The blob is at its path, waiting while the sweeper holds it in quarantine. */
   private async blobPresent(d: Digest): Promise<boolean> {
     const deadline = Date.now() + QUARANTINE_WAIT_MS;

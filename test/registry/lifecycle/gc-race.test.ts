@@ -32,8 +32,9 @@ async function clientPush(tag: string, blobs: Blob[], stats: { retries: number }
   for (let attempt = 0; attempt < 10; attempt++) {
     for (const b of blobs) {
       if ((await blobStatus(reg.url, REPO, b.digest)) !== 200) {
+        // 400 BLOB_UPLOAD_INVALID: the blob was collected while it was being linked; the PUT below is refused and retried.
         const status = await uploadBlob(reg.url, REPO, b);
-        if (status !== 201) throw new Error(`upload answered ${status}`);
+        if (status !== 201 && status !== 400) throw new Error(`upload answered ${status}`);
       }
     }
     const res = await putManifest(reg.url, REPO, tag, body);

@@ -107,6 +107,7 @@ export async function startUpload(ctx: Ctx): Promise<void> {
       await admitted?.(mounted);
     }
     if (mounted) {
+      await lifecycle?.afterBlobLink(ctx.repo, d!);
       blobCreated(ctx, d!);
       return;
     }
@@ -123,6 +124,7 @@ export async function startUpload(ctx: Ctx): Promise<void> {
       if (err instanceof RegistryError && err.descriptor === Code.QUOTA_EXCEEDED) await uploads.cancel(ctx.repo, upload.id).catch(() => undefined);
       throw err;
     }
+    await lifecycle?.afterBlobLink(ctx.repo, d);
     blobCreated(ctx, d);
     return;
   }
@@ -169,6 +171,7 @@ export async function completeUpload(ctx: Ctx): Promise<void> {
     }
     throw err;
   }
+  await ctx.services.lifecycle?.afterBlobLink(ctx.repo, d);
   blobCreated(ctx, d);
 }
 
