@@ -63,7 +63,9 @@ export function accessPolicyController(client: KubeClient, events: EventRecorder
         apiVersion: 'v1', kind: 'Secret', labelSelector: POLICY_UID_LABEL, clusterWide: true,
         toKeys: (s) => {
           const key = s.metadata.annotations?.[POLICY_ANNOTATION];
-          return key && !ownWrites.isOwn(s) ? [key] : [];
+          // An operator restricted to one namespace leaves other namespaces' policies to their operator.
+          const inScope = !!key && (!opts.namespace || key.startsWith(`${opts.namespace}/`));
+          return inScope && !ownWrites.isOwn(s) ? [key] : [];
         },
       },
       { apiVersion: 'v1', kind: 'ServiceAccount', clusterWide: true, toKeys: (sa) => (ownWrites.isOwn(sa) ? [] : withServiceAccounts()) },
