@@ -1,15 +1,24 @@
 // Starts the real registry (dist/registry/src/main.js) as a child process with a
 // given config, on a free loopback port, and waits until /healthz answers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
 
-export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
+/** The repository root, found from this file whether it runs from source (jest) or from dist/. */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'registry', 'src'))) return dir;
+  }
+  throw new Error(`no repository root above ${start}`);
+}
 const MAIN = join(REPO_ROOT, 'dist', 'registry', 'src', 'main.js');
 
 export async function freePort(): Promise<number> {

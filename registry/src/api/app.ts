@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { isValidRepositoryName } from '../storage/names.js';
-import { InvalidPathError, StorageUnavailableError } from '../storage/driver/driver.js';
+import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/driver/driver.js';
 import { Code, RegistryError } from './errors.js';
 import type { Ctx, Services } from './handlers/context.js';
 import { matchRoute, type Method } from './routes.js';
@@ -148,6 +148,9 @@ function renderError(services: Services, err: unknown, req: IncomingMessage, res
   } else if (err instanceof StorageUnavailableError) {
     services.log.warn({ msg: 'storage unavailable', err: err.message, path: pathOf(req) });
     error = new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
+  } else if (err instanceof WriteConflictError) {
+    // Two requests raced on one upload: the upload is intact, the client re-reads its offset.
+    error = new RegistryError(Code.BLOB_UPLOAD_INVALID, { reason: 'concurrent write to this upload; check the upload status and retry' });
   } else if (err instanceof InvalidPathError) {
     error = new RegistryError(Code.NAME_INVALID, undefined);
   } else if (isClientAbort(err) || req.destroyed) {

@@ -212,6 +212,18 @@ export function runDriverSuite(name: string, makeDriver: () => Promise<DriverUnd
       expectBytes(await read(d, `${root}/resumable`), Buffer.concat([a, b, c]));
     });
 
+    test('writer.size stays right after close and commit (the upload store reads it then)', async () => {
+      const w = await d.writer(`${root}/sized`);
+      await w.write(randomBytes(1234));
+      await w.close();
+      expect(w.size).toBe(1234);
+      const w2 = await d.writer(`${root}/sized`, { append: true });
+      await w2.write(randomBytes(66));
+      await w2.commit();
+      expect(w2.size).toBe(1300);
+      expect((await d.stat(`${root}/sized`)).size).toBe(1300);
+    });
+
     test('an empty writer commits a zero-byte object', async () => {
       const w = await d.writer(`${root}/zero`);
       await w.commit();

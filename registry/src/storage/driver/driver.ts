@@ -86,6 +86,11 @@ export class InvalidOffsetError extends StorageDriverError {
   }
 }
 
+/** Another writer changed the object concurrently; the caller may retry from the current state. */
+export class WriteConflictError extends StorageDriverError {
+  override name = 'WriteConflictError';
+}
+
 /** The backend is down or too slow: the registry answers 503 with Retry-After. */
 export class StorageUnavailableError extends StorageDriverError {
   override name = 'StorageUnavailableError';

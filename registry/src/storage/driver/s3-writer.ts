@@ -11,7 +11,7 @@
 // object it names is deleted only after the state stops naming it.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, StorageDriverError, type FileWriter } from './driver.js';
+import { PathNotFoundError, StorageDriverError, WriteConflictError, type FileWriter } from './driver.js';
 import type { S3Bucket } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
@@ -66,7 +66,7 @@ export async function writeState(s3: S3Bucket, path: string, key: string, state:
       previousEtag ? { ifMatch: previousEtag } : { ifNoneMatch: '*' });
   } catch (err) {
     if (/PreconditionFailed/.test((err as Error).message)) {
-      throw new StorageDriverError(S3_DRIVER_NAME, `${path} was changed by another writer since this one opened it`, { cause: err });
+      throw new WriteConflictError(S3_DRIVER_NAME, `${path} was changed by another writer since this one opened it`, { cause: err });
     }
     throw err;
   }
