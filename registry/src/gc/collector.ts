@@ -30,8 +30,23 @@
 //   to the client as a failure. While a blob sits in quarantine (S2..S3, a few
 //   storage round trips) a pull of that unreferenced blob may see 404.
 //
-//   Markers are only deleted together with their content: deleting the marker of live
-//   content could erase a touch that a later run depends on.
+//   A link written after a run listed links is invisible to that run, and a blob's age
+//   is when its data was written, not when it was linked. So after an upload or mount
+//   links a blob, the writer touches again (W5) and re-checks the blob (W4): a run
+//   that started before the link existed has a cutoff older than W5, so a touch
+//   before its S1 protects the blob, one between S1 and S3 restores it, and one
+//   after S3 is followed by a check that finds it gone; the link is then removed and
+//   the upload refused (400 BLOB_UPLOAD_INVALID, the client uploads again). No link
+//   ever points at nothing, so HEAD (which trusts a cached size when the link exists)
+//   stays truthful on every replica.
+//
+//   Residual: a manifest PUT that stalls longer than the grace period between its
+//   touch (W1) and its commit, while a run starts in between, may lose blobs; the
+//   grace period (1 h by default) must exceed the longest push.
+//
+//   Markers are only deleted together with their content, and only by the run that
+//   really deleted it (another run's recovery may have put it back): deleting the
+//   marker of live content could erase a touch that a later run depends on.
 //
 //   Mark: every tag → manifest; index children, recursively; manifests whose subject
 //   is live (referrers of a deleted subject are garbage); untagged manifests unless
