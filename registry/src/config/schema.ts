@@ -7,19 +7,20 @@ const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'exp
 const duration = z.number().int().nonnegative();
 
 export const filesystemStorageSchema = z.object({
-  root: z.string().min(1).default('./data'),
+  root: z.string().min(1).default('./data').describe('Folder holding all registry data.'),
 }).strict();
 
 export const s3StorageSchema = z.object({
   endpoint: z.string().min(1).describe('S3 endpoint URL, e.g. http://minio.berth.svc:9000'),
   region: z.string().default('us-east-1'),
-  bucket: z.string().min(3),
-  accessKey: z.string().optional(),
-  accessKeyFile: z.string().optional(),
-  secretKey: z.string().optional(),
-  secretKeyFile: z.string().optional(),
-  pathStyle: z.boolean().default(true),
-  prefix: z.string().default(''),
+  bucket: z.string().min(3).describe('Bucket holding all registry data.'),
+  // Credentials: the value, else the file, else BERTH_S3_ACCESS_KEY / BERTH_S3_SECRET_KEY.
+  accessKey: z.string().optional().describe('Access key; else accessKeyFile; else env BERTH_S3_ACCESS_KEY.'),
+  accessKeyFile: z.string().optional().describe('File holding the access key (a mounted Secret).'),
+  secretKey: z.string().optional().describe('Secret key; else secretKeyFile; else env BERTH_S3_SECRET_KEY.'),
+  secretKeyFile: z.string().optional().describe('File holding the secret key (a mounted Secret).'),
+  pathStyle: z.boolean().default(true).describe('Path-style addressing (MinIO and most on-premises stores need it).'),
+  prefix: z.string().default('').describe('Key prefix inside the bucket (several registries in one bucket).'),
   tls: z.object({
     insecureSkipVerify: z.boolean().default(false),
     caFile: z.string().optional(),
@@ -28,11 +29,11 @@ export const s3StorageSchema = z.object({
   redirect: z.object({
     enabled: z.boolean().default(false),
     /** Endpoint clients use to reach the store when it differs from `endpoint` (split DNS). */
-    externalEndpoint: z.string().optional(),
+    externalEndpoint: z.string().optional().describe('Endpoint clients use to reach the store when it differs from `endpoint` (split DNS).'),
     expirySeconds: duration.default(1200),
   }).strict().default({}),
   /** Per-operation timeout; an S3 call slower than this answers 503 with Retry-After. */
-  requestTimeoutSeconds: duration.default(30),
+  requestTimeoutSeconds: duration.default(30).describe('Per-operation timeout; an S3 call slower than this answers 503 with Retry-After.'),
   partSizeBytes: z.number().int().min(5 * 1024 * 1024).default(16 * 1024 * 1024),
 }).strict();
 
@@ -50,14 +51,14 @@ export const tlsSchema = z.object({
 
 export const httpSchema = z.object({
   /** HOST:PORT to listen on. */
-  listen: hostPort.default('0.0.0.0:5000'),
+  listen: hostPort.default('0.0.0.0:5000').describe('HOST:PORT to listen on.'),
   /** Externally visible base URL, used in Location headers and the token realm when set. */
-  publicURL: z.string().url().optional(),
+  publicURL: z.string().url().optional().describe('Externally visible base URL, used in Location headers and the token realm when set.'),
   tls: tlsSchema.optional(),
   /** Seconds SIGTERM waits for in-flight requests before closing connections. */
-  drainTimeoutSeconds: duration.default(30),
+  drainTimeoutSeconds: duration.default(30).describe('Seconds SIGTERM waits for in-flight requests before closing connections.'),
   /** Largest manifest accepted, in bytes (the spec's suggested 4 MiB). */
-  maxManifestBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxManifestBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest manifest accepted, in bytes (the spec\'s suggested 4 MiB).'),
 }).strict();
 
 export const logSchema = z.object({
@@ -67,39 +68,39 @@ export const logSchema = z.object({
 
 export const uploadsSchema = z.object({
   /** Uploads untouched for longer than this are purged. */
-  purgeAfterSeconds: duration.default(24 * 3600),
+  purgeAfterSeconds: duration.default(24 * 3600).describe('Uploads untouched for longer than this are purged.'),
   /** How often the purger runs; 0 disables it. */
-  purgeIntervalSeconds: duration.default(3600),
+  purgeIntervalSeconds: duration.default(3600).describe('How often the purger runs; 0 disables it.'),
 }).strict();
 
 export const metricsSchema = z.object({
   enabled: z.boolean().default(true),
   /** Serve /metrics on a separate HOST:PORT instead of the main listener. */
-  listen: hostPort.optional(),
+  listen: hostPort.optional().describe('Serve /metrics on a separate HOST:PORT instead of the main listener.'),
 }).strict();
 
 export const robotSecretSchema = z.object({
   /** scrypt hash of the secret: "scrypt$N$r$p$<salt-b64url>$<hash-b64url>" (auth/secret-hash.ts). */
-  hash: z.string().min(1),
+  hash: z.string().min(1).describe('scrypt hash of the secret: "scrypt$N$r$p$<salt-b64url>$<hash-b64url>" (auth/secret-hash.ts).'),
   /** RFC 3339 time after which this secret is rejected. */
-  expiresAt: z.string().datetime({ offset: true }).optional(),
+  expiresAt: z.string().datetime({ offset: true }).optional().describe('RFC 3339 time after which this secret is rejected.'),
 }).strict();
 
 export const authSchema = z.object({
   enabled: z.boolean().default(false),
   /** Token service name (the JWT audience and the `service` challenge parameter). */
-  service: z.string().default('berth-registry'),
+  service: z.string().default('berth-registry').describe('Token service name (the JWT audience and the `service` challenge parameter).'),
   issuer: z.string().default('berth-registry'),
   /** Token endpoint URL announced in the challenge; defaults to <request host>/auth/token. */
-  realm: z.string().optional(),
+  realm: z.string().optional().describe('Token endpoint URL announced in the challenge; defaults to <request host>/auth/token.'),
   tokenTTLSeconds: duration.default(300),
   /** Signing keys (PEM files, newest first); the first signs, all verify. */
-  signingKeys: z.array(z.object({ kid: z.string().min(1), privateKeyFile: z.string() }).strict()).default([]),
+  signingKeys: z.array(z.object({ kid: z.string().min(1), privateKeyFile: z.string() }).strict()).default([]).describe('Signing keys (PEM files, newest first); the first signs, all verify.'),
   admin: z.object({ username: z.string().default('admin'), passwordFile: z.string().optional(), passwordHash: z.string().optional() }).strict().optional(),
   /** Policy file (robots + rules, YAML or JSON; see docs/auth.md), reloaded on change. */
-  policyFile: z.string().optional(),
+  policyFile: z.string().optional().describe('Policy file (robots + rules, YAML or JSON; see docs/auth.md), reloaded on change.'),
   /** Lifetime of refresh tokens (OAuth2 offline access, `docker login` identity tokens). */
-  refreshTokenTTLSeconds: duration.default(24 * 3600),
+  refreshTokenTTLSeconds: duration.default(24 * 3600).describe('Lifetime of refresh tokens (OAuth2 offline access, `docker login` identity tokens).'),
   /** Brute-force resistance: failed logins per identity and per client address. */
   loginLimits: z.object({
     maxFailures: z.number().int().positive().default(10),
@@ -115,21 +116,21 @@ const tagPattern = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.*?-]+$/, 'tag 
 
 export const repositorySettingsSchema = z.object({
   /** Repository name or prefix pattern (`team-a/*`, `team-a/**`, exact name). */
-  match: z.string().min(1).regex(/^[a-z0-9._\-/*]+$/, 'patterns may use lowercase letters, digits, . _ - / and *'),
+  match: z.string().min(1).regex(/^[a-z0-9._\-/*]+$/, 'patterns may use lowercase letters, digits, . _ - / and *').describe('Repository name or prefix pattern (`team-a/*`, `team-a/**`, exact name).'),
   /** Tag globs (`v*`, `release-?`): an existing matching tag can be neither moved nor deleted. */
-  immutableTags: z.array(tagPattern).default([]),
+  immutableTags: z.array(tagPattern).default([]).describe('Tag globs (`v*`, `release-?`): an existing matching tag can be neither moved nor deleted.'),
   /** Storage quota of this scope (every repository `match` covers), each unique blob counted once. */
-  quotaBytes: z.number().int().nonnegative().optional(),
+  quotaBytes: z.number().int().nonnegative().optional().describe('Storage quota of this scope (every repository `match` covers), each unique blob counted once.'),
   anonymousPull: z.boolean().default(false),
   retention: z.object({
     /** Keep the N most recently pushed tags. */
-    keepLastTags: z.number().int().positive().optional(),
+    keepLastTags: z.number().int().positive().optional().describe('Keep the N most recently pushed tags.'),
     /** Keep tags matching these globs whatever their age. */
-    keepTagPatterns: z.array(tagPattern).default([]),
+    keepTagPatterns: z.array(tagPattern).default([]).describe('Keep tags matching these globs whatever their age.'),
     /** Delete manifests without a tag (and not referenced by kept ones) pushed longer ago than this. */
-    untaggedOlderThanSeconds: duration.optional(),
+    untaggedOlderThanSeconds: duration.optional().describe('Delete manifests without a tag (and not referenced by kept ones) pushed longer ago than this.'),
     /** Only report what would be deleted. */
-    dryRun: z.boolean().default(true),
+    dryRun: z.boolean().default(true).describe('Only report what would be deleted.'),
   }).strict().optional(),
 }).strict();
 
@@ -137,12 +138,12 @@ export const gcSchema = z.object({
   enabled: z.boolean().default(false),
   intervalSeconds: duration.default(24 * 3600),
   /** Content younger (or referenced more recently) than this is never swept; fractions allowed. */
-  gracePeriodSeconds: z.number().nonnegative().default(3600),
+  gracePeriodSeconds: z.number().nonnegative().default(3600).describe('Content younger (or referenced more recently) than this is never swept; fractions allowed.'),
   dryRun: z.boolean().default(false),
   /** Also collect untagged manifests nothing references (Distribution's opt-in --delete-untagged). */
-  deleteUntagged: z.boolean().default(false),
+  deleteUntagged: z.boolean().default(false).describe('Also collect untagged manifests nothing references (Distribution\'s opt-in --delete-untagged).'),
   /** Lease on the GC lock; renewed every third of it while a run lasts. */
-  leaseSeconds: z.number().int().positive().default(60),
+  leaseSeconds: z.number().int().positive().default(60).describe('Lease on the GC lock; renewed every third of it while a run lasts.'),
 }).strict();
 
 export const webhookSchema = z.object({
@@ -152,10 +153,10 @@ export const webhookSchema = z.object({
   timeoutSeconds: z.number().positive().default(5),
   maxRetries: z.number().int().nonnegative().default(5),
   /** First retry delay; doubles per attempt up to maxBackoffSeconds. */
-  backoffSeconds: z.number().positive().default(1),
+  backoffSeconds: z.number().positive().default(1).describe('First retry delay; doubles per attempt up to maxBackoffSeconds.'),
   maxBackoffSeconds: z.number().positive().default(60),
   /** Events held for this receiver; when full the oldest is dropped. */
-  queueSize: z.number().int().positive().default(1000),
+  queueSize: z.number().int().positive().default(1000).describe('Events held for this receiver; when full the oldest is dropped.'),
 }).strict();
 
 export const configSchema = z.object({
@@ -170,9 +171,9 @@ export const configSchema = z.object({
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
     /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */
-    source: z.string().min(1).optional(),
+    source: z.string().min(1).optional().describe('CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry.'),
     /** JSON lines for every write and every denied request, to `file` or stdout. */
-    auditLog: z.object({ enabled: z.boolean().default(false), file: z.string().optional() }).strict().default({}),
+    auditLog: z.object({ enabled: z.boolean().default(false), file: z.string().optional() }).strict().default({}).describe('JSON lines for every write and every denied request, to `file` or stdout.'),
   }).strict().default({}),
 }).strict();
 
