@@ -9,14 +9,16 @@ import { setConditions } from '../../api/conditions.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type AccessPolicy, type AccessPolicyStatus, type Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { KubeApiError, isNotFound } from '../../kube/errors.js';
+import { isNotFound } from '../../kube/errors.js';
 import { splitKey, type KubeObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
 import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
 import { TerminalError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
+import { removePullSecrets } from './cleanup.js';
 import { mintSecret, type Minted } from './credentials.js';
+import { describeError, type Failure } from './failures.js';
 import { readDockerConfig, registryHosts, type Credential } from './dockerconfig.js';
 import { mapLimit } from './limit.js';
 import {
@@ -55,7 +57,6 @@ export interface AccessPolicyReconcilerDeps {
   ownWrites?: OwnWrites;
 }
 
-type Failure = { namespace: string; reason: string; message?: string };
 
 const MAX_REQUEUE_MS = 6 * 3600_000;
 
@@ -65,13 +66,6 @@ function duration(value: string, field: string): number {
   } catch (err) {
     throw new TerminalError(`spec.${field}: ${(err as Error).message}`);
   }
-}
-
-/** A short, credential-free description of an API failure. */
-function describe(err: unknown): { reason: string; message: string } {
-  if (err instanceof KubeApiError) return { reason: err.reason || `HTTP${err.status}`, message: `HTTP ${err.status}: ${err.message}`.slice(0, 300) };
-  const e = err as Error;
-  return { reason: e?.name ?? 'Error', message: String(e?.message ?? err).slice(0, 300) };
 }
 
 export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconciler {
@@ -114,29 +108,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     return fresh ? [...list, fresh] : list;
   }
 
-  /** Removes the ServiceAccount entries and the pull secrets in `namespaces` (all of ours when undefined). */
-  async function removeFrom(policy: AccessPolicy, stale: SecretObject[]): Promise<Failure[]> {
-    const failures: Failure[] = [];
-    const namespaces = new Set(stale.map((s) => s.metadata.namespace!));
-    const sas = caches.serviceAccounts().filter((sa) => namespaces.has(sa.metadata.namespace!));
-    await mapLimit(sas, limit, async (sa) => {
-      const next = nextPullSecrets(sa, policy, false, true);
-      if (!next) return;
-      try {
-        await applyPullSecrets(client, policy, sa, next);
-      } catch (err) {
-        if (!isNotFound(err)) failures.push({ namespace: sa.metadata.namespace!, ...describe(err) });
-      }
-    });
-    await mapLimit(stale, limit, async (s) => {
-      try {
-        await client.delete('v1', 'Secret', s.metadata.name, s.metadata.namespace, s.metadata.uid);
-      } catch (err) {
-        if (!isNotFound(err)) failures.push({ namespace: s.metadata.namespace!, ...describe(err) });
-      }
-    });
-    return failures;
-  }
+  const removeFrom = (policy: AccessPolicy, stale: SecretObject[]) => removePullSecrets(client, policy, stale, caches.serviceAccounts(), limit);
 
   async function finalize(policy: AccessPolicy, log: Logger): Promise<void> {
     const ours = caches.pullSecrets().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid);
@@ -274,7 +246,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
         if (!upToDate(w.item.live, want)) ownWrites.record(await writePullSecret(client, policy!, want, !!w.item.live && isOurs(w.item.live, policy!)));
         written.add(w.item.ns);
       } catch (err) {
-        failures.push({ namespace: w.item.ns, ...describe(err) });
+        failures.push({ namespace: w.item.ns, ...describeError(err) });
       }
     });
 
@@ -312,7 +284,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
         const others = (robot.serviceAccounts ?? []).filter((n) => n !== sa.metadata.name);
         robot.serviceAccounts = want ? [...others, sa.metadata.name].sort() : others;
       } catch (err) {
-        if (!isNotFound(err)) failures.push({ namespace: sa.metadata.namespace!, ...describe(err) });
+        if (!isNotFound(err)) failures.push({ namespace: sa.metadata.namespace!, ...describeError(err) });
       }
     });
     for (const robot of Object.values(state.robots)) if (robot.serviceAccounts?.length === 0) delete robot.serviceAccounts;
