@@ -91,7 +91,7 @@ async function runWorkloads(servers: ServerUnderTest[], results: Results): Promi
     await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);
   }
   if (enabled('requests')) {
-    log('request rates (autocannon)');
+    log('request rates (loadgen.ts, 50 keep-alive connections)');
     await runRequestCases(servers, [
       { name: 'GET /v2/', method: 'GET', path: '/v2/', connections: 50 },
       { name: 'manifest GET by tag', method: 'GET', path: `/v2/${SMALL_REPO}/manifests/latest`, headers: { Accept: OCI_MANIFEST }, connections: 50 },
