@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './api/app.js';
+import { createRequestListener } from './api/app.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
 import { createAuth } from './auth/setup.js';
@@ -56,7 +56,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const auditLog = audited ? new AuditLog(config.events.auditLog.file) : undefined;
   const access = audited ?? auth.access;
   const services: Services = { config, storage, access, log, metrics, lifecycle };
-  const app = createApp(services, {
+  const app = createRequestListener(services, {
     extraRoutes: (express) => {
       auth.routes?.(express);
       mountAdminRoutes(express, services, gc, lifecycle);

@@ -18,7 +18,7 @@ export interface AppOptions {
   readonly ready?: () => Promise<boolean>;
 }
 
-export function createApp(services: Services, options: AppOptions = {}): express.Express {
+function createApp(services: Services, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -42,21 +42,23 @@ export function createApp(services: Services, options: AppOptions = {}): express
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     renderError(services, err, req, res, res.locals.requestId as string);
   });
-  // The /v2 API is the hot path: it skips express (router walk, per-request
-  // prototype swaps of req/res, res.locals) and goes straight to the route table,
-  // which halves the CPU cost of a manifest or blob HEAD. Everything else (health,
-  // metrics, token endpoint, unknown paths) still goes through express.
-  const api = apiHandler(services);
-  const viaExpress = (app as unknown as ExpressHandle).handle.bind(app);
-  (app as unknown as ExpressHandle).handle = (req, res, next) => {
-    if (isApiPath(req.url)) api(req, res);
-    else viaExpress(req, res, next);
-  };
   return app;
 }
 
-interface ExpressHandle {
-  handle(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+/**
+ * The server's request listener. The /v2 API is the hot path: it skips express
+ * (router walk, per-request prototype swaps of req/res, res.locals) and goes
+ * straight to the route table, which halves the CPU cost of a manifest or blob
+ * HEAD. Everything else (health, metrics, token endpoint, unknown paths) goes
+ * through the express app.
+ */
+export function createRequestListener(services: Services, options: AppOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(services, options);
+  const api = apiHandler(services);
+  return (req, res) => {
+    if (isApiPath(req.url)) api(req, res);
+    else app(req, res);
+  };
 }
 
 function isApiPath(url: string | undefined): boolean {
