@@ -10,26 +10,9 @@ import { cpuSeconds } from './cpu.js';
 import { MiB, type Results } from './results.js';
 import { RssSampler } from './rss.js';
 import type { ServerUnderTest } from './servers.js';
+import { tarHeader } from '../harness/oci-layout.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
-}
 
 /** Writes an OCI layout with `layers` uncompressed tar layers of random content totalling about `totalBytes`. */
 export async function writeImageLayout(totalBytes: number, layers: number): Promise<{ dir: string; bytes: number }> {
@@ -43,7 +26,7 @@ export async function writeImageLayout(totalBytes: number, layers: number): Prom
     const hash = createHash('sha256');
     const tmp = join(blobs, `layer-${i}.tmp`);
     const handle = await open(tmp, 'w');
-    const parts = [tarHeader(`layer-${i}.bin`, fileBytes)];
+    const parts = [tarHeader(`layer-${i}.bin`, fileBytes, 0)];
     for (let done = 0; done < fileBytes; done += 8 * MiB) parts.push(randomBytes(Math.min(8 * MiB, fileBytes - done)));
     parts.push(Buffer.alloc(1024));
     let size = 0;

@@ -63,3 +63,14 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     stdout: r.stdout, stderr: r.stderr, failed, resultsDir,
   };
 }
+
+/** Runs the program and asserts a clean pass (tests ran, no failure, no error); prints the totals. */
+export async function expectConformancePass(label: string, options: ConformanceOptions): Promise<ConformanceResult> {
+  const result = await runConformance(options);
+  expect(result.failed).toEqual([]);
+  expect(result.tests).toBeGreaterThan(800);
+  expect(result.failures).toBe(0);
+  expect(result.errors).toBe(0);
+  process.stdout.write(`conformance ${label} ${options.version ?? '1.1'}: ${result.tests} tests, ${result.failures} failures, ${result.errors} errors, ${result.skipped} skipped/disabled\n`);
+  return result;
+}

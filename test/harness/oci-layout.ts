@@ -15,15 +15,15 @@ export interface Descriptor {
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** A one-file ustar archive. */
-export function tarOf(name: string, content: Buffer): Buffer {
+/** A ustar header for one regular file of `size` bytes. */
+export function tarHeader(name: string, size: number, mtimeSeconds = Math.floor(Date.now() / 1000)): Buffer {
   const header = Buffer.alloc(512);
   header.write(name, 0, 100, 'utf8');
   header.write('0000644\0', 100);
   header.write('0000000\0', 108);
   header.write('0000000\0', 116);
-  header.write(content.length.toString(8).padStart(11, '0') + '\0', 124);
-  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136);
+  header.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  header.write(mtimeSeconds.toString(8).padStart(11, '0') + '\0', 136);
   header.write('        ', 148);
   header.write('0', 156);
   header.write('ustar\0', 257);
@@ -31,8 +31,13 @@ export function tarOf(name: string, content: Buffer): Buffer {
   let sum = 0;
   for (const b of header) sum += b;
   header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return header;
+}
+
+/** A one-file ustar archive. */
+export function tarOf(name: string, content: Buffer): Buffer {
   const pad = Buffer.alloc((512 - (content.length % 512)) % 512);
-  return Buffer.concat([header, content, pad, Buffer.alloc(1024)]);
+  return Buffer.concat([tarHeader(name, content.length), content, pad, Buffer.alloc(1024)]);
 }
 
 export class OciLayout {
