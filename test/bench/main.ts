@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,s3] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,s3,s3-listing] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
 // same workloads in the same run, alternating between servers. Prints absolute
@@ -58,6 +58,11 @@ async function runS3Workloads(results: Results): Promise<void> {
         await pushSmallImage(client, SMALL_REPO, image, 'latest');
         client.close();
       }
+      if (enabled('s3-listing')) {
+        log(`S3 listing: ${profile.tags} tags, ${profile.repos} repositories`);
+        await runListing(servers, image, profile.tags, profile.repos, profile.listingSeconds, results, log);
+      }
+      if (!enabled('s3')) return;
       await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);
       const layout = await writeImageLayout(profile.imageBytes, profile.imageLayers);
       try {
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
     } finally {
       for (const s of servers) await s.stop();
     }
-    if (enabled('s3') && !flag('no-s3')) await runS3Workloads(results);
+    if ((enabled('s3') || enabled('s3-listing')) && !flag('no-s3')) await runS3Workloads(results);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
