@@ -128,7 +128,9 @@ describe('Registry lifecycle', () => {
     await patchRegistrySpec(client, ns, name, { tls: { selfSigned: true } });
     const tls = await waitForObject<KubeObject & Any>(client, 'v1', 'Secret', `${name}-tls`, ns);
     expect(tls.type).toBe('kubernetes.io/tls');
-    expect((await dep()).spec.template.spec.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');
+    // The Secret and the Deployment are applied one after the other: wait for the second too.
+    await waitForObject(client, 'apps/v1', 'Deployment', name, ns,
+      (d) => (d as Any).spec.template.spec.containers[0].readinessProbe.httpGet.scheme === 'HTTPS');
     await client.request('PATCH', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries/${name}`, {
       body: [{ op: 'remove', path: '/spec/tls' }], contentType: 'application/json-patch+json',
     });
