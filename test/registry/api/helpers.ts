@@ -1,4 +1,5 @@
 // In-process registry for HTTP-level tests, plus small push helpers over fetch.
+import { createWriteStream } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,9 @@ export async function startTestRegistry(overrides: RegistryConfigInput = {}): Pr
     log: { level: 'silent', ...overrides.log },
     uploads: { purgeIntervalSeconds: 0, ...overrides.uploads },
   });
-  const running = await startRegistry(config, { log: createLogger('silent') });
+  // BERTH_TEST_LOG_FILE=path appends the registry's warnings and errors there, to explain a failure.
+  const logFile = process.env.BERTH_TEST_LOG_FILE;
+  const running = await startRegistry(config, { log: logFile ? createLogger('warn', createWriteStream(logFile, { flags: 'a' })) : createLogger('silent') });
   return {
     url: running.url, dataDir, running,
     stop: async () => {

@@ -25,20 +25,34 @@ interface Pushed {
 
 let reg: TestRegistry;
 
-/** What a client does: HEAD each blob, upload the missing ones, then PUT the manifest; retries a refused PUT. */
+/** What a client does: HEAD each blob, upload the missing ones, then PUT the manifest; retries a refused PUT after a pause. */
+/** Uploads a blob in one request; returns the status, throwing with the body when it is none a client handles. */
+async function upload(b: Blob): Promise<number> {
+  const res = await fetch(`${reg.url}/v2/${REPO}/blobs/uploads/?digest=${b.digest}`, {
+    method: 'POST', body: b.content, headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  const text = await res.text();
+  // 400 BLOB_UPLOAD_INVALID: the blob was collected while it was being linked; the manifest PUT is refused and retried.
+  // 503: the store timed out (Retry-After); likewise.
+  if (res.status !== 201 && res.status !== 400 && res.status !== 503) throw new Error(`upload answered ${res.status}: ${text}`);
+  if (res.status === 503) await sleep(200);
+  return res.status;
+}
+
 async function clientPush(tag: string, blobs: Blob[], stats: { retries: number }): Promise<Pushed> {
   const body = imageManifest(blobs[0], blobs.slice(1), { annotations: { 'dev.berth.test.tag': tag } }); // unique per push
   for (let attempt = 0; attempt < 10; attempt++) {
     for (const b of blobs) {
-      if ((await blobStatus(reg.url, REPO, b.digest)) !== 200) {
-        // 400 BLOB_UPLOAD_INVALID: the blob was collected while it was being linked; the PUT below is refused and retried.
-        const status = await uploadBlob(reg.url, REPO, b);
-        if (status !== 201 && status !== 400) throw new Error(`upload answered ${status}`);
-      }
+      if ((await blobStatus(reg.url, REPO, b.digest)) !== 200) await upload(b);
     }
     const res = await putManifest(reg.url, REPO, tag, body);
     const text = await res.text();
     if (res.status === 201) return { digest: sha256(body), blobs };
+    if (res.status === 503) {
+      stats.retries++;
+      await sleep(200);
+      continue;
+    }
     if (res.status !== 404 || !text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${text}`);
     stats.retries++;
   }
