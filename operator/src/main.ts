@@ -2,9 +2,10 @@
 // controller, and a graceful shutdown on SIGTERM (finish in-flight reconciles,
 // then release the lease so a standby takes over at once).
 import { KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION } from './api/types.js';
+import { API_VERSION, type Repository } from './api/types.js';
 import { registryReconciler } from './controllers/registry/reconcile.js';
 import { accessPolicyController } from './controllers/access-policy/controller.js';
+import { repositoryController } from './controllers/repository/controller.js';
 import { OWNED_KINDS } from './controllers/registry/desired.js';
 import { MANAGED_BY } from './controllers/registry/names.js';
 import { KubeClient } from './kube/client.js';
@@ -31,7 +32,11 @@ async function main(): Promise<void> {
     name: 'registry',
     primary: { apiVersion: API_VERSION, kind: 'Registry' },
     // Owned objects re-trigger their Registry, so a deleted or edited child is repaired.
-    watches: OWNED_KINDS.map((k) => ({ ...k, labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`, toKeys: ownerKeys(API_VERSION, 'Registry') })),
+    watches: [
+      ...OWNED_KINDS.map((k) => ({ ...k, labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`, toKeys: ownerKeys(API_VERSION, 'Registry') })),
+      // A Repository's settings are part of its Registry's config.
+      { apiVersion: API_VERSION, kind: 'Repository', toKeys: (r) => [`${r.metadata.namespace}/${(r as Repository).spec.registryRef.name}`] },
+    ],
     namespace: opts.namespace,
     resyncMs: opts.resyncMs,
     workers: opts.workers,
@@ -39,6 +44,10 @@ async function main(): Promise<void> {
   }, registryReconciler({ client, events: new EventRecorder(client, 'berth-operator', log) }), log, metrics);
   const accessPolicies = accessPolicyController(client, new EventRecorder(client, 'berth-operator', log), {
     namespace: opts.namespace, resyncMs: opts.resyncMs, workers: opts.workers, backoffMaxMs: opts.backoffMaxMs, propagationMs: opts.policyPropagationMs,
+  }, log, metrics);
+  const repositories = repositoryController(client, new EventRecorder(client, 'berth-operator', log), {
+    namespace: opts.namespace, resyncMs: opts.resyncMs, workers: opts.workers, backoffMaxMs: opts.backoffMaxMs,
+    statusIntervalMs: opts.repositoryStatusIntervalMs, registryUrls: opts.registryUrls,
   }, log, metrics);
 
   const elector = opts.leaderElect
@@ -57,7 +66,7 @@ async function main(): Promise<void> {
   const server = await startHealthServer(opts.healthHost, opts.healthPort, {
     healthy: () => !lostLeadership,
     // A standby is ready (it is doing its job: waiting); the leader once its caches are synced.
-    ready: () => !running || controller.hasSynced(),
+    ready: () => !running || (controller.hasSynced() && accessPolicies.hasSynced() && repositories.hasSynced()),
   }, metrics.registry);
   log.info('health server listening', { port: boundPort(server), namespace: opts.namespace ?? '(all)' });
 
@@ -78,8 +87,10 @@ async function main(): Promise<void> {
   running = true;
   controller.start();
   accessPolicies.start();
+  repositories.start();
   log.info('controller started', { controller: 'registry' });
   log.info('controller started', { controller: 'accesspolicy' });
+  log.info('controller started', { controller: 'repository' });
 
   const hold = new AbortController();
   const holding = elector?.holdUntil(hold.signal).catch((err) => {
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS);
   forced.unref();
-  await Promise.all([controller.stop(), accessPolicies.stop()]);
+  await Promise.all([controller.stop(), accessPolicies.stop(), repositories.stop()]);
   hold.abort();
   await holding;
   metrics.leader.set(0);

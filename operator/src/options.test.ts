@@ -24,6 +24,14 @@ describe('parseOptions', () => {
     expect(o).toMatchObject({ leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500, healthHost: '127.0.0.1', healthPort: 0, leaderElect: false, logLevel: 'debug' });
   });
 
+  it('maps Registries to admin URLs for an operator outside the cluster', () => {
+    const o = parseOptions(['--registry-url=team/main=http://127.0.0.1:5000', '--registry-url', 'ops/edge=https://edge.example:443', '--repository-status-interval=5'], {});
+    expect([...o.registryUrls]).toEqual([['team/main', 'http://127.0.0.1:5000'], ['ops/edge', 'https://edge.example:443']]);
+    expect(o.repositoryStatusIntervalMs).toBe(5000);
+    expect(parseOptions([], {}).repositoryStatusIntervalMs).toBe(60_000);
+    expect(() => parseOptions(['--registry-url=main=http://x'], {})).toThrow('--registry-url');
+  });
+
   it('rejects nonsense with the flag name', () => {
     expect(() => parseOptions(['--workers=0'], {})).toThrow('--workers');
     expect(() => parseOptions(['--health-addr=8081'], {})).toThrow('--health-addr');

@@ -21,6 +21,10 @@ export interface OperatorOptions {
   backoffMaxMs: number;
   /** How long a new robot secret sits in the registry's policy file before pull secrets switch to it. */
   policyPropagationMs: number;
+  /** How often a Repository's figures are re-read from its registry. */
+  repositoryStatusIntervalMs: number;
+  /** Registry base URLs by `namespace/name` (an operator outside the cluster cannot resolve Services). */
+  registryUrls: Map<string, string>;
   logLevel: LogLevel;
 }
 
@@ -41,6 +45,10 @@ const usage = `berth-operator [flags]
   --policy-propagation-delay SECONDS
                                  wait before pull secrets switch to a rotated credential: time for the
                                  kubelet to deliver the registry's policy file (default 120)
+  --repository-status-interval SECONDS
+                                 how often Repository status is re-read from the registry (default 60)
+  --registry-url NS/NAME=URL     reach Registry NS/NAME's admin API at URL instead of its Service
+                                 (repeatable; for an operator running outside the cluster)
   --log-level LEVEL              debug|info|warn|error (default info)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
@@ -61,6 +69,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       workers: { type: 'string', default: '2' },
       'backoff-max': { type: 'string', default: '300' },
       'policy-propagation-delay': { type: 'string', default: '120' },
+      'repository-status-interval': { type: 'string', default: '60' },
+      'registry-url': { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -94,6 +104,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     workers: num('workers', values.workers, 1),
     backoffMaxMs: num('backoff-max', values['backoff-max'], 0.01) * 1000,
     policyPropagationMs: num('policy-propagation-delay', values['policy-propagation-delay'], 0) * 1000,
+    repositoryStatusIntervalMs: num('repository-status-interval', values['repository-status-interval'], 0.1) * 1000,
+    registryUrls: new Map((values['registry-url'] ?? []).map(registryUrl)),
     logLevel: level as LogLevel,
   };
   // client-go's invariants: otherwise a leader could lose the lease while still acting.
@@ -101,6 +113,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new Error('leader election needs lease-duration > renew-deadline > retry-period');
   }
   return opts;
+}
+
+function registryUrl(flag: string): [string, string] {
+  const m = /^([a-z0-9-]+\/[a-z0-9.-]+)=(https?:\/\/.+)$/.exec(flag);
+  if (!m) throw new Error(`--registry-url: expected NAMESPACE/NAME=http(s)://HOST:PORT, got "${flag}"`);
+  return [m[1], m[2]];
 }
 
 function splitHostPort(addr: string): [string, string] {

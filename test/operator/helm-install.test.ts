@@ -126,7 +126,7 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: webNs, labels: { team: 'team-a' } } });
     // examples/registry-external-s3.yaml tells the user to create this Secret first.
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-s3', namespace: appNs }, stringData: { accessKey: 'AKIAEXAMPLE', secretKey: 'example-secret' } });
-    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'access-policy-team.yaml', 'repository-retention.yaml']) {
+    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'access-policy-team.yaml', 'repository-retention.yaml', 'repository-ci-cache.yaml']) {
       for (const obj of examples(file)) await client.create({ ...obj, metadata: { ...obj.metadata, namespace: appNs } });
     }
     const main = await waitForStatus(client, appNs, 'main', 'reconciled', (r) => !!r.status?.configHash && !!r.status.signingKeyID);

@@ -82,11 +82,24 @@ export interface RepositorySpec {
   immutability?: { enabled?: boolean; tagPatterns?: string[] };
   retention?: { keepLastTags?: number; keepTagPatterns?: string[]; untaggedOlderThan?: string; dryRun?: boolean };
   quota?: { size: string };
+  /** Delete: deleting the Repository deletes its content (a finalizer); Retain (default): the content stays. */
+  deletionPolicy?: 'Retain' | 'Delete';
+}
+
+export interface RepositoryStatus {
+  observedGeneration?: number;
+  tagCount?: number;
+  manifestCount?: number;
+  sizeBytes?: number;
+  quotaUsedBytes?: number;
+  quotaLimitBytes?: number;
+  lastPushTime?: string;
+  conditions?: Condition[];
 }
 
 export interface Repository extends KubeObject {
   spec: RepositorySpec;
-  status?: { observedGeneration?: number; tagCount?: number; sizeBytes?: number; conditions?: Condition[] };
+  status?: RepositoryStatus;
 }
 
 export interface LabelSelector {

@@ -42,7 +42,7 @@ export async function waitForGone(client: KubeClient, apiVersion: string, kind: 
   await waitFor(`${kind} ${namespace}/${name} to be deleted`, async () => !(await getOrUndefined(client, apiVersion, kind, name, namespace)), timeoutMs);
 }
 
-export async function eventReasons(client: KubeClient, namespace: string, name: string): Promise<string[]> {
+export async function eventReasons(client: KubeClient, namespace: string, name: string, kind = 'Registry'): Promise<string[]> {
   const list = await client.list<KubeObject & { reason: string; involvedObject: { name: string; kind: string } }>('v1', 'Event', { namespace });
-  return list.items.filter((e) => e.involvedObject.kind === 'Registry' && e.involvedObject.name === name).map((e) => e.reason);
+  return list.items.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason);
 }

@@ -6,6 +6,8 @@ import { ConfigError, renderConfigYaml } from '../../../../registry/src/config/l
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Registry } from '../../api/types.js';
 import { TerminalError } from '../../runtime/errors.js';
+import type { RepositorySettingsEntry } from '../repository/settings.js';
+import { ADMIN_USERNAME } from './admin-credential.js';
 import { registryNames, serviceHost } from './names.js';
 
 /** Where the Deployment mounts each input; config paths below must agree. */
@@ -57,8 +59,19 @@ function storageConfig(reg: Registry): RegistryConfigInput['storage'] {
   throw new TerminalError('spec.storage: set exactly one of filesystem, s3 and minio');
 }
 
-export function registryConfig(reg: Registry, signingKeyIds: string[]): RegistryConfigInput {
+/** What the config needs beyond the Registry spec, prepared by the reconciler. */
+export interface ConfigInputs {
+  /** Newest first; empty when auth is disabled. */
+  signingKeyIds: string[];
+  /** Hash of the admin password (the `<registry>-admin` Secret), when auth is enabled. */
+  adminPasswordHash?: string;
+  /** Settings rendered from the Registry's Repository objects. */
+  repositories?: RepositorySettingsEntry[];
+}
+
+export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryConfigInput {
   const { spec } = reg;
+  const { signingKeyIds, adminPasswordHash, repositories = [] } = inputs;
   const authEnabled = spec.auth?.enabled ?? true;
   return {
     http: {
@@ -85,14 +98,16 @@ export function registryConfig(reg: Registry, signingKeyIds: string[]): Registry
       signingKeys: authEnabled ? signingKeyIds.map((kid) => ({ kid, privateKeyFile: `${paths.keysDir}/${kid}.pem` })) : [],
       // Robots and rules rendered from every AccessPolicy of this Registry (controllers/access-policy).
       ...(authEnabled ? { policyFile: `${paths.policyDir}/${POLICY_FILE_KEY}` } : {}),
+      ...(authEnabled && adminPasswordHash ? { admin: { username: ADMIN_USERNAME, passwordHash: adminPasswordHash } } : {}),
     },
+    repositories,
   };
 }
 
 /** Renders the config YAML; a config the registry schema refuses is a terminal spec error. */
-export function renderRegistryConfig(reg: Registry, signingKeyIds: string[]): string {
+export function renderRegistryConfig(reg: Registry, inputs: ConfigInputs): string {
   try {
-    return renderConfigYaml(registryConfig(reg, signingKeyIds));
+    return renderConfigYaml(registryConfig(reg, inputs));
   } catch (err) {
     if (err instanceof ConfigError) throw new TerminalError(err.message);
     throw err;

@@ -148,6 +148,23 @@ describe('desired(registry) reacting to the spec', () => {
     expect(parseConfigYaml(state.configYaml).auth).toMatchObject({ enabled: false, signingKeys: [] });
   });
 
+  it('renders the admin identity as a hash in the config and the password only in its Secret', () => {
+    const admin = { username: 'admin', password: 'pw-secret', passwordHash: 'scrypt$hash' };
+    const state = desired(registry(), { ...inputs, admin });
+    expect(parseConfigYaml(state.configYaml).auth.admin).toEqual({ username: 'admin', passwordHash: 'scrypt$hash' });
+    expect(state.configYaml).not.toContain('pw-secret');
+    const secret = find(state.objects, 'Secret', 'main-admin');
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('pw-secret');
+    expect(desired(registry({ auth: { enabled: false } }), { signingKeys: [], admin }).objects.some((o) => o.metadata.name === 'main-admin')).toBe(false);
+  });
+
+  it('renders the Repository settings it is given; a change rolls the pods', () => {
+    const base = desired(registry(), inputs);
+    const state = desired(registry(), { ...inputs, repositories: [{ match: 'team/app', immutableTags: ['v*'], quotaBytes: 1000 }] });
+    expect(parseConfigYaml(state.configYaml).repositories).toEqual([{ match: 'team/app', immutableTags: ['v*'], quotaBytes: 1000, anonymousPull: false }]);
+    expect(state.configHash).not.toBe(base.configHash);
+  });
+
   it('exposes the Service as asked', () => {
     const state = desired(registry({ service: { type: 'NodePort', port: 443, nodePort: 30443 } }), inputs);
     expect(find(state.objects, 'Service', 'main').spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 443, targetPort: 'http', protocol: 'TCP', nodePort: 30443 }] });

@@ -7,6 +7,8 @@ import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { KeyPair } from '../../crypto/self-signed-cert.js';
 import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
+import type { RepositorySettingsEntry } from '../repository/settings.js';
+import { adminSecretData, type AdminCredential } from './admin-credential.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
 import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
@@ -19,6 +21,10 @@ export interface DesiredInputs {
   selfSignedTls?: KeyPair;
   /** Root credentials of the managed MinIO, when storage.minio. */
   minioCredentials?: MinioCredentials;
+  /** The admin identity (operator and break-glass), when auth is enabled. */
+  admin?: AdminCredential;
+  /** Settings of the Registry's valid Repository objects, in a stable order. */
+  repositories?: RepositorySettingsEntry[];
 }
 
 export interface DesiredState {
@@ -38,7 +44,11 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     labels: ownedLabels(reg, component),
     ownerReferences: [ownerReference(reg)],
   });
-  const configYaml = renderRegistryConfig(reg, inputs.signingKeys.map((k) => k.kid));
+  const configYaml = renderRegistryConfig(reg, {
+    signingKeyIds: inputs.signingKeys.map((k) => k.kid),
+    adminPasswordHash: inputs.admin?.passwordHash,
+    repositories: inputs.repositories,
+  });
   // The hash covers everything the pods read at start-up, so any change rolls them.
   const hash = createHash('sha256').update(configYaml);
   if (inputs.selfSignedTls) hash.update(inputs.selfSignedTls.certPem);
@@ -56,6 +66,9 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
       type: 'Opaque',
       data: Object.fromEntries(inputs.signingKeys.map((k) => [`${k.kid}.pem`, b64(k.privateKeyPem)])),
     });
+  }
+  if (inputs.admin && (reg.spec.auth?.enabled ?? true)) {
+    objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(names.admin), type: 'Opaque', data: adminSecretData(inputs.admin) });
   }
   if (reg.spec.tls?.selfSigned && inputs.selfSignedTls) {
     objects.push({

@@ -13,6 +13,8 @@ export function registryNames(name: string) {
     pdb: name,
     config: `${name}-config`,
     signingKeys: `${name}-signing-keys`,
+    /** The admin identity: username, password and its hash. */
+    admin: `${name}-admin`,
     /** The access policy file; written by the AccessPolicy reconciler, mounted here. */
     policy: `${name}-policy`,
     tls: `${name}-tls`,

@@ -5,7 +5,7 @@
 // twice in a row changes nothing the second time.
 import { setConditions, findCondition, ConditionType } from '../../api/conditions.js';
 import { parseDurationSeconds } from '../../api/duration.js';
-import { API_VERSION, type Registry, type RegistryStatus } from '../../api/types.js';
+import { API_VERSION, type Registry, type RegistryStatus, type Repository } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import { splitKey, type KubeObject } from '../../kube/types.js';
@@ -15,6 +15,8 @@ import { TerminalError, isTerminal } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
 import { desired, OWNED_KINDS, serviceDnsNames, type DesiredInputs, type DesiredState } from './desired.js';
+import { repositoriesBlock } from '../repository/settings.js';
+import { adminCredentialFromSecret, generateAdminCredential } from './admin-credential.js';
 import { bucketJobName, generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
 import { pruneSelector, registryNames } from './names.js';
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
@@ -79,7 +81,13 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       const secret = await getOptional<SecretObject>('v1', 'Secret', names.minioCredentials, ns);
       minioCredentials = minioCredentialsFromSecret(secret) ?? generateMinioCredentials();
     }
-    return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials }, keyPlan, tlsPlan };
+    let admin;
+    if (reg.spec.auth?.enabled ?? true) {
+      admin = adminCredentialFromSecret(await getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
+    }
+    // Invalid Repository specs are left out here and reported on the Repository itself.
+    const { entries: repositories } = repositoriesBlock(reg.metadata.name, (await client.list<Repository>(API_VERSION, 'Repository', { namespace: ns })).items);
+    return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, admin, repositories }, keyPlan, tlsPlan };
   }
 
   async function observe(reg: Registry): Promise<Observed> {

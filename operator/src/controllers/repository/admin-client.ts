@@ -1,0 +1,74 @@
+// The registry's admin API as the Repository reconciler uses it: read one
+// repository's figures, delete a repository's content. It reaches the registry at
+// its Service (or at an override, for an operator running outside the cluster)
+// with the admin identity from the `<registry>-admin` Secret.
+import http from 'node:http';
+import https from 'node:https';
+
+/** What `GET /admin/repositories/<name>` answers (registry/src/policy/repository-status.ts). */
+export interface RepositoryReport {
+  name: string;
+  tagCount: number;
+  manifestCount: number;
+  sizeBytes: number;
+  quotas: Array<{ scope: string; limitBytes: number; usedBytes: number }>;
+  lastPushTime?: string;
+}
+
+export interface AdminTarget {
+  /** e.g. http://main.team.svc:5000 */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** PEM CA bundle for an https registry with a private CA (the self-signed certificate). */
+  ca?: string;
+}
+
+export class RegistryUnreachableError extends Error {}
+
+const TIMEOUT_MS = 10_000;
+
+interface Answer { status: number; body: string }
+
+function send(target: AdminTarget, method: string, path: string): Promise<Answer> {
+  const url = new URL(path, target.baseUrl);
+  const auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { method, headers: { Authorization: auth, Accept: 'application/json' }, timeout: TIMEOUT_MS, ...(target.ca ? { ca: target.ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (err) => reject(new RegistryUnreachableError(`${method} ${url.href}: ${err.message}`)));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    req.on('error', (err) => reject(new RegistryUnreachableError(`${method} ${url.href}: ${err.message}`)));
+    req.end();
+  });
+}
+
+function isNameUnknown(a: Answer): boolean {
+  return a.status === 404 && a.body.includes('NAME_UNKNOWN');
+}
+
+function fail(method: string, path: string, a: Answer): never {
+  throw new RegistryUnreachableError(`${method} ${path} answered ${a.status}: ${a.body.slice(0, 300)}`);
+}
+
+const repoPath = (name: string) => `/admin/repositories/${name.split('/').map(encodeURIComponent).join('/')}`;
+
+/** The repository's figures; undefined when it holds nothing yet (never pushed, or deleted). */
+export async function readRepository(target: AdminTarget, name: string): Promise<RepositoryReport | undefined> {
+  const a = await send(target, 'GET', repoPath(name));
+  if (a.status === 200) return JSON.parse(a.body) as RepositoryReport;
+  if (isNameUnknown(a)) return undefined;
+  return fail('GET', repoPath(name), a);
+}
+
+/** Deletes the repository's tags, manifests and links (content goes with the next GC); true if there was any. */
+export async function deleteRepositoryContent(target: AdminTarget, name: string): Promise<boolean> {
+  const a = await send(target, 'DELETE', repoPath(name));
+  if (a.status === 202) return true;
+  if (isNameUnknown(a)) return false;
+  return fail('DELETE', repoPath(name), a);
+}

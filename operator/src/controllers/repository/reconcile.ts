@@ -1,0 +1,171 @@
+// The Repository reconciler. A Repository's settings reach the registry through
+// its Registry's config (the Registry reconciler renders every valid Repository of
+// that Registry); this reconciler reports whether they have, reads the
+// repository's figures from the registry's admin API into status, and, with
+// `deletionPolicy: Delete`, deletes the repository's content before the object
+// goes (a finalizer). Figures are polled: pushes raise no Kubernetes event.
+import { setConditions } from '../../api/conditions.js';
+import { API_VERSION, type Registry, type Repository, type RepositoryStatus } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import { isNotFound } from '../../kube/errors.js';
+import { splitKey, type KubeObject } from '../../kube/types.js';
+import { canonicalJson } from '../../runtime/canonical-json.js';
+import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { Logger } from '../../runtime/logger.js';
+import { parseConfigYaml } from '../../../../registry/src/config/load.js';
+import { repositorySettingsSchema } from '../../../../registry/src/config/schema.js';
+import { adminCredentialFromSecret } from '../registry/admin-credential.js';
+import { registryNames } from '../registry/names.js';
+import { deleteRepositoryContent, readRepository, RegistryUnreachableError, type AdminTarget, type RepositoryReport } from './admin-client.js';
+import { repositorySettings, type RepositorySettingsEntry } from './settings.js';
+import { repositoryConditions, repositoryFigures, type Observation } from './status.js';
+
+export const CONTENT_FINALIZER = 'berth.dev/repository-content';
+
+export interface RepositoryReconcilerDeps {
+  client: KubeClient;
+  events: EventRecorder;
+  /** How often to re-read a repository's figures. */
+  statusIntervalMs: number;
+  /** Registry base URLs by `namespace/name`, for an operator outside the cluster; default: the Service. */
+  registryUrls?: ReadonlyMap<string, string>;
+  now?: () => Date;
+}
+
+type SecretObject = KubeObject & { data?: Record<string, string> };
+type ConfigMapObject = KubeObject & { data?: Record<string, string> };
+
+export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler {
+  const { client, events } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace: string): Promise<T | undefined> {
+    try {
+      return await client.get<T>(apiVersion, kind, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function setFinalizers(repo: Repository, finalizers: string[]): Promise<Repository> {
+    return client.request<Repository>('PATCH', `/apis/${API_VERSION}/namespaces/${repo.metadata.namespace}/repositories/${repo.metadata.name}`, {
+      body: { metadata: { finalizers, resourceVersion: repo.metadata.resourceVersion } },
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  async function writeStatus(repo: Repository, status: RepositoryStatus): Promise<void> {
+    if (canonicalJson(status) === canonicalJson(repo.status ?? {})) return;
+    await client.apply({
+      apiVersion: API_VERSION, kind: 'Repository',
+      metadata: { name: repo.metadata.name, namespace: repo.metadata.namespace, resourceVersion: repo.metadata.resourceVersion },
+      status,
+    }, { subresource: 'status' });
+  }
+
+  /** How to reach the registry's admin API; undefined when auth is off (no admin identity needed). */
+  async function adminTarget(reg: Registry): Promise<AdminTarget> {
+    const ns = reg.metadata.namespace!;
+    const names = registryNames(reg.metadata.name);
+    const scheme = reg.spec.tls ? 'https' : 'http';
+    const baseUrl = deps.registryUrls?.get(`${ns}/${reg.metadata.name}`) ?? `${scheme}://${names.service}.${ns}.svc:${reg.spec.service?.port ?? 5000}`;
+    let ca: string | undefined;
+    if (reg.spec.tls) {
+      const tls = await getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef?.name ?? names.tls, ns);
+      const pem = tls?.data?.['ca.crt'] ?? (reg.spec.tls.selfSigned ? tls?.data?.['tls.crt'] : undefined);
+      if (pem) ca = Buffer.from(pem, 'base64').toString('utf8');
+    }
+    if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, username: '', password: '', ca };
+    const admin = adminCredentialFromSecret(await getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
+    if (!admin) throw new RegistryUnreachableError(`Secret ${names.admin} not found yet`);
+    return { baseUrl, username: admin.username, password: admin.password, ca };
+  }
+
+  /** Whether the Registry's rendered config holds exactly these settings. */
+  async function applied(reg: Registry, entry: RepositorySettingsEntry): Promise<boolean> {
+    const cm = await getOptional<ConfigMapObject>('v1', 'ConfigMap', registryNames(reg.metadata.name).config, reg.metadata.namespace!);
+    const text = cm?.data?.['config.yaml'];
+    if (!text) return false;
+    const rendered = parseConfigYaml(text, 'rendered config').repositories.find((r) => r.match === entry.match);
+    return !!rendered && canonicalJson(rendered) === canonicalJson(repositorySettingsSchema.parse(entry));
+  }
+
+  async function finalize(repo: Repository, log: Logger): Promise<void> {
+    const reg = await getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
+    // With the Registry gone (or going) there is nothing to delete from: its storage goes with it or is the user's.
+    if (reg && !reg.metadata.deletionTimestamp) {
+      try {
+        const had = await deleteRepositoryContent(await adminTarget(reg), repo.spec.name);
+        if (had) await events.record(repo, 'Normal', 'ContentDeleted', `deleted ${repo.spec.name} from Registry ${reg.metadata.name}; its blobs go with the next garbage collection`);
+        log.info('repository content deleted', { repository: repo.spec.name, hadContent: had });
+      } catch (err) {
+        if (err instanceof RegistryUnreachableError) await events.record(repo, 'Warning', 'ContentDeleteFailed', err.message);
+        throw err; // retried with backoff; the finalizer holds the object until the content is gone
+      }
+    }
+    await setFinalizers(repo, (repo.metadata.finalizers ?? []).filter((f) => f !== CONTENT_FINALIZER));
+  }
+
+  return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
+    const { namespace, name } = splitKey(key);
+    let repo = await getOptional<Repository>(API_VERSION, 'Repository', name, namespace!);
+    if (!repo) return;
+    const wantsFinalizer = repo.spec.deletionPolicy === 'Delete';
+    const hasFinalizer = repo.metadata.finalizers?.includes(CONTENT_FINALIZER) ?? false;
+    if (repo.metadata.deletionTimestamp) {
+      // A finalizer added while the policy was Delete is honoured only if the policy still says so.
+      if (hasFinalizer && wantsFinalizer) await finalize(repo, log);
+      else if (hasFinalizer) await setFinalizers(repo, repo.metadata.finalizers!.filter((f) => f !== CONTENT_FINALIZER));
+      return;
+    }
+    if (wantsFinalizer !== hasFinalizer) {
+      const others = (repo.metadata.finalizers ?? []).filter((f) => f !== CONTENT_FINALIZER);
+      repo = await setFinalizers(repo, wantsFinalizer ? [...others, CONTENT_FINALIZER] : others);
+    }
+
+    const at = now();
+    const generation = repo.metadata.generation;
+    let observation: Observation;
+    let report: RepositoryReport | undefined;
+    let reachable = false;
+    let entry: RepositorySettingsEntry | undefined;
+    try {
+      entry = repositorySettings(repo);
+    } catch (err) {
+      observation = { kind: 'invalid', message: (err as Error).message };
+    }
+    const reg = entry ? await getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, namespace!) : undefined;
+    if (entry && !reg) observation = { kind: 'registryNotFound', registry: repo.spec.registryRef.name };
+    if (entry && reg) {
+      const isApplied = await applied(reg, entry);
+      let unreachable: string | undefined;
+      try {
+        report = await readRepository(await adminTarget(reg), repo.spec.name);
+        reachable = true;
+      } catch (err) {
+        if (!(err instanceof RegistryUnreachableError)) throw err;
+        unreachable = err.message;
+      }
+      observation = { kind: 'observed', applied: isApplied, registry: reg.metadata.name, report, unreachable };
+    }
+    const previous = repo.status;
+    const status: RepositoryStatus = {
+      // Figures stay as last read while the registry cannot be reached.
+      ...(reachable ? repositoryFigures(repo.spec.name, report, previous) : pickFigures(previous)),
+      observedGeneration: generation,
+      conditions: setConditions(previous?.conditions, repositoryConditions(observation!), generation, at),
+    };
+    await writeStatus(repo, status);
+    log.debug('repository reconciled', { repository: repo.spec.name, reachable, tags: status.tagCount });
+    // The Registry and Repository watches bring us back on changes; pushes do not, so poll.
+    return { requeueAfterMs: deps.statusIntervalMs };
+  };
+}
+
+function pickFigures(s: RepositoryStatus | undefined): Partial<RepositoryStatus> {
+  if (!s) return {};
+  const { tagCount, manifestCount, sizeBytes, quotaUsedBytes, quotaLimitBytes, lastPushTime } = s;
+  return Object.fromEntries(Object.entries({ tagCount, manifestCount, sizeBytes, quotaUsedBytes, quotaLimitBytes, lastPushTime }).filter(([, v]) => v !== undefined));
+}
