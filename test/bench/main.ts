@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,s3,s3-listing] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
 // same workloads in the same run, alternating between servers. Prints absolute
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBlobCases } from './blobs.js';
+import { runGcCase } from './gc.js';
 import { runImageCase, writeImageLayout } from './image.js';
 import { runListing, SMALL_REPO } from './listing.js';
 import { diskWriteThroughput, hashWriteLimit, machineDescription, sha256Throughput } from './machine.js';
@@ -18,9 +19,10 @@ import { HttpClient } from './http-client.js';
 import { OCI_MANIFEST, pushSmallImage, smallImage } from './registry-ops.js';
 import { runRequestCases } from './requests.js';
 import { MiB, Results } from './results.js';
-import { ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
+import { DEBIAN_REGISTRY, ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
 import { evaluateTargets } from './targets.js';
 import { startS3Server } from '../harness/s3-server.js';
+import { toolPath } from '../harness/tools.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -81,6 +83,17 @@ async function runS3Workloads(results: Results): Promise<void> {
     }
   } finally {
     await s3server.stop();
+  }
+}
+
+/** GC on fresh servers: Distribution's collector runs offline, so its server is stopped for it. */
+async function runGcWorkload(results: Results, with282: boolean): Promise<void> {
+  log(`garbage collection: ${profile.gcRepos} repositories x ${profile.gcImages} images`);
+  const servers = await startAll({ storage: 'filesystem', berthConfig: { gc: { enabled: false, gracePeriodSeconds: 0 } } }, with282);
+  try {
+    await runGcCase(servers, { 'dist-3.1.1': toolPath('registry'), 'dist-2.8.2': DEBIAN_REGISTRY }, profile.gcRepos, profile.gcImages, results, log);
+  } finally {
+    for (const s of servers) await s.stop();
   }
 }
 
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
     } finally {
       for (const s of servers) await s.stop();
     }
+    if (enabled('gc')) await runGcWorkload(results, with282);
     if ((enabled('s3') || enabled('s3-listing')) && !flag('no-s3')) await runS3Workloads(results);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -18,6 +18,9 @@ export interface Profile {
   readonly imageBytes: number;
   readonly imageLayers: number;
   readonly imageRepetitions: number;
+  /** GC workload: repositories x images (two blobs each). */
+  readonly gcRepos: number;
+  readonly gcImages: number;
 }
 
 function cases(table: [number, number, number][]): BlobCase[] {
@@ -47,6 +50,8 @@ export const FULL: Profile = {
   imageBytes: 1024 * MiB,
   imageLayers: 8,
   imageRepetitions: 2,
+  gcRepos: 50,
+  gcImages: 100,
 };
 
 export const QUICK: Profile = {
@@ -64,4 +69,6 @@ export const QUICK: Profile = {
   imageBytes: 256 * MiB,
   imageLayers: 4,
   imageRepetitions: 1,
+  gcRepos: 10,
+  gcImages: 50,
 };

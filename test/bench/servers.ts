@@ -32,6 +32,11 @@ export interface ServerUnderTest {
   /** 127.0.0.1:PORT */
   readonly host: string;
   readonly pid: number;
+  /** The server's config file (Distribution's offline garbage-collect reads it). */
+  readonly configFile: string;
+  /** Stops the process and keeps its data (for an offline step such as Distribution's GC). */
+  halt(): Promise<void>;
+  /** Stops the process and deletes its data. */
   stop(): Promise<void>;
 }
 
@@ -42,6 +47,8 @@ export interface StartOptions {
   readonly s3Prefix?: string;
   /** Directory for `node --cpu-prof` output (Berth only). */
   readonly cpuProfileDir?: string;
+  /** Extra top-level sections of Berth's config (e.g. `gc`). */
+  readonly berthConfig?: Record<string, unknown>;
 }
 
 async function waitForV2(url: string, child: ChildProcess, logFile: string): Promise<void> {
@@ -90,7 +97,7 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
     }
     : { filesystem: { root: join(dir, 'data') } };
   const cfg = join(dir, 'config.yaml');
-  await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, log: { level: 'warn', accessLog: false } }));
+  await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, log: { level: 'warn', accessLog: false }, ...options.berthConfig }));
   const logFile = join(dir, 'server.log');
   const out = createWriteStream(logFile);
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
@@ -106,6 +113,8 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
     url,
     host: `127.0.0.1:${port}`,
     pid: child.pid!,
+    configFile: cfg,
+    halt: () => stopChild(child),
     stop: async () => {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
@@ -162,6 +171,8 @@ async function startDistributionBinary(name: string, binary: string, args: (cfg:
     url,
     host: `127.0.0.1:${port}`,
     pid: child.pid!,
+    configFile: cfg,
+    halt: () => stopChild(child),
     stop: async () => {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
@@ -173,7 +184,7 @@ export function startDistributionV3(options: StartOptions): Promise<ServerUnderT
   return startDistributionBinary('dist-3.1.1', toolPath('registry'), (cfg) => ['serve', cfg], options, true);
 }
 
-const DEBIAN_REGISTRY = '/usr/bin/docker-registry';
+export const DEBIAN_REGISTRY = '/usr/bin/docker-registry';
 
 /** Installs Debian's docker-registry (2.8.2) when missing; false when apt cannot. */
 export function ensureDebianRegistry(): boolean {
