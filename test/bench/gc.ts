@@ -5,36 +5,22 @@
 // garbage counts); Distribution collects offline, as it must: the server is
 // stopped and `registry garbage-collect` runs on its storage. Seeding is not timed.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { HttpClient, pool } from './http-client.js';
-import { OCI_MANIFEST, pushMonolithic, sha256 } from './registry-ops.js';
+import { OCI_MANIFEST, pushMonolithic, smallImage } from './registry-ops.js';
 import type { Results } from './results.js';
 import type { ServerUnderTest } from './servers.js';
-
-function image(): { config: Buffer; layer: Buffer; manifest: Buffer } {
-  const layer = randomBytes(1024);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-  }));
-  return { config, layer, manifest };
-}
 
 async function seed(server: ServerUnderTest, repos: number, images: number): Promise<void> {
   const client = new HttpClient(server.url, 16);
   try {
     await pool(repos * images, 16, async (i) => {
       const repo = `gc/r${String(Math.floor(i / images)).padStart(3, '0')}`;
-      const img = image();
-      await pushMonolithic(client, repo, [img.config], sha256(img.config));
-      await pushMonolithic(client, repo, [img.layer], sha256(img.layer));
-      const digest = sha256(img.manifest);
+      const img = smallImage(1024);
+      await pushMonolithic(client, repo, [img.config], img.configDigest);
+      await pushMonolithic(client, repo, [img.layer], img.layerDigest);
       await client.expect(201, 'PUT', `/v2/${repo}/manifests/t${i}`, { body: [img.manifest], headers: { 'Content-Type': OCI_MANIFEST } });
       // Every other image is deleted again: its config and layer become garbage.
-      if (i % 2 === 1) await client.expect(202, 'DELETE', `/v2/${repo}/manifests/${digest}`);
+      if (i % 2 === 1) await client.expect(202, 'DELETE', `/v2/${repo}/manifests/${img.manifestDigest}`);
     });
   } finally {
     client.close();

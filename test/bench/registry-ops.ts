@@ -82,9 +82,9 @@ export interface SmallImage {
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-/** A small valid OCI image (config + one 4 KiB layer) for the request-rate and listing workloads. */
-export function smallImage(): SmallImage {
-  const layer = randomBytes(4096);
+/** A small valid OCI image (config + one random layer, 4 KiB by default) for the request-rate, listing and GC workloads. */
+export function smallImage(layerBytes = 4096): SmallImage {
+  const layer = randomBytes(layerBytes);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,

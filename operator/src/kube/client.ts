@@ -6,7 +6,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiError } from './errors.js';
+import { isNotFound, KubeApiError } from './errors.js';
 import { collectionPath, objectPath, resourceType } from './resources.js';
 import type { KubeObject, ObjectList, WatchEvent } from './types.js';
 
@@ -49,6 +49,16 @@ export class KubeClient {
 
   async get<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
     return this.request<T>('GET', objectPath(resourceType(apiVersion, kind), name, namespace));
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(apiVersion, kind, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   async list<T extends KubeObject>(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<ObjectList<T>> {

@@ -77,15 +77,6 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
   const store = deps.store ?? new PolicyStateStore(client);
   const ownWrites = deps.ownWrites ?? new OwnWrites();
 
-  async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
-    try {
-      return await client.get<T>(apiVersion, kind, name, namespace);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
   async function setFinalizers(policy: AccessPolicy, finalizers: string[]): Promise<AccessPolicy> {
     const path = `/apis/${API_VERSION}/namespaces/${policy.metadata.namespace}/accesspolicies/${policy.metadata.name}`;
     return client.request<AccessPolicy>('PATCH', path, {
@@ -114,7 +105,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     const ours = caches.pullSecrets().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid);
     const failures = await removeFrom(policy, ours);
     if (failures.length) throw new Error(`cleanup failed in ${failures.length} namespace(s): ${failures.slice(0, 3).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`);
-    const reg = await getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, policy.metadata.namespace);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, policy.metadata.namespace);
     if (reg) {
       const loaded = await store.load(reg);
       const state = structuredClone(loaded.state);
@@ -131,7 +122,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     // An empty cache would look like "no namespace selected" and delete everything.
     if (!caches.synced()) return { requeueAfterMs: 100 };
     const { namespace, name } = splitKey(key);
-    let policy = await getOptional<AccessPolicy>(API_VERSION, 'AccessPolicy', name, namespace);
+    let policy = await client.getOptional<AccessPolicy>(API_VERSION, 'AccessPolicy', name, namespace);
     if (!policy) return;
     if (policy.metadata.deletionTimestamp) {
       if (policy.metadata.finalizers?.includes(FINALIZER)) await finalize(policy, log);
@@ -144,7 +135,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     const generation = policy.metadata.generation;
     const periodMs = duration(policy.spec.rotationPeriod ?? DEFAULT_ROTATION_PERIOD, 'rotationPeriod');
     const overlapMs = duration(policy.spec.overlap ?? DEFAULT_OVERLAP, 'overlap');
-    const reg = await getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, namespace);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, namespace);
     if (!reg) {
       const outcome: SyncOutcome = { selected: 0, synced: 0, failures: [], rotating: false, registryFound: false };
       const conditions = setConditions(policy.status?.conditions, accessPolicyConditions(outcome, policy.spec.registryRef.name), generation, at);
@@ -190,7 +181,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       let cred = readDockerConfig(live?.data?.[DOCKER_CONFIG_KEY], robot);
       // The cache may trail our own last write: confirm with the API before replacing a credential.
       if (stored.length > 0 && !liveIsCurrent(stored, cred)) {
-        live = await getOptional<SecretObject>('v1', 'Secret', wantedName, ns);
+        live = await client.getOptional<SecretObject>('v1', 'Secret', wantedName, ns);
         cred = live && isOurs(live, policy!) ? readDockerConfig(live.data?.[DOCKER_CONFIG_KEY], robot) : undefined;
       }
       const plan = planRobot({ username: robot, secrets: stored, live: cred, remembered: remembered.get(robot), now: t, periodMs, overlapMs, propagationMs: deps.propagationMs, rotateRequestedAt });

@@ -7,7 +7,6 @@ import { setConditions, findCondition, ConditionType } from '../../api/condition
 import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type Registry, type RegistryStatus, type Repository } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { isNotFound } from '../../kube/errors.js';
 import { splitKey, type KubeObject } from '../../kube/types.js';
 import { applyAll } from '../../runtime/apply.js';
 import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
@@ -41,15 +40,6 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace: string): Promise<T | undefined> {
-    try {
-      return await client.get<T>(apiVersion, kind, name, namespace);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
   async function writeStatus(reg: Registry, status: RegistryStatus): Promise<void> {
     if (canonicalJson(status) === canonicalJson(reg.status ?? {})) return;
     // Carrying the resourceVersion makes this write fail with 409 if the Registry changed
@@ -68,22 +58,22 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       } catch (err) {
         throw new TerminalError(`spec.auth.signingKeyRotationPeriod: ${(err as Error).message}`);
       }
-      const secret = await getOptional<SecretObject>('v1', 'Secret', names.signingKeys, ns);
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.signingKeys, ns);
       keyPlan = planSigningKeys(signingKeysFromSecret(secret), period, at);
     }
     let tlsPlan: TlsPlan | undefined;
     if (reg.spec.tls?.selfSigned) {
-      const secret = await getOptional<SecretObject>('v1', 'Secret', names.tls, ns);
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.tls, ns);
       tlsPlan = planSelfSignedTls(keyPairFromSecret(secret), serviceDnsNames(reg), at);
     }
     let minioCredentials;
     if (reg.spec.storage.minio) {
-      const secret = await getOptional<SecretObject>('v1', 'Secret', names.minioCredentials, ns);
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.minioCredentials, ns);
       minioCredentials = minioCredentialsFromSecret(secret) ?? generateMinioCredentials();
     }
     let admin;
     if (reg.spec.auth?.enabled ?? true) {
-      admin = adminCredentialFromSecret(await getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
+      admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
     }
     // Invalid Repository specs are left out here and reported on the Repository itself.
     const { entries: repositories } = repositoriesBlock(reg.metadata.name, (await client.list<Repository>(API_VERSION, 'Repository', { namespace: ns })).items);
@@ -93,24 +83,24 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   async function observe(reg: Registry): Promise<Observed> {
     const ns = reg.metadata.namespace!;
     const names = registryNames(reg.metadata.name);
-    const observed: Observed = { deployment: await getOptional<KubeObject & ObservedWorkload>('apps/v1', 'Deployment', names.deployment, ns) };
+    const observed: Observed = { deployment: await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'Deployment', names.deployment, ns) };
     const { filesystem, s3, minio } = reg.spec.storage;
     if (filesystem) {
-      const pvc = await getOptional<KubeObject & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', names.data, ns);
+      const pvc = await client.getOptional<KubeObject & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', names.data, ns);
       observed.volumeClaimPhase = pvc?.status?.phase;
     }
     if (s3) {
-      const secret = await getOptional<SecretObject>('v1', 'Secret', s3.secretRef.name, ns);
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', s3.secretRef.name, ns);
       const keys = [s3.secretRef.accessKeyKey ?? 'accessKey', s3.secretRef.secretKeyKey ?? 'secretKey'];
       observed.s3CredentialsFound = !!secret && keys.every((k) => !!secret.data?.[k]);
     }
     if (minio) {
-      const statefulSet = await getOptional<KubeObject & ObservedWorkload>('apps/v1', 'StatefulSet', names.minio, ns);
-      const job = await getOptional<KubeObject & { status?: { succeeded?: number } }>('batch/v1', 'Job', bucketJobName(reg), ns);
+      const statefulSet = await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'StatefulSet', names.minio, ns);
+      const job = await client.getOptional<KubeObject & { status?: { succeeded?: number } }>('batch/v1', 'Job', bucketJobName(reg), ns);
       observed.minio = { statefulSet, bucketJobSucceeded: (job?.status?.succeeded ?? 0) > 0 };
     }
     if (reg.spec.tls?.secretRef) {
-      const secret = await getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
       observed.tlsSecretFound = !!secret?.data?.['tls.crt'] && !!secret.data['tls.key'];
     }
     return observed;
@@ -130,7 +120,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
-    const reg = await getOptional<Registry>(API_VERSION, 'Registry', name, namespace!);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace!);
     // Gone or going: the garbage collector removes everything we own through ownerReferences.
     if (!reg || reg.metadata.deletionTimestamp) return;
     const at = now();

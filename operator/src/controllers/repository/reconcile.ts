@@ -7,7 +7,6 @@
 import { setConditions } from '../../api/conditions.js';
 import { API_VERSION, type Registry, type Repository, type RepositoryStatus } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { isNotFound } from '../../kube/errors.js';
 import { splitKey, type KubeObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
 import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
@@ -40,15 +39,6 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function getOptional<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace: string): Promise<T | undefined> {
-    try {
-      return await client.get<T>(apiVersion, kind, name, namespace);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
   async function setFinalizers(repo: Repository, finalizers: string[]): Promise<Repository> {
     return client.request<Repository>('PATCH', `/apis/${API_VERSION}/namespaces/${repo.metadata.namespace}/repositories/${repo.metadata.name}`, {
       body: { metadata: { finalizers, resourceVersion: repo.metadata.resourceVersion } },
@@ -73,19 +63,19 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     const baseUrl = deps.registryUrls?.get(`${ns}/${reg.metadata.name}`) ?? `${scheme}://${names.service}.${ns}.svc:${reg.spec.service?.port ?? 5000}`;
     let ca: string | undefined;
     if (reg.spec.tls) {
-      const tls = await getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef?.name ?? names.tls, ns);
+      const tls = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef?.name ?? names.tls, ns);
       const pem = tls?.data?.['ca.crt'] ?? (reg.spec.tls.selfSigned ? tls?.data?.['tls.crt'] : undefined);
       if (pem) ca = Buffer.from(pem, 'base64').toString('utf8');
     }
     if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, username: '', password: '', ca };
-    const admin = adminCredentialFromSecret(await getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
+    const admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
     if (!admin) throw new RegistryUnreachableError(`Secret ${names.admin} not found yet`);
     return { baseUrl, username: admin.username, password: admin.password, ca };
   }
 
   /** Whether the Registry's rendered config holds exactly these settings. */
   async function applied(reg: Registry, entry: RepositorySettingsEntry): Promise<boolean> {
-    const cm = await getOptional<ConfigMapObject>('v1', 'ConfigMap', registryNames(reg.metadata.name).config, reg.metadata.namespace!);
+    const cm = await client.getOptional<ConfigMapObject>('v1', 'ConfigMap', registryNames(reg.metadata.name).config, reg.metadata.namespace!);
     const text = cm?.data?.['config.yaml'];
     if (!text) return false;
     const rendered = parseConfigYaml(text, 'rendered config').repositories.find((r) => r.match === entry.match);
@@ -93,7 +83,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
   }
 
   async function finalize(repo: Repository, log: Logger): Promise<void> {
-    const reg = await getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
     // With the Registry gone (or going) there is nothing to delete from: its storage goes with it or is the user's.
     if (reg && !reg.metadata.deletionTimestamp) {
       try {
@@ -110,7 +100,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
-    let repo = await getOptional<Repository>(API_VERSION, 'Repository', name, namespace!);
+    let repo = await client.getOptional<Repository>(API_VERSION, 'Repository', name, namespace!);
     if (!repo) return;
     const wantsFinalizer = repo.spec.deletionPolicy === 'Delete';
     const hasFinalizer = repo.metadata.finalizers?.includes(CONTENT_FINALIZER) ?? false;
@@ -136,7 +126,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     } catch (err) {
       observation = { kind: 'invalid', message: (err as Error).message };
     }
-    const reg = entry ? await getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, namespace!) : undefined;
+    const reg = entry ? await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, namespace!) : undefined;
     if (entry && !reg) observation = { kind: 'registryNotFound', registry: repo.spec.registryRef.name };
     if (entry && reg) {
       const isApplied = await applied(reg, entry);
