@@ -20,7 +20,7 @@ export interface RegistryStorage {
 
 export function createRegistryStorage(driver: StorageDriver): RegistryStorage {
   const blobs = new BlobStore(driver);
-  const tags = new TagStore(driver);
+  const tags = new TagStore(driver, { statValidatedCache: driver.name === 'filesystem' });
   const referrers = new ReferrerStore(driver);
   return {
     driver,

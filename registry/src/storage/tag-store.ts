@@ -3,24 +3,64 @@ import { parseDigest, type Digest } from '../digest.js';
 import { isNotFound, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 
+/**
+ * A tag file modified this recently is read, not cached: modification times are
+ * coarse, so a rewrite in the same tick could look unchanged. Any later rewrite of
+ * a cached tag carries a time past this window, and is seen by the stat.
+ */
+const SETTLED_MS = 10_000;
+const MAX_CACHED = 10_000;
+
+export interface TagStoreOptions {
+  /**
+   * Serve a resolved tag from memory while a stat shows its file unchanged. A
+   * stat is one storage round trip where a read is several on the filesystem
+   * (open, fstat, read, close); on S3 both are one request, so it buys nothing.
+   */
+  readonly statValidatedCache?: boolean;
+}
+
 export class TagStore {
-  constructor(private readonly driver: StorageDriver) {}
+  private readonly resolved = new Map<string, { digest: Digest; modTime: number }>();
+
+  constructor(private readonly driver: StorageDriver, private readonly options: TagStoreOptions = {}) {}
 
   async resolve(repo: string, tag: string): Promise<Digest | undefined> {
+    const path = paths.tag(repo, tag);
     try {
-      return parseDigest((await this.driver.getContent(paths.tag(repo, tag))).toString('utf8').trim());
+      if (!this.options.statValidatedCache) return await this.read(path);
+      const cached = this.resolved.get(path);
+      const info = await this.driver.stat(path); // before the read: a rewrite in between only costs a re-read
+      const modTime = info.modTime.getTime();
+      if (cached && cached.modTime === modTime) return cached.digest;
+      const digest = await this.read(path);
+      this.resolved.delete(path);
+      if (digest && Date.now() - modTime > SETTLED_MS) {
+        if (this.resolved.size >= MAX_CACHED) this.resolved.delete(this.resolved.keys().next().value!);
+        this.resolved.set(path, { digest, modTime });
+      }
+      return digest;
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isNotFound(err)) {
+        this.resolved.delete(path);
+        return undefined;
+      }
       throw err;
     }
   }
 
+  private async read(path: string): Promise<Digest | undefined> {
+    return parseDigest((await this.driver.getContent(path)).toString('utf8').trim());
+  }
+
   async set(repo: string, tag: string, digest: Digest): Promise<void> {
+    this.resolved.delete(paths.tag(repo, tag));
     await this.driver.putContent(paths.tag(repo, tag), digest.value);
   }
 
   /** Returns false when the tag did not exist. */
   async delete(repo: string, tag: string): Promise<boolean> {
+    this.resolved.delete(paths.tag(repo, tag));
     try {
       await this.driver.delete(paths.tag(repo, tag));
       return true;
