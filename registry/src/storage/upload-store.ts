@@ -1,13 +1,14 @@
 // Blob uploads. State lives in storage (`_uploads/<id>/{info,data}`), so any
 // process can continue an upload another one started; the running digest is kept
 // in memory only as an optimisation and is recomputed from storage when missing.
-import { randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Code, RegistryError } from '../api/errors.js';
 import { newHash, type Algorithm, type Digest } from '../digest.js';
 import type { BlobStore } from './blob-store.js';
 import { isNotFound, type FileWriter, type StorageDriver } from './driver/driver.js';
+import { startHash, type RunningHash } from './hashing/running-hash.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { paths } from './paths.js';
 
@@ -17,9 +18,9 @@ export interface UploadInfo {
   readonly startedAt: string;
 }
 
-interface RunningHash {
-  readonly algorithm: Algorithm;
-  readonly hash: Hash;
+interface TrackedHash {
+  readonly hash: RunningHash;
+  /** Upload size the hash has seen. */
   offset: number;
 }
 
@@ -44,7 +45,7 @@ export interface AppendOptions {
 }
 
 export class UploadStore {
-  private readonly hashes = new Map<string, RunningHash>();
+  private readonly hashes = new Map<string, TrackedHash>();
   private readonly mutex = new KeyedMutex();
 
   constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
@@ -111,30 +112,42 @@ export class UploadStore {
     await options.reserve?.(writer.size);
     let running = this.hashes.get(id);
     if (!running || running.offset !== writer.size) {
-      this.hashes.delete(id);
-      running = writer.size === 0 ? { algorithm: options.algorithm ?? 'sha256', hash: newHash(options.algorithm ?? 'sha256'), offset: 0 } : undefined;
+      this.forgetHash(id);
+      const algorithm = options.algorithm ?? 'sha256';
+      running = writer.size === 0 ? { hash: startHash(algorithm, Buffer.isBuffer(source) ? 'buffer' : 'stream'), offset: 0 } : undefined;
     }
     if (!running) {
       await writer.write(source);
       return;
     }
-    const hashing = running;
+    const tracked = running;
+    const hash = tracked.hash;
     const tee = new Transform({
       transform(chunk: Buffer, _enc, done) {
-        hashing.hash.update(chunk);
-        done(null, chunk);
+        // The chunk goes on to storage at once; only the next one waits for a busy hasher.
+        this.push(chunk);
+        const busy = hash.update(chunk);
+        if (busy) busy.then(() => done(), done);
+        else done();
       },
     });
     const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
     try {
       const written = writer.write(tee);
       await Promise.all([pipeline(input, tee).catch((err) => { tee.destroy(err); throw err; }), written]);
-      hashing.offset = writer.size;
-      this.hashes.set(id, hashing);
+      tracked.offset = writer.size;
+      this.hashes.set(id, tracked);
     } catch (err) {
-      this.hashes.delete(id); // the hash may have seen bytes the file did not get
+      // The hash may have seen bytes the file did not get.
+      this.hashes.delete(id);
+      hash.dispose();
       throw err;
     }
+  }
+
+  private forgetHash(id: string): void {
+    this.hashes.get(id)?.hash.dispose();
+    this.hashes.delete(id);
   }
 
   /**
@@ -170,7 +183,16 @@ export class UploadStore {
 
   private async digestOf(id: string, algorithm: Algorithm, size: number): Promise<string> {
     const running = this.hashes.get(id);
-    if (running && running.algorithm === algorithm && running.offset === size) return running.hash.digest('hex');
+    this.hashes.delete(id); // a digest ends the hash; a retried completion reads the data back
+    if (running && running.hash.algorithm === algorithm && running.offset === size) {
+      try {
+        return await running.hash.digest();
+      } catch {
+        // The hash was lost (its worker died): the data in storage is the truth.
+      }
+    } else {
+      running?.hash.dispose();
+    }
     const hash = newHash(algorithm);
     if (size > 0) await pipeline(await this.driver.reader(paths.uploadData(id)), hash);
     return hash.digest('hex');
@@ -182,7 +204,7 @@ export class UploadStore {
   }
 
   private async discard(id: string): Promise<void> {
-    this.hashes.delete(id);
+    this.forgetHash(id);
     try {
       await this.driver.delete(paths.upload(id));
     } catch (err) {
