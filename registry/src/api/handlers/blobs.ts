@@ -1,6 +1,7 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
 import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../../digest.js';
+import { canCopyDirectly } from '../../storage/driver/driver.js';
 import { Code, RegistryError } from '../errors.js';
 import { send, type Ctx } from './context.js';
 
@@ -74,7 +75,8 @@ export async function getBlob(ctx: Ctx): Promise<void> {
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${info.size}`;
   ctx.res.writeHead(range ? 206 : 200, headers);
   ctx.services.metrics.bytesSent.inc({ route: 'blob' }, length);
-  await pipeline(stream, ctx.res);
+  if (canCopyDirectly(stream)) await stream.copyTo(ctx.res);
+  else await pipeline(stream, ctx.res);
 }
 
 export async function deleteBlob(ctx: Ctx): Promise<void> {

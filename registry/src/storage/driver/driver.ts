@@ -3,7 +3,7 @@
 // `validated.ts` rejects anything else before a driver sees it. Every store above
 // this interface is driver-agnostic, so the filesystem and S3 drivers share one
 // test suite (test/registry/storage/driver-suite.ts).
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface FileInfo {
   readonly path: string;
@@ -26,6 +26,19 @@ export interface FileWriter {
   close(): Promise<void>;
   /** Discards everything written, including earlier appends. */
   cancel(): Promise<void>;
+}
+
+/**
+ * A reader that can also write itself straight to a destination, reusing its
+ * buffers instead of allocating one per read (the filesystem driver's).
+ */
+export interface DirectCopy {
+  /** Writes all the reader's bytes to `out` and ends it; only for a reader nothing has consumed yet. */
+  copyTo(out: Writable): Promise<void>;
+}
+
+export function canCopyDirectly(reader: Readable): reader is Readable & DirectCopy {
+  return typeof (reader as Partial<DirectCopy>).copyTo === 'function';
 }
 
 export interface RedirectOptions {

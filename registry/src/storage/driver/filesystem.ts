@@ -3,7 +3,7 @@
 // directly (the stores above only ever write uploads there and move them into place).
 import { randomBytes } from 'node:crypto';
 import {
-  createReadStream, readFile as readFileCallback, stat as statCallback, write as writeCallback, writev as writevCallback, type Stats,
+  open as openCallback, readFile as readFileCallback, stat as statCallback, write as writeCallback, writev as writevCallback, type Stats,
 } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   InvalidOffsetError, PathNotFoundError, StorageDriverError,
   type FileInfo, type FileWriter, type StorageDriver,
 } from './driver.js';
+import { FileRangeStream } from './file-range-stream.js';
 
 const NAME = 'filesystem';
 const TEMP_PREFIX = '.tmp-';
@@ -33,6 +34,10 @@ function readFileFast(path: string): Promise<Buffer> {
 
 function statFast(path: string): Promise<Stats> {
   return new Promise((resolve, reject) => statCallback(path, (err, s) => (err ? reject(err) : resolve(s))));
+}
+
+function openForReading(path: string): Promise<number> {
+  return new Promise((resolve, reject) => openCallback(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 function errno(err: unknown): string | undefined {
@@ -94,15 +99,15 @@ export class FilesystemDriver implements StorageDriver {
     }
     if (offset > size) throw new InvalidOffsetError(NAME, path, offset);
     if (length === 0 || offset === size) return Readable.from([]);
-    const end = length === undefined ? undefined : offset + length - 1;
+    let fd: number;
+    try {
+      fd = await openForReading(full);
+    } catch (err) {
+      throw this.translate(err, path);
+    }
     // 1 MiB reads: a quarter of the syscalls and stream chunks of 256 KiB (measured
     // 512 MiB from page cache: 480-756 -> 2451-3320 MiB/s, CPU 241-401 -> 132-181 ms).
-    const stream = createReadStream(full, { start: offset, end, highWaterMark: 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(this.translate(err, path)));
-    });
-    return stream;
+    return new FileRangeStream(fd, offset, Math.min(length ?? size - offset, size - offset));
   }
 
   async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
