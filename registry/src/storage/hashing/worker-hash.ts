@@ -21,6 +21,12 @@ const MAX_SLOTS_IN_FLIGHT = 4;
 /** Idle slots kept for reuse (beyond that they are left to the garbage collector). */
 const MAX_FREE_SLOTS = 32;
 const MAX_WORKERS = 4;
+/**
+ * One core is left to the event loop, which receives and writes the bytes: on two
+ * cores one worker hashes faster (over 1 GiB/s) than the loop can feed it, and
+ * each worker costs about 10 MiB of resident memory.
+ */
+const WORKERS = Math.max(1, Math.min(availableParallelism() - 1, MAX_WORKERS));
 
 type ToWorker =
   | { op: 'start'; session: number; algorithm: Algorithm }
@@ -49,7 +55,8 @@ class HashWorker {
   dead = false;
 
   constructor(onDeath: (w: HashWorker) => void) {
-    this.worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
+    // The worker allocates only small messages: a small young generation keeps its heap small.
+    this.worker = new Worker(HASH_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     this.worker.on('message', (m: FromWorker) => {
       if (--this.awaiting === 0) this.worker.unref();
       if (m.op === 'updated') returnSlot(m.slot);
@@ -80,8 +87,7 @@ const workers: HashWorker[] = [];
 let nextSession = 1;
 
 function leastBusyWorker(): HashWorker {
-  const limit = Math.max(1, Math.min(availableParallelism(), MAX_WORKERS));
-  if (workers.length < limit) {
+  if (workers.length < WORKERS) {
     const w = new HashWorker((dead) => workers.splice(workers.indexOf(dead), 1));
     workers.push(w);
     return w;
