@@ -250,7 +250,7 @@ export class GarbageCollector {
   }
 
   private async sweepLayerLinks(m: RepositoryMark, cutoff: number, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
-    for (const d of await this.layerLinks(m.repo)) {
+    for (const d of await this.storage.blobs.links(m.repo)) {
       if (m.referenced.has(d.value)) continue;
       const link = paths.layerLink(m.repo, d);
       const keep = () => { marked.add(d.value); };
@@ -379,17 +379,6 @@ export class GarbageCollector {
       if (isNotFound(err)) return [];
       throw err;
     }
-  }
-
-  private async layerLinks(repo: string): Promise<Digest[]> {
-    const out: Digest[] = [];
-    for (const alg of await this.listOrEmpty(paths.layersRoot(repo))) {
-      for (const p of await this.listOrEmpty(alg)) {
-        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
-        if (d) out.push(d);
-      }
-    }
-    return out;
   }
 
   private async allBlobs(): Promise<Digest[]> {

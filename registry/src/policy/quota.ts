@@ -19,7 +19,6 @@ import { isNotFound } from '../storage/driver/driver.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
-import { parseDigest } from '../digest.js';
 import type { QuotaScope, RepositorySettings } from './repository-settings.js';
 
 interface ScopeUsage {
@@ -226,7 +225,7 @@ export class QuotaManager {
     const content = new Map<string, number>();
     const repos = (await this.storage.catalog.list()).filter((r) => scope.pattern.test(r));
     for (const repo of repos) {
-      const digests = [...(await this.storage.manifests.list(repo)), ...(await this.layerLinks(repo))];
+      const digests = [...(await this.storage.manifests.list(repo)), ...(await this.storage.blobs.links(repo))];
       for (const d of digests) {
         if (content.has(d.value)) continue;
         const size = await this.storage.blobs.globalSize(d);
@@ -271,17 +270,6 @@ export class QuotaManager {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  private async layerLinks(repo: string): Promise<Digest[]> {
-    const out: Digest[] = [];
-    for (const alg of await this.list(paths.layersRoot(repo))) {
-      for (const p of await this.list(alg)) {
-        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
-        if (d) out.push(d);
-      }
-    }
-    return out;
   }
 
   private async list(path: string): Promise<string[]> {

@@ -2,7 +2,6 @@
 // manifest counts, the repository's own size (each unique digest once), the quota
 // scopes it counts against, and when it was last pushed to. Also the admin delete
 // of a whole repository (a Repository with `deletionPolicy: Delete`).
-import { parseDigest, type Digest } from '../digest.js';
 import { isNotFound } from '../storage/driver/driver.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -37,7 +36,7 @@ export async function repositoryStatus(storage: RegistryStorage, settings: Repos
     const meta = await storage.manifests.meta(repo, d);
     if (meta) lastPush = Math.max(lastPush, Date.parse(meta.pushedAt) || 0);
   }
-  for (const d of [...manifests, ...(await layerLinks(storage, repo))]) {
+  for (const d of [...manifests, ...(await storage.blobs.links(repo))]) {
     if (sizes.has(d.value)) continue;
     const size = await storage.blobs.globalSize(d);
     if (size !== undefined) sizes.set(d.value, size);
@@ -64,16 +63,4 @@ export async function deleteRepository(storage: RegistryStorage, repo: string): 
       if (!isNotFound(err)) throw err;
     }
   }
-}
-
-async function layerLinks(storage: RegistryStorage, repo: string): Promise<Digest[]> {
-  const list = async (p: string) => storage.driver.list(p).catch((err) => { if (isNotFound(err)) return [] as string[]; throw err; });
-  const out: Digest[] = [];
-  for (const alg of await list(paths.layersRoot(repo))) {
-    for (const p of await list(alg)) {
-      const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
-      if (d) out.push(d);
-    }
-  }
-  return out;
 }

@@ -3,9 +3,9 @@
 // by being moved into place after its digest was verified (upload-store.ts).
 import type { Readable } from 'node:stream';
 import { Code, RegistryError } from '../api/errors.js';
-import type { Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../digest.js';
 import { isNotFound, type StorageDriver } from './driver/driver.js';
-import { paths } from './paths.js';
+import { baseName, paths } from './paths.js';
 
 export interface BlobInfo {
   readonly digest: Digest;
@@ -85,6 +85,26 @@ export class BlobStore {
 
   async link(repo: string, d: Digest): Promise<void> {
     await this.driver.putContent(paths.layerLink(repo, d), d.value);
+  }
+
+  /** Every blob linked into the repository (its layer links), in no particular order. */
+  async links(repo: string): Promise<Digest[]> {
+    const list = async (path: string): Promise<string[]> => {
+      try {
+        return await this.driver.list(path);
+      } catch (err) {
+        if (isNotFound(err)) return [];
+        throw err;
+      }
+    };
+    const out: Digest[] = [];
+    for (const alg of await list(paths.layersRoot(repo))) {
+      for (const p of await list(alg)) {
+        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
+        if (d) out.push(d);
+      }
+    }
+    return out;
   }
 
   /** Removes the blob from a repository (the content stays until garbage collection). */
