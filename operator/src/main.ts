@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const client = new KubeClient(kc);
   const metrics = new OperatorMetrics();
 
-  const controller = new Controller(client, {
+  // The reconciler reads Repositories from this controller's cache (it watches them).
+  const repositoriesCache = () => (controller.hasSynced() ? controller.cached(API_VERSION, 'Repository') as Repository[] : undefined);
+  const controller: Controller = new Controller(client, {
     name: 'registry',
     primary: { apiVersion: API_VERSION, kind: 'Registry' },
     // Owned objects re-trigger their Registry, so a deleted or edited child is repaired.
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     resyncMs: opts.resyncMs,
     workers: opts.workers,
     backoff: { baseMs: 5, maxMs: opts.backoffMaxMs },
-  }, registryReconciler({ client, events: new EventRecorder(client, 'berth-operator', log) }), log, metrics);
+  }, registryReconciler({ client, events: new EventRecorder(client, 'berth-operator', log), repositories: repositoriesCache }), log, metrics);
   const accessPolicies = accessPolicyController(client, new EventRecorder(client, 'berth-operator', log), {
     namespace: opts.namespace, resyncMs: opts.resyncMs, workers: opts.workers, backoffMaxMs: opts.backoffMaxMs, propagationMs: opts.policyPropagationMs,
   }, log, metrics);

@@ -26,6 +26,11 @@ import { canonicalJson } from '../../runtime/canonical-json.js';
 export interface RegistryReconcilerDeps {
   client: KubeClient;
   events: EventRecorder;
+  /**
+   * The Repository objects of the controller's cache; undefined until that cache has
+   * synced (rendering from an empty cache would drop every setting and roll the pods).
+   */
+  repositories: () => Repository[] | undefined;
   now?: () => Date;
 }
 
@@ -47,7 +52,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     await client.apply({ apiVersion: API_VERSION, kind: 'Registry', metadata: { name: reg.metadata.name, namespace: reg.metadata.namespace, resourceVersion: reg.metadata.resourceVersion }, status }, { subresource: 'status' });
   }
 
-  async function prepareInputs(reg: Registry, at: Date): Promise<{ inputs: DesiredInputs; keyPlan?: SigningKeyPlan; tlsPlan?: TlsPlan }> {
+  async function prepareInputs(reg: Registry, repositories: Repository[], at: Date): Promise<{ inputs: DesiredInputs; keyPlan?: SigningKeyPlan; tlsPlan?: TlsPlan }> {
     const ns = reg.metadata.namespace!;
     const names = registryNames(reg.metadata.name);
     let keyPlan: SigningKeyPlan | undefined;
@@ -76,8 +81,8 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
     }
     // Invalid Repository specs are left out here and reported on the Repository itself.
-    const { entries: repositories } = repositoriesBlock(reg.metadata.name, (await client.list<Repository>(API_VERSION, 'Repository', { namespace: ns })).items);
-    return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, admin, repositories }, keyPlan, tlsPlan };
+    const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
+    return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, admin, repositories: entries }, keyPlan, tlsPlan };
   }
 
   async function observe(reg: Registry): Promise<Observed> {
@@ -119,6 +124,8 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   }
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
+    const repositories = deps.repositories();
+    if (!repositories) return { requeueAfterMs: 100 };
     const { namespace, name } = splitKey(key);
     const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace!);
     // Gone or going: the garbage collector removes everything we own through ownerReferences.
@@ -129,7 +136,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     let prepared: Awaited<ReturnType<typeof prepareInputs>>;
     let state: DesiredState;
     try {
-      prepared = await prepareInputs(reg, at);
+      prepared = await prepareInputs(reg, repositories, at);
       state = desired(reg, prepared.inputs);
     } catch (err) {
       if (isTerminal(err)) {
