@@ -18,8 +18,8 @@ export interface RepositoryReport {
 export interface AdminTarget {
   /** e.g. http://main.team.svc:5000 */
   baseUrl: string;
-  username: string;
-  password: string;
+  /** The admin identity; absent when the registry's auth is off. */
+  credentials?: { username: string; password: string };
   /** PEM CA bundle for an https registry with a private CA (the self-signed certificate). */
   ca?: string;
 }
@@ -32,10 +32,11 @@ interface Answer { status: number; body: string }
 
 function send(target: AdminTarget, method: string, path: string): Promise<Answer> {
   const url = new URL(path, target.baseUrl);
-  const auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (target.credentials) headers.Authorization = `Basic ${Buffer.from(`${target.credentials.username}:${target.credentials.password}`).toString('base64')}`;
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = lib.request(url, { method, headers: { Authorization: auth, Accept: 'application/json' }, timeout: TIMEOUT_MS, ...(target.ca ? { ca: target.ca } : {}) }, (res) => {
+    const req = lib.request(url, { method, headers, timeout: TIMEOUT_MS, ...(target.ca ? { ca: target.ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

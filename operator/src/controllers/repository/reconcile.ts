@@ -16,7 +16,7 @@ import { parseConfigYaml } from '../../../../registry/src/config/load.js';
 import { repositorySettingsSchema } from '../../../../registry/src/config/schema.js';
 import { adminCredentialFromSecret } from '../registry/admin-credential.js';
 import { registryNames } from '../registry/names.js';
-import { deleteRepositoryContent, readRepository, RegistryUnreachableError, type AdminTarget, type RepositoryReport } from './admin-client.js';
+import { deleteRepositoryContent, readRepository, RegistryUnreachableError, type AdminTarget } from './admin-client.js';
 import { repositorySettings, type RepositorySettingsEntry } from './settings.js';
 import { repositoryConditions, repositoryFigures, type Observation } from './status.js';
 
@@ -55,7 +55,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     }, { subresource: 'status' });
   }
 
-  /** How to reach the registry's admin API; undefined when auth is off (no admin identity needed). */
+  /** How to reach the registry's admin API: its Service (or an override), its CA, the admin identity when auth is on. */
   async function adminTarget(reg: Registry): Promise<AdminTarget> {
     const ns = reg.metadata.namespace!;
     const names = registryNames(reg.metadata.name);
@@ -67,10 +67,10 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
       const pem = tls?.data?.['ca.crt'] ?? (reg.spec.tls.selfSigned ? tls?.data?.['tls.crt'] : undefined);
       if (pem) ca = Buffer.from(pem, 'base64').toString('utf8');
     }
-    if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, username: '', password: '', ca };
+    if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, ca };
     const admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
     if (!admin) throw new RegistryUnreachableError(`Secret ${names.admin} not found yet`);
-    return { baseUrl, username: admin.username, password: admin.password, ca };
+    return { baseUrl, credentials: { username: admin.username, password: admin.password }, ca };
   }
 
   /** Whether the Registry's rendered config holds exactly these settings. */
@@ -80,6 +80,26 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     if (!text) return false;
     const rendered = parseConfigYaml(text, 'rendered config').repositories.find((r) => r.match === entry.match);
     return !!rendered && canonicalJson(rendered) === canonicalJson(repositorySettingsSchema.parse(entry));
+  }
+
+  /** What the conditions say, and the figures when the registry could be read. */
+  async function observe(repo: Repository): Promise<{ observation: Observation; figures?: Partial<RepositoryStatus> }> {
+    let entry: RepositorySettingsEntry;
+    try {
+      entry = repositorySettings(repo);
+    } catch (err) {
+      return { observation: { kind: 'invalid', message: (err as Error).message } };
+    }
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
+    if (!reg) return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
+    const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name };
+    try {
+      const report = await readRepository(await adminTarget(reg), repo.spec.name);
+      return { observation: { ...observed, report }, figures: repositoryFigures(repo.spec.name, report, entry.quotaBytes) };
+    } catch (err) {
+      if (!(err instanceof RegistryUnreachableError)) throw err;
+      return { observation: { ...observed, unreachable: err.message } };
+    }
   }
 
   async function finalize(repo: Repository, log: Logger): Promise<void> {
@@ -115,40 +135,16 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
       repo = await setFinalizers(repo, wantsFinalizer ? [...others, CONTENT_FINALIZER] : others);
     }
 
-    const at = now();
+    const { observation, figures } = await observe(repo);
     const generation = repo.metadata.generation;
-    let observation: Observation;
-    let report: RepositoryReport | undefined;
-    let reachable = false;
-    let entry: RepositorySettingsEntry | undefined;
-    try {
-      entry = repositorySettings(repo);
-    } catch (err) {
-      observation = { kind: 'invalid', message: (err as Error).message };
-    }
-    const reg = entry ? await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, namespace!) : undefined;
-    if (entry && !reg) observation = { kind: 'registryNotFound', registry: repo.spec.registryRef.name };
-    if (entry && reg) {
-      const isApplied = await applied(reg, entry);
-      let unreachable: string | undefined;
-      try {
-        report = await readRepository(await adminTarget(reg), repo.spec.name);
-        reachable = true;
-      } catch (err) {
-        if (!(err instanceof RegistryUnreachableError)) throw err;
-        unreachable = err.message;
-      }
-      observation = { kind: 'observed', applied: isApplied, registry: reg.metadata.name, report, unreachable };
-    }
-    const previous = repo.status;
     const status: RepositoryStatus = {
-      // Figures stay as last read while the registry cannot be reached.
-      ...(reachable ? repositoryFigures(repo.spec.name, report, previous) : pickFigures(previous)),
+      // Figures stay as last read while they cannot be read.
+      ...(figures ?? pickFigures(repo.status)),
       observedGeneration: generation,
-      conditions: setConditions(previous?.conditions, repositoryConditions(observation!), generation, at),
+      conditions: setConditions(repo.status?.conditions, repositoryConditions(observation), generation, now()),
     };
     await writeStatus(repo, status);
-    log.debug('repository reconciled', { repository: repo.spec.name, reachable, tags: status.tagCount });
+    log.debug('repository reconciled', { repository: repo.spec.name, read: !!figures, tags: status.tagCount });
     // The Registry and Repository watches bring us back on changes; pushes do not, so poll.
     return { requeueAfterMs: deps.statusIntervalMs };
   };

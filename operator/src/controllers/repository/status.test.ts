@@ -35,11 +35,11 @@ describe('repositoryConditions', () => {
 
 describe('repositoryFigures', () => {
   it('takes the quota of the repository\'s own scope, not a team scope it is also in', () => {
-    expect(repositoryFigures('team/app', report, undefined)).toEqual({ tagCount: 3, manifestCount: 4, sizeBytes: 1000, quotaUsedBytes: 1000, quotaLimitBytes: 2000, lastPushTime: report.lastPushTime });
+    expect(repositoryFigures('team/app', report, 2000)).toEqual({ tagCount: 3, manifestCount: 4, sizeBytes: 1000, quotaUsedBytes: 1000, quotaLimitBytes: 2000, lastPushTime: report.lastPushTime });
   });
 
-  it('an empty repository has zero figures and keeps its quota limit', () => {
-    expect(repositoryFigures('team/app', undefined, { quotaLimitBytes: 2000, tagCount: 5 })).toEqual({ tagCount: 0, manifestCount: 0, sizeBytes: 0, quotaUsedBytes: 0, quotaLimitBytes: 2000 });
+  it('an empty repository has zero figures and its quota limit', () => {
+    expect(repositoryFigures('team/app', undefined, 2000)).toEqual({ tagCount: 0, manifestCount: 0, sizeBytes: 0, quotaUsedBytes: 0, quotaLimitBytes: 2000 });
     expect(repositoryFigures('team/app', undefined, undefined)).toEqual({ tagCount: 0, manifestCount: 0, sizeBytes: 0 });
   });
 });

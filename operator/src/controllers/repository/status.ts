@@ -40,9 +40,13 @@ export function repositoryConditions(o: Observation): ConditionInput[] {
   return [ready, applied];
 }
 
-/** The figures part of the status; kept from the last read while the registry is unreachable. */
-export function repositoryFigures(name: string, report: RepositoryReport | undefined, previous: RepositoryStatus | undefined): Partial<RepositoryStatus> {
-  if (!report) return { tagCount: 0, manifestCount: 0, sizeBytes: 0, ...(previous?.quotaLimitBytes !== undefined ? { quotaUsedBytes: 0, quotaLimitBytes: previous.quotaLimitBytes } : {}) };
+/**
+ * The figures part of the status from what the registry reported (undefined: the
+ * repository holds nothing yet); `quotaBytes` is the Repository's own quota, whose
+ * usage the registry only reports for a repository that has content.
+ */
+export function repositoryFigures(name: string, report: RepositoryReport | undefined, quotaBytes: number | undefined): Partial<RepositoryStatus> {
+  if (!report) return { tagCount: 0, manifestCount: 0, sizeBytes: 0, ...(quotaBytes !== undefined ? { quotaUsedBytes: 0, quotaLimitBytes: quotaBytes } : {}) };
   const quota = report.quotas.find((q) => q.scope === name);
   return {
     tagCount: report.tagCount,
