@@ -16,7 +16,7 @@ import { diskWriteThroughput, hashWriteLimit, machineDescription, sha256Throughp
 import { FULL, QUICK } from './profiles.js';
 import { loadAverage } from './cpu.js';
 import { HttpClient } from './http-client.js';
-import { OCI_MANIFEST, pushSmallImage, smallImage } from './registry-ops.js';
+import { OCI_MANIFEST, pushSmallImage, smallImage, type SmallImage } from './registry-ops.js';
 import { runRequestCases } from './requests.js';
 import { MiB, Results } from './results.js';
 import { DEBIAN_REGISTRY, ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
@@ -34,6 +34,17 @@ const started = Date.now();
 // Compiled to dist/test/bench/main.js: the repository is three levels up.
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s load ${loadAverage()}] ${line}\n`);
+
+/** Pushes one small image as SMALL_REPO:latest to every server: the target of the request-rate and listing workloads. */
+async function pushSmallImageTo(servers: readonly ServerUnderTest[]): Promise<SmallImage> {
+  const image = smallImage();
+  for (const s of servers) {
+    const client = new HttpClient(s.url, 4);
+    await pushSmallImage(client, SMALL_REPO, image, 'latest');
+    client.close();
+  }
+  return image;
+}
 
 async function startAll(options: StartOptions, with282: boolean): Promise<ServerUnderTest[]> {
   const servers = [await startBerth(options), await startDistributionV3(options)];
@@ -54,12 +65,7 @@ async function runS3Workloads(results: Results): Promise<void> {
     ];
     log(`S3 servers: ${servers.map((s) => `${s.name}=${s.url} pid ${s.pid}`).join(', ')}`);
     try {
-      const image = smallImage();
-      for (const s of servers) {
-        const client = new HttpClient(s.url, 4);
-        await pushSmallImage(client, SMALL_REPO, image, 'latest');
-        client.close();
-      }
+      const image = await pushSmallImageTo(servers);
       if (enabled('s3-listing')) {
         log(`S3 listing: ${profile.tags} tags, ${profile.repos} repositories`);
         await runListing(servers, image, profile.tags, profile.repos, profile.listingSeconds, results, log);
@@ -98,12 +104,7 @@ async function runGcWorkload(results: Results, with282: boolean): Promise<void> 
 }
 
 async function runWorkloads(servers: ServerUnderTest[], results: Results): Promise<void> {
-  const image = smallImage();
-  for (const s of servers) {
-    const client = new HttpClient(s.url, 4);
-    await pushSmallImage(client, SMALL_REPO, image, 'latest');
-    client.close();
-  }
+  const image = await pushSmallImageTo(servers);
   if (enabled('big')) {
     log(`single ${profile.bigBlob / MiB} MiB monolithic upload and download`);
     await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);

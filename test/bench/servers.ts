@@ -82,6 +82,44 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+interface LaunchSpec {
+  readonly name: string;
+  readonly isBerth: boolean;
+  readonly storage: StartOptions['storage'];
+  /** Holds the config, the log and (filesystem) the data; deleted by stop(). */
+  readonly dir: string;
+  readonly port: number;
+  readonly configFile: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a server with its output in `dir/server.log` and waits until it answers /v2/. */
+async function launch(spec: LaunchSpec): Promise<ServerUnderTest> {
+  const logFile = join(spec.dir, 'server.log');
+  const out = createWriteStream(logFile);
+  const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const url = `http://127.0.0.1:${spec.port}`;
+  await waitForV2(url, child, logFile);
+  return {
+    name: spec.name,
+    isBerth: spec.isBerth,
+    storage: spec.storage,
+    url,
+    host: `127.0.0.1:${spec.port}`,
+    pid: child.pid!,
+    configFile: spec.configFile,
+    halt: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      await rm(spec.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // Compiled to dist/test/bench/servers.js; Berth's entry point is dist/registry/src/main.js.
 const BERTH_MAIN = fileURLToPath(new URL('../../registry/src/main.js', import.meta.url));
 
@@ -98,28 +136,8 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
     : { filesystem: { root: join(dir, 'data') } };
   const cfg = join(dir, 'config.yaml');
   await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, log: { level: 'warn', accessLog: false }, ...options.berthConfig }));
-  const logFile = join(dir, 'server.log');
-  const out = createWriteStream(logFile);
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, BERTH_MAIN, '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForV2(url, child, logFile);
-  return {
-    name: 'berth',
-    isBerth: true,
-    storage: options.storage,
-    url,
-    host: `127.0.0.1:${port}`,
-    pid: child.pid!,
-    configFile: cfg,
-    halt: () => stopChild(child),
-    stop: async () => {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return launch({ name: 'berth', isBerth: true, storage: options.storage, dir, port, configFile: cfg, command: process.execPath, args: [...nodeArgs, BERTH_MAIN, '--config', cfg] });
 }
 
 function distributionConfig(port: number, dataDir: string, options: StartOptions, v3: boolean): object {
@@ -154,30 +172,7 @@ async function startDistributionBinary(name: string, binary: string, args: (cfg:
   const port = await freePort();
   const cfg = join(dir, 'config.yml');
   await writeFile(cfg, yaml.dump(distributionConfig(port, join(dir, 'data'), options, v3)));
-  const logFile = join(dir, 'server.log');
-  const out = createWriteStream(logFile);
-  const child = spawn(binary, args(cfg), {
-    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForV2(url, child, logFile);
-  return {
-    name,
-    isBerth: false,
-    storage: options.storage,
-    url,
-    host: `127.0.0.1:${port}`,
-    pid: child.pid!,
-    configFile: cfg,
-    halt: () => stopChild(child),
-    stop: async () => {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return launch({ name, isBerth: false, storage: options.storage, dir, port, configFile: cfg, command: binary, args: args(cfg), env: { OTEL_TRACES_EXPORTER: 'none' } });
 }
 
 export function startDistributionV3(options: StartOptions): Promise<ServerUnderTest> {
