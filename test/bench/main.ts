@@ -141,9 +141,11 @@ async function runWorkloads(servers: ServerUnderTest[], results: Results): Promi
 async function main(): Promise<void> {
   log(`profile ${profile.name}; building tools (scripts/testbed/build.sh registry crane)`);
   execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), 'registry', 'crane'], { stdio: 'inherit' });
-  const with282 = !flag('no-dist282') && ensureDebianRegistry();
+  const skip282 = flag('no-dist282');
+  const with282 = !skip282 && ensureDebianRegistry();
   const results = new Results();
-  if (!with282) results.notes.push('Debian docker-registry (Distribution 2.8.2) is not installed and apt could not install it: its column is empty.');
+  if (skip282) results.notes.push('Distribution 2.8.2 left out (--no-dist282).');
+  else if (!with282) results.notes.push('Debian docker-registry (Distribution 2.8.2) is not installed and apt could not install it: its column is empty.');
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-'));
   log(`machine: ${machineDescription()}; data under ${work} (${dfLine(work)})`);
   try {

@@ -11,6 +11,7 @@ import { isNotFound, type FileWriter, type StorageDriver } from './driver/driver
 import { startHash, type RunningHash } from './hashing/running-hash.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { paths } from './paths.js';
+import { noteReceived } from './received-buffers.js';
 
 export interface UploadInfo {
   readonly id: string;
@@ -126,6 +127,7 @@ export class UploadStore {
       transform(chunk: Buffer, _enc, done) {
         // The chunk goes on to storage at once; only the next one waits for a busy hasher.
         this.push(chunk);
+        noteReceived(chunk.length);
         const busy = hash.update(chunk);
         if (busy) busy.then(() => done(), done);
         else done();
