@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
+import { noteReceived } from '../received-buffers.js';
 import { StorageUnavailableError } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
 import { parseListObjectsV2 } from './s3-list-parser.js';
@@ -62,6 +63,7 @@ function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['
     const socket = create(...args) as Duplex & { setTimeout(ms: number): void };
     socket.setTimeout(timeoutMs);
     socket.on('timeout', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => noteReceived(chunk.length));
     return socket;
   };
   return agent;
