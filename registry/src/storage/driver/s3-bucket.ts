@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
+import { hashBuffer } from '../hashing/running-hash.js';
 import { noteReceived } from '../received-buffers.js';
 import { StorageUnavailableError } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
@@ -69,6 +70,11 @@ function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['
   return agent;
 }
 
+/** An ETag without the quotes S3 sends it in (as the minio client returns part ETags). */
+function unquote(etag: string): string {
+  return etag.replace(/^("|&quot;|&#34;)|("|&quot;|&#34;)$/g, '');
+}
+
 /** Query-string escaping as S3's signature (and the minio client) expects it. */
 function uriEscape(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -107,10 +113,14 @@ export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
 export class S3Bucket {
   readonly client: Client;
   private readonly agent: http.Agent;
+  /** SigV4 signs payload hashes on plain HTTP with credentials (as the minio client decides). */
+  private readonly signsPayload: boolean;
 
   constructor(readonly conn: S3Connection, readonly bucket: string, readonly timeoutMs: number) {
-    this.agent = inactivityAgent(new URL(conn.endpoint).protocol === 'https:', timeoutMs, conn.tls);
+    const secure = new URL(conn.endpoint).protocol === 'https:';
+    this.agent = inactivityAgent(secure, timeoutMs, conn.tls);
     this.client = makeClient(conn, this.agent);
+    this.signsPayload = !secure && !!conn.accessKey && !!conn.secretKey;
   }
 
   /** Runs one S3 call with errors translated for `path`, and a hard deadline as a backstop. */
@@ -157,7 +167,27 @@ export class S3Bucket {
   }
 
   async put(path: string, key: string, content: Buffer): Promise<void> {
-    await this.call(path, (c) => c.putObject(this.bucket, key, content, content.length));
+    await this.putBytes(path, key, content);
+  }
+
+  /**
+   * PUT of object bytes (a whole object, or one part with `query`); resolves with the
+   * ETag. Over plain HTTP, SigV4 signs the payload's sha256: it is computed on a
+   * hash worker, not on the event loop, where minio's putObject and uploadPart
+   * compute it (putObject an MD5 as well). Measured pushing 10 MiB blobs to S3:
+   * those hashes were 7 % of the event loop's time and a third of its busy time.
+   * Over HTTPS the payload is UNSIGNED-PAYLOAD, as minio does.
+   */
+  private async putBytes(path: string, key: string, content: Buffer, query = ''): Promise<string> {
+    const sha256 = this.signsPayload ? await hashBuffer('sha256', content) : '';
+    return this.call(path, async (c) => {
+      const res = await c.makeRequestStreamAsync(
+        { method: 'PUT', bucketName: this.bucket, objectName: key, query, headers: { 'Content-Length': content.length } },
+        content, sha256, [200], this.conn.region,
+      );
+      res.resume();
+      return unquote(String(res.headers.etag ?? ''));
+    });
   }
 
   /**
@@ -229,11 +259,8 @@ export class S3Bucket {
   }
 
   async uploadPart(path: string, key: string, uploadId: string, part: number, content: Buffer): Promise<CompletedPart> {
-    const res = await this.call(path, (c) => c.uploadPart(
-      { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: { 'Content-Length': content.length } },
-      content,
-    ));
-    return { part, etag: res.etag };
+    const etag = await this.putBytes(path, key, content, `uploadId=${uriEscape(uploadId)}&partNumber=${part}`);
+    return { part, etag };
   }
 
   /** UploadPartCopy: a byte range (inclusive) of another object becomes a part. */

@@ -38,3 +38,21 @@ class InPlaceHash implements RunningHash {
 export function startHash(algorithm: Algorithm, source: 'stream' | 'buffer'): RunningHash {
   return source === 'stream' ? startWorkerHash(algorithm) : new InPlaceHash(algorithm);
 }
+
+/** Below this a buffer is hashed in place: handing it to a worker costs more than it saves. */
+const IN_PLACE_MAX_BYTES = 256 * 1024;
+/** Bytes fed to a worker hash per step, so its backpressure bounds the slots in flight. */
+const FEED_BYTES = 1024 * 1024;
+
+/** The hex digest of bytes already in memory; big buffers are hashed off the event loop. */
+export async function hashBuffer(algorithm: Algorithm, data: Uint8Array): Promise<string> {
+  if (data.length <= IN_PLACE_MAX_BYTES) return newHash(algorithm).update(data).digest('hex');
+  const hash = startWorkerHash(algorithm);
+  try {
+    for (let at = 0; at < data.length; at += FEED_BYTES) await hash.update(data.subarray(at, at + FEED_BYTES));
+    return await hash.digest();
+  } catch (err) {
+    hash.dispose();
+    throw err;
+  }
+}
