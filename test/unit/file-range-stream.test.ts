@@ -36,6 +36,18 @@ test.each([
   expect(received().equals(data.subarray(start, start + length))).toBe(true);
 });
 
+test('more copies at once than pooled buffers: each still gets exactly its range', async () => {
+  // Six copies hold up to twelve buffers at once, more than the pool's eight.
+  const ranges = [[0, data.length], [1, data.length - 1], [777, 3 * 1024 * 1024], [4096, 2 * 1024 * 1024], [1024 * 1024, 1024 * 1024 + 777], [3, 5]];
+  const sinks = ranges.map(() => slowSink());
+  await Promise.all(ranges.map(([start, length], i) => new FileRangeStream(openSync(file, 'r'), start, length).copyTo(sinks[i].sink)));
+  ranges.forEach(([start, length], i) => expect(sinks[i].received().equals(data.subarray(start, start + length))).toBe(true));
+  // And again, now that the pool has all its buffers back.
+  const again = slowSink();
+  await new FileRangeStream(openSync(file, 'r'), 0, data.length).copyTo(again.sink);
+  expect(again.received().equals(data)).toBe(true);
+});
+
 test('read as a Readable, the range comes in fresh buffers', async () => {
   const chunks: Buffer[] = [];
   for await (const c of new FileRangeStream(openSync(file, 'r'), 100, 2 * 1024 * 1024)) chunks.push(c as Buffer);
