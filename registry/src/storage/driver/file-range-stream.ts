@@ -12,8 +12,10 @@ import { Readable, type Writable } from 'node:stream';
 const CHUNK = 1024 * 1024;
 /** Buffers one copy may have written but not yet flushed: one filling while one drains. */
 const MAX_IN_FLIGHT = 2;
-/** Pooled buffers: enough for four copies at once; copies beyond that use malloc'd ones. */
+/** Page-aligned pooled buffers: enough for four copies at once. */
 const POOLED = 8;
+/** malloc'd buffers kept for copies beyond those four, so that they do not allocate per read either. */
+const MAX_OVERFLOW_POOLED = 8;
 
 /**
  * The pooled buffers are slices of one page-aligned slab (a WebAssembly memory,
@@ -24,6 +26,7 @@ const POOLED = 8;
  */
 let slab: ArrayBuffer | undefined;
 let pool: Buffer[] | undefined;
+const overflow: Buffer[] = [];
 
 /** The one WebAssembly API used (the project's TypeScript libs do not declare WebAssembly). */
 interface WasmMemoryConstructor { new (descriptor: { initial: number; maximum: number }): { readonly buffer: ArrayBuffer } }
@@ -41,11 +44,12 @@ function takeBuffer(): Buffer {
       // No WebAssembly memory here: every copy uses malloc'd buffers.
     }
   }
-  return pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+  return pool.pop() ?? overflow.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
 }
 
 function recycle(buffer: Buffer): void {
   if (buffer.buffer === slab) pool!.push(buffer);
+  else if (overflow.length < MAX_OVERFLOW_POOLED) overflow.push(buffer);
 }
 
 function prematureClose(): Error {
