@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { startHash } from '../../registry/src/storage/hashing/running-hash.js';
+import { hashBuffer, startHash } from '../../registry/src/storage/hashing/running-hash.js';
 
 const expected = (data: Buffer, algorithm = 'sha256') => createHash(algorithm).update(data).digest('hex');
 
@@ -46,4 +46,12 @@ test('the reused chunk does not change what was hashed', async () => {
     await hash.update(chunk);
   }
   expect(await hash.digest()).toBe(expected(Buffer.concat(fed)));
+});
+
+test('hashBuffer: in place below 256 KiB, on a worker above, the same digest either way', async () => {
+  for (const size of [0, 1000, 256 * 1024, 256 * 1024 + 1, data.length]) {
+    const slice = data.subarray(0, size);
+    expect(await hashBuffer('sha256', slice)).toBe(expected(slice));
+  }
+  expect(await hashBuffer('sha512', data)).toBe(expected(data, 'sha512'));
 });
