@@ -7,10 +7,17 @@ export const S3_DRIVER_NAME = 's3';
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchUpload']);
 
-/** S3 answers that mean "try again later". */
+/**
+ * S3 answers that mean "try again later". Among them two 409s for an operation that
+ * collided with another on the same key or folder: AWS's ConditionalRequestConflict,
+ * and ExistingObjectIsDirectory from file-backed gateways (versitygw's posix backend
+ * answers it for a PUT of a fresh key while a concurrent delete removes the emptied
+ * parent folder; Berth never writes a key that is also a folder).
+ */
 const UNAVAILABLE_CODES = new Set([
   'InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout', 'RequestTimeTooSkewed',
   'OperationAborted', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded',
+  'ConditionalRequestConflict', 'ExistingObjectIsDirectory',
 ]);
 
 /** Socket-level failures: the store is unreachable or stopped answering. */

@@ -1,0 +1,28 @@
+import { PathNotFoundError, StorageDriverError, StorageUnavailableError } from '../../registry/src/storage/driver/driver.js';
+import { translateS3Error } from '../../registry/src/storage/driver/s3-errors.js';
+
+const s3Error = (code: string, statusCode: number) => Object.assign(new Error(`${code} happened`), { code, statusCode });
+
+test.each([
+  ['NoSuchKey', 404], ['NoSuchUpload', 404], ['NotFound', 404],
+])('%s (%i) is a missing path', (code, status) => {
+  expect(translateS3Error(s3Error(code, status), '/a')).toBeInstanceOf(PathNotFoundError);
+});
+
+test.each([
+  ['SlowDown', 503], ['InternalError', 500], ['OperationAborted', 409], ['ConditionalRequestConflict', 409],
+  ['ExistingObjectIsDirectory', 409], ['SomethingNew', 502], ['ECONNRESET', 0],
+])('%s (%i) means try again later: 503 with Retry-After for the client', (code, status) => {
+  const err = translateS3Error(s3Error(code, status), '/_uploads/x/info');
+  expect(err).toBeInstanceOf(StorageUnavailableError);
+  expect(err.message).toContain('/_uploads/x/info');
+});
+
+test.each([
+  ['AccessDenied', 403], ['NoSuchBucket', 404], ['InvalidArgument', 400],
+])('%s (%i) is a storage error, neither missing nor transient', (code, status) => {
+  const err = translateS3Error(s3Error(code, status), '/a');
+  expect(err).toBeInstanceOf(StorageDriverError);
+  expect(err).not.toBeInstanceOf(PathNotFoundError);
+  expect(err).not.toBeInstanceOf(StorageUnavailableError);
+});
