@@ -64,7 +64,7 @@ import type { ManifestMeta } from '../storage/manifest-store.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import { GcMarkers, sameMarker, type Marker } from './markers.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../storage/for-each-limit.js';
 import { referencesOf } from './references.js';
 
 /** Blobs swept at once: each is a few sequential storage round trips. */

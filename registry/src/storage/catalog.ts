@@ -1,7 +1,11 @@
 // Lists repositories: a folder under /repositories holding a marker folder
 // (_manifests, _layers, _tags) is a repository; nested names are found by descent.
 import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { forEachLimit } from './for-each-limit.js';
 import { REPOSITORY_MARKERS, baseName, paths } from './paths.js';
+
+/** Folders listed at once: storage round trips overlap (readdir on the thread pool, requests to S3). */
+const LIST_CONCURRENCY = 16;
 
 export class Catalog {
   constructor(private readonly driver: StorageDriver) {}
@@ -9,23 +13,26 @@ export class Catalog {
   /** Every repository name in lexical order. */
   async list(): Promise<string[]> {
     const found: string[] = [];
-    const root = paths.repositoriesRoot();
-    const visit = async (prefix: string, name: string): Promise<void> => {
-      let children: string[];
-      try {
-        children = await this.driver.list(prefix);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
-      const names = children.map(baseName);
-      if (name && names.some((n) => REPOSITORY_MARKERS.includes(n))) found.push(name);
-      for (const child of children) {
-        const n = baseName(child);
-        if (!n.startsWith('_')) await visit(child, name ? `${name}/${n}` : n);
-      }
-    };
-    await visit(root, '');
+    // Breadth first, one level of the tree at a time, each level listed in parallel.
+    let level: Array<{ path: string; name: string }> = [{ path: paths.repositoriesRoot(), name: '' }];
+    while (level.length > 0) {
+      const next: typeof level = [];
+      await forEachLimit(level, LIST_CONCURRENCY, async ({ path, name }) => {
+        let children: string[];
+        try {
+          children = await this.driver.list(path);
+        } catch (err) {
+          if (isNotFound(err)) return;
+          throw err;
+        }
+        const names = children.map(baseName);
+        if (name && names.some((n) => REPOSITORY_MARKERS.includes(n))) found.push(name);
+        children.forEach((child, i) => {
+          if (!names[i].startsWith('_')) next.push({ path: child, name: name ? `${name}/${names[i]}` : names[i] });
+        });
+      });
+      level = next;
+    }
     return found.sort();
   }
 }
