@@ -59,7 +59,7 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../digest.js';
-import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
+import { isNotFound, listOrEmpty, type StorageDriver } from '../storage/driver/driver.js';
 import type { ManifestMeta } from '../storage/manifest-store.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -334,7 +334,7 @@ export class GarbageCollector {
   /** Puts back blobs an interrupted run left in quarantine; the next sweep reconsiders them. */
   private async recoverQuarantine(): Promise<number> {
     let recovered = 0;
-    for (const entry of await this.listOrEmpty(paths.gcQuarantineRoot())) {
+    for (const entry of await listOrEmpty(this.driver, paths.gcQuarantineRoot())) {
       const d = parseDigest(baseName(entry).replace('-', ':'));
       if (!d) continue;
       try {
@@ -372,20 +372,11 @@ export class GarbageCollector {
     }
   }
 
-  private async listOrEmpty(path: string): Promise<string[]> {
-    try {
-      return await this.driver.list(path);
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
-  }
-
   private async allBlobs(): Promise<Digest[]> {
     const out: Digest[] = [];
-    for (const alg of await this.listOrEmpty(paths.blobsRoot())) {
-      for (const prefix of await this.listOrEmpty(alg)) {
-        for (const p of await this.listOrEmpty(prefix)) {
+    for (const alg of await listOrEmpty(this.driver, paths.blobsRoot())) {
+      for (const prefix of await listOrEmpty(this.driver, alg)) {
+        for (const p of await listOrEmpty(this.driver, prefix)) {
           const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
           if (d) out.push(d);
         }

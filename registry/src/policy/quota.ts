@@ -15,7 +15,7 @@
 import { Code, RegistryError } from '../api/errors.js';
 import type { Digest } from '../digest.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isNotFound } from '../storage/driver/driver.js';
+import { isNotFound, listOrEmpty } from '../storage/driver/driver.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -233,7 +233,7 @@ export class QuotaManager {
       }
     }
     const uploads = new Map<string, number>();
-    for (const entry of await this.list(paths.uploadsRoot())) {
+    for (const entry of await listOrEmpty(this.storage.driver, paths.uploadsRoot())) {
       const id = baseName(entry);
       const repo = await this.uploadRepository(id);
       if (repo === undefined || !scope.pattern.test(repo)) continue;
@@ -268,15 +268,6 @@ export class QuotaManager {
       return 0;
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async list(path: string): Promise<string[]> {
-    try {
-      return await this.storage.driver.list(path);
-    } catch (err) {
-      if (isNotFound(err)) return [];
       throw err;
     }
   }

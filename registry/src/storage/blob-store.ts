@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { Code, RegistryError } from '../api/errors.js';
 import { parseDigest, type Digest } from '../digest.js';
-import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 
 export interface BlobInfo {
@@ -89,17 +89,9 @@ export class BlobStore {
 
   /** Every blob linked into the repository (its layer links), in no particular order. */
   async links(repo: string): Promise<Digest[]> {
-    const list = async (path: string): Promise<string[]> => {
-      try {
-        return await this.driver.list(path);
-      } catch (err) {
-        if (isNotFound(err)) return [];
-        throw err;
-      }
-    };
     const out: Digest[] = [];
-    for (const alg of await list(paths.layersRoot(repo))) {
-      for (const p of await list(alg)) {
+    for (const alg of await listOrEmpty(this.driver, paths.layersRoot(repo))) {
+      for (const p of await listOrEmpty(this.driver, alg)) {
         const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
         if (d) out.push(d);
       }

@@ -1,6 +1,6 @@
 // Lists repositories: a folder under /repositories holding a marker folder
 // (_manifests, _layers, _tags) is a repository; nested names are found by descent.
-import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { forEachLimit } from './for-each-limit.js';
 import { REPOSITORY_MARKERS, baseName, paths } from './paths.js';
 
@@ -18,13 +18,7 @@ export class Catalog {
     while (level.length > 0) {
       const next: typeof level = [];
       await forEachLimit(level, LIST_CONCURRENCY, async ({ path, name }) => {
-        let children: string[];
-        try {
-          children = await this.driver.list(path);
-        } catch (err) {
-          if (isNotFound(err)) return;
-          throw err;
-        }
+        const children = await listOrEmpty(this.driver, path);
         const names = children.map(baseName);
         if (name && names.some((n) => REPOSITORY_MARKERS.includes(n))) found.push(name);
         children.forEach((child, i) => {

@@ -2,7 +2,7 @@
 // `subject` names it, holding the descriptor the referrers API returns.
 import { MediaType } from '../manifest/media-types.js';
 import { parseDigest, type Digest } from '../digest.js';
-import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 
 export interface ReferrerDescriptor {
@@ -37,13 +37,7 @@ export class ReferrerStore {
   }
 
   async list(repo: string, subject: Digest, artifactType?: string): Promise<ReferrerDescriptor[]> {
-    let entries: string[];
-    try {
-      entries = await this.driver.list(paths.referrers(repo, subject));
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+    const entries = await listOrEmpty(this.driver, paths.referrers(repo, subject));
     const out: ReferrerDescriptor[] = [];
     for (const entry of entries) {
       if (!parseDigest(baseName(entry).replace('-', ':'))) continue;

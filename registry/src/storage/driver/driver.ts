@@ -112,3 +112,13 @@ export class StorageUnavailableError extends StorageDriverError {
 export function isNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
 }
+
+/** The children of `path`, or none when it does not exist. */
+export async function listOrEmpty(driver: StorageDriver, path: string): Promise<string[]> {
+  try {
+    return await driver.list(path);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
