@@ -20,13 +20,32 @@ declare -A PKG=(
   [cosign]=github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4
   [registry]=github.com/distribution/distribution/v3/cmd/registry@v3.1.1
   [versitygw]=github.com/versity/versitygw/cmd/versitygw@v1.7.0
+  # MinIO has only pseudo-versions on the proxy.
+  [minio]=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+  # v2.6.0 needs a newer Go toolchain than this machine's.
+  [osv-scanner]=github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0
 )
-ALL=(conformance crane oras regctl helm versitygw etcd kube registry cosign)
+ALL=(conformance crane oras regctl helm versitygw etcd kube kubenode registry minio cosign osv-scanner)
+# Debian packages the suites need, installed when a command is missing.
+declare -A APT=(
+  [skopeo]="skopeo"
+  [postgres]="postgresql"
+  [chromium]="chromium fonts-liberation"
+  [node]="containerd runc containernetworking-plugins umoci busybox-static conntrack"
+)
+declare -A APT_PROBE=(
+  [skopeo]="skopeo"
+  [postgres]="/usr/lib/postgresql/15/bin/initdb"
+  [chromium]="/usr/bin/chromium"
+  [node]="containerd runc umoci /usr/lib/cni/bridge /bin/busybox conntrack"
+)
+APT_ALL=(skopeo postgres chromium node)
 
 stamp_of() {
   case $1 in
     etcd) echo "etcd@$ETCD@$GOVER" ;;
     kube) echo "kube@$K8S@$GOVER" ;;
+    kubenode) echo "kubenode@$K8S@$GOVER" ;;
     *) echo "$1@${PKG[$1]#*@}@$GOVER" ;;
   esac
 }
@@ -65,12 +84,27 @@ install_kube() {
   mv -f "$tmp/kube-apiserver" "$OUT/kube-apiserver"; mv -f "$tmp/kube-controller-manager" "$OUT/kube-controller-manager"; rm -rf "$tmp"
 }
 
+# The node's binaries (kubelet, scheduler, kubectl, kube-proxy) from the same
+# wrapper module as kube-apiserver: it adds no require lines, only tools.
+install_kubenode() {
+  local minor; minor=$(echo $K8S | cut -d. -f2)
+  local w=$SRC/kube-$K8S; [ -f "$w/go.mod" ] || { echo "build kube first" >&2; return 1; }; cd "$w"
+  go get -tool "k8s.io/kubernetes/cmd/kubelet@v$K8S" "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S" \
+    "k8s.io/kubernetes/cmd/kubectl@v$K8S" "k8s.io/kubernetes/cmd/kube-proxy@v$K8S"
+  local v=k8s.io/component-base/version
+  local ldf="-s -w -X $v.gitVersion=v$K8S -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=2026-01-01T00:00:00Z"
+  local tmp; tmp=$(mktemp -d "$CACHE/tmp.XXXXXX")
+  CGO_ENABLED=0 go build -trimpath -ldflags "$ldf" -o "$tmp/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kube-proxy
+  for b in kubelet kube-scheduler kubectl kube-proxy; do mv -f "$tmp/$b" "$OUT/$b"; done; rm -rf "$tmp"
+}
+
 build_one() {
   local name=$1 stamp; stamp=$(stamp_of "$name")
   [ -f "$STAMPS/$name" ] && [ "$(cat "$STAMPS/$name")" = "$stamp" ] && return 0
   local t0=$SECONDS
   echo "[build] $name ($stamp) ..." >&2
-  if ( case $name in etcd) install_etcd ;; kube) install_kube ;; *) install_plain "$name" ;; esac ) >"$LOGS/$name.log" 2>&1; then
+  if ( case $name in etcd) install_etcd ;; kube) install_kube ;; kubenode) install_kubenode ;; *) install_plain "$name" ;; esac ) >"$LOGS/$name.log" 2>&1; then
     echo "$stamp" >"$STAMPS/$name"
     echo "[build] $name done in $((SECONDS - t0))s" | tee -a "$LOGS/times.log" >&2
   else
@@ -80,19 +114,26 @@ build_one() {
   fi
 }
 
-ensure_skopeo() {
-  command -v skopeo >/dev/null && return 0
-  echo "[build] installing skopeo from Debian" >&2
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo) >"$LOGS/skopeo.log" 2>&1 \
-    || { tail -n 20 "$LOGS/skopeo.log" >&2; return 1; }
+APT_UPDATED=
+ensure_apt() {
+  local group=$1 missing=0 p
+  for p in ${APT_PROBE[$group]}; do command -v "$p" >/dev/null || [ -x "$p" ] || missing=1; done
+  [ $missing = 0 ] && return 0
+  echo "[build] installing ${APT[$group]} from Debian" >&2
+  local t0=$SECONDS
+  { [ -n "$APT_UPDATED" ] || apt-get update -qq; } >"$LOGS/apt-$group.log" 2>&1 && APT_UPDATED=1
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${APT[$group]} >>"$LOGS/apt-$group.log" 2>&1 \
+    || { tail -n 20 "$LOGS/apt-$group.log" >&2; return 1; }
+  echo "[build] apt $group done in $((SECONDS - t0))s" | tee -a "$LOGS/times.log" >&2
 }
 
 main() {
-  local tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=(skopeo "${ALL[@]}")
+  local tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=("${APT_ALL[@]}" "${ALL[@]}")
   exec 9>"$CACHE/build.lock"; flock 9
   local failed=0
   for t in "${tools[@]}"; do
-    if [ "$t" = skopeo ]; then ensure_skopeo || failed=1; else build_one "$t" || failed=1; fi
+    if [ -n "${APT[$t]:-}" ]; then ensure_apt "$t" || failed=1; else build_one "$t" || failed=1; fi
   done
   return $failed
 }
