@@ -6,7 +6,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
   // Sources import siblings as './x.js' (NodeNext); map back to the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^#contract/(.*)\\.js$': '<rootDir>/contract/$1' },
   testEnvironment: 'node',
 };
 
@@ -14,7 +14,7 @@ export default {
   testTimeout: 120000,
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/registry/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/contract/**/*.test.ts', '<rootDir>/registry/src/**/*.test.ts', '<rootDir>/operator/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'registry', testMatch: ['<rootDir>/test/registry/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'] },
     {
       ...common,

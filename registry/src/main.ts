@@ -2,8 +2,8 @@
 // berth-registry: load config (file, then flags), start, and drain on SIGTERM/SIGINT.
 import { existsSync } from 'node:fs';
 import { USAGE, parseCli } from './cli.js';
-import { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
-import type { RegistryConfig } from './config/schema.js';
+import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { startRegistry } from './server.js';
 
 async function loadConfig(argv: string[]): Promise<RegistryConfig | undefined> {

@@ -9,7 +9,7 @@ import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
 import { createAuth } from './auth/setup.js';
 import { reloadTlsOnChange } from './auth/tls-reload.js';
-import type { RegistryConfig } from './config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { createDriver } from './storage/driver/index.js';

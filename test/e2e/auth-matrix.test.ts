@@ -10,7 +10,7 @@ import { SignJWT } from 'jose';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { ADMIN, authWorkspace, basic, eventually, ISSUER, newKeyPem, robot, SERVICE, type AuthWorkspace } from '../registry/auth/fixtures.js';
 import { call, fetchToken, getManifest, pushImage, putBlob, randomBlob, type Blob, type Headers } from '../registry/auth/http.js';
-import type { PolicyFile } from '../../registry/src/auth/policy.js';
+import type { PolicyFile } from '#contract/auth/policy-file.js';
 
 type Phase = 'v1' | 'v2';
 type Identity = 'admin' | 'team-a-ci' | 'team-b-reader' | 'rotating' | 'newcomer' | 'anonymous';

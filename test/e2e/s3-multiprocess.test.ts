@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { buffer } from 'node:stream/consumers';
-import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { startS3Server, type S3Server } from '../harness/s3-server.js';
 

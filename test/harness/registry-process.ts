@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 
 /** The repository root, found from this file whether it runs from source (jest) or from dist/. */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
-import type { RegistryConfigInput } from '../../registry/src/config/schema.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';

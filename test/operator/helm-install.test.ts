@@ -16,7 +16,7 @@ import yaml from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import type { RegistryConfig } from '../../registry/src/config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { CHART_DIR, EXAMPLES_DIR, helm, helmOk, permissions, type PolicyRule } from '../harness/helm-chart.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';

@@ -10,7 +10,7 @@ import yaml from 'js-yaml';
 import type { Repository } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import type { RegistryConfig } from '../../registry/src/config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { imageManifest, makeBlob, OCI_MANIFEST, type Blob } from '../registry/lifecycle/helpers.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { renderConfigReference } from '../../registry/src/config/reference.js';
+import { renderConfigReference } from '#contract/config/reference.js';
 
 test('docs/configuration.md is generated from the current schema (npm run docs:config)', () => {
   const committed = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');

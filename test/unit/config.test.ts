@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, parseConfig, parseConfigYaml, renderConfigYaml } from '../../registry/src/config/load.js';
+import { ConfigError, loadConfigFile, parseConfig, parseConfigYaml, renderConfigYaml } from '#contract/config/load.js';
 import { parseCli } from '../../registry/src/cli.js';
 
 test('an empty config gets every default', () => {

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Policy } from './policy.js';
 import type { PolicySource } from './policy-source.js';
-import { verifySecret, type ParsedHash } from './secret-hash.js';
+import { verifySecret, type ParsedHash } from '#contract/auth/secret-hash.js';
 
 export type IdentityKind = 'admin' | 'robot' | 'anonymous';
 

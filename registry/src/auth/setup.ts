@@ -2,7 +2,7 @@
 // limiter, authenticator, the AccessController and the token endpoint.
 import { readFile } from 'node:fs/promises';
 import type { Express } from 'express';
-import type { RegistryConfig } from '../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { OpenAccess, type AccessController } from './access.js';
@@ -11,7 +11,7 @@ import { LoginLimiter } from './login-limiter.js';
 import { Permissions } from './permissions.js';
 import { Policy } from './policy.js';
 import { PolicyFileSource, staticPolicy, type PolicySource } from './policy-source.js';
-import { parseSecretHash } from './secret-hash.js';
+import { parseSecretHash } from '#contract/auth/secret-hash.js';
 import { ephemeralSigningKey, loadSigningKeys } from './signing-keys.js';
 import { TokenAccessController } from './token-access.js';
 import { mountTokenEndpoint } from './token-endpoint.js';

@@ -1,6 +1,6 @@
 // Fans registry events out to the configured webhooks. `emit` never waits and never
 // throws: delivery happens in the background (webhook-sink.ts).
-import type { RegistryConfig } from '../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { cloudEvent, type EventKind } from './cloudevents.js';

@@ -2,7 +2,7 @@
 // the receiver in order and a slow or dead receiver never blocks a request (emit only
 // enqueues; a full queue drops the oldest event and counts it). Failed deliveries
 // (network error, timeout, non-2xx) are retried with exponential backoff.
-import type { RegistryConfig } from '../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CloudEvent } from './cloudevents.js';

@@ -1,7 +1,7 @@
 // Runs garbage collection under the lease: on the Registry's schedule and on demand.
 // A run first applies retention rules (which may leave manifests and blobs
 // unreferenced), then collects. Runs in one process never overlap.
-import type { RegistryConfig } from '../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Retention, RetentionReport } from '../policy/retention.js';

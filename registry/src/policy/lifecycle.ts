@@ -2,7 +2,7 @@
 // immutability, quotas, the GC writer protocol, retention, GC and events. Handlers
 // call the `before…` methods through the store hooks and `emit` after success.
 import { Code, RegistryError } from '../api/errors.js';
-import type { RegistryConfig } from '../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { paths } from '../storage/paths.js';
 import type { Digest } from '../digest.js';
 import type { EventBus } from '../events/event-bus.js';

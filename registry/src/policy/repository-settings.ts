@@ -2,8 +2,8 @@
 // `match` is an exact name or a prefix pattern (`team-a/**`); a repository takes the
 // immutable tags and retention of every entry it matches, and counts against the
 // quota of every matching entry that sets one (its own and its team's).
-import { compileRepositoryPattern } from '../auth/repository-pattern.js';
-import type { RegistryConfig } from '../config/schema.js';
+import { compileRepositoryPattern } from '#contract/auth/repository-pattern.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import { compileTagPattern } from './tag-pattern.js';
 
 type Entry = RegistryConfig['repositories'][number];

@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../../registry/src/config/load.js';
-import type { RegistryConfigInput } from '../../../registry/src/config/schema.js';
+import { parseConfig } from '#contract/config/load.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { createLogger } from '../../../registry/src/log.js';
 import { startRegistry, type RunningRegistry } from '../../../registry/src/server.js';
 

@@ -5,9 +5,9 @@ import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { RegistryConfigInput } from '../../../registry/src/config/schema.js';
-import type { PolicyFile } from '../../../registry/src/auth/policy.js';
-import { hashSecret } from '../../../registry/src/auth/secret-hash.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
+import type { PolicyFile } from '#contract/auth/policy-file.js';
+import { hashSecret } from '#contract/auth/secret-hash.js';
 
 /** Cheap scrypt parameters: the tests exercise logic, not the work factor. */
 export const FAST_HASH = { N: 1024, r: 8, p: 1 } as const;

@@ -1,8 +1,8 @@
 // An in-process registry with auth on, its log captured in memory.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parseConfig } from '../../../registry/src/config/load.js';
-import type { RegistryConfigInput } from '../../../registry/src/config/schema.js';
+import { parseConfig } from '#contract/config/load.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { createLogger } from '../../../registry/src/log.js';
 import { startRegistry, type RunningRegistry } from '../../../registry/src/server.js';
 

@@ -1,5 +1,5 @@
 import { parsePolicy, PolicyError } from '../../../registry/src/auth/policy.js';
-import { hashSecret } from '../../../registry/src/auth/secret-hash.js';
+import { hashSecret } from '#contract/auth/secret-hash.js';
 import { FAST_HASH } from './fixtures.js';
 
 describe('policy file', () => {

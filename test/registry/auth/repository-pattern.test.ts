@@ -1,4 +1,4 @@
-import { compileRepositoryPattern, validateRepositoryPattern } from '../../../registry/src/auth/repository-pattern.js';
+import { compileRepositoryPattern, validateRepositoryPattern } from '#contract/auth/repository-pattern.js';
 
 describe('repository patterns', () => {
   const cases: [string, string, boolean][] = [

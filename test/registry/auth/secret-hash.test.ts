@@ -1,4 +1,4 @@
-import { hashSecret, parseSecretHash, verifySecret } from '../../../registry/src/auth/secret-hash.js';
+import { hashSecret, parseSecretHash, verifySecret } from '#contract/auth/secret-hash.js';
 import { FAST_HASH } from './fixtures.js';
 
 describe('robot secret hashing', () => {

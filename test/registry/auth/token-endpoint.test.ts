@@ -2,7 +2,7 @@
 // password and refresh_token grants) and the login limiter, on an in-process registry.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hashSecret } from '../../../registry/src/auth/secret-hash.js';
+import { hashSecret } from '#contract/auth/secret-hash.js';
 import { ADMIN, authWorkspace, basic, eventually, FAST_HASH, robot, SERVICE, type AuthWorkspace } from './fixtures.js';
 import { call, fetchToken, getManifest, postToken, pushImage } from './http.js';
 import { startAuthRegistry, type AuthRegistry } from './in-process.js';

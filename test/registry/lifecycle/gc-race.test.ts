@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryConfigInput } from '../../../registry/src/config/schema.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { startS3Server, type S3Server } from '../../harness/s3-server.js';
 import { startTestRegistry, type TestRegistry } from '../api/helpers.js';
 import {

@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema } from '../../../registry/src/config/schema.js';
+import { configSchema } from '#contract/config/schema.js';
 import { s3OptionsFromConfig } from '../../../registry/src/storage/driver/s3.js';
 
 let dir: string;

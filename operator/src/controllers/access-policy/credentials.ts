@@ -5,7 +5,7 @@
 // is also why a low scrypt cost is enough here (it protects low-entropy
 // passwords, not random keys) and keeps 1,000 namespaces fast to mint for.
 import { createHash, randomBytes } from 'node:crypto';
-import { hashSecret } from '../../../../registry/src/auth/secret-hash.js';
+import { hashSecret } from '#contract/auth/secret-hash.js';
 
 export const ROBOT_SCRYPT = { N: 256, r: 8, p: 1 } as const;
 

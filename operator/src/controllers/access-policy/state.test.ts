@@ -1,5 +1,5 @@
-import { parsePolicy } from '../../../../registry/src/auth/policy.js';
-import { verifySecret } from '../../../../registry/src/auth/secret-hash.js';
+import { parsePolicyFile } from '#contract/auth/policy-file.js';
+import { verifySecret } from '#contract/auth/secret-hash.js';
 import type { AccessPolicy } from '../../api/types.js';
 import { mintSecret } from './credentials.js';
 import { readDockerConfig, registryHosts, renderDockerConfig } from './dockerconfig.js';
@@ -34,13 +34,14 @@ describe('registry policy file', () => {
     expect(text).not.toContain(a.password);
     expect(text).not.toContain(a.stored.digest);
 
-    const compiled = parsePolicy(text);
-    expect(compiled.allows('ap/readers/app', 'repository', 'team-a/web', 'pull')).toBe(true);
-    expect(compiled.allows('ap/readers/app', 'repository', 'team-a/web', 'push')).toBe(false);
-    expect(compiled.allows('ap/readers/app', 'repository', 'team-b/web', 'pull')).toBe(false);
-    expect(compiled.allows('ap/writers/ci', 'repository', 'ci/x/y', 'push')).toBe(true);
-    const secrets = compiled.robotSecrets('ap/readers/app')!;
-    expect(secrets.map((s) => s.expiresAt)).toEqual([now + 60_000, Infinity]);
+    // What the registry reads: the file passes the contract's validation as rendered.
+    const parsed = parsePolicyFile(text);
+    expect(parsed.rules.map((r) => [r.subjects, r.repositories, r.actions])).toEqual([
+      [['ap/readers/app'], ['team-a/*'], ['pull']],
+      [['ap/writers/ci'], ['ci/**'], ['pull', 'push']],
+    ]);
+    const secrets = parsed.robots.find((r) => r.name === 'ap/readers/app')!.secrets;
+    expect(secrets.map((s) => (s.expiresAt ? Date.parse(s.expiresAt) : Infinity))).toEqual([now + 60_000, Infinity]);
     expect(await verifySecret(a.password, secrets[1].hash)).toBe(true);
   });
 

@@ -5,7 +5,7 @@
 // mount only `policy.yaml`. Both keys are recomputed as a whole from the state
 // and every AccessPolicy of the Registry, never appended to.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { PolicyFile } from '../../../../registry/src/auth/policy.js';
+import type { PolicyFile } from '#contract/auth/policy-file.js';
 import type { AccessPolicy } from '../../api/types.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
 import { STATE_KEY } from './names.js';

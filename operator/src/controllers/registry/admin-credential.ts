@@ -4,7 +4,7 @@
 // the Secret; the config carries its scrypt hash, read back from the Secret so the
 // config (and its hash) stays the same across reconciles.
 import { randomBytes } from 'node:crypto';
-import { hashSecret } from '../../../../registry/src/auth/secret-hash.js';
+import { hashSecret } from '#contract/auth/secret-hash.js';
 import { ROBOT_SCRYPT } from '../access-policy/credentials.js';
 
 export const ADMIN_USERNAME = 'admin';

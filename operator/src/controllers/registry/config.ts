@@ -1,8 +1,8 @@
 // The registry's own config file, built from the Registry spec and rendered by the
 // registry's renderConfigYaml (which validates with the registry's schema), so the
 // operator can never write a file the registry would refuse.
-import type { RegistryConfigInput } from '../../../../registry/src/config/schema.js';
-import { ConfigError, renderConfigYaml } from '../../../../registry/src/config/load.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
+import { ConfigError, renderConfigYaml } from '#contract/config/load.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Registry } from '../../api/types.js';
 import { TerminalError } from '../../runtime/errors.js';

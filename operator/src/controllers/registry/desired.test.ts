@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { parseConfigYaml } from '../../../../registry/src/config/load.js';
+import { parseConfigYaml } from '#contract/config/load.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createSelfSignedCertificate } from '../../crypto/self-signed-cert.js';
 import { desired, serviceDnsNames, type DesiredInputs } from './desired.js';

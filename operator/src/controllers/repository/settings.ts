@@ -2,8 +2,8 @@
 // the Repository reconciler that decides what the registry enforces. The entry is
 // validated with the registry's own schema, so the operator can never render a
 // setting the registry would refuse.
-import { repositorySettingsSchema } from '../../../../registry/src/config/schema.js';
-import type { RegistryConfigInput } from '../../../../registry/src/config/schema.js';
+import { repositorySettingsSchema } from '#contract/config/schema.js';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Repository } from '../../api/types.js';
 import { TerminalError } from '../../runtime/errors.js';

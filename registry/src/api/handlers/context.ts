@@ -1,7 +1,7 @@
 // What every handler receives, and the small HTTP helpers they share.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessController, Grant } from '../../auth/access.js';
-import type { RegistryConfig } from '../../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Lifecycle } from '../../policy/lifecycle.js';

@@ -1,5 +1,5 @@
 // Driver registry: drivers are created by name from the `storage` config block.
-import type { RegistryConfig } from '../../config/schema.js';
+import type { RegistryConfig } from '#contract/config/schema.js';
 import type { StorageDriver } from './driver.js';
 import { FilesystemDriver } from './filesystem.js';
 import { withPathValidation } from './validated.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Client } from 'minio';
-import type { S3StorageConfig } from '../../config/schema.js';
+import type { S3StorageConfig } from '#contract/config/schema.js';
 import {
   InvalidOffsetError, PathNotFoundError,
   type FileInfo, type FileWriter, type RedirectOptions, type StorageDriver,

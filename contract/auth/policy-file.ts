@@ -1,0 +1,85 @@
+// The access policy file: robot accounts and the rules granting identities actions
+// on repositories. The operator renders it from AccessPolicy objects (YAML or JSON,
+// same shape); the registry reads it with `parsePolicyFile` and compiles it
+// (registry/src/auth/policy.ts).
+import yaml from 'js-yaml';
+import { z, ZodError } from 'zod';
+import { validateRepositoryPattern } from './repository-pattern.js';
+import { parseSecretHash } from './secret-hash.js';
+
+/** The subject of requests without credentials. */
+export const ANONYMOUS = 'anonymous';
+/** In `subjects`: every authenticated identity (not anonymous requests). */
+export const ANY_AUTHENTICATED = '*';
+
+const pattern = z.string().superRefine((p, ctx) => {
+  const problem = validateRepositoryPattern(p);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+const robotName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,511}$/, 'robot names use letters, digits, . _ @ / - (no ":")')
+  .refine((n) => n !== ANONYMOUS, { message: `"${ANONYMOUS}" is reserved` });
+const secretHash = z.string().superRefine((h, ctx) => {
+  try {
+    parseSecretHash(h);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+  }
+});
+
+export const policyFileSchema = z.object({
+  robots: z.array(z.object({
+    name: robotName,
+    /** Several secrets may be valid at once, so credentials rotate with overlap. */
+    secrets: z.array(z.object({
+      hash: secretHash,
+      /** RFC 3339; the secret is refused from then on. */
+      expiresAt: z.string().datetime({ offset: true }).optional(),
+    }).strict()).default([]),
+  }).strict()).default([]),
+  rules: z.array(z.object({
+    /** Where the rule came from (e.g. the AccessPolicy namespace/name); shown in logs only. */
+    name: z.string().optional(),
+    /** Robot names, "anonymous" (everyone, signed in or not), or "*" (every authenticated identity). */
+    subjects: z.array(z.string().min(1)).min(1),
+    repositories: z.array(pattern).min(1),
+    actions: z.array(z.enum(['pull', 'push', 'delete', '*'])).min(1),
+  }).strict()).default([]),
+  /** Repository patterns everyone, including anonymous, may pull. */
+  anonymousPull: z.array(pattern).default([]),
+  /** Subjects that may list the catalog (`registry:catalog:*`); the admin always may. */
+  catalog: z.array(z.string().min(1)).default([]),
+}).strict().superRefine((doc, ctx) => {
+  const seen = new Set<string>();
+  doc.robots.forEach((r, i) => {
+    if (seen.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['robots', i, 'name'], message: `duplicate robot ${r.name}` });
+    seen.add(r.name);
+  });
+});
+
+export type PolicyFile = z.input<typeof policyFileSchema>;
+export type ValidPolicyFile = z.output<typeof policyFileSchema>;
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+}
+
+/** Parses and validates a policy document (YAML or JSON text); throws PolicyError with every problem. */
+export function parsePolicyFile(text: string, source = 'policy'): ValidPolicyFile {
+  // An empty file is refused rather than read as "no rules": a file caught mid-write
+  // must not revoke everyone's access. An intentionally empty policy is `{}`.
+  if (!text.trim()) throw new PolicyError(`${source}: the file is empty (write {} for an empty policy)`);
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch (err) {
+    throw new PolicyError(`${source}: invalid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return policyFileSchema.parse(doc ?? {});
+  } catch (err) {
+    if (err instanceof ZodError) {
+      throw new PolicyError(`${source}: ${err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    throw new PolicyError(`${source}: ${(err as Error).message}`);
+  }
+}
