@@ -1,6 +1,9 @@
 // The error table, the OCI spec's code list and docs/errors.md agree.
 import { readFileSync } from 'node:fs';
-import { Code } from '../../registry/src/api/errors.js';
+import { HTTP_STATUS } from '../../registry/src/api/errors.js';
+import { Code, type CodeName } from '../../registry/src/errors.js';
+
+const statusOf = (name: string) => HTTP_STATUS[name as CodeName];
 
 // Error codes from the OCI Distribution Spec v1.1 ("Error Codes", code-1 … code-14).
 const OCI_CODES: Record<string, number> = {
@@ -11,16 +14,21 @@ const OCI_CODES: Record<string, number> = {
 
 test('every OCI spec code is in the table with the spec status', () => {
   for (const [code, status] of Object.entries(OCI_CODES)) {
-    const d = Object.values(Code).find((c) => c.code === code && c.status === status);
-    expect([code, d?.status]).toEqual([code, status]);
+    const d = Object.values(Code).find((c) => c.code === code && statusOf(c.name) === status);
+    expect([code, d && statusOf(d.name)]).toEqual([code, status]);
   }
 });
 
 test('docs/errors.md lists exactly the table', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`).sort();
-  const table = Object.values(Code).map((c) => `${c.code} ${c.status} ${c.description}`).sort();
+  const table = Object.values(Code).map((c) => `${c.code} ${statusOf(c.name)} ${c.description}`).sort();
   expect(rows).toEqual(table);
+});
+
+test('every code has an HTTP status, and the status table names only codes', () => {
+  expect(Object.keys(HTTP_STATUS).sort()).toEqual(Object.keys(Code).sort());
+  for (const [name, d] of Object.entries(Code)) expect([name, d.name]).toEqual([name, name]);
 });
 
 test('every descriptor has a message and description', () => {

@@ -1,6 +1,6 @@
-import { digestOf, parseDigest } from '../../registry/src/digest.js';
+import { digestOf, parseDigest } from '../../registry/src/reference.js';
 import { parseRange } from '../../registry/src/api/handlers/blobs.js';
-import { isValidRepositoryName, isValidTag } from '../../registry/src/storage/names.js';
+import { isValidRepositoryName, isValidTag } from '../../registry/src/reference.js';
 import { paginate } from '../../registry/src/api/handlers/context.js';
 
 test.each(['a', 'library/ubuntu', 'a.b_c__d---e/f', 'x/y/z/0'])('valid name %s', (n) => expect(isValidRepositoryName(n)).toBe(true));

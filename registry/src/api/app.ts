@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { isValidRepositoryName } from '../storage/names.js';
-import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/driver/driver.js';
-import { Code, RegistryError } from './errors.js';
+import { isValidRepositoryName } from '../reference.js';
+import { Code, RegistryError } from '../errors.js';
+import { renderError } from './errors.js';
 import type { Ctx, Services } from './handlers/context.js';
 import { matchRoute, type Method } from './routes.js';
 
@@ -40,7 +40,7 @@ function createApp(services: Services, options: AppOptions = {}): express.Expres
     next(new RegistryError(Code.UNSUPPORTED, { path: req.path }, {}, 'no such endpoint'));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    renderError(services, err, req, res, res.locals.requestId as string);
+    renderError(err, req, res, services.log, { path: pathOf(req), requestId: res.locals.requestId as string });
   });
   return app;
 }
@@ -76,7 +76,7 @@ function apiHandler(services: Services) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const state: RequestState = { requestId: randomUUID(), route: 'other' };
     observe(services, req, res, state);
-    dispatch(services, req, res, state).catch((err) => renderError(services, err, req, res, state.requestId));
+    dispatch(services, req, res, state).catch((err) => renderError(err, req, res, services.log, { path: pathOf(req), requestId: state.requestId }));
   };
 }
 
@@ -136,40 +136,4 @@ async function dispatch(services: Services, req: IncomingMessage, res: ServerRes
   ctx.grant = await services.access.authorize(req, op.access(ctx), op.optionalAccess?.(ctx));
   state.subject = ctx.grant.subject;
   await op.handler(ctx);
-}
-
-function isClientAbort(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted';
-}
-
-function renderError(services: Services, err: unknown, req: IncomingMessage, res: ServerResponse, requestId: string): void {
-  let error: RegistryError;
-  if (err instanceof RegistryError) {
-    error = err;
-  } else if (err instanceof StorageUnavailableError) {
-    services.log.warn({ msg: 'storage unavailable', err: err.message, path: pathOf(req) });
-    error = new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
-  } else if (err instanceof WriteConflictError) {
-    // Two requests raced on one upload: the upload is intact, the client re-reads its offset.
-    error = new RegistryError(Code.BLOB_UPLOAD_INVALID, { reason: 'concurrent write to this upload; check the upload status and retry' });
-  } else if (err instanceof InvalidPathError) {
-    error = new RegistryError(Code.NAME_INVALID, undefined);
-  } else if (isClientAbort(err) || req.destroyed) {
-    services.log.debug({ msg: 'client went away', path: pathOf(req), requestId });
-    res.destroy();
-    return;
-  } else if ((err as { type?: string })?.type === 'entity.too.large') {
-    error = new RegistryError(Code.SIZE_INVALID, undefined);
-  } else {
-    services.log.error({ msg: 'unhandled error', err, path: pathOf(req), requestId });
-    error = new RegistryError(Code.UNKNOWN, undefined);
-  }
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ errors: [error.toJSON()] });
-  for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
-  res.writeHead(error.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }

@@ -1,68 +1,74 @@
-// Every error code the registry answers with, in one table: the OCI Distribution
-// Spec's codes (spec.md, "Error Codes") plus the few Docker Registry v2 codes that
-// clients rely on. Handlers throw `new RegistryError(Code.X, detail)`; the error
-// middleware in app.ts renders `{"errors":[{code,message,detail}]}` with the status.
+// The HTTP side of the error vocabulary (errors.ts): each code's status, the
+// translation of storage failures into codes, and the one renderer of
+// `{"errors":[{code,message,detail}]}`. Anything unrecognised is UNKNOWN 500, its
+// cause logged.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Code, RegistryError, type CodeName } from '../errors.js';
+import type { Logger } from '../log.js';
+import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/driver/driver.js';
 
-export interface ErrorDescriptor {
-  readonly code: string;
-  readonly message: string;
-  readonly status: number;
-  readonly description: string;
-}
-
-function describe(code: string, status: number, message: string, description: string): ErrorDescriptor {
-  return Object.freeze({ code, status, message, description });
-}
-
-export const Code = Object.freeze({
-  BLOB_UNKNOWN: describe('BLOB_UNKNOWN', 404, 'blob unknown to registry', 'The blob is not known to the repository.'),
-  BLOB_UPLOAD_INVALID: describe('BLOB_UPLOAD_INVALID', 400, 'blob upload invalid', 'The upload failed; the client may restart it.'),
-  BLOB_UPLOAD_UNKNOWN: describe('BLOB_UPLOAD_UNKNOWN', 404, 'blob upload unknown to registry', 'The upload session was cancelled, completed or never existed.'),
-  DIGEST_INVALID: describe('DIGEST_INVALID', 400, 'provided digest did not match uploaded content', 'The digest is malformed, unsupported, or does not match the content.'),
-  MANIFEST_BLOB_UNKNOWN: describe('MANIFEST_BLOB_UNKNOWN', 404, 'manifest references a manifest or blob unknown to registry', 'A manifest refers to content the repository does not have.'),
-  MANIFEST_INVALID: describe('MANIFEST_INVALID', 400, 'manifest invalid', 'The manifest failed validation (malformed, wrong media type, or too large).'),
-  MANIFEST_UNKNOWN: describe('MANIFEST_UNKNOWN', 404, 'manifest unknown to registry', 'The manifest, by tag or digest, is not known to the repository.'),
-  NAME_INVALID: describe('NAME_INVALID', 400, 'invalid repository name', 'The repository name does not match the spec grammar.'),
-  NAME_UNKNOWN: describe('NAME_UNKNOWN', 404, 'repository name not known to registry', 'The repository does not exist.'),
-  SIZE_INVALID: describe('SIZE_INVALID', 400, 'provided length did not match content length', 'Content-Length or Content-Range disagree with the content.'),
-  UNAUTHORIZED: describe('UNAUTHORIZED', 401, 'authentication required', 'The client must authenticate.'),
-  DENIED: describe('DENIED', 403, 'requested access to the resource is denied', 'The identity may not perform this action (policy, immutability).'),
-  UNSUPPORTED: describe('UNSUPPORTED', 405, 'the operation is unsupported', 'The method or parameter is not supported by this registry.'),
-  TOOMANYREQUESTS: describe('TOOMANYREQUESTS', 429, 'too many requests', 'The client is rate limited; retry later.'),
-  // Docker Registry v2 codes outside the OCI list.
-  TAG_INVALID: describe('TAG_INVALID', 400, 'manifest tag did not match URI', 'The tag is malformed.'),
-  RANGE_INVALID: describe('RANGE_INVALID', 416, 'invalid content range', 'The chunk does not start at the upload\'s current offset.'),
-  PAGINATION_NUMBER_INVALID: describe('PAGINATION_NUMBER_INVALID', 400, 'invalid number of results requested', 'The `n` parameter is not a non-negative integer.'),
-  QUOTA_EXCEEDED: describe('DENIED', 403, 'storage quota exceeded', 'The push would exceed the repository\'s storage quota.'),
-  MANIFEST_TOO_LARGE: describe('MANIFEST_INVALID', 413, 'manifest too large', 'The manifest exceeds the registry\'s size limit.'),
-  UNAVAILABLE: describe('UNAVAILABLE', 503, 'service unavailable', 'The storage backend is unavailable or too slow; retry later.'),
-  UNKNOWN: describe('UNKNOWN', 500, 'unknown error', 'An unexpected error; the cause is logged.'),
+export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
+  BLOB_UNKNOWN: 404,
+  BLOB_UPLOAD_INVALID: 400,
+  BLOB_UPLOAD_UNKNOWN: 404,
+  DIGEST_INVALID: 400,
+  MANIFEST_BLOB_UNKNOWN: 404,
+  MANIFEST_INVALID: 400,
+  MANIFEST_UNKNOWN: 404,
+  NAME_INVALID: 400,
+  NAME_UNKNOWN: 404,
+  SIZE_INVALID: 400,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  UNSUPPORTED: 405,
+  TOOMANYREQUESTS: 429,
+  TAG_INVALID: 400,
+  RANGE_INVALID: 416,
+  PAGINATION_NUMBER_INVALID: 400,
+  QUOTA_EXCEEDED: 403,
+  MANIFEST_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  UNKNOWN: 500,
 });
 
-export type CodeName = keyof typeof Code;
-
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  constructor(
-    readonly descriptor: ErrorDescriptor,
-    readonly detail?: unknown,
-    readonly headers: Record<string, string> = {},
-    message?: string,
-  ) {
-    super(message ?? descriptor.message);
-  }
-
-  get status(): number {
-    return this.descriptor.status;
-  }
-
-  toJSON(): { code: string; message: string; detail?: unknown } {
-    const body: { code: string; message: string; detail?: unknown } = { code: this.descriptor.code, message: this.message };
-    if (this.detail !== undefined) body.detail = this.detail;
-    return body;
-  }
+export function statusOf(err: RegistryError): number {
+  return HTTP_STATUS[err.descriptor.name as CodeName] ?? 500;
 }
 
-export function isRegistryError(err: unknown): err is RegistryError {
-  return err instanceof RegistryError;
+function isClientAbort(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted';
+}
+
+/** The error a failure is answered with, or undefined when the client is gone and nothing should be written. */
+export function toRegistryError(err: unknown, req: IncomingMessage, log: Logger, context: Record<string, unknown>): RegistryError | undefined {
+  if (err instanceof RegistryError) return err;
+  if (err instanceof StorageUnavailableError) {
+    log.warn({ msg: 'storage unavailable', err: err.message, ...context });
+    return new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
+  }
+  if (err instanceof WriteConflictError) {
+    // Two requests raced on one upload: the upload is intact, the client re-reads its offset.
+    return new RegistryError(Code.BLOB_UPLOAD_INVALID, { reason: 'concurrent write to this upload; check the upload status and retry' });
+  }
+  if (err instanceof InvalidPathError) return new RegistryError(Code.NAME_INVALID, undefined);
+  if (isClientAbort(err) || req.destroyed) {
+    log.debug({ msg: 'client went away', ...context });
+    return undefined;
+  }
+  if ((err as { type?: string })?.type === 'entity.too.large') return new RegistryError(Code.SIZE_INVALID, undefined);
+  log.error({ msg: 'unhandled error', err, ...context });
+  return new RegistryError(Code.UNKNOWN, undefined);
+}
+
+/** Writes the error response, or cuts the connection when the response has already started. */
+export function renderError(err: unknown, req: IncomingMessage, res: ServerResponse, log: Logger, context: Record<string, unknown>): void {
+  const error = toRegistryError(err, req, log, context);
+  if (!error || res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errors: [error.toJSON()] });
+  for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+  res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }

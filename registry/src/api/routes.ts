@@ -2,7 +2,7 @@
 // the handler and the access it requires. The dispatcher in app.ts is generic.
 import { catalog, repository, type Access } from '../auth/access.js';
 import { deleteBlob, getBlob, headBlob } from './handlers/blobs.js';
-import { isValidRepositoryName } from '../storage/names.js';
+import { isValidRepositoryName } from '../reference.js';
 import type { Ctx } from './handlers/context.js';
 import { listCatalog, listReferrers, listTags } from './handlers/listing.js';
 import { deleteManifest, getManifest, headManifest, putManifest } from './handlers/manifests.js';

@@ -15,7 +15,7 @@ export interface Access {
 export interface Grant {
   /** Who was authenticated: a robot, the admin, or "anonymous". */
   readonly subject: string;
-  /** Whether every requested action was granted (false only for `authorizeOptional`). */
+  /** Whether the subject may perform `action` (required accesses were all checked by `authorize`). */
   can(type: Access['type'], name: string, action: Action): boolean;
   /**
    * True when the subject may read every repository (auth off, or the admin). Only then
@@ -31,8 +31,6 @@ export interface AccessController {
    * client's token covers them (the source of a cross-repository mount).
    */
   authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant>;
-  /** Authenticates the request and reports what it may do, without throwing for missing actions. */
-  authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant>;
   close(): Promise<void>;
 }
 
@@ -43,9 +41,6 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 export class OpenAccess implements AccessController {
   private readonly grant: Grant = { subject: 'anonymous', can: () => true, unrestricted: true };
   async authorize(): Promise<Grant> {
-    return this.grant;
-  }
-  async authorizeOptional(): Promise<Grant> {
     return this.grant;
   }
   async close(): Promise<void> {}

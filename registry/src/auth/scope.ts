@@ -2,7 +2,7 @@
 //   repository[(class)]:<name>:<action>[,<action>...]   registry:catalog:*
 // The name may itself contain ':' (hosts with ports), so type is the first field
 // and actions the last.
-import { isValidRepositoryName } from '../storage/names.js';
+import { isValidRepositoryName } from '../reference.js';
 import type { Access, Action } from './access.js';
 
 const ACTIONS = new Set<Action>(['pull', 'push', 'delete', '*']);

@@ -8,7 +8,7 @@
 // The base endpoint (/v2/) demands credentials, which is how clients discover the realm.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Code, RegistryError } from '../api/errors.js';
+import { Code, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Access, AccessController, Grant } from './access.js';
@@ -124,10 +124,6 @@ export class TokenAccessController implements AccessController {
     }
     this.log.info({ msg: 'access denied', subject: auth.identity.subject, missing: missing.map(formatScope) });
     throw new RegistryError(Code.DENIED, detail);
-  }
-
-  async authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant> {
-    return (await this.authenticate(req, access)).grant;
   }
 
   async close(): Promise<void> {

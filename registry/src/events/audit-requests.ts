@@ -25,12 +25,6 @@ export class AuditedAccess implements AccessController {
     }
   }
 
-  async authorizeOptional(req: IncomingMessage, access: readonly Access[]): Promise<Grant> {
-    const grant = await this.inner.authorizeOptional(req, access);
-    this.subjects.set(req, grant.subject);
-    return grant;
-  }
-
   subjectOf(req: IncomingMessage): string | undefined {
     return this.subjects.get(req);
   }

@@ -3,11 +3,11 @@
 // Repository reconciler uses for status and `deletionPolicy: Delete`). They need the registry resource `gc`, which only the
 // admin holds (or everyone, when auth is off).
 import type { Express, Request, Response } from 'express';
-import { Code, RegistryError } from '../api/errors.js';
+import { Code, RegistryError } from '../errors.js';
 import type { Services } from '../api/handlers/context.js';
 import type { Lifecycle } from '../policy/lifecycle.js';
 import { deleteRepository, repositoryExists, repositoryStatus } from '../policy/repository-status.js';
-import { isValidRepositoryName } from '../storage/names.js';
+import { isValidRepositoryName } from '../reference.js';
 import type { GcService } from './service.js';
 
 const ADMIN_ACCESS = [{ type: 'registry' as const, name: 'gc', actions: ['*' as const] }];

@@ -58,7 +58,7 @@
 // two runs only race on idempotent deletes and restores.
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { parseDigest, type Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../reference.js';
 import { isNotFound, listOrEmpty, type StorageDriver } from '../storage/driver/driver.js';
 import type { ManifestMeta } from '../storage/manifest-store.js';
 import { baseName, paths } from '../storage/paths.js';

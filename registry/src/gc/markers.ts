@@ -4,7 +4,7 @@
 // the marker before condemning the digest and again after moving it aside, and puts
 // it back when the marker changed in between.
 import { randomBytes } from 'node:crypto';
-import type { Digest } from '../digest.js';
+import type { Digest } from '../reference.js';
 import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
 import { paths } from '../storage/paths.js';
 

@@ -1,7 +1,7 @@
 // What a stored manifest references, read leniently: GC must never miss a reference,
 // so it takes every descriptor it can find (config, layers, blobs, manifests,
 // subject) from any JSON document, whatever its media type, and ignores the rest.
-import { parseDigest, type Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../reference.js';
 
 export interface ManifestReferences {
   /** Blobs the manifest needs: config, layers, artifact blobs. */

@@ -1,7 +1,7 @@
 // Parses and validates a pushed manifest, and lists what it references so the
 // manifest store can check that every referenced blob and manifest is present.
-import { Code, RegistryError } from '../api/errors.js';
-import { digestOf, parseDigest, type Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import { digestOf, parseDigest, type Digest } from '../reference.js';
 import { IMAGE_MANIFESTS, INDEXES, MediaType, isNonDistributable } from './media-types.js';
 
 export interface Descriptor {

@@ -2,8 +2,8 @@
 // once it exists, can be neither moved to another digest nor deleted. Re-pushing the
 // same digest is allowed (clients retry). Pushes naming an immutable tag are
 // serialised per repository, so two first pushes of `v1` cannot both win.
-import { Code, RegistryError } from '../api/errors.js';
-import type { Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import type { Digest } from '../reference.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import type { TagStore } from '../storage/tag-store.js';
 import type { RepositorySettings } from './repository-settings.js';

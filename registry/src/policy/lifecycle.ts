@@ -1,10 +1,10 @@
 // Repository lifecycle as the handlers see it: one object holding the settings,
 // immutability, quotas, the GC writer protocol, retention, GC and events. Handlers
 // call the `before…` methods through the store hooks and `emit` after success.
-import { Code, RegistryError } from '../api/errors.js';
+import { Code, RegistryError } from '../errors.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { paths } from '../storage/paths.js';
-import type { Digest } from '../digest.js';
+import type { Digest } from '../reference.js';
 import type { EventBus } from '../events/event-bus.js';
 import { GcMarkers } from '../gc/markers.js';
 import type { GcService } from '../gc/service.js';

@@ -12,8 +12,8 @@
 // takes their locks in one fixed order. The mutex is per process: with several
 // replicas each keeps its own view, and concurrent pushes through different replicas
 // can overshoot by at most what is in flight at once (docs/lifecycle.md).
-import { Code, RegistryError } from '../api/errors.js';
-import type { Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import type { Digest } from '../reference.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isNotFound, listOrEmpty } from '../storage/driver/driver.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';

@@ -3,7 +3,8 @@
 // untagged manifests older than an age that nothing kept refers to (index children
 // and referrers of kept manifests stay). Immutable tags are always kept. A rule in
 // dry-run mode (the default) only reports what it would delete.
-import { parseDigest, type Digest } from '../digest.js';
+import { Code, hasCode } from '../errors.js';
+import { parseDigest, type Digest } from '../reference.js';
 import { referencesOf } from '../gc/references.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -133,7 +134,7 @@ export class Retention {
       await this.storage.manifests.delete(repo, d);
       return true;
     } catch (err) {
-      if ((err as { descriptor?: { code?: string } }).descriptor?.code === 'MANIFEST_UNKNOWN') return false;
+      if (hasCode(err, Code.MANIFEST_UNKNOWN)) return false;
       throw err;
     }
   }

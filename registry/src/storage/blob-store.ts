@@ -2,8 +2,8 @@
 // links that say which repository may serve which blob. A blob becomes visible only
 // by being moved into place after its digest was verified (upload-store.ts).
 import type { Readable } from 'node:stream';
-import { Code, RegistryError } from '../api/errors.js';
-import { parseDigest, type Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import { parseDigest, type Digest } from '../reference.js';
 import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 

@@ -1,8 +1,8 @@
 // Manifests per repository: the body lives in the content store, the repository
 // holds a link with its metadata. Pushing checks every reference first, so a
 // manifest never points at content the repository does not have.
-import { Code, RegistryError } from '../api/errors.js';
-import { digestOf, parseDigest, type Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import { digestOf, parseDigest, type Digest } from '../reference.js';
 import { parseManifest, type ParsedManifest } from '../manifest/parse.js';
 import { LruCache, type BlobStore } from './blob-store.js';
 import { isNotFound, type StorageDriver } from './driver/driver.js';

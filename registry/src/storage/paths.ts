@@ -15,7 +15,7 @@
 //
 // Repository name components start with [a-z0-9], so "_"-prefixed folders can never
 // collide with a nested repository name.
-import type { Digest } from '../digest.js';
+import type { Digest } from '../reference.js';
 
 const REPOS = '/repositories';
 

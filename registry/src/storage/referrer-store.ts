@@ -1,7 +1,7 @@
 // The referrers index: for each subject digest, one entry per manifest whose
 // `subject` names it, holding the descriptor the referrers API returns.
 import { MediaType } from '../manifest/media-types.js';
-import { parseDigest, type Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../reference.js';
 import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 

@@ -1,5 +1,5 @@
 // Tags: one small object per tag holding the digest it points to, replaced atomically.
-import { parseDigest, type Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../reference.js';
 import { isNotFound, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 

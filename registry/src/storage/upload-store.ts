@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Code, RegistryError } from '../api/errors.js';
-import { newHash, type Algorithm, type Digest } from '../digest.js';
+import { Code, RegistryError } from '../errors.js';
+import { newHash, type Algorithm, type Digest } from '../reference.js';
 import type { BlobStore } from './blob-store.js';
 import { isNotFound, type FileWriter, type StorageDriver } from './driver/driver.js';
 import { startHash, type RunningHash } from './hashing/running-hash.js';

@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseDigest } from '../../../registry/src/digest.js';
+import { parseDigest } from '../../../registry/src/reference.js';
 import { PathNotFoundError, StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
 import { S3Bucket } from '../../../registry/src/storage/driver/s3-bucket.js';
 import type { MultipartLimits } from '../../../registry/src/storage/driver/s3-multipart.js';

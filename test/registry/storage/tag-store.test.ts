@@ -4,7 +4,7 @@
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDigest } from '../../../registry/src/digest.js';
+import { parseDigest } from '../../../registry/src/reference.js';
 import { FilesystemDriver } from '../../../registry/src/storage/driver/filesystem.js';
 import type { StorageDriver } from '../../../registry/src/storage/driver/driver.js';
 import { paths } from '../../../registry/src/storage/paths.js';

@@ -1,8 +1,8 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
 import { pipeline } from 'node:stream/promises';
-import { parseDigest, type Digest } from '../../digest.js';
+import { parseDigest, type Digest } from '../../reference.js';
 import { canCopyDirectly } from '../../storage/driver/driver.js';
-import { Code, RegistryError } from '../errors.js';
+import { Code, RegistryError } from '../../errors.js';
 import { send, type Ctx } from './context.js';
 
 export function digestParam(ctx: Ctx): Digest {

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Lifecycle } from '../../policy/lifecycle.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
-import { Code, RegistryError } from '../errors.js';
+import { Code, RegistryError } from '../../errors.js';
 
 export interface Services {
   readonly config: RegistryConfig;

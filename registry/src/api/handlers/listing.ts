@@ -2,7 +2,7 @@
 // GET /v2/<name>/referrers/<digest>.
 import { MediaType } from '../../manifest/media-types.js';
 import { referrersIndex } from '../../storage/referrer-store.js';
-import { Code, RegistryError } from '../errors.js';
+import { Code, RegistryError } from '../../errors.js';
 import { digestParam } from './blobs.js';
 import { paginate, sendJSON, v2Path, type Ctx } from './context.js';
 

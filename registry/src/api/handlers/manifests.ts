@@ -1,7 +1,7 @@
 // GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>
-import { parseDigest } from '../../digest.js';
-import { isValidTag } from '../../storage/names.js';
-import { Code, RegistryError } from '../errors.js';
+import { parseDigest } from '../../reference.js';
+import { isValidTag } from '../../reference.js';
+import { Code, RegistryError } from '../../errors.js';
 import { readBody, send, v2Path, type Ctx } from './context.js';
 
 function checkReference(reference: string): void {

@@ -1,10 +1,10 @@
 // Blob uploads: POST /v2/<name>/blobs/uploads/ (start, monolithic, mount) and
 // GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id>.
 import type { IncomingMessage } from 'node:http';
-import { parseDigest, type Digest } from '../../digest.js';
-import { isValidRepositoryName } from '../../storage/names.js';
+import { parseDigest, type Digest } from '../../reference.js';
+import { isValidRepositoryName } from '../../reference.js';
 import type { AppendOptions, WriteResult } from '../../storage/upload-store.js';
-import { Code, RegistryError } from '../errors.js';
+import { Code, RegistryError } from '../../errors.js';
 import { contentLength, hasBody, send, v2Path, type Ctx } from './context.js';
 
 function uploadHeaders(repo: string, id: string, size: number): Record<string, string> {

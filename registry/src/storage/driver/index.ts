@@ -16,10 +16,6 @@ const factories = new Map<string, DriverFactory>([
   }],
 ]);
 
-export function registerDriver(name: string, factory: DriverFactory): void {
-  factories.set(name, factory);
-}
-
 export function driverName(storage: RegistryConfig['storage']): string {
   return storage.s3 ? 's3' : 'filesystem';
 }

@@ -8,7 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
 import { hashBuffer } from '../hashing/running-hash.js';
 import { noteReceived } from '../received-buffers.js';
-import { StorageUnavailableError } from './driver.js';
+import { StorageUnavailableError, isNotFound } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
 import { parseListObjectsV2 } from './s3-list-parser.js';
 
@@ -283,7 +283,7 @@ export class S3Bucket {
     try {
       await this.call(path, (c) => c.abortMultipartUpload(this.bucket, key, uploadId));
     } catch (err) {
-      if ((err as Error).name !== 'PathNotFoundError') throw err; // already gone
+      if (!isNotFound(err)) throw err; // already gone
     }
   }
 

@@ -11,7 +11,7 @@
 // object it names is deleted only after the state stops naming it.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, StorageDriverError, WriteConflictError, type FileWriter } from './driver.js';
+import { PathNotFoundError, StorageDriverError, isNotFound, WriteConflictError, type FileWriter } from './driver.js';
 import type { S3Bucket } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
@@ -45,7 +45,7 @@ export async function readState(s3: S3Bucket, path: string, key: string): Promis
   try {
     raw = await s3.getWithEtag(path, stateKey(key));
   } catch (err) {
-    if ((err as Error).name === 'PathNotFoundError') return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
   const state = JSON.parse(raw.body.toString('utf8')) as WriterState;

@@ -2,8 +2,8 @@
 // storage, so that completing an upload never reads the data back. Streams are
 // hashed off the event loop (worker-hash.ts); bodies already in memory are
 // hashed in place.
-import type { Algorithm } from '../../digest.js';
-import { newHash } from '../../digest.js';
+import type { Algorithm } from '../../reference.js';
+import { newHash } from '../../reference.js';
 import { startWorkerHash } from './worker-hash.js';
 
 export interface RunningHash {

@@ -10,7 +10,7 @@
 // still one pass over the bytes, in order.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Algorithm } from '../../digest.js';
+import type { Algorithm } from '../../reference.js';
 import type { RunningHash } from './running-hash.js';
 import { HASH_WORKER_SOURCE } from './worker-source.js';
 
