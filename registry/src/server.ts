@@ -1,30 +1,36 @@
-// Builds a running registry from a config: driver, stores, access control, app,
-// HTTP(S) listener, background jobs, and a graceful stop.
+// Builds a running registry from a config: storage, policies, the write path, access
+// control, the app, the HTTP(S) listener, background jobs, and a graceful stop.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { RegistryConfig } from '#contract/config/schema.js';
+import { mountAdminRoutes } from './api/admin-routes.js';
 import { createRequestListener } from './api/app.js';
+import { AuditedAccess, auditRequests } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
 import { createAuth } from './auth/setup.js';
 import { reloadTlsOnChange } from './auth/tls-reload.js';
-import type { RegistryConfig } from '#contract/config/schema.js';
+import { AuditLog } from './events/audit-log.js';
+import { EventBus } from './events/event-bus.js';
+import { CloudEventListener, PullRecorder } from './events/event-listener.js';
+import { GcService } from './gc/service.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
-import { createDriver } from './storage/driver/index.js';
-import { instrument } from './storage/driver/instrumented.js';
-import { createRegistryStorage } from './storage/registry-storage.js';
-import { AuditLog } from './events/audit-log.js';
-import { AuditedAccess, auditRequests } from './events/audit-requests.js';
-import { EventBus } from './events/event-bus.js';
-import { mountAdminRoutes } from './gc/admin-routes.js';
-import { GcService } from './gc/service.js';
-import { Lifecycle } from './policy/lifecycle.js';
+import { TagImmutability } from './policy/immutability.js';
+import { createQuotaGate } from './policy/quota-gate.js';
+import { RepositorySettings } from './policy/repository-settings.js';
+import { Retention } from './policy/retention.js';
+import { openStorage } from './storage/registry-storage.js';
+import { QuotaListener } from './write/quota-listener.js';
+import { WritePath } from './write/write-path.js';
 
 export interface RunningRegistry {
   readonly server: Server;
   readonly services: Services;
+  /** The webhook fan-out (tests wait for deliveries with `flushed()`). */
+  readonly events: EventBus;
   /** Base URL, e.g. http://127.0.0.1:5000 */
   readonly url: string;
   stop(): Promise<void>;
@@ -43,29 +49,29 @@ function splitHostPort(listen: string): { host: string; port: number } {
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
-  const driver = instrument(await createDriver(config.storage), metrics);
-  const storage = createRegistryStorage(driver);
+  const storage = await openStorage(config.storage, metrics);
   const auth = options.access ? { access: options.access, routes: undefined } : await createAuth(config, log, metrics);
   const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
-  const lifecycle = new Lifecycle(config, storage, events, log, metrics);
-  const gc = new GcService({
-    storage, config: config.gc, log, metrics, retention: lifecycle.retention, afterSweep: () => lifecycle.quota.invalidate(),
+  const settings = new RepositorySettings(config.repositories);
+  const quota = createQuotaGate(settings, storage, metrics);
+  const writes = new WritePath({
+    storage, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
+    listeners: [new QuotaListener(quota), new CloudEventListener(events)],
   });
-  lifecycle.gc = gc;
+  const retention = new Retention(settings, storage, log, metrics);
+  const gc = new GcService({ storage, config: config.gc, log, metrics, retention, writes });
   const audited = config.events.auditLog.enabled ? new AuditedAccess(auth.access) : undefined;
   const auditLog = audited ? new AuditLog(config.events.auditLog.file) : undefined;
   const access = audited ?? auth.access;
-  const services: Services = { config, storage, access, log, metrics, lifecycle };
+  const services: Services = { config, storage, writes, pulls: new PullRecorder(events), access, quota, retention, gc, log, metrics };
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
       auth.routes?.(express);
-      mountAdminRoutes(express, services, gc, lifecycle);
+      mountAdminRoutes(express, services);
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
     ready: async () => {
-      await driver.list('/').catch((err: Error) => {
-        if (err.name !== 'PathNotFoundError') throw err;
-      });
+      await storage.ping();
       return true;
     },
   });
@@ -91,14 +97,8 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const timers: NodeJS.Timeout[] = [];
   if (config.uploads.purgeIntervalSeconds > 0) {
     const timer = setInterval(() => {
-      storage.uploads.purge(config.uploads.purgeAfterSeconds)
-        .then((n) => {
-          metrics.uploadsPurged.inc(n);
-          if (n) {
-            lifecycle.quota.invalidate(); // purged uploads no longer count against quotas
-            log.info({ msg: 'purged abandoned uploads', count: n });
-          }
-        })
+      writes.blobs.purgeAbandoned(config.uploads.purgeAfterSeconds)
+        .then((n) => { if (n) log.info({ msg: 'purged abandoned uploads', count: n }); })
         .catch((err) => log.error({ msg: 'upload purge failed', err }));
     }, config.uploads.purgeIntervalSeconds * 1000);
     timer.unref();
@@ -119,7 +119,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   }
 
   gc.start();
-  log.info({ msg: 'registry listening', url, storage: driver.name, auth: config.auth.enabled });
+  log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -134,12 +134,13 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       server.closeAllConnections();
       metricsServer?.close();
       await access.close();
-      await lifecycle.close();
+      await gc.stop();
+      await events.close();
       await auditLog?.close();
-      await driver.close();
+      await storage.close();
       log.info({ msg: 'registry stopped' });
     })();
     return stopping;
   };
-  return { server, services, url, stop };
+  return { server, services, events, url, stop };
 }

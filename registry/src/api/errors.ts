@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
-import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/driver/driver.js';
+import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/registry-storage.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   BLOB_UNKNOWN: 404,

@@ -6,10 +6,15 @@ import type { Metrics } from '../metrics/metrics.js';
 import { cloudEvent, type EventKind } from './cloudevents.js';
 import { WebhookSink } from './webhook-sink.js';
 
-export class EventBus {
+/** Where events go: the webhooks, or nowhere when none is configured. */
+export interface EventSink {
+  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>): void;
+}
+
+export class EventBus implements EventSink {
   private readonly sinks: WebhookSink[];
 
-  constructor(config: RegistryConfig['events'], private readonly source: string, log: Logger, metrics?: Metrics) {
+  constructor(config: RegistryConfig['events'], private readonly source: string, log: Logger, metrics: Metrics) {
     this.sinks = config.webhooks.map((w) => new WebhookSink(w, log, metrics));
   }
 

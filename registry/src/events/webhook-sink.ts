@@ -18,7 +18,7 @@ export class WebhookSink {
   /** Label for metrics and logs: the receiver's origin, never its path or credentials. */
   readonly name: string;
 
-  constructor(private readonly config: WebhookConfig, private readonly log: Logger, private readonly metrics?: Metrics) {
+  constructor(private readonly config: WebhookConfig, private readonly log: Logger, private readonly metrics: Metrics) {
     this.name = new URL(config.url).host;
   }
 
@@ -30,7 +30,7 @@ export class WebhookSink {
     if (this.stopped) return;
     if (this.queue.length >= this.config.queueSize) {
       this.queue.shift();
-      this.metrics?.webhookDeliveries.inc({ webhook: this.name, result: 'dropped' });
+      this.metrics.webhookDeliveries.inc({ webhook: this.name, result: 'dropped' });
     }
     this.queue.push(event);
     if (!this.draining) {
@@ -66,15 +66,15 @@ export class WebhookSink {
     for (let attempt = 0; !this.stopped; attempt++) {
       const problem = await this.send(body);
       if (!problem) {
-        this.metrics?.webhookDeliveries.inc({ webhook: this.name, result: 'delivered' });
+        this.metrics.webhookDeliveries.inc({ webhook: this.name, result: 'delivered' });
         return;
       }
       if (attempt >= this.config.maxRetries) {
-        this.metrics?.webhookDeliveries.inc({ webhook: this.name, result: 'failed' });
+        this.metrics.webhookDeliveries.inc({ webhook: this.name, result: 'failed' });
         this.log.warn({ msg: 'webhook delivery failed; event dropped', webhook: this.name, eventId: event.id, type: event.type, problem });
         return;
       }
-      this.metrics?.webhookDeliveries.inc({ webhook: this.name, result: 'retried' });
+      this.metrics.webhookDeliveries.inc({ webhook: this.name, result: 'retried' });
       const delayMs = Math.min(this.config.backoffSeconds * 1000 * 2 ** attempt, this.config.maxBackoffSeconds * 1000);
       await this.sleep(delayMs);
     }

@@ -5,7 +5,7 @@
 //
 //   cutoff = run start − grace period
 //
-//   Writers (policy/lifecycle.ts, called from the handlers and store hooks): before a
+//   Writers (write/gc-protocol.ts, called by the write path): before a
 //   reference to possibly-existing content commits, touch the digest's marker
 //   `_gc/touched/<alg>/<hex>` (W1), then check the content exists, uncached (W2), then
 //   commit (W3). A manifest PUT touches its own digest, its config, layers and child
@@ -26,7 +26,7 @@
 //   reference to content that is about to disappear. Content created or referenced
 //   after the run started is younger than the cutoff or carries a fresh marker, so
 //   the mark phase need not see it. A writer that finds a blob in quarantine waits
-//   briefly for the sweeper's decision (lifecycle.ts), so a restore is not reported
+//   briefly for the sweeper's decision (write/gc-protocol.ts), so a restore is not reported
 //   to the client as a failure. While a blob sits in quarantine (S2..S3, a few
 //   storage round trips) a pull of that unreferenced blob may see 404.
 //
@@ -57,15 +57,14 @@
 // Only one replica collects at a time (lock.ts), but the protocol never relies on it:
 // two runs only race on idempotent deletes and restores.
 import type { Logger } from '../log.js';
+import { liveManifests } from '../manifest/liveness.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../reference.js';
-import { isNotFound, listOrEmpty, type StorageDriver } from '../storage/driver/driver.js';
-import type { ManifestMeta } from '../storage/manifest-store.js';
-import { baseName, paths } from '../storage/paths.js';
+import type { GcStorage } from '../storage/gc-storage.js';
+import { sameMarker, type Marker } from '../storage/gc-markers.js';
+import type { ManifestMeta, ManifestNode } from '../storage/manifest-store.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
-import { GcMarkers, sameMarker, type Marker } from './markers.js';
-import { forEachLimit } from '../storage/for-each-limit.js';
-import { referencesOf } from './references.js';
+import { forEachLimit } from '#contract/util/limit.js';
 
 /** Blobs swept at once: each is a few sequential storage round trips. */
 const SWEEP_CONCURRENCY = 8;
@@ -82,6 +81,13 @@ export interface DeletedManifest {
   readonly repository: string;
   readonly digest: string;
   readonly reason: 'untagged' | 'subject-deleted';
+}
+
+/** Told of every object a (real) run deleted, after it is gone: the metadata index and quotas follow. */
+export interface CollectionListener {
+  manifestCollected(repo: string, digest: Digest): Promise<void>;
+  layerLinkCollected(repo: string, digest: Digest): Promise<void>;
+  blobCollected(digest: Digest, size: number): Promise<void>;
 }
 
 export interface GcReport {
@@ -112,12 +118,15 @@ interface RepositoryMark {
 }
 
 export class GarbageCollector {
-  private readonly markers: GcMarkers;
-  private readonly driver: StorageDriver;
+  private readonly gc: GcStorage;
 
-  constructor(private readonly storage: RegistryStorage, private readonly log: Logger, private readonly metrics?: Metrics) {
-    this.driver = storage.driver;
-    this.markers = new GcMarkers(storage.driver);
+  constructor(
+    private readonly storage: RegistryStorage,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly listener: CollectionListener,
+  ) {
+    this.gc = storage.gc;
   }
 
   async collect(options: CollectOptions): Promise<GcReport> {
@@ -132,8 +141,8 @@ export class GarbageCollector {
       if (options.stillOwner && !(await options.stillOwner())) throw new Aborted('lost the GC lease');
     };
     try {
-      if (!options.dryRun) report.recovered = await this.recoverQuarantine();
-      const repos = await this.storage.catalog.list();
+      if (!options.dryRun) report.recovered = await this.gc.recoverQuarantine();
+      const repos = await this.storage.repositories.list();
       report.repositories = repos.length;
       const marked = new Set<string>();
       const marks: RepositoryMark[] = [];
@@ -158,110 +167,75 @@ export class GarbageCollector {
   }
 
   private async markRepository(repo: string, cutoff: number, deleteUntagged: boolean, marked: Set<string>, report: GcReport): Promise<RepositoryMark> {
-    const metas = new Map<string, { digest: Digest; meta: ManifestMeta }>();
-    for (const digest of await this.storage.manifests.list(repo)) {
-      const meta = await this.storage.manifests.meta(repo, digest);
-      if (meta) metas.set(digest.value, { digest, meta });
-    }
+    const nodes = await this.storage.manifests.graph(repo);
     const roots = new Set<string>();
     for (const tag of (await this.storage.tags.list(repo)) ?? []) {
       const d = await this.storage.tags.resolve(repo, tag);
       if (d) roots.add(d.value);
     }
-    for (const [value, { digest, meta }] of metas) {
+    for (const [value, { digest, meta }] of nodes) {
       if (!deleteUntagged && !meta.subject) roots.add(value);
       else if (Date.parse(meta.pushedAt) >= cutoff || (await this.touchedSince(digest, cutoff))) roots.add(value);
     }
-    const live = new Set<string>();
+    const live = liveManifests(nodes, roots);
     const referenced = new Set<string>();
-    const visit = async (value: string): Promise<void> => {
-      if (live.has(value)) return;
-      live.add(value);
-      marked.add(value);
-      const entry = metas.get(value);
-      if (!entry) return; // referenced but not linked here: its digest stays marked, nothing to descend into
-      let body: Buffer;
-      try {
-        body = await this.storage.blobs.read(entry.digest);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
-      const refs = referencesOf(body);
-      for (const b of refs.blobs) {
-        marked.add(b.value);
-        referenced.add(b.value);
-      }
-      for (const child of refs.manifests) await visit(child.value);
-    };
-    for (const root of roots) await visit(root);
-    // Referrers live while their subject lives; repeat until no new subject comes alive.
-    for (let changed = true; changed;) {
-      changed = false;
-      for (const [value, { meta }] of metas) {
-        if (!live.has(value) && meta.subject && live.has(meta.subject)) {
-          await visit(value);
-          changed = true;
-        }
-      }
-    }
     const garbage: RepositoryMark['garbage'] = new Map();
-    for (const [value, { digest, meta }] of metas) {
-      if (live.has(value)) continue;
-      garbage.set(value, { digest, meta, reason: meta.subject ? 'subject-deleted' : 'untagged' });
+    for (const value of live) marked.add(value);
+    for (const [value, node] of nodes) {
+      if (live.has(value)) {
+        report.manifestsMarked++;
+        for (const b of node.blobs) {
+          marked.add(b.value);
+          referenced.add(b.value);
+        }
+      } else {
+        garbage.set(value, { digest: node.digest, meta: node.meta, reason: garbageReason(node) });
+      }
     }
-    report.manifestsMarked += [...live].filter((v) => metas.has(v)).length;
     return { repo, garbage, referenced };
   }
 
   private async touchedSince(d: Digest, cutoff: number): Promise<boolean> {
-    const marker = await this.markers.read(d);
+    const marker = await this.gc.markers.read(d);
     return marker !== undefined && marker.at >= cutoff;
   }
 
   /** S1: the marker seen before condemning, or null when a recent touch protects the object. */
   private async condemnable(d: Digest, cutoff: number): Promise<Marker | undefined | null> {
-    const marker = await this.markers.read(d);
+    const marker = await this.gc.markers.read(d);
     return marker !== undefined && marker.at >= cutoff ? null : marker;
   }
 
   private async sweepManifests(m: RepositoryMark, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
-    for (const { digest, reason } of m.garbage.values()) {
+    for (const { digest, meta, reason } of m.garbage.values()) {
       const before = await this.condemnable(digest, cutoff);
       if (before === null) continue;
       if (dryRun) {
         report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
         continue;
       }
-      const link = paths.manifestLink(m.repo, digest);
-      const content = await this.take(link);
-      if (content === undefined) continue;
-      if (!sameMarker(before, await this.markers.read(digest))) {
-        await this.driver.putContent(link, content);
+      const link = await this.gc.takeManifestLink(m.repo, digest);
+      if (link === undefined) continue;
+      if (!sameMarker(before, await this.gc.markers.read(digest))) {
+        await this.gc.restoreLink(link);
         report.restored++;
         continue;
       }
-      const meta = JSON.parse(content.toString('utf8')) as ManifestMeta;
       const subject = meta.subject ? parseDigest(meta.subject) : undefined;
       if (subject) await this.storage.referrers.remove(m.repo, subject, digest);
       report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
-      this.metrics?.gcFreedObjects.inc({ kind: 'manifest' });
+      this.metrics.gcFreedObjects.inc({ kind: 'manifest' });
+      await this.listener.manifestCollected(m.repo, digest);
     }
   }
 
   private async sweepLayerLinks(m: RepositoryMark, cutoff: number, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
     for (const d of await this.storage.blobs.links(m.repo)) {
       if (m.referenced.has(d.value)) continue;
-      const link = paths.layerLink(m.repo, d);
       const keep = () => { marked.add(d.value); };
-      let modTime: number;
-      try {
-        modTime = (await this.driver.stat(link)).modTime.getTime();
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        throw err;
-      }
-      const before = modTime < cutoff ? await this.condemnable(d, cutoff) : null;
+      const linkedAt = await this.gc.layerLinkWrittenAt(m.repo, d);
+      if (linkedAt === undefined) continue;
+      const before = linkedAt < cutoff ? await this.condemnable(d, cutoff) : null;
       if (before === null) {
         keep();
         continue;
@@ -270,118 +244,56 @@ export class GarbageCollector {
         report.layerLinksDeleted++;
         continue;
       }
-      const content = await this.take(link);
-      if (content === undefined) continue;
-      if (!sameMarker(before, await this.markers.read(d))) {
-        await this.driver.putContent(link, content);
+      const link = await this.gc.takeLayerLink(m.repo, d);
+      if (link === undefined) continue;
+      if (!sameMarker(before, await this.gc.markers.read(d))) {
+        await this.gc.restoreLink(link);
         report.restored++;
         keep();
         continue;
       }
       report.layerLinksDeleted++;
-      this.metrics?.gcFreedObjects.inc({ kind: 'layer_link' });
+      this.metrics.gcFreedObjects.inc({ kind: 'layer_link' });
+      await this.listener.layerLinkCollected(m.repo, d);
     }
   }
 
   private async sweepBlobs(marked: Set<string>, cutoff: number, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
     let seen = 0;
-    await forEachLimit(await this.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
+    await forEachLimit(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
       if (!marked.has(d.value)) await this.sweepBlob(d, cutoff, dryRun, report);
     });
   }
 
   private async sweepBlob(d: Digest, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
-    let size: number;
-    try {
-      const info = await this.driver.stat(paths.blob(d));
-      if (info.modTime.getTime() >= cutoff) return;
-      size = info.size;
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    const info = await this.gc.blobInfo(d);
+    if (!info || info.writtenAt >= cutoff) return;
     const before = await this.condemnable(d, cutoff);
     if (before === null) return;
     if (dryRun) {
       report.blobsDeleted++;
-      report.bytesFreed += size;
+      report.bytesFreed += info.size;
       return;
     }
-    const quarantine = paths.gcQuarantine(d);
-    try {
-      await this.driver.move(paths.blob(d), quarantine);
-    } catch (err) {
-      if (isNotFound(err)) return; // another run took it
-      throw err;
-    }
-    this.storage.blobs.forget(d);
-    if (!sameMarker(before, await this.markers.read(d))) {
-      await this.driver.move(quarantine, paths.blob(d)).catch((err) => { if (!isNotFound(err)) throw err; });
+    if (!(await this.gc.quarantine(d))) return; // another run took it
+    if (!sameMarker(before, await this.gc.markers.read(d))) {
+      await this.gc.unquarantine(d);
       report.restored++;
       return;
     }
     // Another run's recovery may have put the blob back meanwhile: then it is not
     // gone, and its marker must stay (a touch after our S3 may depend on it).
-    if (!(await this.deleteQuietly(quarantine))) return;
-    await this.markers.remove(d);
+    if (!(await this.gc.deleteQuarantined(d))) return;
+    await this.gc.markers.remove(d);
     report.blobsDeleted++;
-    report.bytesFreed += size;
-    this.metrics?.gcFreedObjects.inc({ kind: 'blob' });
-    this.metrics?.gcFreedBytes.inc(size);
+    report.bytesFreed += info.size;
+    this.metrics.gcFreedObjects.inc({ kind: 'blob' });
+    this.metrics.gcFreedBytes.inc(info.size);
+    await this.listener.blobCollected(d, info.size);
   }
+}
 
-  /** Puts back blobs an interrupted run left in quarantine; the next sweep reconsiders them. */
-  private async recoverQuarantine(): Promise<number> {
-    let recovered = 0;
-    for (const entry of await listOrEmpty(this.driver, paths.gcQuarantineRoot())) {
-      const d = parseDigest(baseName(entry).replace('-', ':'));
-      if (!d) continue;
-      try {
-        await this.driver.stat(paths.blob(d));
-        await this.deleteQuietly(entry); // the blob was re-ingested meanwhile: same content
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        await this.driver.move(entry, paths.blob(d)).catch((e) => { if (!isNotFound(e)) throw e; });
-        recovered++;
-      }
-    }
-    return recovered;
-  }
-
-  /** S2 for a link: reads and deletes it; undefined when it is already gone. */
-  private async take(path: string): Promise<Buffer | undefined> {
-    try {
-      const content = await this.driver.getContent(path);
-      await this.driver.delete(path);
-      return content;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /** Deletes an object; false when it was already gone. */
-  private async deleteQuietly(path: string): Promise<boolean> {
-    try {
-      await this.driver.delete(path);
-      return true;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      return false;
-    }
-  }
-
-  private async allBlobs(): Promise<Digest[]> {
-    const out: Digest[] = [];
-    for (const alg of await listOrEmpty(this.driver, paths.blobsRoot())) {
-      for (const prefix of await listOrEmpty(this.driver, alg)) {
-        for (const p of await listOrEmpty(this.driver, prefix)) {
-          const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
-          if (d) out.push(d);
-        }
-      }
-    }
-    return out;
-  }
+function garbageReason(node: ManifestNode): DeletedManifest['reason'] {
+  return node.meta.subject ? 'subject-deleted' : 'untagged';
 }

@@ -4,23 +4,23 @@
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Retention, RetentionReport } from '../policy/retention.js';
+import type { Retention, RetentionExecutor, RetentionReport } from '../policy/retention.js';
+import type { GcLease } from '../storage/gc-lease.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
-import { GarbageCollector, type GcReport } from './collector.js';
-import { GcLease } from './lock.js';
+import { GarbageCollector, type CollectionListener, type GcReport } from './collector.js';
 
 export type GcRunResult =
-  | { readonly status: 'done'; readonly report: GcReport; readonly retention?: RetentionReport }
+  | { readonly status: 'done'; readonly report: GcReport; readonly retention: RetentionReport }
   | { readonly status: 'busy'; readonly holder: string };
 
 export interface GcServiceOptions {
   readonly storage: RegistryStorage;
   readonly config: RegistryConfig['gc'];
   readonly log: Logger;
-  readonly metrics?: Metrics;
-  readonly retention?: Retention;
-  /** Called after a run that deleted anything (quota caches). */
-  readonly afterSweep?: () => void;
+  readonly metrics: Metrics;
+  readonly retention: Retention;
+  /** The write path: retention deletes through it, and it follows what the collector deleted. */
+  readonly writes: { readonly retention: RetentionExecutor; readonly collection: CollectionListener };
 }
 
 export class GcService {
@@ -31,8 +31,8 @@ export class GcService {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: GcServiceOptions) {
-    this.collector = new GarbageCollector(options.storage, options.log, options.metrics);
-    this.lease = new GcLease(options.storage.driver, { ttlMs: options.config.leaseSeconds * 1000, settleMs: 200 });
+    this.collector = new GarbageCollector(options.storage, options.log, options.metrics, options.writes.collection);
+    this.lease = options.storage.gc.lease({ ttlMs: options.config.leaseSeconds * 1000, settleMs: 200 });
   }
 
   /** Starts the schedule (when `gc.enabled`). */
@@ -60,13 +60,13 @@ export class GcService {
   }
 
   private async runOnce(dryRun: boolean): Promise<GcRunResult> {
-    const { config, log, metrics, retention } = this.options;
+    const { config, log, metrics, retention, writes } = this.options;
     const holder = await this.lease.acquire();
     if (holder) {
-      metrics?.gcRuns.inc({ result: 'busy' });
+      metrics.gcRuns.inc({ result: 'busy' });
       return { status: 'busy', holder };
     }
-    const end = metrics?.gcDuration.startTimer();
+    const end = metrics.gcDuration.startTimer();
     const renewEveryMs = (config.leaseSeconds * 1000) / 3;
     let renewedAt = Date.now();
     const stillOwner = async () => {
@@ -75,24 +75,21 @@ export class GcService {
       return this.lease.renew();
     };
     try {
-      const retentionReport = retention ? await retention.apply({ dryRun }) : undefined;
+      const retentionReport = await retention.apply({ dryRun }, writes.retention);
       const report = await this.collector.collect({
         gracePeriodMs: config.gracePeriodSeconds * 1000, dryRun, deleteUntagged: config.deleteUntagged, stillOwner,
       });
-      metrics?.gcRuns.inc({ result: report.aborted ? 'aborted' : 'success' });
-      if (!dryRun && (report.blobsDeleted || report.manifestsDeleted.length || report.layerLinksDeleted || retentionReport?.deleted.length)) {
-        this.options.afterSweep?.();
-      }
+      metrics.gcRuns.inc({ result: report.aborted ? 'aborted' : 'success' });
       log.info({
         msg: 'garbage collection finished', dryRun, durationSeconds: report.durationSeconds, blobsDeleted: report.blobsDeleted,
         bytesFreed: report.bytesFreed, manifestsDeleted: report.manifestsDeleted.length, restored: report.restored,
       });
       return { status: 'done', report, retention: retentionReport };
     } catch (err) {
-      metrics?.gcRuns.inc({ result: 'failure' });
+      metrics.gcRuns.inc({ result: 'failure' });
       throw err;
     } finally {
-      end?.({ dry_run: String(dryRun) });
+      end({ dry_run: String(dryRun) });
       await this.lease.release().catch((err) => log.warn({ msg: 'could not release the GC lease', err }));
     }
   }

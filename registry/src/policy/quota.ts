@@ -15,10 +15,9 @@
 import { Code, RegistryError } from '../errors.js';
 import type { Digest } from '../reference.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isNotFound, listOrEmpty } from '../storage/driver/driver.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
-import { baseName, paths } from '../storage/paths.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
+import type { QuotaGate } from './quota-gate.js';
 import type { QuotaScope, RepositorySettings } from './repository-settings.js';
 
 interface ScopeUsage {
@@ -57,7 +56,7 @@ export interface QuotaStatus {
   readonly usedBytes: number;
 }
 
-export class QuotaManager {
+export class QuotaManager implements QuotaGate {
   private readonly usage = new Map<string, ScopeUsage>();
   private readonly inflight = new Map<number, Inflight>();
   private readonly pending = new Map<number, Pending>();
@@ -67,13 +66,11 @@ export class QuotaManager {
   constructor(
     private readonly settings: RepositorySettings,
     private readonly storage: RegistryStorage,
-    private readonly onRefused: (refusal: QuotaRefusal) => void = () => undefined,
-    private readonly metrics?: Metrics,
+    private readonly metrics: Metrics,
   ) {}
 
-  /** Whether any quota applies to the repository (handlers skip all work otherwise). */
-  applies(repo: string): boolean {
-    return this.settings.quotaScopes(repo).length > 0;
+  scopesOf(repo: string): string[] {
+    return this.settings.quotaScopes(repo).map((s) => s.key);
   }
 
   /** Usage of a scope: its content, admitted content still committing, uploads and chunks in flight. */
@@ -198,8 +195,7 @@ export class QuotaManager {
       const { requested, after } = change(scope, states[i]);
       if (requested > 0 && after > scope.limitBytes) {
         const refusal = { repository: repo, scope: scope.key, limitBytes: scope.limitBytes, usedBytes: used, requestedBytes: requested };
-        this.metrics?.quotaRefusals.inc({ scope: scope.key });
-        this.onRefused(refusal);
+        this.metrics.quotaRefusals.inc({ scope: scope.key });
         throw new RegistryError(Code.QUOTA_EXCEEDED, refusal, {},
           `storage quota exceeded for ${scope.key}: ${used} of ${scope.limitBytes} bytes used, ${requested} more requested`);
       }
@@ -211,7 +207,7 @@ export class QuotaManager {
       if (i === scopes.length) {
         const states = await Promise.all(scopes.map((s) => this.load(s)));
         const result = await fn(states);
-        scopes.forEach((s, j) => this.metrics?.quotaUsedBytes.set({ scope: s.key }, this.total(s, states[j])));
+        scopes.forEach((s, j) => this.metrics.quotaUsedBytes.set({ scope: s.key }, this.total(s, states[j])));
         return result;
       }
       return this.mutex.run(scopes[i].key, () => run(i + 1));
@@ -223,7 +219,7 @@ export class QuotaManager {
     const cached = this.usage.get(scope.key);
     if (cached) return cached;
     const content = new Map<string, number>();
-    const repos = (await this.storage.catalog.list()).filter((r) => scope.pattern.test(r));
+    const repos = (await this.storage.repositories.list()).filter((r) => scope.pattern.test(r));
     for (const repo of repos) {
       const digests = [...(await this.storage.manifests.list(repo)), ...(await this.storage.blobs.links(repo))];
       for (const d of digests) {
@@ -233,42 +229,18 @@ export class QuotaManager {
       }
     }
     const uploads = new Map<string, number>();
-    for (const entry of await listOrEmpty(this.storage.driver, paths.uploadsRoot())) {
-      const id = baseName(entry);
-      const repo = await this.uploadRepository(id);
-      if (repo === undefined || !scope.pattern.test(repo)) continue;
-      const size = await this.uploadSize(id);
-      if (size !== undefined) uploads.set(id, size);
+    for (const upload of await this.storage.uploads.list()) {
+      if (scope.pattern.test(upload.repo)) uploads.set(upload.id, upload.size);
     }
     const usage: ScopeUsage = { content, uploads };
     this.usage.set(scope.key, usage);
-    this.metrics?.quotaLimitBytes.set({ scope: scope.key }, scope.limitBytes);
-    this.metrics?.quotaUsedBytes.set({ scope: scope.key }, this.total(scope, usage));
+    this.metrics.quotaLimitBytes.set({ scope: scope.key }, scope.limitBytes);
+    this.metrics.quotaUsedBytes.set({ scope: scope.key }, this.total(scope, usage));
     return usage;
   }
 
-  private async uploadRepository(id: string): Promise<string | undefined> {
-    try {
-      return (JSON.parse((await this.storage.driver.getContent(paths.uploadInfo(id))).toString('utf8')) as { repo?: string }).repo;
-    } catch (err) {
-      if (isNotFound(err) || err instanceof SyntaxError) return undefined;
-      throw err;
-    }
-  }
-
   /** Bytes stored for an upload; 0 before its first chunk, undefined once it is gone. */
-  private async uploadSize(id: string): Promise<number | undefined> {
-    try {
-      return (await this.storage.driver.stat(paths.uploadData(id))).size;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    try {
-      await this.storage.driver.stat(paths.uploadInfo(id));
-      return 0;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private uploadSize(id: string): Promise<number | undefined> {
+    return this.storage.uploads.storedSize(id);
   }
 }

@@ -3,14 +3,10 @@
 // untagged manifests older than an age that nothing kept refers to (index children
 // and referrers of kept manifests stay). Immutable tags are always kept. A rule in
 // dry-run mode (the default) only reports what it would delete.
-import { Code, hasCode } from '../errors.js';
-import { parseDigest, type Digest } from '../reference.js';
-import { referencesOf } from '../gc/references.js';
+import { liveManifests } from '../manifest/liveness.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isNotFound } from '../storage/driver/driver.js';
-import type { ManifestMeta } from '../storage/manifest-store.js';
-import { paths } from '../storage/paths.js';
+import { parseDigest, type Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { RepositorySettings, RetentionRule } from './repository-settings.js';
 import { compileTagPattern, matchesAny } from './tag-pattern.js';
@@ -31,20 +27,25 @@ export interface RetentionReport {
   readonly wouldDelete: RetentionDeletion[];
 }
 
+/** Carries out deletions through the write path, so events, quotas and the index follow. Each returns false when the object was already gone. */
+export interface RetentionExecutor {
+  deleteTag(repo: string, tag: string, reason: string): Promise<boolean>;
+  deleteManifest(repo: string, digest: Digest, reason: string): Promise<boolean>;
+}
+
 export class Retention {
   constructor(
     private readonly settings: RepositorySettings,
     private readonly storage: RegistryStorage,
     private readonly log: Logger,
-    private readonly onDelete: (d: RetentionDeletion) => void = () => undefined,
-    private readonly metrics?: Metrics,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Applies every rule; `dryRun` forces reporting only, whatever the rules say. */
-  async apply(options: { dryRun: boolean; now?: number }): Promise<RetentionReport> {
+  async apply(options: { dryRun: boolean; now?: number }, executor: RetentionExecutor): Promise<RetentionReport> {
     const report: RetentionReport = { dryRun: options.dryRun, repositories: 0, deleted: [], wouldDelete: [] };
     if (!this.settings.hasRetention) return report;
-    for (const repo of await this.storage.catalog.list()) {
+    for (const repo of await this.storage.repositories.list()) {
       const rules = this.settings.retentionRules(repo);
       if (!rules.length) continue;
       (report as { repositories: number }).repositories++;
@@ -56,10 +57,9 @@ export class Retention {
             report.wouldDelete.push(action);
             continue;
           }
-          if (await this.execute(repo, action)) {
+          if (await this.execute(repo, action, executor)) {
             report.deleted.push(action);
-            this.metrics?.retentionDeleted.inc({ kind: action.kind });
-            this.onDelete(action);
+            this.metrics.retentionDeleted.inc({ kind: action.kind });
           }
         }
       }
@@ -76,7 +76,7 @@ export class Retention {
       const d = await this.storage.tags.resolve(repo, tag);
       if (!d) continue;
       tagTargets.set(tag, d);
-      tagTimes.set(tag, await this.modTime(paths.tag(repo, tag)));
+      tagTimes.set(tag, (await this.storage.tags.writtenAt(repo, tag)) ?? 0);
     }
     const deletedTags = new Set<string>();
     if (rule.keepLastTags !== undefined || rule.keepTagPatterns.length) {
@@ -92,32 +92,12 @@ export class Retention {
     }
     if (rule.untaggedOlderThanSeconds !== undefined) {
       const cutoff = now - rule.untaggedOlderThanSeconds * 1000;
-      const metas = new Map<string, { digest: Digest; meta: ManifestMeta }>();
-      for (const d of await this.storage.manifests.list(repo)) {
-        const meta = await this.storage.manifests.meta(repo, d);
-        if (meta) metas.set(d.value, { digest: d, meta });
-      }
-      const kept = new Set<string>();
-      const keep = async (value: string): Promise<void> => {
-        if (kept.has(value) || !metas.has(value)) return;
-        kept.add(value);
-        const body = await this.storage.blobs.read(metas.get(value)!.digest).catch(() => undefined);
-        if (body) for (const child of referencesOf(body).manifests) await keep(child.value);
-      };
-      for (const [tag, d] of tagTargets) if (!deletedTags.has(tag)) await keep(d.value);
-      for (const [value, { meta }] of metas) {
-        if (Date.parse(meta.pushedAt) >= cutoff) await keep(value); // young manifests are not retention's business yet
-      }
-      for (let changed = true; changed;) {
-        changed = false;
-        for (const [value, { meta }] of metas) {
-          if (!kept.has(value) && meta.subject && kept.has(meta.subject)) {
-            await keep(value);
-            changed = true;
-          }
-        }
-      }
-      for (const [value] of metas) {
+      const nodes = await this.storage.manifests.graph(repo);
+      // Kept: what the surviving tags reach, and young manifests (not retention's business yet).
+      const roots = [...tagTargets].filter(([tag]) => !deletedTags.has(tag)).map(([, d]) => d.value);
+      for (const [value, { meta }] of nodes) if (Date.parse(meta.pushedAt) >= cutoff) roots.push(value);
+      const kept = liveManifests(nodes, roots);
+      for (const value of nodes.keys()) {
         if (!kept.has(value)) {
           out.push({ repository: repo, rule: match, kind: 'manifest', name: value, reason: `untagged for longer than ${rule.untaggedOlderThanSeconds}s` });
         }
@@ -126,25 +106,9 @@ export class Retention {
     return out;
   }
 
-  private async execute(repo: string, action: RetentionDeletion): Promise<boolean> {
-    if (action.kind === 'tag') return this.storage.tags.delete(repo, action.name);
+  private async execute(repo: string, action: RetentionDeletion, executor: RetentionExecutor): Promise<boolean> {
+    if (action.kind === 'tag') return executor.deleteTag(repo, action.name, action.reason);
     const d = parseDigest(action.name);
-    if (!d) return false;
-    try {
-      await this.storage.manifests.delete(repo, d);
-      return true;
-    } catch (err) {
-      if (hasCode(err, Code.MANIFEST_UNKNOWN)) return false;
-      throw err;
-    }
-  }
-
-  private async modTime(path: string): Promise<number> {
-    try {
-      return (await this.storage.driver.stat(path)).modTime.getTime();
-    } catch (err) {
-      if (isNotFound(err)) return 0;
-      throw err;
-    }
+    return d ? executor.deleteManifest(repo, d, action.reason) : false;
   }
 }

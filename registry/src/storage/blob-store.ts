@@ -4,7 +4,8 @@
 import type { Readable } from 'node:stream';
 import { Code, RegistryError } from '../errors.js';
 import { parseDigest, type Digest } from '../reference.js';
-import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
+import { LruCache } from './lru-cache.js';
 import { baseName, paths } from './paths.js';
 
 export interface BlobInfo {
@@ -12,55 +13,27 @@ export interface BlobInfo {
   readonly size: number;
 }
 
-/** Small bounded cache for immutable facts (blob sizes, manifest bodies). */
-export class LruCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}
-
 export class BlobStore {
   private readonly sizes = new LruCache<number>(100_000);
 
   constructor(private readonly driver: StorageDriver) {}
 
-  /** Size of a blob in the global store, or undefined when absent. */
+  /** Size of a blob in the global store, or undefined when absent (cached: content never changes). */
   async globalSize(d: Digest): Promise<number | undefined> {
     const cached = this.sizes.get(d.value);
     if (cached !== undefined) return cached;
-    try {
-      const info = await this.driver.stat(paths.blob(d));
-      this.sizes.set(d.value, info.size);
-      return info.size;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const info = await statOrUndefined(this.driver, paths.blob(d));
+    if (info) this.sizes.set(d.value, info.size);
+    return info?.size;
+  }
+
+  /** Whether the blob is in the global store now, asked of storage (never of a cache). */
+  async exists(d: Digest): Promise<boolean> {
+    return (await statOrUndefined(this.driver, paths.blob(d))) !== undefined;
   }
 
   async isLinked(repo: string, d: Digest): Promise<boolean> {
-    try {
-      await this.driver.stat(paths.layerLink(repo, d));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return (await statOrUndefined(this.driver, paths.layerLink(repo, d))) !== undefined;
   }
 
   /** The blob as seen from a repository; BLOB_UNKNOWN unless linked and present. */
@@ -99,14 +72,9 @@ export class BlobStore {
     return out;
   }
 
-  /** Removes the blob from a repository (the content stays until garbage collection). */
+  /** Removes the blob from a repository (the content stays until garbage collection); BLOB_UNKNOWN when not linked. */
   async unlink(repo: string, d: Digest): Promise<void> {
-    try {
-      await this.driver.delete(paths.layerLink(repo, d));
-    } catch (err) {
-      if (isNotFound(err)) throw new RegistryError(Code.BLOB_UNKNOWN, { digest: d.value });
-      throw err;
-    }
+    if (!(await deleteIfExists(this.driver, paths.layerLink(repo, d)))) throw new RegistryError(Code.BLOB_UNKNOWN, { digest: d.value });
   }
 
   /**

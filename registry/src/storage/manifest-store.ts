@@ -1,12 +1,15 @@
 // Manifests per repository: the body lives in the content store, the repository
-// holds a link with its metadata. Pushing checks every reference first, so a
-// manifest never points at content the repository does not have.
+// holds a link with its metadata, and an entry in the referrers index when it has
+// a subject. What a manifest may reference is checked by the write path before
+// `commit`; this store only owns where and in which order things are written.
 import { Code, RegistryError } from '../errors.js';
-import { digestOf, parseDigest, type Digest } from '../reference.js';
-import { parseManifest, type ParsedManifest } from '../manifest/parse.js';
-import { LruCache, type BlobStore } from './blob-store.js';
-import { isNotFound, type StorageDriver } from './driver/driver.js';
-import { paths } from './paths.js';
+import { referencesOf } from '../manifest/references.js';
+import type { ParsedManifest } from '../manifest/parse.js';
+import { parseDigest, parseReference, type Digest } from '../reference.js';
+import type { BlobStore } from './blob-store.js';
+import { deleteIfExists, getOrUndefined, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
+import { LruCache } from './lru-cache.js';
+import { baseName, paths } from './paths.js';
 import type { ReferrerStore } from './referrer-store.js';
 import type { TagStore } from './tag-store.js';
 
@@ -25,9 +28,16 @@ export interface StoredManifest {
   readonly body: Buffer;
 }
 
-export interface PutResult {
+/** A manifest of a repository with what its body references (the input of liveness). */
+export interface ManifestNode {
   readonly digest: Digest;
-  readonly parsed: ParsedManifest;
+  readonly meta: ManifestMeta;
+  /** The manifest this one refers to (a signature's image), from its metadata. */
+  readonly subject: string | undefined;
+  /** Config, layers and artifact blobs. */
+  readonly blobs: readonly Digest[];
+  /** Child manifests (an index's `manifests`). */
+  readonly children: readonly Digest[];
 }
 
 const CACHEABLE_BODY = 256 * 1024;
@@ -50,21 +60,11 @@ export class ManifestStore {
   ) {}
 
   /**
-   * Stores a manifest under a tag or digest reference (plus any extra `tags`).
-   * `before` runs after validation and before anything is written (immutability, quota).
+   * Writes a verified manifest: the body, then the link with its metadata, then
+   * the referrers entry, then the tags. A crash part-way leaves at worst an
+   * untagged manifest, never a tag pointing at nothing.
    */
-  async put(repo: string, reference: string, body: Buffer, contentType: string | undefined, extraTags: string[] = [],
-    before?: (digest: Digest, parsed: ParsedManifest) => Promise<void>): Promise<PutResult> {
-    const byDigest = reference.includes(':') ? parseDigest(reference) : undefined;
-    if (reference.includes(':') && !byDigest) throw new RegistryError(Code.DIGEST_INVALID, { digest: reference });
-    const digest = digestOf(body, byDigest?.algorithm ?? 'sha256');
-    if (byDigest && byDigest.hex !== digest.hex) {
-      throw new RegistryError(Code.DIGEST_INVALID, { expected: byDigest.value, actual: digest.value });
-    }
-    const parsed = parseManifest(body, contentType);
-    await this.checkReferences(repo, parsed);
-    const tags = byDigest ? extraTags : [reference, ...extraTags];
-    await before?.(digest, parsed);
+  async commit(repo: string, digest: Digest, body: Buffer, parsed: ParsedManifest, tags: readonly string[]): Promise<ManifestMeta> {
     await this.blobs.putVerified(digest, body);
     const meta: ManifestMeta = {
       mediaType: parsed.mediaType,
@@ -77,30 +77,18 @@ export class ManifestStore {
     await this.driver.putContent(paths.manifestLink(repo, digest), JSON.stringify(meta));
     if (parsed.subject) await this.referrers.add(repo, parsed.subject, digest, meta);
     for (const tag of new Set(tags)) await this.tags.set(repo, tag, digest);
-    return { digest, parsed };
-  }
-
-  private async checkReferences(repo: string, parsed: ParsedManifest): Promise<void> {
-    const missing: string[] = [];
-    await Promise.all([
-      ...parsed.blobs.map(async (d) => {
-        if (!(await this.blobs.isLinked(repo, d)) || (await this.blobs.globalSize(d)) === undefined) missing.push(d.value);
-      }),
-      ...parsed.manifests.map(async (d) => {
-        if (!(await this.meta(repo, d))) missing.push(d.value);
-      }),
-    ]);
-    if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });
+    return meta;
   }
 
   /** Metadata of a manifest in the repository, or undefined. */
   async meta(repo: string, digest: Digest): Promise<ManifestMeta | undefined> {
-    try {
-      return JSON.parse((await this.driver.getContent(paths.manifestLink(repo, digest))).toString('utf8')) as ManifestMeta;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const raw = await getOrUndefined(this.driver, paths.manifestLink(repo, digest));
+    return raw && (JSON.parse(raw.toString('utf8')) as ManifestMeta);
+  }
+
+  /** Whether the manifest is linked in the repository now, asked of storage (never of a cache). */
+  async isLinked(repo: string, digest: Digest): Promise<boolean> {
+    return (await statOrUndefined(this.driver, paths.manifestLink(repo, digest))) !== undefined;
   }
 
   /**
@@ -112,19 +100,15 @@ export class ManifestStore {
     const key = `${repo}@${digest.value}`;
     const cached = this.servingMetas.get(key);
     if (cached) {
-      try {
-        const info = await this.driver.stat(paths.manifestLink(repo, digest));
-        if (info.modTime.getTime() === cached.modTime) return cached.meta;
-      } catch (err) {
-        if (isNotFound(err)) {
-          this.servingMetas.delete(key);
-          return undefined;
-        }
-        throw err;
+      const info = await statOrUndefined(this.driver, paths.manifestLink(repo, digest));
+      if (!info) {
+        this.servingMetas.delete(key);
+        return undefined;
       }
+      if (info.modTime.getTime() === cached.modTime) return cached.meta;
     }
     // Stat before reading: a rewrite in between leaves a stale time, which only causes a re-read.
-    const info = await this.driver.stat(paths.manifestLink(repo, digest)).catch(() => undefined);
+    const info = await statOrUndefined(this.driver, paths.manifestLink(repo, digest));
     const meta = await this.meta(repo, digest);
     if (meta && info) this.servingMetas.set(key, { meta, modTime: info.modTime.getTime() });
     return meta;
@@ -132,12 +116,10 @@ export class ManifestStore {
 
   /** Resolves a tag or digest reference; MANIFEST_UNKNOWN when absent. */
   async resolve(repo: string, reference: string): Promise<{ digest: Digest; meta: ManifestMeta }> {
-    const digest = reference.includes(':') ? parseDigest(reference) : await this.tags.resolve(repo, reference);
-    if (!digest) {
-      throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference });
-    }
-    const meta = await this.servingMeta(repo, digest);
-    if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference });
+    const parsed = parseReference(reference);
+    const digest = parsed.digest ?? (await this.tags.resolve(repo, parsed.tag));
+    const meta = digest && (await this.servingMeta(repo, digest));
+    if (!digest || !meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference });
     return { digest, meta };
   }
 
@@ -156,41 +138,40 @@ export class ManifestStore {
     return { digest, meta, body };
   }
 
-  /** Deletes a manifest, every tag pointing at it, and its referrer entry. */
-  async delete(repo: string, digest: Digest, beforeTagRemoval?: (tags: string[]) => Promise<void>): Promise<void> {
+  /** Deletes a manifest, every tag pointing at it, and its referrer entry; MANIFEST_UNKNOWN when absent. Returns the tags removed. */
+  async delete(repo: string, digest: Digest): Promise<string[]> {
     const meta = await this.meta(repo, digest);
     if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value });
     const tags = await this.tags.tagsFor(repo, digest);
-    await beforeTagRemoval?.(tags);
     for (const tag of tags) await this.tags.delete(repo, tag);
-    if (meta.subject) {
-      const subject = parseDigest(meta.subject);
-      if (subject) await this.referrers.remove(repo, subject, digest);
-    }
-    try {
-      await this.driver.delete(paths.manifestLink(repo, digest));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const subject = meta.subject ? parseDigest(meta.subject) : undefined;
+    if (subject) await this.referrers.remove(repo, subject, digest);
+    await deleteIfExists(this.driver, paths.manifestLink(repo, digest));
+    return tags;
   }
 
   /** Every manifest digest linked in a repository. */
   async list(repo: string): Promise<Digest[]> {
     const out: Digest[] = [];
-    let algorithms: string[];
-    try {
-      algorithms = await this.driver.list(paths.manifestsRoot(repo));
-    } catch (err) {
-      if (isNotFound(err)) return out;
-      throw err;
-    }
-    for (const alg of algorithms) {
-      const name = alg.slice(alg.lastIndexOf('/') + 1);
-      for (const p of await this.driver.list(alg).catch(() => [] as string[])) {
-        const d = parseDigest(`${name}:${p.slice(p.lastIndexOf('/') + 1)}`);
+    for (const alg of await listOrEmpty(this.driver, paths.manifestsRoot(repo))) {
+      for (const p of await listOrEmpty(this.driver, alg)) {
+        const d = parseDigest(`${baseName(alg)}:${baseName(p)}`);
         if (d) out.push(d);
       }
     }
     return out;
+  }
+
+  /** Every manifest of a repository with its references, read from the bodies (the manifest graph). */
+  async graph(repo: string): Promise<Map<string, ManifestNode>> {
+    const nodes = new Map<string, ManifestNode>();
+    for (const digest of await this.list(repo)) {
+      const meta = await this.meta(repo, digest);
+      if (!meta) continue;
+      const body = await getOrUndefined(this.driver, paths.blob(digest));
+      const refs = body ? referencesOf(body) : { blobs: [], manifests: [] };
+      nodes.set(digest.value, { digest, meta, subject: meta.subject, blobs: refs.blobs, children: refs.manifests });
+    }
+    return nodes;
   }
 }

@@ -30,6 +30,7 @@ export const paths = {
   manifestsRoot: (repo: string) => `${REPOS}/${repo}/_manifests`,
   tag: (repo: string, tag: string) => `${REPOS}/${repo}/_tags/${tag}`,
   tagsRoot: (repo: string) => `${REPOS}/${repo}/_tags`,
+  referrersRoot: (repo: string) => `${REPOS}/${repo}/_referrers`,
   referrers: (repo: string, subject: Digest) => `${REPOS}/${repo}/_referrers/${subject.algorithm}/${subject.hex}`,
   referrer: (repo: string, subject: Digest, d: Digest) =>
     `${REPOS}/${repo}/_referrers/${subject.algorithm}/${subject.hex}/${d.algorithm}-${d.hex}`,

@@ -1,6 +1,6 @@
 // Tags: one small object per tag holding the digest it points to, replaced atomically.
 import { parseDigest, type Digest } from '../reference.js';
-import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, isNotFound, statOrUndefined, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 
 /**
@@ -61,13 +61,12 @@ export class TagStore {
   /** Returns false when the tag did not exist. */
   async delete(repo: string, tag: string): Promise<boolean> {
     this.resolved.delete(paths.tag(repo, tag));
-    try {
-      await this.driver.delete(paths.tag(repo, tag));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return deleteIfExists(this.driver, paths.tag(repo, tag));
+  }
+
+  /** When the tag was last written (epoch ms), or undefined when it does not exist. */
+  async writtenAt(repo: string, tag: string): Promise<number | undefined> {
+    return (await statOrUndefined(this.driver, paths.tag(repo, tag)))?.modTime.getTime();
   }
 
   /** All tags of a repository in lexical order, or undefined when the repository has none. */

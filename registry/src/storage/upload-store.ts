@@ -7,10 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import { Code, RegistryError } from '../errors.js';
 import { newHash, type Algorithm, type Digest } from '../reference.js';
 import type { BlobStore } from './blob-store.js';
-import { isNotFound, type FileWriter, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, getOrUndefined, listOrEmpty, statOrUndefined, type FileWriter, type StorageDriver } from './driver/driver.js';
 import { startHash, type RunningHash } from './hashing/running-hash.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { paths } from './paths.js';
+import { baseName, paths } from './paths.js';
 import { noteReceived } from './received-buffers.js';
 
 export interface UploadInfo {
@@ -62,15 +62,8 @@ export class UploadStore {
   }
 
   async info(repo: string, id: string): Promise<UploadInfo> {
-    if (!UPLOAD_ID.test(id)) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
-    let info: UploadInfo;
-    try {
-      info = JSON.parse((await this.driver.getContent(paths.uploadInfo(id))).toString('utf8')) as UploadInfo;
-    } catch (err) {
-      if (isNotFound(err) || err instanceof SyntaxError) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
-      throw err;
-    }
-    if (info.repo !== repo) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
+    const info = UPLOAD_ID.test(id) ? await this.readInfo(id) : undefined;
+    if (!info || info.repo !== repo) throw new RegistryError(Code.BLOB_UPLOAD_UNKNOWN, { uuid: id });
     return info;
   }
 
@@ -81,11 +74,35 @@ export class UploadStore {
   }
 
   private async dataSize(id: string): Promise<number> {
+    return (await statOrUndefined(this.driver, paths.uploadData(id)))?.size ?? 0;
+  }
+
+  /** Bytes stored for an upload of any repository: 0 before its first chunk, undefined once it is gone. */
+  async storedSize(id: string): Promise<number | undefined> {
+    const data = await statOrUndefined(this.driver, paths.uploadData(id));
+    if (data) return data.size;
+    return (await statOrUndefined(this.driver, paths.uploadInfo(id))) ? 0 : undefined;
+  }
+
+  /** Every upload in progress with its repository and stored size (quota accounting). */
+  async list(): Promise<Array<{ id: string; repo: string; size: number }>> {
+    const out: Array<{ id: string; repo: string; size: number }> = [];
+    for (const entry of await listOrEmpty(this.driver, paths.uploadsRoot())) {
+      const id = baseName(entry);
+      const info = await this.readInfo(id);
+      const size = info && (await this.storedSize(id));
+      if (info && size !== undefined) out.push({ id, repo: info.repo, size });
+    }
+    return out;
+  }
+
+  private async readInfo(id: string): Promise<UploadInfo | undefined> {
+    const raw = await getOrUndefined(this.driver, paths.uploadInfo(id));
+    if (!raw) return undefined;
     try {
-      return (await this.driver.stat(paths.uploadData(id))).size;
-    } catch (err) {
-      if (isNotFound(err)) return 0;
-      throw err;
+      return JSON.parse(raw.toString('utf8')) as UploadInfo;
+    } catch {
+      return undefined; // an info file caught mid-write by a crash: the purge removes it
     }
   }
 
@@ -207,25 +224,14 @@ export class UploadStore {
 
   private async discard(id: string): Promise<void> {
     this.forgetHash(id);
-    try {
-      await this.driver.delete(paths.upload(id));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfExists(this.driver, paths.upload(id));
   }
 
   /** Deletes uploads with no activity for `maxAgeSeconds`; returns how many. */
   async purge(maxAgeSeconds: number, now = Date.now()): Promise<number> {
-    let ids: string[];
-    try {
-      ids = await this.driver.list(paths.uploadsRoot());
-    } catch (err) {
-      if (isNotFound(err)) return 0;
-      throw err;
-    }
     let purged = 0;
-    for (const path of ids) {
-      const id = path.slice(path.lastIndexOf('/') + 1);
+    for (const path of await listOrEmpty(this.driver, paths.uploadsRoot())) {
+      const id = baseName(path);
       const last = await this.lastActivity(id);
       if (last !== undefined && now - last > maxAgeSeconds * 1000) {
         await this.mutex.run(id, () => this.discard(id));
@@ -238,11 +244,8 @@ export class UploadStore {
   private async lastActivity(id: string): Promise<number | undefined> {
     const times: number[] = [];
     for (const p of [paths.uploadData(id), paths.uploadInfo(id)]) {
-      try {
-        times.push((await this.driver.stat(p)).modTime.getTime());
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      const info = await statOrUndefined(this.driver, p);
+      if (info) times.push(info.modTime.getTime());
     }
     return times.length ? Math.max(...times) : 0;
   }

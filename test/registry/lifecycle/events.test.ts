@@ -75,7 +75,7 @@ test('push, pull, delete and quota-refused arrive as CloudEvents, in order, afte
   expect(await uploadBlob(reg.url, 'quota/app', makeBlob(2000))).toBe(403);
 
   for (let i = 0; i < 200 && hook.received.length < 4; i++) await sleep(25);
-  await reg.running.services.lifecycle!.events.flushed();
+  await reg.running.events.flushed();
 
   expect(hook.attempts).toBe(hook.received.length + 2); // the first delivery was refused twice, then retried
   const events = hook.received.map((r) => r.event);

@@ -37,7 +37,8 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
   const stats = { rounds: 0, retries: 0, sweeps: 0, blobsDeleted: 0, restored: 0 };
   const live: { digest: string; blobs: Blob[] }[] = [];
   let pushing = true;
-  const collectors = [a, b].map((reg) => new GarbageCollector(reg.running.services.storage, createLogger('silent')));
+  const collectors = [a, b].map(({ running: { services } }) =>
+    new GarbageCollector(services.storage, createLogger('silent'), services.metrics, services.writes.collection));
   const sweepers = collectors.map(async (collector) => {
     while (pushing) {
       const report = await collector.collect({ gracePeriodMs: 200, dryRun: false, deleteUntagged: false });

@@ -1,14 +1,12 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
 import { pipeline } from 'node:stream/promises';
-import { parseDigest, type Digest } from '../../reference.js';
-import { canCopyDirectly } from '../../storage/driver/driver.js';
 import { Code, RegistryError } from '../../errors.js';
-import { send, type Ctx } from './context.js';
+import { requireDigest, type Digest } from '../../reference.js';
+import { canCopyDirectly } from '../../storage/registry-storage.js';
+import { actorOf, send, type Ctx } from './context.js';
 
 export function digestParam(ctx: Ctx): Digest {
-  const d = parseDigest(ctx.params.digest);
-  if (!d) throw new RegistryError(Code.DIGEST_INVALID, { digest: ctx.params.digest });
-  return d;
+  return requireDigest(ctx.params.digest);
 }
 
 interface ByteRange {
@@ -81,9 +79,6 @@ export async function getBlob(ctx: Ctx): Promise<void> {
 
 export async function deleteBlob(ctx: Ctx): Promise<void> {
   const d = digestParam(ctx);
-  await ctx.services.storage.blobs.unlink(ctx.repo, d);
-  const { lifecycle } = ctx.services;
-  lifecycle?.quota.invalidate(ctx.repo);
-  lifecycle?.events.emit('delete', ctx.repo, { actor: ctx.grant?.subject, blob: d.value, remote: ctx.req.socket.remoteAddress });
+  await ctx.services.writes.blobs.unlink(ctx.repo, d, actorOf(ctx));
   send(ctx.res, 202, { 'Docker-Content-Digest': d.value });
 }

@@ -1,21 +1,30 @@
 // What every handler receives, and the small HTTP helpers they share.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessController, Grant } from '../../auth/access.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
+import type { AccessController, Grant } from '../../auth/access.js';
+import { Code, RegistryError } from '../../errors.js';
+import type { PullRecorder } from '../../events/event-listener.js';
+import type { GcService } from '../../gc/service.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { Lifecycle } from '../../policy/lifecycle.js';
+import type { QuotaGate } from '../../policy/quota-gate.js';
+import type { Retention } from '../../policy/retention.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
-import { Code, RegistryError } from '../../errors.js';
+import type { WritePath } from '../../write/write-path.js';
+import type { Actor } from '../../write/write-events.js';
 
 export interface Services {
   readonly config: RegistryConfig;
+  /** Reads go to the stores directly; every write goes through `writes`. */
   readonly storage: RegistryStorage;
+  readonly writes: WritePath;
+  readonly pulls: PullRecorder;
   readonly access: AccessController;
+  readonly quota: QuotaGate;
+  readonly retention: Retention;
+  readonly gc: GcService;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Immutability, quotas, the GC writer protocol and events (policy/lifecycle.ts). */
-  readonly lifecycle?: Lifecycle;
 }
 
 export interface Ctx {
@@ -28,6 +37,11 @@ export interface Ctx {
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   grant?: Grant;
+}
+
+/** Who is asking, for the write path and events. */
+export function actorOf(ctx: Ctx): Actor {
+  return { subject: ctx.grant?.subject ?? 'anonymous', remote: ctx.req.socket.remoteAddress };
 }
 
 /** True when the request carries a body (a non-zero Content-Length or chunked encoding). */

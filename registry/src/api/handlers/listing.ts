@@ -18,7 +18,7 @@ export async function listTags(ctx: Ctx): Promise<void> {
 }
 
 export async function listCatalog(ctx: Ctx): Promise<void> {
-  const repositories = await ctx.services.storage.catalog.list();
+  const repositories = await ctx.services.storage.repositories.list();
   const { page, link } = paginate(repositories, ctx.query, '/v2/_catalog');
   sendJSON(ctx.res, 200, { repositories: page }, link ? { Link: link } : {});
 }

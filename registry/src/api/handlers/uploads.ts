@@ -1,11 +1,11 @@
 // Blob uploads: POST /v2/<name>/blobs/uploads/ (start, monolithic, mount) and
-// GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id>.
+// GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id>. HTTP only: the write path
+// (write/blob-writes.ts) runs every step of the write.
 import type { IncomingMessage } from 'node:http';
-import { parseDigest, type Digest } from '../../reference.js';
-import { isValidRepositoryName } from '../../reference.js';
-import type { AppendOptions, WriteResult } from '../../storage/upload-store.js';
-import { Code, RegistryError } from '../../errors.js';
-import { contentLength, hasBody, send, v2Path, type Ctx } from './context.js';
+import { Code, RegistryError, hasCode } from '../../errors.js';
+import { isValidRepositoryName, parseDigest, requireDigest, type Digest } from '../../reference.js';
+import type { MountRights } from '../../write/blob-writes.js';
+import { actorOf, contentLength, hasBody, send, v2Path, type Ctx } from './context.js';
 
 function uploadHeaders(repo: string, id: string, size: number): Record<string, string> {
   return {
@@ -19,11 +19,8 @@ function blobCreated(ctx: Ctx, d: Digest): void {
   send(ctx.res, 201, { Location: v2Path(ctx.repo, 'blobs', d.value), 'Docker-Content-Digest': d.value });
 }
 
-function requiredDigest(ctx: Ctx): Digest {
-  const raw = ctx.query.get('digest');
-  const d = raw ? parseDigest(raw) : undefined;
-  if (!d) throw new RegistryError(Code.DIGEST_INVALID, { digest: raw ?? null, reason: 'a valid digest query parameter is required' });
-  return d;
+function digestQuery(ctx: Ctx): Digest {
+  return requireDigest(ctx.query.get('digest'), 'a valid digest query parameter is required');
 }
 
 /** Parses `Content-Range: <start>-<end>` (also the `bytes ` and `/total` forms some clients send). */
@@ -42,93 +39,42 @@ function parseContentRange(req: IncomingMessage): { start: number; end: number }
   return { start, end };
 }
 
-async function tryMount(ctx: Ctx, d: Digest): Promise<boolean> {
-  const { blobs } = ctx.services.storage;
-  const from = ctx.query.get('from');
-  if (from !== null) {
-    if (!isValidRepositoryName(from) || from === ctx.repo) return false;
-    const grant = ctx.grant;
-    if (grant && !grant.can('repository', from, 'pull')) return false; // per spec: fall back to an upload
-    if (!(await blobs.isLinked(from, d)) || (await blobs.globalSize(d)) === undefined) return false;
-  } else if ((ctx.grant && !ctx.grant.unrestricted) || (await blobs.globalSize(d)) === undefined) {
-    return false; // with auth on, a digest alone must not reach another repository's blobs
+/** A chunk that does not start at the upload's offset: tell the client where the upload is (416 + Location + Range). */
+async function withResumeHint<T>(ctx: Ctx, id: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!hasCode(err, Code.RANGE_INVALID)) throw err;
+    const size = await ctx.services.storage.uploads.size(ctx.repo, id);
+    throw new RegistryError(err.descriptor, err.detail, uploadHeaders(ctx.repo, id, size));
   }
-  await blobs.link(ctx.repo, d);
-  return true;
 }
 
-/**
- * Lifecycle hooks for a write to upload `id`: the quota reservation for the chunk
- * (its Content-Length) and, when completing to `digest`, the GC touch and the quota
- * admission before the blob is committed. `settle` must run after the write.
- */
-/** Runs an upload write with the lifecycle hooks, and settles the quota whatever the outcome. */
-async function withLifecycle(ctx: Ctx, id: string, digest: Digest | undefined, write: (options: AppendOptions) => Promise<WriteResult>): Promise<WriteResult> {
-  const lifecycle = ctx.services.lifecycle;
-  if (!lifecycle) return write({});
-  let settle: (() => Promise<void>) | undefined;
-  let admitted: ((committed: boolean) => Promise<void>) | undefined;
-  const options: AppendOptions = {
-    reserve: lifecycle.quota.applies(ctx.repo)
-      ? async () => { settle = await lifecycle.quota.reserveChunk(ctx.repo, id, contentLength(ctx.req) ?? 0); }
-      : undefined,
-    beforeCommit: digest ? async (size) => {
-      await lifecycle.beforeBlobLink(digest);
-      admitted = await lifecycle.quota.admit(ctx.repo, digest, size, id);
-    } : undefined,
-  };
-  let committed = false;
-  try {
-    const result = await write(options);
-    committed = true;
-    return result;
-  } finally {
-    await admitted?.(committed);
-    await (settle ?? (() => lifecycle.quota.refreshUpload(ctx.repo, id)))();
-  }
+function mountRights(ctx: Ctx): MountRights {
+  const grant = ctx.grant;
+  return { canPull: (repo) => !grant || grant.can('repository', repo, 'pull'), unrestricted: !grant || grant.unrestricted === true };
 }
 
 export async function startUpload(ctx: Ctx): Promise<void> {
-  const { uploads } = ctx.services.storage;
-  const { lifecycle } = ctx.services;
+  const { writes } = ctx.services;
   const mount = ctx.query.get('mount');
-  if (mount !== null) {
-    const d = parseDigest(mount);
-    let admitted: ((committed: boolean) => Promise<void>) | undefined;
-    if (d && lifecycle) {
-      await lifecycle.beforeBlobLink(d);
-      const size = await ctx.services.storage.blobs.globalSize(d);
-      if (size !== undefined) admitted = await lifecycle.quota.admit(ctx.repo, d, size);
-    }
-    let mounted = false;
-    try {
-      mounted = d !== undefined && (await tryMount(ctx, d));
-    } finally {
-      await admitted?.(mounted);
-    }
-    if (mounted) {
-      await lifecycle?.afterBlobLink(ctx.repo, d!);
-      blobCreated(ctx, d!);
+  const d = mount === null ? undefined : parseDigest(mount);
+  if (d) {
+    const from = ctx.query.get('from');
+    // A source that cannot be named is no source: the client uploads instead, as the spec says.
+    const mountable = from === null || isValidRepositoryName(from);
+    if (mountable && (await writes.blobs.mount(ctx.repo, d, from ?? undefined, mountRights(ctx), actorOf(ctx)))) {
+      blobCreated(ctx, d);
       return;
     }
   }
-  const digestRaw = ctx.query.get('digest');
-  if (digestRaw !== null) {
-    const d = requiredDigest(ctx);
-    const upload = await uploads.create(ctx.repo);
-    try {
-      await withActiveUpload(ctx, () => withLifecycle(ctx, upload.id, d, (hooks) =>
-        uploads.complete(ctx.repo, upload.id, d, hasBody(ctx.req) ? ctx.req : Buffer.alloc(0), { ...hooks, algorithm: d.algorithm })));
-    } catch (err) {
-      // A refused monolithic upload leaves no session behind to count against the quota.
-      if (err instanceof RegistryError && err.descriptor === Code.QUOTA_EXCEEDED) await uploads.cancel(ctx.repo, upload.id).catch(() => undefined);
-      throw err;
-    }
-    await lifecycle?.afterBlobLink(ctx.repo, d);
-    blobCreated(ctx, d);
+  if (ctx.query.get('digest') !== null) {
+    const digest = digestQuery(ctx);
+    await writes.blobs.putMonolithic(ctx.repo, digest, hasBody(ctx.req) ? ctx.req : Buffer.alloc(0), contentLength(ctx.req), actorOf(ctx));
+    blobCreated(ctx, digest);
     return;
   }
-  const upload = await uploads.create(ctx.repo);
+  const upload = await writes.blobs.start(ctx.repo);
   send(ctx.res, 202, uploadHeaders(ctx.repo, upload.id, 0));
 }
 
@@ -138,57 +84,24 @@ export async function uploadStatus(ctx: Ctx): Promise<void> {
 }
 
 export async function patchUpload(ctx: Ctx): Promise<void> {
-  const { uploads } = ctx.services.storage;
   const id = ctx.params.uuid;
   const range = parseContentRange(ctx.req);
-  try {
-    const { size } = await withActiveUpload(ctx, () => withLifecycle(ctx, id, undefined, (hooks) =>
-      uploads.append(ctx.repo, id, ctx.req, { ...hooks, start: range?.start })));
-    send(ctx.res, 202, uploadHeaders(ctx.repo, id, size));
-  } catch (err) {
-    if (err instanceof RegistryError && err.descriptor === Code.RANGE_INVALID) {
-      // Tell the client where the upload really is, so it can resume (spec: 416 + Location + Range).
-      const size = await uploads.size(ctx.repo, id);
-      throw new RegistryError(err.descriptor, err.detail, uploadHeaders(ctx.repo, id, size));
-    }
-    throw err;
-  }
+  const { size } = await withResumeHint(ctx, id, () =>
+    ctx.services.writes.blobs.append(ctx.repo, id, ctx.req, { start: range?.start, length: contentLength(ctx.req) }, actorOf(ctx)));
+  send(ctx.res, 202, uploadHeaders(ctx.repo, id, size));
 }
 
 export async function completeUpload(ctx: Ctx): Promise<void> {
-  const { uploads } = ctx.services.storage;
   const id = ctx.params.uuid;
-  await uploads.info(ctx.repo, id);
-  const d = requiredDigest(ctx);
+  await ctx.services.storage.uploads.info(ctx.repo, id); // an unknown upload is 404 whatever the digest says
+  const d = digestQuery(ctx);
   const range = hasBody(ctx.req) ? parseContentRange(ctx.req) : undefined;
-  try {
-    await withActiveUpload(ctx, () => withLifecycle(ctx, id, d, (hooks) =>
-      uploads.complete(ctx.repo, id, d, hasBody(ctx.req) ? ctx.req : undefined, { ...hooks, start: range?.start })));
-  } catch (err) {
-    if (err instanceof RegistryError && err.descriptor === Code.RANGE_INVALID) {
-      const size = await uploads.size(ctx.repo, id);
-      throw new RegistryError(err.descriptor, err.detail, uploadHeaders(ctx.repo, id, size));
-    }
-    throw err;
-  }
-  await ctx.services.lifecycle?.afterBlobLink(ctx.repo, d);
+  await withResumeHint(ctx, id, () => ctx.services.writes.blobs.complete(ctx.repo, id, d, hasBody(ctx.req) ? ctx.req : undefined,
+    { start: range?.start, length: contentLength(ctx.req) }, actorOf(ctx)));
   blobCreated(ctx, d);
 }
 
 export async function cancelUpload(ctx: Ctx): Promise<void> {
-  await ctx.services.storage.uploads.cancel(ctx.repo, ctx.params.uuid);
-  ctx.services.lifecycle?.quota.invalidate(ctx.repo);
+  await ctx.services.writes.blobs.cancel(ctx.repo, ctx.params.uuid);
   send(ctx.res, 204, {});
-}
-
-async function withActiveUpload(ctx: Ctx, task: () => Promise<WriteResult>): Promise<WriteResult> {
-  const { metrics } = ctx.services;
-  metrics.activeUploads.inc();
-  try {
-    const result = await task();
-    metrics.bytesReceived.inc({ route: 'upload' }, result.written);
-    return result;
-  } finally {
-    metrics.activeUploads.dec();
-  }
 }

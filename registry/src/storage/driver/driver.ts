@@ -122,3 +122,34 @@ export async function listOrEmpty(driver: StorageDriver, path: string): Promise<
     throw err;
   }
 }
+
+/** The object's info, or undefined when it does not exist. */
+export async function statOrUndefined(driver: StorageDriver, path: string): Promise<FileInfo | undefined> {
+  try {
+    return await driver.stat(path);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The object's content, or undefined when it does not exist. */
+export async function getOrUndefined(driver: StorageDriver, path: string): Promise<Buffer | undefined> {
+  try {
+    return await driver.getContent(path);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes the object; false when it was already gone. */
+export async function deleteIfExists(driver: StorageDriver, path: string): Promise<boolean> {
+  try {
+    await driver.delete(path);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}

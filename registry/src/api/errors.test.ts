@@ -1,7 +1,7 @@
 // The error table, the OCI spec's code list and docs/errors.md agree.
 import { readFileSync } from 'node:fs';
-import { HTTP_STATUS } from '../../registry/src/api/errors.js';
-import { Code, type CodeName } from '../../registry/src/errors.js';
+import { HTTP_STATUS } from './errors.js';
+import { Code, type CodeName } from '../errors.js';
 
 const statusOf = (name: string) => HTTP_STATUS[name as CodeName];
 
@@ -20,7 +20,7 @@ test('every OCI spec code is in the table with the spec status', () => {
 });
 
 test('docs/errors.md lists exactly the table', () => {
-  const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
   const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`).sort();
   const table = Object.values(Code).map((c) => `${c.code} ${statusOf(c.name)} ${c.description}`).sort();
   expect(rows).toEqual(table);

@@ -3,7 +3,7 @@ import { openSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { FileRangeStream } from '../../registry/src/storage/driver/file-range-stream.js';
+import { FileRangeStream } from './file-range-stream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-range-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { hashBuffer, startHash } from '../../registry/src/storage/hashing/running-hash.js';
+import { hashBuffer, startHash } from './running-hash.js';
 
 const expected = (data: Buffer, algorithm = 'sha256') => createHash(algorithm).update(data).digest('hex');
 

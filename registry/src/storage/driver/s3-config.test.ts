@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '#contract/config/schema.js';
-import { s3OptionsFromConfig } from '../../../registry/src/storage/driver/s3.js';
+import { s3OptionsFromConfig } from './s3.js';
 
 let dir: string;
 const saved = { access: process.env.BERTH_S3_ACCESS_KEY, secret: process.env.BERTH_S3_SECRET_KEY };

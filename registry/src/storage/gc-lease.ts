@@ -9,8 +9,8 @@
 // safe even then: deletes are idempotent, and each run re-checks markers and ages
 // before removing anything.
 import { randomUUID } from 'node:crypto';
-import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
-import { paths } from '../storage/paths.js';
+import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { paths } from './paths.js';
 
 interface LeaseRecord {
   readonly owner: string;

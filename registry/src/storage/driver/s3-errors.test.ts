@@ -1,5 +1,5 @@
-import { PathNotFoundError, StorageDriverError, StorageUnavailableError } from '../../registry/src/storage/driver/driver.js';
-import { translateS3Error } from '../../registry/src/storage/driver/s3-errors.js';
+import { PathNotFoundError, StorageDriverError, StorageUnavailableError } from './driver.js';
+import { translateS3Error } from './s3-errors.js';
 
 const s3Error = (code: string, statusCode: number) => Object.assign(new Error(`${code} happened`), { code, statusCode });
 

@@ -5,8 +5,8 @@
 // it back when the marker changed in between.
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../reference.js';
-import { isNotFound, type StorageDriver } from '../storage/driver/driver.js';
-import { paths } from '../storage/paths.js';
+import { isNotFound, type StorageDriver } from './driver/driver.js';
+import { paths } from './paths.js';
 
 export interface Marker {
   /** When the marker was written (the writer's clock, epoch ms). */

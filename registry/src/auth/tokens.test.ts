@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
-import { signingKeyFromPem, type SigningKey } from '../../../registry/src/auth/signing-keys.js';
-import { InvalidTokenError, TokenService, type TokenSettings } from '../../../registry/src/auth/tokens.js';
-import { newKeyPem } from './fixtures.js';
+import { signingKeyFromPem, type SigningKey } from './signing-keys.js';
+import { InvalidTokenError, TokenService, type TokenSettings } from './tokens.js';
+import { newKeyPem } from '../../../test/registry/auth/fixtures.js';
 
 const settings: TokenSettings = { issuer: 'iss', service: 'svc', accessTTLSeconds: 300, refreshTTLSeconds: 3600 };
 const access = [{ type: 'repository' as const, name: 'team-a/app', actions: ['pull' as const, 'push' as const] }];

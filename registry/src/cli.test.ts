@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig, parseConfigYaml, renderConfigYaml } from '#contract/config/load.js';
-import { parseCli } from '../../registry/src/cli.js';
+import { parseCli } from './cli.js';
 
 test('an empty config gets every default', () => {
   const c = parseConfig({});

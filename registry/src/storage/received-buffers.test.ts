@@ -1,5 +1,5 @@
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
-import { noteReceived } from '../../registry/src/storage/received-buffers.js';
+import { noteReceived } from './received-buffers.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { LoginLimiter, type LoginLimits } from '../../../registry/src/auth/login-limiter.js';
+import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 
 const limits: LoginLimits = { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 10, maxLockoutSeconds: 25, failureDelayMs: 100, maxDelayMs: 250 };
 

@@ -1,4 +1,4 @@
-import { formatScope, mergeAccess, parseScope, parseScopes } from '../../../registry/src/auth/scope.js';
+import { formatScope, mergeAccess, parseScope, parseScopes } from './scope.js';
 
 describe('token scopes', () => {
   test.each([

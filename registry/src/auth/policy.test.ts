@@ -1,6 +1,6 @@
-import { parsePolicy, PolicyError } from '../../../registry/src/auth/policy.js';
+import { parsePolicy, PolicyError } from './policy.js';
 import { hashSecret } from '#contract/auth/secret-hash.js';
-import { FAST_HASH } from './fixtures.js';
+import { FAST_HASH } from '../../../test/registry/auth/fixtures.js';
 
 describe('policy file', () => {
   let hash: string;

@@ -4,8 +4,8 @@
 // response closes. Reads are audited only when denied.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Access, AccessController, Grant } from '../auth/access.js';
-import { matchRoute } from '../api/routes.js';
-import type { AuditLog } from './audit-log.js';
+import { matchRoute } from './routes.js';
+import type { AuditLog } from '../events/audit-log.js';
 
 const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 

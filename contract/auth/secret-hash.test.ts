@@ -1,5 +1,5 @@
 import { hashSecret, parseSecretHash, verifySecret } from '#contract/auth/secret-hash.js';
-import { FAST_HASH } from './fixtures.js';
+import { FAST_HASH } from '../../test/registry/auth/fixtures.js';
 
 describe('robot secret hashing', () => {
   test('a hash verifies its secret and no other', async () => {

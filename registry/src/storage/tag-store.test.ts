@@ -4,11 +4,11 @@
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDigest } from '../../../registry/src/reference.js';
-import { FilesystemDriver } from '../../../registry/src/storage/driver/filesystem.js';
-import type { StorageDriver } from '../../../registry/src/storage/driver/driver.js';
-import { paths } from '../../../registry/src/storage/paths.js';
-import { TagStore } from '../../../registry/src/storage/tag-store.js';
+import { parseDigest } from '../reference.js';
+import { FilesystemDriver } from './driver/filesystem.js';
+import type { StorageDriver } from './driver/driver.js';
+import { paths } from './paths.js';
+import { TagStore } from './tag-store.js';
 
 const A = parseDigest(`sha256:${'a'.repeat(64)}`)!;
 const B = parseDigest(`sha256:${'b'.repeat(64)}`)!;

@@ -1,0 +1,58 @@
+// The admin API: run GC (and retention) on demand, run retention alone, read quota
+// usage, and read or delete one repository (what the operator's Repository
+// reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
+// registry resource `gc`, which only the admin holds (or everyone, when auth is off).
+import type { Express, Request, Response } from 'express';
+import { Code, RegistryError } from '../errors.js';
+import { repositoryStatus } from '../policy/repository-status.js';
+import { isValidRepositoryName } from '../reference.js';
+import type { Services } from './handlers/context.js';
+
+const ADMIN_ACCESS = [{ type: 'registry' as const, name: 'gc', actions: ['*' as const] }];
+
+function flag(req: Request, name: string): boolean | undefined {
+  const raw = new URL(req.originalUrl, 'http://registry').searchParams.get(name);
+  if (raw === null) return undefined;
+  if (raw === '' || raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new RegistryError(Code.UNSUPPORTED, { [name]: raw, reason: 'expected true or false' }, {}, `invalid ${name}`);
+}
+
+/** The repository named by the `*name` wildcard; NAME_INVALID or NAME_UNKNOWN. */
+async function repositoryName(services: Services, req: Request): Promise<string> {
+  const raw = (req.params as { name?: string | string[] }).name;
+  const name = Array.isArray(raw) ? raw.join('/') : raw ?? '';
+  if (!isValidRepositoryName(name)) throw new RegistryError(Code.NAME_INVALID, { name });
+  if (!(await services.storage.repositories.exists(name))) throw new RegistryError(Code.NAME_UNKNOWN, { name });
+  return name;
+}
+
+export function mountAdminRoutes(app: Express, services: Services): void {
+  const admin = (handler: (req: Request, res: Response, subject: string) => Promise<void>) => async (req: Request, res: Response) => {
+    const grant = await services.access.authorize(req, ADMIN_ACCESS);
+    res.locals.subject = grant.subject;
+    await handler(req, res, grant.subject);
+  };
+  app.post('/admin/gc', admin(async (req, res) => {
+    const result = await services.gc.run({ dryRun: flag(req, 'dryRun') });
+    if (result.status === 'busy') {
+      res.status(409).json({ status: 'busy', holder: result.holder });
+      return;
+    }
+    res.json(result);
+  }));
+  app.post('/admin/retention', admin(async (req, res) => {
+    res.json(await services.retention.apply({ dryRun: flag(req, 'dryRun') ?? false }, services.writes.retention));
+  }));
+  app.get('/admin/quotas', admin(async (_req, res) => {
+    res.json({ quotas: await services.quota.status() });
+  }));
+  app.get('/admin/repositories/*name', admin(async (req, res) => {
+    res.json(await repositoryStatus(services.storage, services.quota, await repositoryName(services, req)));
+  }));
+  app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
+    const name = await repositoryName(services, req);
+    await services.writes.manifests.deleteRepository(name, { subject, remote: req.socket.remoteAddress });
+    res.status(202).json({ deleted: name });
+  }));
+}

@@ -1,0 +1,54 @@
+// Turns the write path's events into the CloudEvents webhooks receive, and records
+// pulls (reads never go through the write path). The event data is documented in
+// docs/lifecycle.md.
+import type { Digest } from '../reference.js';
+import type { Actor, WriteEvent, WriteListener } from '../write/write-events.js';
+import type { EventSink } from './event-bus.js';
+
+export class CloudEventListener implements WriteListener {
+  constructor(private readonly sink: EventSink) {}
+
+  onWrite(event: WriteEvent): void {
+    switch (event.kind) {
+      case 'manifest-put':
+        this.sink.emit('push', event.repo, {
+          ...who(event.actor), tags: event.tags, digest: event.digest.value, mediaType: event.mediaType, size: event.size,
+        });
+        break;
+      case 'tag-deleted':
+        this.sink.emit('delete', event.repo, { ...who(event.actor), tag: event.tag, ...reason(event.reason) });
+        break;
+      case 'manifest-deleted':
+        this.sink.emit('delete', event.repo, { ...who(event.actor), digest: event.digest.value, ...reason(event.reason) });
+        break;
+      case 'blob-unlinked':
+        this.sink.emit('delete', event.repo, { ...who(event.actor), blob: event.digest.value });
+        break;
+      case 'repository-deleted':
+        this.sink.emit('delete', event.repo, { ...who(event.actor), repository: event.repo, wholeRepository: true });
+        break;
+      case 'quota-refused':
+        this.sink.emit('quota-refused', event.repo, { ...event.refusal });
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** Pulls of manifests: the `pull` CloudEvent. */
+export class PullRecorder {
+  constructor(private readonly sink: EventSink) {}
+
+  manifestPulled(repo: string, reference: string, digest: Digest, mediaType: string, actor: Actor): void {
+    this.sink.emit('pull', repo, { ...who(actor), reference, digest: digest.value, mediaType });
+  }
+}
+
+function who(actor: Actor): { actor: string; remote?: string } {
+  return { actor: actor.subject, remote: actor.remote };
+}
+
+function reason(text: string | undefined): { reason?: string } {
+  return text === undefined ? {} : { reason: text };
+}

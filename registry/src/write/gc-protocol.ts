@@ -1,0 +1,94 @@
+// The writer's half of the online GC protocol (the sweeper's half and the proof
+// are in gc/collector.ts): touch the marker of content about to be referenced,
+// then check, uncached, that the content is still there; after linking a blob,
+// touch again and check again, so no link ever points at nothing.
+import { Code, RegistryError } from '../errors.js';
+import type { ParsedManifest } from '../manifest/parse.js';
+import type { Digest } from '../reference.js';
+import type { RegistryStorage } from '../storage/registry-storage.js';
+
+/** How long a push waits for a quarantined blob to be put back before refusing. */
+const QUARANTINE_WAIT_MS = 5000;
+/** How long a push waits for a link the sweeper took and may restore. */
+const LINK_WAIT_MS = 500;
+const POLL_MS = 10;
+
+export class GcWriterProtocol {
+  constructor(private readonly storage: RegistryStorage) {}
+
+  /**
+   * Before a manifest commits (W1, W2): touch the manifest and everything it
+   * references, then check each reference is present and linked in the
+   * repository, asking storage rather than a cache. MANIFEST_BLOB_UNKNOWN lists
+   * what is missing.
+   */
+  async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<void> {
+    await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
+    const missing: string[] = [];
+    const { blobs, manifests } = this.storage;
+    await Promise.all([
+      ...parsed.blobs.map(async (d) => {
+        if (!(await this.blobPresent(d)) || !(await within(LINK_WAIT_MS, () => blobs.isLinked(repo, d)))) missing.push(d.value);
+      }),
+      ...parsed.manifests.map(async (d) => {
+        if (!(await this.blobPresent(d)) || !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) missing.push(d.value);
+      }),
+    ]);
+    if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });
+    // The body may have been collected since the store cached its size: make the store write it again.
+    if (!(await this.blobPresent(digest))) blobs.forget(digest);
+  }
+
+  /**
+   * Before an upload completes onto a blob that may exist, or a mount links one: the
+   * writer's touch. A blob that is absent needs none (the upload moves fresh content
+   * into place, younger than any cutoff; a quarantined copy being deleted is a
+   * different path), which spares the common case a write.
+   */
+  async beforeBlobLink(d: Digest): Promise<void> {
+    this.storage.blobs.forget(d); // decide "exists?" from storage, never from a cache
+    if (!(await this.storage.blobs.exists(d))) return;
+    await this.storage.gc.markers.touch(d);
+  }
+
+  /**
+   * After an upload or mount linked a blob: touch again, then check the blob is still
+   * there. A GC run that started before the link existed did not see it, and the
+   * blob's age comes from when its data was written, not when it was linked: this
+   * touch makes such a run keep or restore the blob (the marker is newer than its
+   * start), and the check catches a sweep that came first. A blob that is gone is
+   * unlinked and the write refused, so no link ever points at nothing.
+   */
+  async afterBlobLink(repo: string, d: Digest): Promise<void> {
+    await this.storage.gc.markers.touch(d);
+    if (await this.blobPresent(d)) return;
+    this.storage.blobs.forget(d);
+    await this.storage.blobs.unlink(repo, d).catch(() => undefined);
+    throw new RegistryError(Code.BLOB_UPLOAD_INVALID, { digest: d.value, reason: 'the blob was garbage-collected while it was linked; upload it again' });
+  }
+
+  /** The blob is at its path, waiting while the sweeper holds it in quarantine. */
+  private async blobPresent(d: Digest): Promise<boolean> {
+    const { blobs, gc } = this.storage;
+    const deadline = Date.now() + QUARANTINE_WAIT_MS;
+    for (;;) {
+      if (await blobs.exists(d)) return true;
+      if (!(await gc.isQuarantined(d)) || Date.now() > deadline) return blobs.exists(d);
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+/** True when `check` holds now or within `waitMs` (a link the sweeper is about to restore). */
+async function within(waitMs: number, check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(POLL_MS);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,67 @@
+// The registry's one write path. Every change to content — a client's push or
+// delete, a mount, retention, an upload purge, garbage collection's deletions,
+// and later cache fills and rollbacks — goes through it, so every invariant and
+// every listener (events, quotas, the metadata index) applies to all of them.
+import { Code, hasCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { TagImmutability } from '../policy/immutability.js';
+import type { QuotaGate } from '../policy/quota-gate.js';
+import type { RetentionExecutor } from '../policy/retention.js';
+import type { RegistryStorage } from '../storage/registry-storage.js';
+import type { CollectionListener } from '../gc/collector.js';
+import { BlobWrites } from './blob-writes.js';
+import { GcWriterProtocol } from './gc-protocol.js';
+import { ManifestWrites } from './manifest-writes.js';
+import { WriteContext } from './write-context.js';
+import { SYSTEM_RETENTION, type WriteListener } from './write-events.js';
+
+export interface WritePathOptions {
+  readonly storage: RegistryStorage;
+  readonly quota: QuotaGate;
+  readonly immutability: TagImmutability;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly listeners: readonly WriteListener[];
+}
+
+export class WritePath {
+  readonly blobs: BlobWrites;
+  readonly manifests: ManifestWrites;
+  private readonly context: WriteContext;
+
+  constructor(options: WritePathOptions) {
+    this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage),
+      options.metrics, options.log, options.listeners);
+    this.blobs = new BlobWrites(this.context);
+    this.manifests = new ManifestWrites(this.context);
+  }
+
+  /** Retention deletes through the write path, as the actor "retention". */
+  get retention(): RetentionExecutor {
+    return {
+      deleteTag: async (repo, tag, reason) => missingIsFalse(() => this.manifests.deleteTag(repo, tag, SYSTEM_RETENTION, reason)),
+      deleteManifest: async (repo, digest, reason) => missingIsFalse(() => this.manifests.deleteManifest(repo, digest, SYSTEM_RETENTION, reason)),
+    };
+  }
+
+  /** Garbage collection has deleted the content already; the listeners follow. */
+  get collection(): CollectionListener {
+    return {
+      manifestCollected: (repo, digest) => this.context.notify({ kind: 'gc-manifest-collected', repo, digest }),
+      layerLinkCollected: (repo, digest) => this.context.notify({ kind: 'gc-link-collected', repo, digest }),
+      blobCollected: (digest, size) => this.context.notify({ kind: 'gc-blob-collected', digest, size }),
+    };
+  }
+}
+
+/** A deletion whose object is already gone (MANIFEST_UNKNOWN) reports false instead of failing. */
+async function missingIsFalse(run: () => Promise<void>): Promise<boolean> {
+  try {
+    await run();
+    return true;
+  } catch (err) {
+    if (hasCode(err, Code.MANIFEST_UNKNOWN)) return false;
+    throw err;
+  }
+}
