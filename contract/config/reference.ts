@@ -72,7 +72,7 @@ export function renderConfigReference(): string {
     'into a ConfigMap. Every key is optional; unknown keys fail start-up with their path. Flags `--listen` and',
     '`--data` override `http.listen` and `storage.filesystem.root`.',
     '',
-    'This page is generated from `registry/src/config/schema.ts` by `npm run docs:config`; a test fails when it is stale.',
+    'This page is generated from `contract/config/schema.ts` by `npm run docs:config`; a test fails when it is stale.',
     '',
     '| key | type | default | description |',
     '|---|---|---|---|',
