@@ -2,7 +2,7 @@
 // import only from its own rank or below, only storage/ sees the storage layout
 // and the drivers, and no two folders import each other, directly or not.
 //
-//   server, main, cli            wiring
+//   services, server, main, cli  wiring
 //   api                          HTTP: routes, handlers, admin, errors → statuses
 //   events                       CloudEvents, webhooks, audit log
 //   write                        the one write path
@@ -25,7 +25,7 @@ const RANK: Record<string, number> = {
   write: 5,
   events: 6,
   api: 7,
-  server: 8, main: 8, cli: 8,
+  services: 8, server: 8, main: 8, cli: 8,
 };
 
 function sources(dir: string): string[] {

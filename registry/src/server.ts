@@ -1,5 +1,5 @@
-// Builds a running registry from a config: storage, policies, the write path, access
-// control, the app, the HTTP(S) listener, background jobs, and a graceful stop.
+// Runs a registry: the assembled services (services.ts) behind an HTTP(S)
+// listener, the background jobs, and a graceful stop.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -7,24 +7,13 @@ import type { AddressInfo } from 'node:net';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { mountAdminRoutes } from './api/admin-routes.js';
 import { createRequestListener } from './api/app.js';
-import { AuditedAccess, auditRequests } from './api/audit-requests.js';
+import { auditRequests } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
-import { createAuth } from './auth/setup.js';
 import { reloadTlsOnChange } from './auth/tls-reload.js';
-import { AuditLog } from './events/audit-log.js';
-import { EventBus } from './events/event-bus.js';
-import { CloudEventListener, PullRecorder } from './events/event-listener.js';
-import { GcService } from './gc/service.js';
+import type { EventBus } from './events/event-bus.js';
 import { createLogger, type Logger } from './log.js';
-import { Metrics } from './metrics/metrics.js';
-import { TagImmutability } from './policy/immutability.js';
-import { createQuotaGate } from './policy/quota-gate.js';
-import { RepositorySettings } from './policy/repository-settings.js';
-import { Retention } from './policy/retention.js';
-import { openStorage } from './storage/registry-storage.js';
-import { QuotaListener } from './write/quota-listener.js';
-import { WritePath } from './write/write-path.js';
+import { assembleServices } from './services.js';
 
 export interface RunningRegistry {
   readonly server: Server;
@@ -48,25 +37,11 @@ function splitHostPort(listen: string): { host: string; port: number } {
 
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
-  const metrics = new Metrics();
-  const storage = await openStorage(config.storage, metrics);
-  const auth = options.access ? { access: options.access, routes: undefined } : await createAuth(config, log, metrics);
-  const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
-  const settings = new RepositorySettings(config.repositories);
-  const quota = createQuotaGate(settings, storage, metrics);
-  const writes = new WritePath({
-    storage, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
-    listeners: [new QuotaListener(quota), new CloudEventListener(events)],
-  });
-  const retention = new Retention(settings, storage, log, metrics);
-  const gc = new GcService({ storage, config: config.gc, log, metrics, retention, writes });
-  const audited = config.events.auditLog.enabled ? new AuditedAccess(auth.access) : undefined;
-  const auditLog = audited ? new AuditLog(config.events.auditLog.file) : undefined;
-  const access = audited ?? auth.access;
-  const services: Services = { config, storage, writes, pulls: new PullRecorder(events), access, quota, retention, gc, log, metrics };
+  const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
+  const { storage, gc, access } = services;
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
-      auth.routes?.(express);
+      authRoutes?.(express);
       mountAdminRoutes(express, services);
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
@@ -80,67 +55,79 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, app)
     : createHttpServer(app);
-  if (audited && auditLog) auditRequests(server, auditLog, audited);
+  if (audit) auditRequests(server, audit.log, audit.access);
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0; // uploads of large blobs may legitimately take long
   server.headersTimeout = 60_000;
-  const { host, port } = splitHostPort(config.http.listen);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const url = await listen(server, config.http.listen, tls !== undefined);
   const tlsWatch = tls ? await reloadTlsOnChange(server as HttpsServer, tls, log) : undefined;
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
-
-  const timers: NodeJS.Timeout[] = [];
-  if (config.uploads.purgeIntervalSeconds > 0) {
-    const timer = setInterval(() => {
-      writes.blobs.purgeAbandoned(config.uploads.purgeAfterSeconds)
-        .then((n) => { if (n) log.info({ msg: 'purged abandoned uploads', count: n }); })
-        .catch((err) => log.error({ msg: 'upload purge failed', err }));
-    }, config.uploads.purgeIntervalSeconds * 1000);
-    timer.unref();
-    timers.push(timer);
-  }
-
-  let metricsServer: Server | undefined;
-  if (config.metrics.enabled && config.metrics.listen) {
-    const m = splitHostPort(config.metrics.listen);
-    metricsServer = createHttpServer(async (req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(await metrics.registry.metrics());
-    });
-    await new Promise<void>((resolve) => metricsServer!.listen(m.port, m.host, resolve));
-  }
-
+  const purge = startUploadPurge(services);
+  const metricsServer = config.metrics.enabled && config.metrics.listen ? await serveMetrics(services, config.metrics.listen) : undefined;
   gc.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      timers.forEach(clearInterval);
+      if (purge) clearInterval(purge);
       tlsWatch?.close();
-      // Stop accepting, let in-flight requests finish, then cut idle and stuck connections.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.http.drainTimeoutSeconds * 1000).unref());
-      await Promise.race([closed, deadline]);
-      server.closeAllConnections();
+      await drain(server, config.http.drainTimeoutSeconds);
       metricsServer?.close();
       await access.close();
       await gc.stop();
       await events.close();
-      await auditLog?.close();
+      await audit?.log.close();
       await storage.close();
       log.info({ msg: 'registry stopped' });
     })();
     return stopping;
   };
   return { server, services, events, url, stop };
+}
+
+/** Listens on HOST:PORT; resolves with the base URL clients use. */
+async function listen(server: Server, address: string, tls: boolean): Promise<string> {
+  const { host, port } = splitHostPort(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${bound.port}`;
+}
+
+/** Purges abandoned uploads on the configured interval (through the write path, so quotas follow). */
+function startUploadPurge({ config, writes, log }: Services): NodeJS.Timeout | undefined {
+  if (config.uploads.purgeIntervalSeconds <= 0) return undefined;
+  const timer = setInterval(() => {
+    writes.blobs.purgeAbandoned(config.uploads.purgeAfterSeconds)
+      .then((n) => { if (n) log.info({ msg: 'purged abandoned uploads', count: n }); })
+      .catch((err) => log.error({ msg: 'upload purge failed', err }));
+  }, config.uploads.purgeIntervalSeconds * 1000);
+  timer.unref();
+  return timer;
+}
+
+/** /metrics on a listener of its own (`metrics.listen`). */
+async function serveMetrics({ metrics }: Services, address: string): Promise<Server> {
+  const { host, port } = splitHostPort(address);
+  const server = createHttpServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
+/** Stops accepting, lets in-flight requests finish for up to `seconds`, then cuts idle and stuck connections. */
+async function drain(server: Server, seconds: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000).unref());
+  await Promise.race([closed, deadline]);
+  server.closeAllConnections();
 }

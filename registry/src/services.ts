@@ -1,0 +1,50 @@
+// Assembles the registry's services from a config: storage, repository policies,
+// the write path and its listeners, garbage collection, events and access control.
+import type { RegistryConfig } from '#contract/config/schema.js';
+import { AuditedAccess } from './api/audit-requests.js';
+import type { Services } from './api/handlers/context.js';
+import type { AccessController } from './auth/access.js';
+import { createAuth, type Auth } from './auth/setup.js';
+import { AuditLog } from './events/audit-log.js';
+import { EventBus } from './events/event-bus.js';
+import { CloudEventListener, PullRecorder } from './events/event-listener.js';
+import { GcService } from './gc/service.js';
+import type { Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { TagImmutability } from './policy/immutability.js';
+import { createQuotaGate } from './policy/quota-gate.js';
+import { RepositorySettings } from './policy/repository-settings.js';
+import { Retention } from './policy/retention.js';
+import { openStorage } from './storage/registry-storage.js';
+import { QuotaListener } from './write/quota-listener.js';
+import { WritePath } from './write/write-path.js';
+
+export interface Assembled {
+  readonly services: Services;
+  readonly events: EventBus;
+  /** The token endpoint, when auth is on. */
+  readonly authRoutes?: Auth['routes'];
+  /** Set when the audit log is on: the HTTP server feeds it. */
+  readonly audit?: { readonly log: AuditLog; readonly access: AuditedAccess };
+}
+
+export async function assembleServices(config: RegistryConfig, log: Logger, accessOverride?: AccessController): Promise<Assembled> {
+  const metrics = new Metrics();
+  const storage = await openStorage(config.storage, metrics);
+  const auth = accessOverride ? { access: accessOverride, routes: undefined } : await createAuth(config, log, metrics);
+  const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
+  const settings = new RepositorySettings(config.repositories);
+  const quota = createQuotaGate(settings, storage, metrics);
+  const writes = new WritePath({
+    storage, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
+    listeners: [new QuotaListener(quota), new CloudEventListener(events)],
+  });
+  const retention = new Retention(settings, storage, log, metrics);
+  const gc = new GcService({ storage, config: config.gc, log, metrics, retention, writes });
+  const audit = config.events.auditLog.enabled
+    ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
+    : undefined;
+  const access = audit?.access ?? auth.access;
+  const services: Services = { config, storage, writes, pulls: new PullRecorder(events), access, quota, retention, gc, log, metrics };
+  return { services, events, authRoutes: auth.routes, audit };
+}
