@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mapLimit } from '#contract/util/limit.js';
 import { API_VERSION, type AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
@@ -20,7 +21,6 @@ import { Informer } from '../../operator/src/runtime/informer.js';
 import { createLogger } from '../../operator/src/runtime/logger.js';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane/control-plane.js';
 import { removeState, writeState } from '../harness/control-plane/processes.js';
-import { mapLimit } from '../../operator/src/controllers/access-policy/limit.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient as Client } from '../../operator/src/kube/client.js';
 

@@ -5,6 +5,7 @@
 // expiring only once their successors are everywhere); patch ServiceAccounts;
 // delete what no longer belongs; publish status. Nothing it logs, records or
 // publishes contains a credential.
+import { forEachLimit, mapLimit } from '#contract/util/limit.js';
 import { setConditions } from '../../api/conditions.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type AccessPolicy, type AccessPolicyStatus, type Registry } from '../../api/types.js';
@@ -20,7 +21,6 @@ import { removePullSecrets } from './cleanup.js';
 import { mintSecret, type Minted } from './credentials.js';
 import { describeError, type Failure } from './failures.js';
 import { readDockerConfig, registryHosts, type Credential } from './dockerconfig.js';
-import { mapLimit } from './limit.js';
 import {
   DEFAULT_OVERLAP, DEFAULT_ROTATION_PERIOD, FINALIZER, POLICY_UID_LABEL, ROTATE_ANNOTATION, robotName, secretName,
 } from './names.js';
@@ -231,7 +231,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       return { item, credential: credential!, activateId };
     });
     const written = new Set<string>();
-    await mapLimit(writes, limit, async (w) => {
+    await forEachLimit(writes, limit, async (w) => {
       const want = desiredPullSecret(policy!, w.item.ns, hosts, w.credential);
       try {
         if (!upToDate(w.item.live, want)) ownWrites.record(await writePullSecret(client, policy!, want, !!w.item.live && isOurs(w.item.live, policy!)));
@@ -269,7 +269,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       if (list) saWork.push({ sa, list, robot, want });
       else if (!want) robot.serviceAccounts = robot.serviceAccounts!.filter((n) => n !== sa.metadata.name);
     }
-    await mapLimit(saWork, limit, async ({ sa, list, robot, want }) => {
+    await forEachLimit(saWork, limit, async ({ sa, list, robot, want }) => {
       try {
         ownWrites.record(await applyPullSecrets(client, policy!, sa, list));
         const others = (robot.serviceAccounts ?? []).filter((n) => n !== sa.metadata.name);
