@@ -51,3 +51,7 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
+
+/** A Secret or ConfigMap as the operator reads it: base64 `data` for Secrets, plain text for ConfigMaps. */
+export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
+export type ConfigMapObject = KubeObject & { data?: Record<string, string> };

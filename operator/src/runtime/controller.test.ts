@@ -1,4 +1,5 @@
-import { Controller, type Reconciler } from './controller.js';
+import type { KubeObject } from '../kube/types.js';
+import { Controller, MAX_REQUEUE_MS, ownKey, requeueAfter, type Cache, type Reconciler } from './controller.js';
 import { TerminalError } from './errors.js';
 import { FakeClient, obj } from './fake-client.test-support.js';
 import { createLogger } from './logger.js';
@@ -18,9 +19,9 @@ function controllerWith(reconcile: Reconciler, objects = [obj('a', '1')], worker
   const fake = new FakeClient();
   fake.lists = [objects];
   const metrics = new OperatorMetrics();
-  const c = new Controller(fake.asClient(), {
-    name: 'test', primary: { apiVersion: 'v1', kind: 'ConfigMap' }, resyncMs: 60_000, workers, backoff: { baseMs: 10, maxMs: 1000 },
-  }, reconcile, quiet, metrics);
+  const c = new Controller<{ configMaps: Cache<KubeObject> }>(fake.asClient(), {
+    name: 'test', watches: { configMaps: { apiVersion: 'v1', kind: 'ConfigMap', toKeys: ownKey } }, resyncMs: 60_000, workers, backoffBaseMs: 10, backoffMaxMs: 1000,
+  }, () => reconcile, quiet, metrics);
   return { c, metrics };
 }
 
@@ -118,5 +119,87 @@ describe('Controller', () => {
     await settle(10);
     await c.stop();
     expect(finished).toBe(true);
+  });
+});
+
+describe('Controller caches', () => {
+  type Secret = KubeObject & { data?: Record<string, string> };
+  interface Caches {
+    owners: Cache<KubeObject>;
+    pullSecrets: Cache<Secret>;
+    policySecrets: Cache<Secret>;
+  }
+
+  it('hands each watch\'s cache to the reconciler under its role, even for two watches of one kind', async () => {
+    const fake = new FakeClient();
+    const secret = (name: string) => ({ ...obj(name, '1'), kind: 'Secret' });
+    fake.listFor = (_apiVersion, kind, opts) => (kind === 'ConfigMap' ? [obj('owner', '1')] : opts.labelSelector === 'pull' ? [secret('p1'), secret('p2')] : [secret('policy')]);
+    const seen: Record<string, string[]> = {};
+    const c = new Controller<Caches>(fake.asClient(), {
+      name: 'roles', resyncMs: 60_000, workers: 1, backoffMaxMs: 1000,
+      watches: {
+        owners: { apiVersion: 'v1', kind: 'ConfigMap', toKeys: ownKey },
+        // The policy Secret's events go to the owner; the pull secrets' to nobody.
+        pullSecrets: { apiVersion: 'v1', kind: 'Secret', labelSelector: 'pull', toKeys: () => [] },
+        policySecrets: { apiVersion: 'v1', kind: 'Secret', labelSelector: 'policy', toKeys: (_s, caches) => caches.owners.list().map((o) => `ns/${o.metadata.name}`) },
+      },
+    }, (caches) => async (key) => {
+      seen[key] = [...caches.pullSecrets.list(), ...caches.policySecrets.list()].map((s) => s.metadata.name);
+    }, quiet, new OperatorMetrics());
+    c.start();
+    try {
+      await waitUntil(() => !!seen['ns/owner']);
+      expect(seen['ns/owner'].sort()).toEqual(['p1', 'p2', 'policy']);
+      expect(c.caches.pullSecrets.list().map((s) => s.metadata.name).sort()).toEqual(['p1', 'p2']);
+      expect(c.caches.policySecrets.list().map((s) => s.metadata.name)).toEqual(['policy']);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('starts reconciling only once every cache is synced', async () => {
+    const fake = new FakeClient();
+    let releaseSecrets!: () => void;
+    const secretsListed = new Promise<void>((r) => (releaseSecrets = r));
+    fake.listFor = (_apiVersion, kind) => (kind === 'ConfigMap' ? [obj('a', '1')] : []);
+    fake.listGate = (kind) => (kind === 'Secret' ? secretsListed : undefined);
+    const calls: number[] = [];
+    const c = new Controller<Pick<Caches, 'owners' | 'pullSecrets'>>(fake.asClient(), {
+      name: 'sync', resyncMs: 60_000, workers: 1, backoffMaxMs: 1000,
+      watches: { owners: { apiVersion: 'v1', kind: 'ConfigMap', toKeys: ownKey }, pullSecrets: { apiVersion: 'v1', kind: 'Secret', toKeys: () => [] } },
+    }, () => async () => void calls.push(Date.now()), quiet, new OperatorMetrics());
+    c.start();
+    try {
+      await settle(100);
+      expect(c.hasSynced()).toBe(false);
+      expect(calls).toHaveLength(0);
+      releaseSecrets();
+      await waitUntil(() => calls.length === 1);
+      expect(c.hasSynced()).toBe(true);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('stops cleanly while a cache cannot sync', async () => {
+    const fake = new FakeClient();
+    fake.listGate = () => Promise.reject(new Error('secrets is forbidden'));
+    const c = new Controller<{ owners: Cache<KubeObject> }>(fake.asClient(), {
+      name: 'never', resyncMs: 60_000, workers: 2, backoffMaxMs: 1000,
+      watches: { owners: { apiVersion: 'v1', kind: 'ConfigMap', toKeys: ownKey } },
+    }, () => async () => {}, quiet, new OperatorMetrics());
+    c.start();
+    await settle(20);
+    expect(c.hasSynced()).toBe(false);
+    await expect(Promise.race([c.stop().then(() => 'stopped'), settle(2000).then(() => 'hung')])).resolves.toBe('stopped');
+  });
+});
+
+describe('requeueAfter', () => {
+  it('caps the delay, never goes below zero, and asks for nothing without a deadline', () => {
+    expect(requeueAfter(1500)).toEqual({ requeueAfterMs: 1500 });
+    expect(requeueAfter(-20)).toEqual({ requeueAfterMs: 0 });
+    expect(requeueAfter(MAX_REQUEUE_MS * 10)).toEqual({ requeueAfterMs: MAX_REQUEUE_MS });
+    expect(requeueAfter(Infinity)).toBeUndefined();
   });
 });

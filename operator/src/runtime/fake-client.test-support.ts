@@ -19,6 +19,10 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
 
 export class FakeClient {
   lists: Array<KubeObject[]> = [];
+  /** Answers list() by kind and options instead of from `lists`. */
+  listFor?: (apiVersion: string, kind: string, opts: ListOptions) => KubeObject[];
+  /** Holds a list() answer until the returned promise settles. */
+  listGate?: (kind: string) => Promise<void> | undefined;
   listCalls = 0;
   watchScripts: WatchScript[] = [];
   watchCalls: WatchOptions[] = [];
@@ -28,9 +32,10 @@ export class FakeClient {
     return this as unknown as KubeClient;
   }
 
-  async list(_apiVersion: string, _kind: string, _opts: ListOptions = {}): Promise<ObjectList> {
+  async list(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<ObjectList> {
     this.listCalls++;
-    const items = this.lists.length > 1 ? this.lists.shift()! : (this.lists[0] ?? []);
+    await this.listGate?.(kind);
+    const items = this.listFor ? this.listFor(apiVersion, kind, opts) : this.lists.length > 1 ? this.lists.shift()! : (this.lists[0] ?? []);
     return { items, metadata: { resourceVersion: String(++this.rv) } };
   }
 

@@ -27,6 +27,8 @@ export class Informer {
   private readonly cache = new Map<string, KubeObject>();
   private resourceVersion: string | undefined;
   private synced = false;
+  private markSynced!: () => void;
+  private readonly firstSync = new Promise<void>((resolve) => (this.markSynced = resolve));
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -49,6 +51,11 @@ export class Informer {
 
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Resolves once the cache holds a complete list. */
+  whenSynced(): Promise<void> {
+    return this.firstSync;
   }
 
   list(): KubeObject[] {
@@ -100,6 +107,7 @@ export class Informer {
     for (const [key, obj] of fresh) this.cache.set(key, obj);
     this.resourceVersion = list.metadata.resourceVersion;
     this.synced = true;
+    this.markSynced();
   }
 
   private async watchUntilResync(): Promise<void> {

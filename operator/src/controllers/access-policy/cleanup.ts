@@ -5,8 +5,8 @@ import { forEachLimit } from '#contract/util/limit.js';
 import type { AccessPolicy } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
+import type { SecretObject } from '../../kube/types.js';
 import { describeError, type Failure } from './failures.js';
-import type { SecretObject } from './pull-secrets.js';
 import { applyPullSecrets, nextPullSecrets, type ServiceAccountObject } from './service-accounts.js';
 
 export async function removePullSecrets(client: KubeClient, policy: AccessPolicy, stale: SecretObject[], serviceAccounts: ServiceAccountObject[], limit: number): Promise<Failure[]> {

@@ -7,8 +7,8 @@
 import type { AccessPolicy, Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
+import type { SecretObject } from '../../kube/types.js';
 import { MANAGED_BY, REGISTRY_LABEL, registryNames } from '../registry/names.js';
-import type { SecretObject } from './pull-secrets.js';
 import { secretData, stateFromSecret, type RegistryPolicyState } from './state.js';
 
 export const POLICY_SECRET_COMPONENT = 'berth-registry-policy';

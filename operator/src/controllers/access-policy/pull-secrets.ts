@@ -4,11 +4,9 @@
 import type { AccessPolicy } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isAlreadyExists } from '../../kube/errors.js';
-import type { KubeObject } from '../../kube/types.js';
+import type { KubeObject, SecretObject } from '../../kube/types.js';
 import { renderDockerConfig, type Credential } from './dockerconfig.js';
 import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey, pullSecretLabels, secretName } from './names.js';
-
-export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
 
 export const DOCKER_CONFIG_KEY = '.dockerconfigjson';
 

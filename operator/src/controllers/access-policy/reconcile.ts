@@ -11,12 +11,14 @@ import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type AccessPolicy, type AccessPolicyStatus, type Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
-import { splitKey, type KubeObject } from '../../kube/types.js';
+import { splitKey, type KubeObject, type SecretObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
-import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
+import { requeueAfter, type Cache, type ReconcileResult, type Reconciler } from '../../runtime/controller.js';
 import { TerminalError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
 import type { Logger } from '../../runtime/logger.js';
+import { writeStatus } from '../../runtime/status.js';
 import { removePullSecrets } from './cleanup.js';
 import { mintSecret, type Minted } from './credentials.js';
 import { describeError, type Failure } from './failures.js';
@@ -27,19 +29,22 @@ import {
 import { activate, liveIsCurrent, newestActive, planRobot, type RobotPlan } from './plan.js';
 import { PolicyStateStore } from './policy-secret.js';
 import { OwnWrites } from './own-writes.js';
-import { DOCKER_CONFIG_KEY, desiredPullSecret, isOurs, upToDate, writePullSecret, type SecretObject } from './pull-secrets.js';
+import { DOCKER_CONFIG_KEY, desiredPullSecret, isOurs, upToDate, writePullSecret } from './pull-secrets.js';
 import { selectNamespaces } from './selector.js';
 import { applyPullSecrets, nextPullSecrets, wantsServiceAccount, type ServiceAccountObject } from './service-accounts.js';
 import type { RobotState } from './state.js';
 import { accessPolicyConditions, type SyncOutcome } from './status.js';
 
-/** What the reconciler reads from the controller's informer caches. */
+/** What the AccessPolicy reconciler reads from its controller's informer caches. */
 export interface AccessPolicyCaches {
-  synced(): boolean;
-  policies(): AccessPolicy[];
-  namespaces(): KubeObject[];
-  pullSecrets(): SecretObject[];
-  serviceAccounts(): ServiceAccountObject[];
+  policies: Cache<AccessPolicy>;
+  namespaces: Cache<KubeObject>;
+  /** Pull secrets of every policy, in every namespace. */
+  pullSecrets: Cache<SecretObject>;
+  serviceAccounts: Cache<ServiceAccountObject>;
+  registries: Cache<Registry>;
+  /** The Registries' `<registry>-policy` Secrets. */
+  policySecrets: Cache<SecretObject>;
 }
 
 export interface AccessPolicyReconcilerDeps {
@@ -58,8 +63,6 @@ export interface AccessPolicyReconcilerDeps {
 }
 
 
-const MAX_REQUEUE_MS = 6 * 3600_000;
-
 function duration(value: string, field: string): number {
   try {
     return parseDurationSeconds(value) * 1000;
@@ -77,32 +80,19 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
   const store = deps.store ?? new PolicyStateStore(client);
   const ownWrites = deps.ownWrites ?? new OwnWrites();
 
-  async function setFinalizers(policy: AccessPolicy, finalizers: string[]): Promise<AccessPolicy> {
-    const path = `/apis/${API_VERSION}/namespaces/${policy.metadata.namespace}/accesspolicies/${policy.metadata.name}`;
-    return client.request<AccessPolicy>('PATCH', path, {
-      body: { metadata: { finalizers, resourceVersion: policy.metadata.resourceVersion } },
-      contentType: 'application/merge-patch+json',
-    });
-  }
-
-  async function writeStatus(policy: AccessPolicy, status: AccessPolicyStatus): Promise<void> {
-    if (canonicalJson(status) === canonicalJson(policy.status ?? {})) return;
-    ownWrites.record(await client.apply<AccessPolicy>({
-      apiVersion: API_VERSION, kind: 'AccessPolicy',
-      metadata: { name: policy.metadata.name, namespace: policy.metadata.namespace, resourceVersion: policy.metadata.resourceVersion },
-      status,
-    }, { subresource: 'status' }));
+  async function publish(policy: AccessPolicy, status: AccessPolicyStatus): Promise<void> {
+    ownWrites.record(await writeStatus(client, policy, status));
   }
 
   function registryPolicies(namespace: string, registry: string, fresh?: AccessPolicy): AccessPolicy[] {
-    const list = caches.policies().filter((p) => p.metadata.namespace === namespace && p.spec.registryRef.name === registry && p.metadata.name !== fresh?.metadata.name);
+    const list = caches.policies.list().filter((p) => p.metadata.namespace === namespace && p.spec.registryRef.name === registry && p.metadata.name !== fresh?.metadata.name);
     return fresh ? [...list, fresh] : list;
   }
 
-  const removeFrom = (policy: AccessPolicy, stale: SecretObject[]) => removePullSecrets(client, policy, stale, caches.serviceAccounts(), limit);
+  const removeFrom = (policy: AccessPolicy, stale: SecretObject[]) => removePullSecrets(client, policy, stale, caches.serviceAccounts.list(), limit);
 
   async function finalize(policy: AccessPolicy, log: Logger): Promise<void> {
-    const ours = caches.pullSecrets().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid);
+    const ours = caches.pullSecrets.list().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid);
     const failures = await removeFrom(policy, ours);
     if (failures.length) throw new Error(`cleanup failed in ${failures.length} namespace(s): ${failures.slice(0, 3).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`);
     const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, policy.metadata.namespace);
@@ -114,21 +104,19 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       const others = registryPolicies(policy.metadata.namespace!, reg.metadata.name).filter((p) => p.metadata.uid !== policy.metadata.uid);
       await store.save(reg, loaded, state, others, now().getTime());
     }
-    await setFinalizers(policy, (policy.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+    await removeFinalizer(client, policy, FINALIZER);
     log.info('access policy cleaned up', { pullSecrets: ours.length });
   }
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
-    // An empty cache would look like "no namespace selected" and delete everything.
-    if (!caches.synced()) return { requeueAfterMs: 100 };
     const { namespace, name } = splitKey(key);
     let policy = await client.getOptional<AccessPolicy>(API_VERSION, 'AccessPolicy', name, namespace);
     if (!policy) return;
     if (policy.metadata.deletionTimestamp) {
-      if (policy.metadata.finalizers?.includes(FINALIZER)) await finalize(policy, log);
+      if (hasFinalizer(policy, FINALIZER)) await finalize(policy, log);
       return;
     }
-    if (!policy.metadata.finalizers?.includes(FINALIZER)) policy = await setFinalizers(policy, [...(policy.metadata.finalizers ?? []), FINALIZER]);
+    policy = await addFinalizer(client, policy, FINALIZER);
 
     const at = now();
     const t = at.getTime();
@@ -142,11 +130,11 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       if (policy.status?.conditions?.find((c) => c.type === 'Degraded')?.reason !== 'RegistryNotFound') {
         await events.record(policy, 'Warning', 'RegistryNotFound', `Registry ${policy.spec.registryRef.name} not found in ${namespace}`);
       }
-      await writeStatus(policy, { ...policy.status, observedGeneration: generation, conditions });
+      await publish(policy, { ...policy.status, observedGeneration: generation, conditions });
       return; // the Registry watch brings us back when it appears
     }
 
-    const selection = selectNamespaces(policy, caches.namespaces());
+    const selection = selectNamespaces(policy, caches.namespaces.list());
     const policies = registryPolicies(namespace!, reg.metadata.name, policy);
     let loaded = await store.load(reg);
     const state = structuredClone(loaded.state);
@@ -160,7 +148,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     const rotateRequestedAt = own.rotateRequestedAt ? Date.parse(own.rotateRequestedAt) : undefined;
     const hosts = registryHosts(reg, policy);
     const wantedName = secretName(policy);
-    const ours = caches.pullSecrets().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy!.metadata.uid);
+    const ours = caches.pullSecrets.list().filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy!.metadata.uid);
     const cachedIn = new Map(ours.filter((s) => s.metadata.name === wantedName).map((s) => [s.metadata.namespace!, s]));
 
     // Per-step durations, logged at debug level (where a slow pass spends its time).
@@ -258,7 +246,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     // changes with every writer and cannot tell us); namespaces we are leaving are handled in step 6.
     const leaving = new Set(ours.filter((s) => !selection.selected.has(s.metadata.namespace!)).map((s) => s.metadata.namespace!));
     const saWork: Array<{ sa: ServiceAccountObject; list: Array<{ name?: string }>; robot: RobotState; want: boolean }> = [];
-    for (const sa of caches.serviceAccounts()) {
+    for (const sa of caches.serviceAccounts.list()) {
       const ns = sa.metadata.namespace!;
       if (leaving.has(ns) || !selection.selected.has(ns)) continue;
       const robot = state.robots[robotName(name, ns)];
@@ -330,14 +318,13 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     if (failures.length && failedBefore !== failedNow) {
       await events.record(policy, 'Warning', 'SyncFailed', `${failures.length} namespace(s) failed: ${failures.slice(0, 5).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`);
     }
-    await writeStatus(policy, status);
+    await publish(policy, status);
     lap('status');
     log.debug('reconciled', { selected: outcome.selected, synced: outcome.synced, failed: failures.length, rotated, ms });
 
     // Transient failures (conflicts, unavailable API) retry with backoff; a missing namespace waits for its event.
     const retryable = failures.filter((f) => f.reason !== 'NamespaceNotFound' && f.reason !== 'SecretNameTaken');
     if (retryable.length) throw new Error(`${retryable.length} namespace(s) not synced; first: ${retryable[0].namespace} (${retryable[0].reason})`);
-    if (!Number.isFinite(wake)) return;
-    return { requeueAfterMs: Math.max(0, Math.min(MAX_REQUEUE_MS, wake - t)) };
+    return requeueAfter(wake - t);
   };
 }

@@ -99,14 +99,14 @@ export function serviceDnsNames(reg: Registry): string[] {
   return [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`, svc];
 }
 
-/** Every kind desired() can produce: the reconciler prunes across all of them. */
-export const OWNED_KINDS = [
-  { apiVersion: 'v1', kind: 'ConfigMap' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'batch/v1', kind: 'Job' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-];
+/** Every kind desired() can produce, by the role its watch has: the reconciler prunes across all of them. */
+export const OWNED_KINDS = {
+  configMaps: { apiVersion: 'v1', kind: 'ConfigMap' },
+  secrets: { apiVersion: 'v1', kind: 'Secret' },
+  services: { apiVersion: 'v1', kind: 'Service' },
+  volumeClaims: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
+  statefulSets: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  jobs: { apiVersion: 'batch/v1', kind: 'Job' },
+  disruptionBudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+} as const;

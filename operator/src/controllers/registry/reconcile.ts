@@ -7,12 +7,13 @@ import { setConditions, findCondition, ConditionType } from '../../api/condition
 import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type Registry, type RegistryStatus, type Repository } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { splitKey, type KubeObject } from '../../kube/types.js';
+import { splitKey, type KubeObject, type SecretObject } from '../../kube/types.js';
 import { applyAll } from '../../runtime/apply.js';
-import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
+import { requeueAfter, type Cache, type ReconcileResult, type Reconciler } from '../../runtime/controller.js';
 import { TerminalError, isTerminal } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
+import { writeStatus } from '../../runtime/status.js';
 import { desired, OWNED_KINDS, serviceDnsNames, type DesiredInputs, type DesiredState } from './desired.js';
 import { repositoriesBlock } from '../repository/settings.js';
 import { adminCredentialFromSecret, generateAdminCredential } from './admin-credential.js';
@@ -21,36 +22,21 @@ import { pruneSelector, registryNames } from './names.js';
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
 import { computeConditions, invalidSpecConditions, type Observed, type ObservedWorkload } from './status.js';
 import { keyPairFromSecret, planSelfSignedTls, type TlsPlan } from './tls.js';
-import { canonicalJson } from '../../runtime/canonical-json.js';
 
 export interface RegistryReconcilerDeps {
   client: KubeClient;
   events: EventRecorder;
-  /**
-   * The Repository objects of the controller's cache; undefined until that cache has
-   * synced (rendering from an empty cache would drop every setting and roll the pods).
-   */
-  repositories: () => Repository[] | undefined;
+  /** Every Repository, from the controller's cache (synced before any reconcile: an empty one would drop every setting and roll the pods). */
+  repositories: Cache<Repository>;
   now?: () => Date;
 }
 
 /** How often to look again while waiting on something no watch reports (a user's Secret). */
 const WAIT_RECHECK_MS = 10_000;
-/** Upper bound for timed requeues; the informer resync covers anything later. */
-const MAX_REQUEUE_MS = 6 * 3600_000;
-
-type SecretObject = KubeObject & { data?: Record<string, string> };
 
 export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
-
-  async function writeStatus(reg: Registry, status: RegistryStatus): Promise<void> {
-    if (canonicalJson(status) === canonicalJson(reg.status ?? {})) return;
-    // Carrying the resourceVersion makes this write fail with 409 if the Registry changed
-    // since we read it, so a status computed from an older spec is never published.
-    await client.apply({ apiVersion: API_VERSION, kind: 'Registry', metadata: { name: reg.metadata.name, namespace: reg.metadata.namespace, resourceVersion: reg.metadata.resourceVersion }, status }, { subresource: 'status' });
-  }
 
   async function prepareInputs(reg: Registry, repositories: Repository[], at: Date): Promise<{ inputs: DesiredInputs; keyPlan?: SigningKeyPlan; tlsPlan?: TlsPlan }> {
     const ns = reg.metadata.namespace!;
@@ -124,8 +110,6 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   }
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
-    const repositories = deps.repositories();
-    if (!repositories) return { requeueAfterMs: 100 };
     const { namespace, name } = splitKey(key);
     const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace!);
     // Gone or going: the garbage collector removes everything we own through ownerReferences.
@@ -136,12 +120,12 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     let prepared: Awaited<ReturnType<typeof prepareInputs>>;
     let state: DesiredState;
     try {
-      prepared = await prepareInputs(reg, repositories, at);
+      prepared = await prepareInputs(reg, deps.repositories.list(), at);
       state = desired(reg, prepared.inputs);
     } catch (err) {
       if (isTerminal(err)) {
         const conditions = setConditions(reg.status?.conditions, invalidSpecConditions(err.message), generation, at);
-        await writeStatus(reg, { ...reg.status, observedGeneration: generation, conditions });
+        await writeStatus(client, reg, { ...reg.status, observedGeneration: generation, conditions });
         await events.record(reg, 'Warning', 'InvalidSpec', err.message);
       }
       throw err;
@@ -151,7 +135,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       namespace: namespace!,
       labelSelector: pruneSelector(reg),
       ownerUid: reg.metadata.uid!,
-      kinds: OWNED_KINDS,
+      kinds: Object.values(OWNED_KINDS),
     });
     await recordChanges(reg, state, prepared.keyPlan, prepared.tlsPlan, pruned);
 
@@ -165,7 +149,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
       ...(prepared.keyPlan ? { signingKeyID: prepared.keyPlan.keys[0].kid } : {}),
       conditions,
     };
-    await writeStatus(reg, status);
+    await writeStatus(client, reg, status);
 
     const wasReady = findCondition(reg.status?.conditions, ConditionType.Ready);
     const ready = findCondition(conditions, ConditionType.Ready)!;
@@ -179,7 +163,6 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     if (prepared.tlsPlan) waits.push(prepared.tlsPlan.renewAt.getTime() - at.getTime());
     // Secrets the user owns are not watched: look again while waiting for them.
     if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false) waits.push(WAIT_RECHECK_MS);
-    if (waits.length === 0) return;
-    return { requeueAfterMs: Math.max(0, Math.min(MAX_REQUEUE_MS, ...waits)) };
+    return requeueAfter(Math.min(...waits));
   };
 }

@@ -1,38 +1,35 @@
 // Wires the Repository reconciler: a Repository is looked at again when it
 // changes, when its Registry changes (config rendered, status, deletion), and
 // every status interval (figures change with pushes, which no watch reports).
-import { API_VERSION, type Repository } from '../../api/types.js';
-import type { KubeClient } from '../../kube/client.js';
+import { API_VERSION, type Registry, type Repository } from '../../api/types.js';
 import { objectKey } from '../../kube/types.js';
-import { Controller } from '../../runtime/controller.js';
-import type { EventRecorder } from '../../runtime/events.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { OperatorMetrics } from '../../runtime/metrics.js';
+import { Controller, ownKey, type Cache, type ControllerSettings } from '../../runtime/controller.js';
+import type { ControllerDeps } from '../deps.js';
 import { repositoryReconciler } from './reconcile.js';
 
-export interface RepositoryControllerOptions {
-  namespace?: string;
-  resyncMs: number;
-  workers: number;
-  backoffMaxMs: number;
+export interface RepositoryCaches {
+  repositories: Cache<Repository>;
+  registries: Cache<Registry>;
+}
+
+export interface RepositoryControllerSettings extends ControllerSettings {
   statusIntervalMs: number;
   registryUrls: ReadonlyMap<string, string>;
 }
 
-export function repositoryController(client: KubeClient, events: EventRecorder, opts: RepositoryControllerOptions, log: Logger, metrics: OperatorMetrics): Controller {
-  let controller: Controller | undefined;
-  const repositoriesOf = (namespace: string | undefined, registry: string) =>
-    ((controller?.cached(API_VERSION, 'Repository') ?? []) as Repository[])
-      .filter((r) => r.metadata.namespace === namespace && r.spec.registryRef.name === registry)
-      .map(objectKey);
-  controller = new Controller(client, {
+export function repositoryController({ client, events, log, metrics }: ControllerDeps, settings: RepositoryControllerSettings): Controller<RepositoryCaches> {
+  const { statusIntervalMs, registryUrls, ...runtime } = settings;
+  return new Controller<RepositoryCaches>(client, {
+    ...runtime,
     name: 'repository',
-    primary: { apiVersion: API_VERSION, kind: 'Repository' },
-    watches: [{ apiVersion: API_VERSION, kind: 'Registry', toKeys: (reg) => repositoriesOf(reg.metadata.namespace, reg.metadata.name) }],
-    namespace: opts.namespace,
-    resyncMs: opts.resyncMs,
-    workers: opts.workers,
-    backoff: { baseMs: 5, maxMs: opts.backoffMaxMs },
-  }, repositoryReconciler({ client, events, statusIntervalMs: opts.statusIntervalMs, registryUrls: opts.registryUrls }), log, metrics);
-  return controller;
+    watches: {
+      repositories: { apiVersion: API_VERSION, kind: 'Repository', toKeys: ownKey },
+      registries: {
+        apiVersion: API_VERSION, kind: 'Registry',
+        toKeys: (reg, caches) => caches.repositories.list()
+          .filter((r) => r.metadata.namespace === reg.metadata.namespace && r.spec.registryRef.name === reg.metadata.name)
+          .map(objectKey),
+      },
+    },
+  }, () => repositoryReconciler({ client, events, statusIntervalMs, registryUrls }), log, metrics);
 }

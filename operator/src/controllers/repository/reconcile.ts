@@ -7,11 +7,13 @@
 import { setConditions } from '../../api/conditions.js';
 import { API_VERSION, type Registry, type Repository, type RepositoryStatus } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { splitKey, type KubeObject } from '../../kube/types.js';
+import { splitKey, type ConfigMapObject, type SecretObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
 import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
 import type { Logger } from '../../runtime/logger.js';
+import { writeStatus } from '../../runtime/status.js';
 import { parseConfigYaml } from '#contract/config/load.js';
 import { repositorySettingsSchema } from '#contract/config/schema.js';
 import { adminCredentialFromSecret } from '../registry/admin-credential.js';
@@ -32,28 +34,9 @@ export interface RepositoryReconcilerDeps {
   now?: () => Date;
 }
 
-type SecretObject = KubeObject & { data?: Record<string, string> };
-type ConfigMapObject = KubeObject & { data?: Record<string, string> };
-
 export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler {
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
-
-  async function setFinalizers(repo: Repository, finalizers: string[]): Promise<Repository> {
-    return client.request<Repository>('PATCH', `/apis/${API_VERSION}/namespaces/${repo.metadata.namespace}/repositories/${repo.metadata.name}`, {
-      body: { metadata: { finalizers, resourceVersion: repo.metadata.resourceVersion } },
-      contentType: 'application/merge-patch+json',
-    });
-  }
-
-  async function writeStatus(repo: Repository, status: RepositoryStatus): Promise<void> {
-    if (canonicalJson(status) === canonicalJson(repo.status ?? {})) return;
-    await client.apply({
-      apiVersion: API_VERSION, kind: 'Repository',
-      metadata: { name: repo.metadata.name, namespace: repo.metadata.namespace, resourceVersion: repo.metadata.resourceVersion },
-      status,
-    }, { subresource: 'status' });
-  }
 
   /** How to reach the registry's admin API: its Service (or an override), its CA, the admin identity when auth is on. */
   async function adminTarget(reg: Registry): Promise<AdminTarget> {
@@ -115,25 +98,21 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
         throw err; // retried with backoff; the finalizer holds the object until the content is gone
       }
     }
-    await setFinalizers(repo, (repo.metadata.finalizers ?? []).filter((f) => f !== CONTENT_FINALIZER));
+    await removeFinalizer(client, repo, CONTENT_FINALIZER);
   }
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
     let repo = await client.getOptional<Repository>(API_VERSION, 'Repository', name, namespace!);
     if (!repo) return;
-    const wantsFinalizer = repo.spec.deletionPolicy === 'Delete';
-    const hasFinalizer = repo.metadata.finalizers?.includes(CONTENT_FINALIZER) ?? false;
+    const deletesContent = repo.spec.deletionPolicy === 'Delete';
     if (repo.metadata.deletionTimestamp) {
       // A finalizer added while the policy was Delete is honoured only if the policy still says so.
-      if (hasFinalizer && wantsFinalizer) await finalize(repo, log);
-      else if (hasFinalizer) await setFinalizers(repo, repo.metadata.finalizers!.filter((f) => f !== CONTENT_FINALIZER));
+      if (hasFinalizer(repo, CONTENT_FINALIZER) && deletesContent) await finalize(repo, log);
+      else await removeFinalizer(client, repo, CONTENT_FINALIZER);
       return;
     }
-    if (wantsFinalizer !== hasFinalizer) {
-      const others = (repo.metadata.finalizers ?? []).filter((f) => f !== CONTENT_FINALIZER);
-      repo = await setFinalizers(repo, wantsFinalizer ? [...others, CONTENT_FINALIZER] : others);
-    }
+    repo = deletesContent ? await addFinalizer(client, repo, CONTENT_FINALIZER) : await removeFinalizer(client, repo, CONTENT_FINALIZER);
 
     const { observation, figures } = await observe(repo);
     const generation = repo.metadata.generation;
@@ -143,7 +122,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
       observedGeneration: generation,
       conditions: setConditions(repo.status?.conditions, repositoryConditions(observation), generation, now()),
     };
-    await writeStatus(repo, status);
+    await writeStatus(client, repo, status);
     log.debug('repository reconciled', { repository: repo.spec.name, read: !!figures, tags: status.tagCount });
     // The Registry and Repository watches bring us back on changes; pushes do not, so poll.
     return { requeueAfterMs: deps.statusIntervalMs };
