@@ -10,8 +10,9 @@ import type { ControllerDeps } from '../deps.js';
 import { REGISTRY_LABEL } from '../registry/names.js';
 import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey } from './names.js';
 import { OwnWrites } from './own-writes.js';
+import { registryPolicies, type AccessPolicyCaches } from './pass.js';
 import { POLICY_SECRET_COMPONENT, PolicyStateStore } from './policy-secret.js';
-import { accessPolicyReconciler, type AccessPolicyCaches } from './reconcile.js';
+import { accessPolicyReconciler } from './reconcile.js';
 
 export interface AccessPolicyControllerSettings extends ControllerSettings {
   /** How long a new secret waits in the registry's policy before pull secrets switch to it. */
@@ -23,7 +24,7 @@ export function accessPolicyController({ client, events, log, metrics }: Control
   const store = new PolicyStateStore(client);
   const ownWrites = new OwnWrites();
   const policiesOf = (caches: AccessPolicyCaches, namespace: string | undefined, registry: string | undefined) =>
-    caches.policies.list().filter((p) => p.metadata.namespace === namespace && p.spec.registryRef.name === registry).map(policyKey);
+    registryPolicies(caches.policies.list(), namespace, registry).map(policyKey);
 
   return new Controller<AccessPolicyCaches>(client, {
     ...runtime,

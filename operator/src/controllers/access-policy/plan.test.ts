@@ -1,4 +1,4 @@
-import { activate, liveIsCurrent, planRobot, type RobotInput } from './plan.js';
+import { activate, liveIsCurrent, planRobot, pullSecretWrite, schedule, type RobotInput, type RobotPlan } from './plan.js';
 import { digestOf, type StoredSecret } from './credentials.js';
 
 const H = 3600_000;
@@ -98,5 +98,66 @@ describe('liveIsCurrent', () => {
     expect(liveIsCurrent([a, b], { username: user, password: 'pw-b' })).toBe(true);
     expect(liveIsCurrent([a, b], { username: user, password: 'pw-a' })).toBe(false);
     expect(liveIsCurrent([a, b], undefined)).toBe(false);
+  });
+});
+
+describe('pullSecretWrite', () => {
+  const cred = (password: string) => ({ username: user, password });
+
+  it('keeps the current credential, reporting a rotation while a successor waits', () => {
+    const a = secret('a', 'pw-a', T0, { activatedAt: iso(T0) });
+    const b = secret('b', 'pw-b', T0 + H);
+    expect(pullSecretWrite(user, { kind: 'keep', credential: cred('pw-a'), secrets: [a] })).toEqual({ credential: cred('pw-a'), rotating: false });
+    expect(pullSecretWrite(user, { kind: 'keep', credential: cred('pw-a'), secrets: [a, b] })).toEqual({ credential: cred('pw-a'), rotating: true });
+  });
+
+  it('switches to the successor and names it for activation', () => {
+    const plan: RobotPlan = { kind: 'switch', id: 'b', credential: cred('pw-b'), secrets: [], rotation: true };
+    expect(pullSecretWrite(user, plan)).toEqual({ credential: cred('pw-b'), activateId: 'b', rotating: false });
+  });
+
+  it('writes a secret minted for an unprotected pull secret at once, already active', () => {
+    expect(pullSecretWrite(user, { kind: 'mint', immediate: true, secrets: [] }, 'fresh')).toEqual({ credential: cred('fresh'), rotating: false });
+    expect(() => pullSecretWrite(user, { kind: 'mint', immediate: true, secrets: [] })).toThrow(/minted secret missing/);
+  });
+
+  it('keeps the old credential while a minted successor propagates', () => {
+    expect(pullSecretWrite(user, { kind: 'mint', immediate: false, keep: cred('pw-a'), secrets: [] }, 'fresh')).toEqual({ credential: cred('pw-a'), rotating: true });
+  });
+});
+
+describe('schedule', () => {
+  const timing = { now: T0 + H, periodMs: 24 * H, overlapMs: H, propagationMs: 120_000 };
+  const keep = (wakeAt?: number): RobotPlan => ({ kind: 'keep', credential: { username: user, password: 'x' }, secrets: [], wakeAt });
+
+  it('wakes at the earliest rotation due', () => {
+    const a = secret('a', 'pw-a', T0, { activatedAt: iso(T0) });
+    const b = secret('b', 'pw-b', T0 - 2 * H, { activatedAt: iso(T0 - 2 * H) });
+    expect(schedule([{ secrets: [a], plan: keep() }, { secrets: [b], plan: keep() }], timing)).toEqual({ nextRotation: T0 + 22 * H, wake: T0 + 22 * H });
+  });
+
+  it('makes a rotation request after the newest secret due at once', () => {
+    const a = secret('a', 'pw-a', T0, { activatedAt: iso(T0) });
+    expect(schedule([{ secrets: [a], plan: keep() }], { ...timing, rotateRequestedAt: T0 + H / 2 })).toMatchObject({ nextRotation: T0 + H / 2 });
+    // A request older than the secret is already satisfied.
+    expect(schedule([{ secrets: [a], plan: keep() }], { ...timing, rotateRequestedAt: T0 - 1 })).toMatchObject({ nextRotation: T0 + 24 * H });
+  });
+
+  it('wakes when a predecessor expires or a pending successor has propagated, whichever is first', () => {
+    const old = secret('a', 'pw-a', T0 - 25 * H, { activatedAt: iso(T0 - 25 * H), expiresAt: iso(T0 + 2 * H) });
+    const current = secret('b', 'pw-b', T0, { activatedAt: iso(T0) });
+    expect(schedule([{ secrets: [old, current], plan: keep() }], timing).wake).toBe(T0 + 2 * H);
+    const pending = secret('c', 'pw-c', T0 + H - 60_000);
+    expect(schedule([{ secrets: [old, current, pending], plan: keep() }], timing).wake).toBe(T0 + H + 60_000);
+  });
+
+  it('wakes when a kept plan asks to, and never for a rotation already due', () => {
+    const due = secret('a', 'pw-a', T0 - 30 * H, { activatedAt: iso(T0 - 30 * H) });
+    expect(schedule([{ secrets: [due], plan: keep(T0 + 3 * H) }], timing)).toEqual({ nextRotation: T0 - 6 * H, wake: T0 + 3 * H });
+    expect(schedule([{ secrets: [due], plan: keep() }], timing)).toEqual({ nextRotation: T0 - 6 * H, wake: Infinity });
+  });
+
+  it('has nothing to wait for without robots', () => {
+    expect(schedule([], timing)).toEqual({ nextRotation: Infinity, wake: Infinity });
   });
 });

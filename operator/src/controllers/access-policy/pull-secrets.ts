@@ -1,12 +1,15 @@
 // The kubernetes.io/dockerconfigjson Secret in each selected namespace. Written
 // with server-side apply once we know the name is ours; a Secret of that name
 // that someone else made is never taken over.
+import { forEachLimit } from '#contract/util/limit.js';
 import type { AccessPolicy } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isAlreadyExists } from '../../kube/errors.js';
 import type { KubeObject, SecretObject } from '../../kube/types.js';
 import { renderDockerConfig, type Credential } from './dockerconfig.js';
+import { describeError, type Failure } from './failures.js';
 import { POLICY_ANNOTATION, POLICY_UID_LABEL, policyKey, pullSecretLabels, secretName } from './names.js';
+import type { OwnWrites } from './own-writes.js';
 
 export const DOCKER_CONFIG_KEY = '.dockerconfigjson';
 
@@ -36,6 +39,11 @@ export function upToDate(live: SecretObject | undefined, want: SecretObject): bo
     && live.data?.[DOCKER_CONFIG_KEY] === want.data![DOCKER_CONFIG_KEY];
 }
 
+/** The pull secrets labelled with this policy's UID, in any namespace and under any name. */
+export function pullSecretsOf(policy: AccessPolicy, secrets: SecretObject[]): SecretObject[] {
+  return secrets.filter((s) => s.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid);
+}
+
 export function isOurs(obj: KubeObject, policy: AccessPolicy): boolean {
   return obj.metadata.labels?.[POLICY_UID_LABEL] === policy.metadata.uid || obj.metadata.annotations?.[POLICY_ANNOTATION] === policyKey(policy);
 }
@@ -56,4 +64,27 @@ export async function writePullSecret(client: KubeClient, policy: AccessPolicy, 
     }
   }
   return client.apply<SecretObject>(want, { force: true });
+}
+
+export interface PullSecretTarget {
+  namespace: string;
+  credential: Credential;
+  /** The Secret as last seen, if any. */
+  live?: SecretObject;
+}
+
+/** Writes every pull secret not yet up to date: the namespaces whose Secret now holds its credential, and the failures. */
+export async function writePullSecrets(client: KubeClient, policy: AccessPolicy, hosts: string[], targets: PullSecretTarget[], limit: number, ownWrites: OwnWrites): Promise<{ written: Set<string>; failures: Failure[] }> {
+  const written = new Set<string>();
+  const failures: Failure[] = [];
+  await forEachLimit(targets, limit, async ({ namespace, credential, live }) => {
+    const want = desiredPullSecret(policy, namespace, hosts, credential);
+    try {
+      if (!upToDate(live, want)) ownWrites.record(await writePullSecret(client, policy, want, !!live && isOurs(live, policy)));
+      written.add(namespace);
+    } catch (err) {
+      failures.push({ namespace, ...describeError(err) });
+    }
+  });
+  return { written, failures };
 }

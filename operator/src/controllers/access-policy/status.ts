@@ -1,6 +1,8 @@
 // Status of an AccessPolicy: Ready, Synced and Degraded, computed from what the
 // last pass achieved. Messages name namespaces and reasons, never credentials.
-import type { ConditionInput } from '../../api/conditions.js';
+import { setConditions, type ConditionInput } from '../../api/conditions.js';
+import type { AccessPolicy, AccessPolicyStatus } from '../../api/types.js';
+import { canonicalJson } from '../../runtime/canonical-json.js';
 
 export interface SyncOutcome {
   selected: number;
@@ -30,4 +32,34 @@ export function accessPolicyConditions(o: SyncOutcome, registryName: string): Co
     ? cond('Ready', true, 'Synced', synced.message)
     : cond('Ready', false, synced.reason, synced.message);
   return [ready, synced, degraded];
+}
+
+/** At most this many failed namespaces are listed in status (the CRD's maxItems). */
+const MAX_LISTED_FAILURES = 50;
+
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The status after a pass; `nextRotation` in epoch ms (Infinity: nothing to rotate). */
+export function policyStatus(policy: AccessPolicy, registryName: string, outcome: SyncOutcome, rotation: { lastRotationTime?: string; nextRotation?: number }, at: Date): AccessPolicyStatus {
+  const generation = policy.metadata.generation;
+  const conditions = setConditions(policy.status?.conditions, accessPolicyConditions(outcome, registryName), generation, at);
+  if (!outcome.registryFound) return { ...policy.status, observedGeneration: generation, conditions };
+  const next = rotation.nextRotation ?? Infinity;
+  return {
+    observedGeneration: generation,
+    namespaceCount: outcome.selected,
+    syncedNamespaceCount: outcome.synced,
+    failedNamespaces: outcome.failures.slice(0, MAX_LISTED_FAILURES),
+    ...(rotation.lastRotationTime ? { lastRotationTime: rotation.lastRotationTime } : {}),
+    ...(Number.isFinite(next) ? { nextRotationTime: rfc3339(next) } : {}),
+    conditions,
+  };
+}
+
+/** The message of a SyncFailed event, when the failed namespaces (or their reasons) changed since the last status. */
+export function newFailuresMessage(previous: AccessPolicyStatus | undefined, failures: SyncOutcome['failures']): string | undefined {
+  if (!failures.length) return undefined;
+  const listed = (list: SyncOutcome['failures']) => canonicalJson(list.slice(0, MAX_LISTED_FAILURES).map((f) => [f.namespace, f.reason]));
+  if (listed(previous?.failedNamespaces ?? []) === listed(failures)) return undefined;
+  return `${failures.length} namespace(s) failed: ${failures.slice(0, 5).map((f) => `${f.namespace} (${f.reason})`).join(', ')}`;
 }
