@@ -4,6 +4,11 @@
 // with the admin identity from the `<registry>-admin` Secret.
 import http from 'node:http';
 import https from 'node:https';
+import type { Registry } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { SecretObject } from '../../kube/types.js';
+import { adminCredentialFromSecret } from '../registry/admin-credential.js';
+import { registryNames } from '../registry/names.js';
 
 /** What `GET /admin/repositories/<name>` answers (registry/src/policy/repository-status.ts). */
 export interface RepositoryReport {
@@ -25,6 +30,24 @@ export interface AdminTarget {
 }
 
 export class RegistryUnreachableError extends Error {}
+
+/** How to reach the registry's admin API: its Service (or an override), its CA, the admin identity when auth is on. */
+export async function adminTarget(client: KubeClient, reg: Registry, registryUrls?: ReadonlyMap<string, string>): Promise<AdminTarget> {
+  const ns = reg.metadata.namespace!;
+  const names = registryNames(reg.metadata.name);
+  const scheme = reg.spec.tls ? 'https' : 'http';
+  const baseUrl = registryUrls?.get(`${ns}/${reg.metadata.name}`) ?? `${scheme}://${names.service}.${ns}.svc:${reg.spec.service?.port ?? 5000}`;
+  let ca: string | undefined;
+  if (reg.spec.tls) {
+    const tls = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef?.name ?? names.tls, ns);
+    const pem = tls?.data?.['ca.crt'] ?? (reg.spec.tls.selfSigned ? tls?.data?.['tls.crt'] : undefined);
+    if (pem) ca = Buffer.from(pem, 'base64').toString('utf8');
+  }
+  if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, ca };
+  const admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
+  if (!admin) throw new RegistryUnreachableError(`Secret ${names.admin} not found yet`);
+  return { baseUrl, credentials: { username: admin.username, password: admin.password }, ca };
+}
 
 const TIMEOUT_MS = 10_000;
 

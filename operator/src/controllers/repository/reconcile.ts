@@ -7,7 +7,7 @@
 import { setConditions } from '../../api/conditions.js';
 import { API_VERSION, type Registry, type Repository, type RepositoryStatus } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import { splitKey, type ConfigMapObject, type SecretObject } from '../../kube/types.js';
+import { splitKey, type ConfigMapObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
 import type { ReconcileResult, Reconciler } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
@@ -16,9 +16,8 @@ import type { Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
 import { parseConfigYaml } from '#contract/config/load.js';
 import { repositorySettingsSchema } from '#contract/config/schema.js';
-import { adminCredentialFromSecret } from '../registry/admin-credential.js';
 import { registryNames } from '../registry/names.js';
-import { deleteRepositoryContent, readRepository, RegistryUnreachableError, type AdminTarget } from './admin-client.js';
+import { adminTarget, deleteRepositoryContent, readRepository, RegistryUnreachableError } from './admin-client.js';
 import { repositorySettings, type RepositorySettingsEntry } from './settings.js';
 import { repositoryConditions, repositoryFigures, type Observation } from './status.js';
 
@@ -37,24 +36,6 @@ export interface RepositoryReconcilerDeps {
 export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler {
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
-
-  /** How to reach the registry's admin API: its Service (or an override), its CA, the admin identity when auth is on. */
-  async function adminTarget(reg: Registry): Promise<AdminTarget> {
-    const ns = reg.metadata.namespace!;
-    const names = registryNames(reg.metadata.name);
-    const scheme = reg.spec.tls ? 'https' : 'http';
-    const baseUrl = deps.registryUrls?.get(`${ns}/${reg.metadata.name}`) ?? `${scheme}://${names.service}.${ns}.svc:${reg.spec.service?.port ?? 5000}`;
-    let ca: string | undefined;
-    if (reg.spec.tls) {
-      const tls = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef?.name ?? names.tls, ns);
-      const pem = tls?.data?.['ca.crt'] ?? (reg.spec.tls.selfSigned ? tls?.data?.['tls.crt'] : undefined);
-      if (pem) ca = Buffer.from(pem, 'base64').toString('utf8');
-    }
-    if (!(reg.spec.auth?.enabled ?? true)) return { baseUrl, ca };
-    const admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns));
-    if (!admin) throw new RegistryUnreachableError(`Secret ${names.admin} not found yet`);
-    return { baseUrl, credentials: { username: admin.username, password: admin.password }, ca };
-  }
 
   /** Whether the Registry's rendered config holds exactly these settings. */
   async function applied(reg: Registry, entry: RepositorySettingsEntry): Promise<boolean> {
@@ -77,7 +58,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     if (!reg) return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
     const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name };
     try {
-      const report = await readRepository(await adminTarget(reg), repo.spec.name);
+      const report = await readRepository(await adminTarget(client, reg, deps.registryUrls), repo.spec.name);
       return { observation: { ...observed, report }, figures: repositoryFigures(repo.spec.name, report, entry.quotaBytes) };
     } catch (err) {
       if (!(err instanceof RegistryUnreachableError)) throw err;
@@ -90,7 +71,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     // With the Registry gone (or going) there is nothing to delete from: its storage goes with it or is the user's.
     if (reg && !reg.metadata.deletionTimestamp) {
       try {
-        const had = await deleteRepositoryContent(await adminTarget(reg), repo.spec.name);
+        const had = await deleteRepositoryContent(await adminTarget(client, reg, deps.registryUrls), repo.spec.name);
         if (had) await events.record(repo, 'Normal', 'ContentDeleted', `deleted ${repo.spec.name} from Registry ${reg.metadata.name}; its blobs go with the next garbage collection`);
         log.info('repository content deleted', { repository: repo.spec.name, hadContent: had });
       } catch (err) {

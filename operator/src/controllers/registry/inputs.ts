@@ -1,0 +1,58 @@
+// The inputs desired() needs that must survive across reconciles: signing keys
+// (rotated on schedule), the self-signed certificate, MinIO and admin
+// credentials, read back from the Secrets that hold them or generated when
+// missing; plus the settings of the Registry's Repositories.
+import { parseDurationSeconds } from '../../api/duration.js';
+import type { Registry, Repository } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { SecretObject } from '../../kube/types.js';
+import { TerminalError } from '../../runtime/errors.js';
+import { repositoriesBlock } from '../repository/settings.js';
+import { adminCredentialFromSecret, generateAdminCredential } from './admin-credential.js';
+import { serviceDnsNames, type DesiredInputs } from './desired.js';
+import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
+import { registryNames } from './names.js';
+import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
+import { keyPairFromSecret, planSelfSignedTls, type TlsPlan } from './tls.js';
+
+export interface PreparedInputs {
+  inputs: DesiredInputs;
+  /** Set when auth is enabled. */
+  keyPlan?: SigningKeyPlan;
+  /** Set for tls.selfSigned. */
+  tlsPlan?: TlsPlan;
+}
+
+/** The inputs of desired(): what exists is reused, what is missing generated, what is due planned for rotation. */
+export async function prepareInputs(client: KubeClient, reg: Registry, repositories: Repository[], at: Date): Promise<PreparedInputs> {
+  const ns = reg.metadata.namespace!;
+  const names = registryNames(reg.metadata.name);
+  let keyPlan: SigningKeyPlan | undefined;
+  if (reg.spec.auth?.enabled ?? true) {
+    let period: number;
+    try {
+      period = parseDurationSeconds(reg.spec.auth?.signingKeyRotationPeriod ?? '720h');
+    } catch (err) {
+      throw new TerminalError(`spec.auth.signingKeyRotationPeriod: ${(err as Error).message}`);
+    }
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.signingKeys, ns);
+    keyPlan = planSigningKeys(signingKeysFromSecret(secret), period, at);
+  }
+  let tlsPlan: TlsPlan | undefined;
+  if (reg.spec.tls?.selfSigned) {
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.tls, ns);
+    tlsPlan = planSelfSignedTls(keyPairFromSecret(secret), serviceDnsNames(reg), at);
+  }
+  let minioCredentials;
+  if (reg.spec.storage.minio) {
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.minioCredentials, ns);
+    minioCredentials = minioCredentialsFromSecret(secret) ?? generateMinioCredentials();
+  }
+  let admin;
+  if (reg.spec.auth?.enabled ?? true) {
+    admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
+  }
+  // Invalid Repository specs are left out here and reported on the Repository itself.
+  const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
+  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, admin, repositories: entries }, keyPlan, tlsPlan };
+}

@@ -1,0 +1,35 @@
+// What the Registry's workloads and the user's Secrets report, read for the
+// status conditions: nothing is assumed.
+import type { Registry } from '../../api/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { KubeObject, SecretObject } from '../../kube/types.js';
+import { bucketJobName } from './minio.js';
+import { registryNames } from './names.js';
+import type { Observed, ObservedWorkload } from './status.js';
+
+/** What the workloads and the user's Secrets report, for the status conditions. */
+export async function observe(client: KubeClient, reg: Registry): Promise<Observed> {
+  const ns = reg.metadata.namespace!;
+  const names = registryNames(reg.metadata.name);
+  const observed: Observed = { deployment: await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'Deployment', names.deployment, ns) };
+  const { filesystem, s3, minio } = reg.spec.storage;
+  if (filesystem) {
+    const pvc = await client.getOptional<KubeObject & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', names.data, ns);
+    observed.volumeClaimPhase = pvc?.status?.phase;
+  }
+  if (s3) {
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', s3.secretRef.name, ns);
+    const keys = [s3.secretRef.accessKeyKey ?? 'accessKey', s3.secretRef.secretKeyKey ?? 'secretKey'];
+    observed.s3CredentialsFound = !!secret && keys.every((k) => !!secret.data?.[k]);
+  }
+  if (minio) {
+    const statefulSet = await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'StatefulSet', names.minio, ns);
+    const job = await client.getOptional<KubeObject & { status?: { succeeded?: number } }>('batch/v1', 'Job', bucketJobName(reg), ns);
+    observed.minio = { statefulSet, bucketJobSucceeded: (job?.status?.succeeded ?? 0) > 0 };
+  }
+  if (reg.spec.tls?.secretRef) {
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
+    observed.tlsSecretFound = !!secret?.data?.['tls.crt'] && !!secret.data['tls.key'];
+  }
+  return observed;
+}
