@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { registry } from '../../operator/src/controllers/registry/fixtures.js';
+import { registry } from '../../operator/src/controllers/registry/fixtures.test-support.js';
 import { registryDeployment } from '../../operator/src/controllers/registry/workload.js';
 import { CHART_DIR } from '../harness/helm-chart.js';
 import { REPO_ROOT } from '../harness/registry-process.js';

@@ -4,7 +4,7 @@ import type { AccessPolicy } from '../../api/types.js';
 import { mintSecret } from './credentials.js';
 import { readDockerConfig, registryHosts, renderDockerConfig } from './dockerconfig.js';
 import { renderPolicyFile, secretData, stateFromSecret, type RegistryPolicyState } from './state.js';
-import { registry } from '../registry/fixtures.js';
+import { registry } from '../registry/fixtures.test-support.js';
 
 const policy = (name: string, spec: Partial<AccessPolicy['spec']> = {}): AccessPolicy => ({
   apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name, namespace: 'team', uid: `uid-${name}` },

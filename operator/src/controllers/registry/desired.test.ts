@@ -3,7 +3,7 @@ import { parseConfigYaml } from '#contract/config/load.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createSelfSignedCertificate } from '../../crypto/self-signed-cert.js';
 import { desired, serviceDnsNames, type DesiredInputs } from './desired.js';
-import { registry } from './fixtures.js';
+import { registry } from './fixtures.test-support.js';
 import { CONFIG_HASH_ANNOTATION } from './names.js';
 import type { SigningKey } from './signing-keys.js';
 

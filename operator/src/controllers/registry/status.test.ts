@@ -1,5 +1,5 @@
 import { computeConditions, invalidSpecConditions, type Observed } from './status.js';
-import { registry } from './fixtures.js';
+import { registry } from './fixtures.test-support.js';
 
 const byType = (conds: ReturnType<typeof computeConditions>) => Object.fromEntries(conds.map((c) => [c.type, `${c.status}/${c.reason}`]));
 const deployment = (generation: number, status: Record<string, unknown>) => ({ metadata: { generation }, status });
