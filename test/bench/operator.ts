@@ -8,11 +8,7 @@
 //      appearing, for 100 namespaces created one after another (p50/p99).
 // Arrival times come from a watch on the pull secrets, so polling intervals do not
 // inflate them. Everything is bounded: fixed counts, and a deadline per phase.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mapLimit } from '#contract/util/limit.js';
 import { API_VERSION, type AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
@@ -20,7 +16,7 @@ import type { KubeObject } from '../../operator/src/kube/types.js';
 import { Informer } from '../../operator/src/runtime/informer.js';
 import { createLogger } from '../../operator/src/runtime/logger.js';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane/control-plane.js';
-import { removeState, writeState } from '../harness/control-plane/processes.js';
+import { OperatorProcess } from '../harness/operator-process.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient as Client } from '../../operator/src/kube/client.js';
 
@@ -31,27 +27,18 @@ const SAMPLE_DEADLINE_MS = 30_000;
 const NS = 'bench-registry';
 const LABEL = 'berth-bench/pull';
 
-/** The repository root, whether this runs from sources or from dist/. */
-const repoRoot = (() => {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-  }
-  throw new Error('package.json not found');
-})();
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function startOperator(kubeconfig: string): ChildProcess {
-  const main = join(repoRoot, 'dist', 'operator', 'src', 'main.js');
-  const child = spawn(process.execPath, [main, `--kubeconfig=${kubeconfig}`, `--namespace=${NS}`, '--leader-elect=false', '--health-addr=127.0.0.1:0', `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn'}`],
-    { stdio: ['ignore', 'ignore', 'inherit'] });
-  writeState(`bench-operator-${child.pid}`, { ownerPid: process.pid, processes: [{ pid: child.pid!, binary: process.execPath, script: main }] });
-  child.once('exit', () => removeState(`bench-operator-${child.pid}`));
-  return child;
+function startOperator(kubeconfig: string): OperatorProcess {
+  const logLevel = process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn';
+  return new OperatorProcess({
+    label: 'bench', echo: true,
+    args: [`--kubeconfig=${kubeconfig}`, `--namespace=${NS}`, '--leader-elect=false', '--health-addr=127.0.0.1:0', `--log-level=${logLevel}`],
+  });
 }
 
 /** Records when the first pull secret of each namespace is seen. */
@@ -94,7 +81,7 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
 
 async function main(): Promise<void> {
   let plane: ControlPlane | undefined;
-  let operator: ChildProcess | undefined;
+  let operator: OperatorProcess | undefined;
   try {
     process.stderr.write('starting the control plane…\n');
     plane = await startControlPlane({ name: `bench-operator-${process.pid}`, controllerManager: true, installCrds: true });
@@ -169,10 +156,7 @@ async function main(): Promise<void> {
     await arrivals.informer.stop();
     client.close();
   } finally {
-    if (operator && operator.exitCode === null) {
-      operator.kill('SIGTERM');
-      await new Promise((r) => operator!.once('exit', r));
-    }
+    await operator?.stop();
     await plane?.stop();
   }
 }

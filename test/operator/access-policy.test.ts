@@ -13,26 +13,24 @@ import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
-import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
+import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube/types.js';
 import { OciLayout } from '../harness/oci-layout.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { run, runOk } from '../harness/tools.js';
-import { clientFor, createNamespace, getOrUndefined, uniqueName, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { uniqueName, waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { createRegistry, waitForGone, waitForObject } from './support/registry.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Secret = KubeObject & { type?: string; data?: Record<string, string> };
 type ServiceAccount = KubeObject & { imagePullSecrets?: Array<{ name: string }> };
 
 const API = 'berth.dev/v1alpha1';
 const SECRET = 'berth-pull-secret';
 const OVERLAP_SECONDS = 6;
 
+const fx = withOperator('access', { identity: 'access-op', args: () => ['--policy-propagation-delay=2', '--log-level=debug'] });
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
 let registry: RegistryProcess;
 let dir: string;
 let port: number;
@@ -44,7 +42,7 @@ let builderNs: string;
 const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 const policyPath = (name: string) => `/apis/${API}/namespaces/${ns}/accesspolicies/${name}`;
 const getPolicy = (name: string) => client.get<AccessPolicy>(API, 'AccessPolicy', name, ns);
-const pullSecret = (namespace: string) => getOrUndefined<Secret>(client, 'v1', 'Secret', SECRET, namespace);
+const pullSecret = (namespace: string) => client.getOptional<Secret>('v1', 'Secret', SECRET, namespace);
 
 async function mergePatch(path: string, body: unknown, fieldManager?: string): Promise<void> {
   await client.request('PATCH', path, { body, contentType: 'application/merge-patch+json', query: { fieldManager } });
@@ -94,7 +92,7 @@ const denied = /denied|unauthorized|authentication required|invalid username\/pa
 async function syncPolicyFile(file: string): Promise<void> {
   let last = '';
   while (syncing) {
-    const s = await getOrUndefined<Secret>(client, 'v1', 'Secret', 'main-policy', ns).catch(() => undefined);
+    const s = await client.getOptional<Secret>('v1', 'Secret', 'main-policy', ns).catch(() => undefined);
     const text = s?.data?.['policy.yaml'] ? b64(s.data['policy.yaml']) : '';
     if (text && text !== last) {
       writeFileSync(`${file}.tmp`, text);
@@ -119,16 +117,10 @@ async function policyFileRobots(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'access');
+  ({ client, ns } = fx);
   selectorValue = ns;
   dir = mkdtempSync(join(tmpdir(), 'berth-access-'));
   port = await freePort();
-  operator = new OperatorProcess({
-    kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'access-op',
-    args: ['--policy-propagation-delay=2', '--log-level=debug'],
-  });
-  await operator.waitForLog((l) => l.msg === 'controller started');
   await createRegistry(client, ns, 'main', { storage: { filesystem: {} } });
   const cm = await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'main-config', ns);
   const keys = await waitForObject<Secret>(client, 'v1', 'Secret', 'main-signing-keys', ns);
@@ -168,8 +160,6 @@ afterAll(async () => {
   syncing = false;
   await syncLoop;
   await registry?.stop();
-  await operator?.kill('SIGTERM');
-  client?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -233,7 +223,7 @@ describe('AccessPolicy', () => {
 
   it('adds the Secret to the selected ServiceAccounts, keeping entries other field managers own', async () => {
     await waitFor('default SA patched', async () => {
-      const sa = await getOrUndefined<ServiceAccount>(client, 'v1', 'ServiceAccount', 'default', appNs);
+      const sa = await client.getOptional<ServiceAccount>('v1', 'ServiceAccount', 'default', appNs);
       return sa?.imagePullSecrets?.some((e) => e.name === SECRET);
     });
     // Another owner (say Argo CD) adds its own entry to the same atomic list.
@@ -325,7 +315,7 @@ describe('AccessPolicy', () => {
       expect(e.message).not.toContain(oldCred.password);
       expect(e.message).not.toContain(credentialOf((await pullSecret(appNs))!).password);
     }
-    for (const line of operator.lines) {
+    for (const line of fx.operator.lines) {
       expect(JSON.stringify(line)).not.toContain(oldCred.password);
     }
   });
@@ -338,11 +328,8 @@ describe('AccessPolicy', () => {
       const robot = (await storedState()).robots[`ap/readers/${appNs}`];
       return robot?.secrets.some((x) => !x.activatedAt);
     }, 20_000, 50);
-    await operator.kill('SIGKILL');
-    operator = new OperatorProcess({
-      kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, leaseName: 'after-crash', identity: 'access-op-2',
-      args: ['--policy-propagation-delay=2'],
-    });
+    await fx.operator.kill('SIGKILL');
+    fx.start('access-op-2', { leaseName: 'after-crash', args: ['--policy-propagation-delay=2'] });
     const failures: string[] = [];
     let switched = false;
     for (let i = 0; i < 300 && !switched; i++) {
@@ -406,7 +393,7 @@ describe('AccessPolicy', () => {
     const second = await appNamespace('second', true);
     await waitFor('second pull secret', () => pullSecret(second));
     await waitFor('default SAs patched', async () => {
-      const sas = await Promise.all([appNs, second].map((n) => getOrUndefined<ServiceAccount>(client, 'v1', 'ServiceAccount', 'default', n)));
+      const sas = await Promise.all([appNs, second].map((n) => client.getOptional<ServiceAccount>('v1', 'ServiceAccount', 'default', n)));
       return sas.every((sa) => sa?.imagePullSecrets?.some((e) => e.name === SECRET));
     });
     const p = await getPolicy('readers');

@@ -6,7 +6,8 @@ import { startControlPlane, type ControlPlane } from '../harness/control-plane/c
 import { FaultProxy } from '../harness/control-plane/fault-proxy.js';
 import { clientFor, createNamespace, waitFor } from './support/kube.js';
 import { total } from './support/metrics.js';
-import { OperatorProcess } from './support/operator-process.js';
+import type { OperatorProcess } from '../harness/operator-process.js';
+import { controllerStarted, startOperator } from './support/operator.js';
 import { condition, createRegistry, patchRegistrySpec, waitForObject, waitForStatus } from './support/registry.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,12 +25,12 @@ beforeAll(async () => {
   client = clientFor(plane.kubeconfig);
   proxy = await FaultProxy.start(plane);
   ns = await createNamespace(client, 'faults');
-  operator = new OperatorProcess({
-    kubeconfig: proxy.kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'faults-op',
+  operator = startOperator({
+    kubeconfig: proxy.kubeconfig, namespace: ns, identity: 'faults-op',
     // A 20 s renew deadline: an apiserver crash and restart, slow on a loaded machine, must not cost the leadership.
     args: LEASE_ARGS,
   });
-  await operator.waitForLog((l) => l.msg === 'controller started');
+  await operator.waitForLog(controllerStarted);
 }, 120_000);
 
 afterAll(async () => {
@@ -100,7 +101,7 @@ describe('API server faults', () => {
     await patchRegistrySpec(client, ns, 'flaky', { logLevel: 'error' });
     // Restarted in the same pod, the container keeps its identity (the pod name), so it
     // takes its own lease back at once instead of waiting for it to expire.
-    operator = new OperatorProcess({ kubeconfig: proxy.kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'faults-op', args: LEASE_ARGS });
+    operator = startOperator({ kubeconfig: proxy.kubeconfig, namespace: ns, identity: 'faults-op', args: LEASE_ARGS });
     await operator.waitForLog((l) => l.msg === 'became leader');
     await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'flaky-config', ns, (cm) => cm.data['config.yaml'].includes('level: error'));
   }, 120_000);

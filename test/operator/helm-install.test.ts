@@ -19,13 +19,14 @@ import type { KubeObject } from '../../operator/src/kube/types.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { CHART_DIR, EXAMPLES_DIR, helm, helmOk, permissions, type PolicyRule } from '../harness/helm-chart.js';
+import type { OperatorProcess } from '../harness/operator-process.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { run, runOk } from '../harness/tools.js';
-import { clientFor, createNamespace, uniqueName, waitFor } from './support/kube.js';
+import { clientFor, createNamespace, serviceAccountKubeconfig, uniqueName, waitFor } from './support/kube.js';
 import { total, sample } from './support/metrics.js';
 import { condition, patchRegistrySpec, REGISTRY_API, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
-import { containerArgs, DeploymentOperator } from './helm/deployment-operator.js';
+import { startDeploymentOperator } from './helm/deployment-operator.js';
 import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
 import { RecordingProxy } from './helm/recording-proxy.js';
 
@@ -39,7 +40,7 @@ let releaseNs: string;
 let appNs: string;
 let dir: string;
 let proxy: RecordingProxy;
-let operator: DeploymentOperator | undefined;
+let operator: OperatorProcess | undefined;
 let registry: RegistryProcess | undefined;
 let operatorKubeconfig: string;
 let podEnv: Record<string, string>;
@@ -47,9 +48,9 @@ let podEnv: Record<string, string>;
 const examples = (file: string) => (yaml.loadAll(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as KubeObject[]).filter(Boolean);
 const helmIn = (args: string[]) => helmOk([...args, '--namespace', releaseNs], { kubeconfig });
 
-async function startOperatorFromDeployment(): Promise<DeploymentOperator> {
+async function startOperatorFromDeployment(): Promise<OperatorProcess> {
   const deployment = await client.get('apps/v1', 'Deployment', OPERATOR, releaseNs);
-  const op = new DeploymentOperator(containerArgs(deployment, podEnv, operatorKubeconfig), podEnv);
+  const op = startDeploymentOperator(deployment, podEnv, operatorKubeconfig);
   await op.waitForLog((l) => l.msg === 'controller started');
   return op;
 }
@@ -102,20 +103,11 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
   });
 
   it('runs the operator as the chart\'s ServiceAccount, with the Deployment\'s command line', async () => {
-    const token = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${releaseNs}/serviceaccounts/${OPERATOR}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    });
-    operatorKubeconfig = join(dir, 'operator.kubeconfig');
-    writeFileSync(operatorKubeconfig, yaml.dump({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-      // client-node only speaks plain http (to the recording proxy) with TLS verification explicitly off.
-      clusters: [{ name: 'proxy', cluster: { server: proxy.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'sa', user: { token: token.status.token } }],
-      contexts: [{ name: 'sa', context: { cluster: 'proxy', user: 'sa' } }],
-    }));
+    // client-node only speaks plain http (to the recording proxy) with TLS verification explicitly off.
+    operatorKubeconfig = await serviceAccountKubeconfig(client, releaseNs, OPERATOR, join(dir, 'operator.kubeconfig'), { server: proxy.url });
     operator = await startOperatorFromDeployment();
-    expect(operator.args).toContain(`--leader-election-namespace=${releaseNs}`);
-    expect(operator.args).toContain(`--identity=${podEnv.POD_NAME}`);
+    expect(operator.opts.args).toContain(`--leader-election-namespace=${releaseNs}`);
+    expect(operator.opts.args).toContain(`--identity=${podEnv.POD_NAME}`);
     const lease = await client.get<KubeObject & { spec: { holderIdentity: string } }>('coordination.k8s.io/v1', 'Lease', 'berth-operator', releaseNs);
     expect(lease.spec.holderIdentity).toBe(podEnv.POD_NAME);
   });
@@ -284,7 +276,7 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
 
     await operator!.stop();
     operator = await startOperatorFromDeployment();
-    expect(operator.args).toEqual(expect.arrayContaining(['--log-level=debug', '--workers=4']));
+    expect(operator.opts.args).toEqual(expect.arrayContaining(['--log-level=debug', '--workers=4']));
     // The new operator reconciles with debug logging: a spec change shows up in its log.
     await patchRegistrySpec(client, appNs, 's3', { logLevel: 'debug' });
     await waitForStatus(client, appNs, 's3', 'reconciled after the upgrade', (r) => !!r.status?.configHash);

@@ -3,10 +3,10 @@
 // over at once.
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, waitFor } from './support/kube.js';
+import type { OperatorProcess } from '../harness/operator-process.js';
+import { waitFor } from './support/kube.js';
 import { sample, total } from './support/metrics.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { withOperator } from './support/operator.js';
 import { createRegistry, waitForStatus } from './support/registry.js';
 
 interface Lease extends KubeObject {
@@ -16,27 +16,13 @@ interface Lease extends KubeObject {
 const LEASE_SECONDS = 4;
 const timing = [`--lease-duration=${LEASE_SECONDS}`, '--renew-deadline=3', '--retry-period=0.5'];
 
+const fx = withOperator('leader', { stopSignal: 'SIGKILL' });
 let client: KubeClient;
 let ns: string;
-const operators: OperatorProcess[] = [];
+beforeAll(() => ({ client, ns } = fx));
 
-function start(identity: string): OperatorProcess {
-  const op = new OperatorProcess({ kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity, args: timing });
-  operators.push(op);
-  return op;
-}
-
+const start = (identity: string) => fx.start(identity, { args: timing });
 const lease = () => client.get<Lease>('coordination.k8s.io/v1', 'Lease', 'berth-operator', ns);
-
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'leader');
-});
-
-afterAll(async () => {
-  await Promise.all(operators.map((o) => o.kill('SIGKILL')));
-  client?.close();
-});
 
 describe('leader election', () => {
   let leader: OperatorProcess;
@@ -54,7 +40,7 @@ describe('leader election', () => {
     // Give the standby several retry periods to (wrongly) grab the lease.
     await new Promise((r) => setTimeout(r, 2000));
     expect(standby.isLeader()).toBe(false);
-    expect((await lease()).spec.holderIdentity).toBe(leader.opts.identity);
+    expect((await lease()).spec.holderIdentity).toBe(leader.opts.label);
     const leaderMetrics = (await leader.get('/metrics')).body;
     const standbyMetrics = (await standby.get('/metrics')).body;
     expect(sample(leaderMetrics, 'berth_operator_leader')).toBe(1);
@@ -84,7 +70,7 @@ describe('leader election', () => {
     // At most the lease duration plus one retry period; allow slack for a loaded 2-core machine.
     expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 3) * 1000);
     const l = await lease();
-    expect(l.spec.holderIdentity).toBe(standby.opts.identity);
+    expect(l.spec.holderIdentity).toBe(standby.opts.label);
     expect(l.spec.leaseTransitions).toBe(transitions + 1);
     await createRegistry(client, ns, 'two', { storage: { filesystem: {} } });
     await waitForStatus(client, ns, 'two', 'reconciled by the new leader', (r) => !!r.status?.configHash);

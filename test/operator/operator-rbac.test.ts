@@ -1,7 +1,7 @@
 // The operator runs as a ServiceAccount with exactly operator/deploy/rbac.yaml,
 // using a token from the TokenRequest API, as it does in a cluster: every
 // reconcile path must work without a single 403.
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -9,58 +9,45 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { serviceAccountKubeconfig, waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { condition, createRegistry, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
 let dir: string;
 
 const rbacFile = new URL('../../operator/deploy/rbac.yaml', import.meta.url);
 
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'rbac');
+/** The ServiceAccount with exactly rbac.yaml bound, and a kubeconfig with its token. */
+async function operatorServiceAccount(admin: KubeClient, namespace: string): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), 'berth-rbac-'));
   const [clusterRole, role] = yaml.loadAll(readFileSync(rbacFile, 'utf8')) as KubeObject[];
-  await client.apply(clusterRole);
-  await client.apply({ ...role, metadata: { ...role.metadata, namespace: ns } });
-  await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'berth-operator', namespace: ns } });
-  const subject = { kind: 'ServiceAccount', name: 'berth-operator', namespace: ns };
-  await client.create({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `berth-operator-${ns}` },
+  await admin.apply(clusterRole);
+  await admin.apply({ ...role, metadata: { ...role.metadata, namespace } });
+  await admin.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'berth-operator', namespace } });
+  const subject = { kind: 'ServiceAccount', name: 'berth-operator', namespace };
+  await admin.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `berth-operator-${namespace}` },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.metadata.name }, subjects: [subject],
   });
-  await client.create({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'berth-operator-leader-election', namespace: ns },
+  await admin.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'berth-operator-leader-election', namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name }, subjects: [subject],
   });
-  const token = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/berth-operator/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  const admin = new KubeConfig();
-  admin.loadFromFile(sharedKubeconfig());
-  const cluster = admin.getCurrentCluster()!;
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, yaml.dump({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-    clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData } }],
-    users: [{ name: 'sa', user: { token: token.status.token } }],
-    contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa' } }],
-  }));
-  operator = new OperatorProcess({ kubeconfig, namespace: ns, leaseNamespace: ns, identity: 'rbac-op' });
-  await operator.waitForLog((l) => l.msg === 'controller started');
-});
+  const kc = new KubeConfig();
+  kc.loadFromFile(sharedKubeconfig());
+  const cluster = kc.getCurrentCluster()!;
+  return serviceAccountKubeconfig(admin, namespace, 'berth-operator', join(dir, 'kubeconfig'), { server: cluster.server, caData: cluster.caData });
+}
 
-afterAll(async () => {
-  await operator?.kill('SIGTERM');
-  client?.close();
+const fx = withOperator('rbac', { identity: 'rbac-op', kubeconfig: operatorServiceAccount });
+beforeAll(() => ({ client, ns } = fx));
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const forbidden = () => operator.lines.filter((l) => /forbidden/i.test(String(l.error ?? '')));
+const forbidden = () => fx.operator.lines.filter((l) => /forbidden/i.test(String(l.error ?? '')));
 
 describe('operator RBAC', () => {
   it('reconciles every kind of object with only the documented permissions', async () => {

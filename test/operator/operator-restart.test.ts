@@ -4,36 +4,20 @@
 import type { Registry } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { createRegistry, REGISTRY_API, waitForStatus } from './support/registry.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const fx = withOperator('restart', { stopSignal: 'SIGKILL' });
 let client: KubeClient;
 let ns: string;
-const operators: OperatorProcess[] = [];
 const names = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'];
+beforeAll(() => ({ client, ns } = fx));
 
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'restart');
-});
-
-afterAll(async () => {
-  await Promise.all(operators.map((o) => o.kill('SIGKILL')));
-  client?.close();
-});
-
-function start(identity: string): OperatorProcess {
-  const op = new OperatorProcess({
-    kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity,
-    args: ['--lease-duration=3', '--renew-deadline=2', '--retry-period=0.5', '--workers=1', '--log-level=debug'],
-  });
-  operators.push(op);
-  return op;
-}
+const start = (identity: string) =>
+  fx.start(identity, { args: ['--lease-duration=3', '--renew-deadline=2', '--retry-period=0.5', '--workers=1', '--log-level=debug'] });
 
 describe('operator restart', () => {
   it('converges after being killed mid-reconcile', async () => {
@@ -61,7 +45,7 @@ describe('operator restart', () => {
   it('is idempotent: a resync of converged Registries writes nothing', async () => {
     const before = await client.list<Registry>(REGISTRY_API, 'Registry', { namespace: ns });
     const deps = await client.list('apps/v1', 'Deployment', { namespace: ns });
-    const op = operators[operators.length - 1];
+    const op = fx.operator;
     const reconciled = op.lines.filter((l) => l.msg === 'reconciled').length;
     // Deleting nothing and changing nothing: trigger a reconcile of every Registry by touching a label.
     for (const n of names) {

@@ -3,29 +3,17 @@
 import type { Registry } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, patchStatus, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { patchStatus, waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { condition, createRegistry, eventReasons, patchRegistrySpec, REGISTRY_API, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const fx = withOperator('lifecycle', { identity: 'lifecycle-op' });
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
 const name = 'main';
-
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'lifecycle');
-  operator = new OperatorProcess({ kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'lifecycle-op' });
-  await operator.waitForLog((l) => l.msg === 'controller started');
-});
-
-afterAll(async () => {
-  await operator?.kill('SIGTERM');
-  client?.close();
-});
+beforeAll(() => ({ client, ns } = fx));
 
 const dep = () => client.get<KubeObject & Any>('apps/v1', 'Deployment', name, ns);
 

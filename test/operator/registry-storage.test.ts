@@ -2,28 +2,16 @@
 // waiting for the user's credentials Secret) and the operator-managed MinIO.
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, patchStatus } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { patchStatus } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { condition, createRegistry, patchRegistrySpec, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const fx = withOperator('storage', { identity: 'storage-op' });
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
-
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'storage');
-  operator = new OperatorProcess({ kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'storage-op' });
-  await operator.waitForLog((l) => l.msg === 'controller started');
-});
-
-afterAll(async () => {
-  await operator?.kill('SIGTERM');
-  client?.close();
-});
+beforeAll(() => ({ client, ns } = fx));
 
 describe('S3 storage', () => {
   const name = 'shared';

@@ -11,40 +11,38 @@ import type { Repository } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { imageManifest, makeBlob, OCI_MANIFEST, type Blob } from '../registry/lifecycle/helpers.js';
 import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
-import { clientFor, createNamespace, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { createRegistry, eventReasons, REGISTRY_API, waitForGone } from './support/registry.js';
 
 type Data = KubeObject & { data: Record<string, string> };
 
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
 let registry: RegistryProcess | undefined;
 let port: number;
 let dir: string;
 let auth: string;
 
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'repos');
-  port = await freePort();
+const fx = withOperator('repos', {
+  identity: 'repository-op',
+  args: async (namespace) => {
+    port = await freePort();
+    return [`--registry-url=${namespace}/main=http://127.0.0.1:${port}`, '--repository-status-interval=1'];
+  },
+  ready: (l) => l.msg === 'controller started' && l.controller === 'repository',
+});
+
+beforeAll(() => {
+  ({ client, ns } = fx);
   dir = mkdtempSync(join(tmpdir(), 'berth-repos-'));
-  operator = new OperatorProcess({
-    kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'repository-op',
-    args: [`--registry-url=${ns}/main=http://127.0.0.1:${port}`, '--repository-status-interval=1'],
-  });
-  await operator.waitForLog((l) => l.msg === 'controller started' && l.controller === 'repository');
 });
 
 afterAll(async () => {
   await registry?.stop();
-  await operator?.kill('SIGTERM');
-  client?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

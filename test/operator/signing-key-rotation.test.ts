@@ -4,29 +4,17 @@
 import type { Registry } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, waitFor } from './support/kube.js';
-import { OperatorProcess } from './support/operator-process.js';
+import { waitFor } from './support/kube.js';
+import { withOperator } from './support/operator.js';
 import { createRegistry, eventReasons, REGISTRY_API, waitForStatus } from './support/registry.js';
 
 type Secret = KubeObject & { data: Record<string, string> };
 
+const fx = withOperator('rotation', { identity: 'rotation-op' });
 let client: KubeClient;
 let ns: string;
-let operator: OperatorProcess;
 const name = 'keys';
-
-beforeAll(async () => {
-  client = clientFor(sharedKubeconfig());
-  ns = await createNamespace(client, 'rotation');
-  operator = new OperatorProcess({ kubeconfig: sharedKubeconfig(), namespace: ns, leaseNamespace: ns, identity: 'rotation-op' });
-  await operator.waitForLog((l) => l.msg === 'controller started');
-});
-
-afterAll(async () => {
-  await operator?.kill('SIGTERM');
-  client?.close();
-});
+beforeAll(() => ({ client, ns } = fx));
 
 const secret = () => client.get<Secret>('v1', 'Secret', `${name}-signing-keys`, ns);
 const configYaml = async () => (await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', `${name}-config`, ns)).data['config.yaml'];

@@ -9,7 +9,7 @@ import { binary } from '../harness/control-plane/binaries.js';
 import { freePort } from '../harness/control-plane/ports.js';
 import { killStaleProcesses, stateDir, writeState, removeState } from '../harness/control-plane/processes.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { clientFor, createNamespace, getOrUndefined, waitFor } from './support/kube.js';
+import { clientFor, createNamespace, waitFor } from './support/kube.js';
 
 let client: KubeClient;
 
@@ -27,10 +27,10 @@ describe('test bed', () => {
 
   it('runs the serviceaccount and namespace controllers', async () => {
     const ns = await createNamespace(client, 'testbed');
-    await waitFor('the default ServiceAccount', () => getOrUndefined(client, 'v1', 'ServiceAccount', 'default', ns), 20_000);
+    await waitFor('the default ServiceAccount', () => client.getOptional('v1', 'ServiceAccount', 'default', ns), 20_000);
     await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns } });
     await client.delete('v1', 'Namespace', ns);
-    await waitFor('the namespace to be deleted', async () => !(await getOrUndefined<KubeObject>(client, 'v1', 'Namespace', ns)), 60_000);
+    await waitFor('the namespace to be deleted', async () => !(await client.getOptional<KubeObject>('v1', 'Namespace', ns)), 60_000);
   });
 
   it('kills processes left by a dead run, but only ours and only if their owner is gone', async () => {

@@ -1,10 +1,11 @@
 // Helpers for operator tests: a client for the shared control plane, a fresh
-// namespace per test file, and polling with a clear failure message.
+// namespace per test file, polling with a clear failure message, and a
+// ServiceAccount's kubeconfig.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
 import { KubeClient } from '../../../operator/src/kube/client.js';
-import { isNotFound } from '../../../operator/src/kube/errors.js';
-import type { KubeObject } from '../../../operator/src/kube/types.js';
 
 export function clientFor(kubeconfig: string): KubeClient {
   const kc = new KubeConfig();
@@ -21,15 +22,6 @@ export async function createNamespace(client: KubeClient, prefix: string): Promi
   const name = uniqueName(prefix);
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return name;
-}
-
-export async function getOrUndefined<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
-  try {
-    return await client.get<T>(apiVersion, kind, name, namespace);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }
 
 /** Polls until check returns a value other than undefined/false; fails with the last observation. */
@@ -53,4 +45,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** Merge-patches an object's status subresource (how tests stand in for absent controllers). */
 export async function patchStatus(client: KubeClient, path: string, status: Record<string, unknown>): Promise<void> {
   await client.request('PATCH', `${path}/status`, { body: { status }, contentType: 'application/merge-patch+json' });
+}
+
+/**
+ * Writes a kubeconfig that authenticates as a ServiceAccount, with a token from the
+ * TokenRequest API as a pod's projected token would be. Without a CA the server's
+ * certificate is not verified (a plain-http proxy in front of the apiserver).
+ */
+export async function serviceAccountKubeconfig(client: KubeClient, namespace: string, name: string, file: string, cluster: { server: string; caData?: string }): Promise<string> {
+  const token = await client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const trust = cluster.caData ? { 'certificate-authority-data': cluster.caData } : { 'insecure-skip-tls-verify': true };
+  writeFileSync(file, yaml.dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+    clusters: [{ name: 'c', cluster: { server: cluster.server, ...trust } }],
+    users: [{ name: 'sa', user: { token: token.status.token } }],
+    contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa' } }],
+  }));
+  return file;
 }

@@ -3,7 +3,7 @@ import type { Condition } from '../../../operator/src/api/conditions.js';
 import type { Registry } from '../../../operator/src/api/types.js';
 import type { KubeClient } from '../../../operator/src/kube/client.js';
 import type { KubeObject } from '../../../operator/src/kube/types.js';
-import { getOrUndefined, waitFor } from './kube.js';
+import { waitFor } from './kube.js';
 
 export const REGISTRY_API = 'berth.dev/v1alpha1';
 
@@ -33,13 +33,13 @@ export async function waitForStatus(client: KubeClient, namespace: string, name:
 
 export async function waitForObject<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, ok: (o: T) => boolean = () => true, timeoutMs = 60_000): Promise<T> {
   return waitFor(`${kind} ${namespace}/${name}`, async () => {
-    const o = await getOrUndefined<T>(client, apiVersion, kind, name, namespace);
+    const o = await client.getOptional<T>(apiVersion, kind, name, namespace);
     return o && ok(o) ? o : undefined;
   }, timeoutMs);
 }
 
 export async function waitForGone(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`${kind} ${namespace}/${name} to be deleted`, async () => !(await getOrUndefined(client, apiVersion, kind, name, namespace)), timeoutMs);
+  await waitFor(`${kind} ${namespace}/${name} to be deleted`, async () => !(await client.getOptional(apiVersion, kind, name, namespace)), timeoutMs);
 }
 
 export async function eventReasons(client: KubeClient, namespace: string, name: string, kind = 'Registry'): Promise<string[]> {
