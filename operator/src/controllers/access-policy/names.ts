@@ -33,10 +33,6 @@ export function robotName(policyName: string, namespace: string): string {
   return `ap/${policyName}/${namespace}`;
 }
 
-export function robotPrefix(policyName: string): string {
-  return `ap/${policyName}/`;
-}
-
 /** The field manager that owns this policy's entries in ServiceAccount imagePullSecrets. */
 export function serviceAccountFieldManager(p: AccessPolicy): string {
   return `berth-operator/accesspolicy/${p.metadata.name}`.slice(0, 128);
