@@ -159,6 +159,33 @@ export const webhookSchema = z.object({
   queueSize: z.number().int().positive().default(1000).describe('Events held for this receiver; when full the oldest is dropped.'),
 }).strict();
 
+export const metadataSchema = z.object({
+  engine: z.enum(['sqlite', 'postgres']).default('sqlite')
+    .describe('Where the metadata index lives: SQLite in-process (one replica) or a shared PostgreSQL (any number of replicas).'),
+  sqlite: z.object({
+    path: z.string().min(1).optional()
+      .describe('Index file on local disk; default <storage.filesystem.root>/_metadata/index.db, or ./metadata/index.db with S3 storage.'),
+  }).strict().default({}),
+  postgres: z.object({
+    url: z.string().min(1).optional().describe('postgres://user:password@host:5432/db?sslmode=verify-full'),
+    urlFile: z.string().min(1).optional().describe('File holding the URL (a mounted Secret key, e.g. CloudNativePG\'s <cluster>-app, key uri).'),
+    tls: z.object({
+      caFile: z.string().optional().describe('CA bundle that signed the server certificate.'),
+      insecureSkipVerify: z.boolean().default(false),
+    }).strict().default({}),
+    poolSize: z.number().int().positive().default(10),
+    statementTimeoutSeconds: z.number().positive().default(10),
+    connectTimeoutSeconds: z.number().positive().default(3),
+  }).strict().optional(),
+  scrub: z.object({
+    intervalSeconds: duration.default(86_400).describe('How often the index is verified against storage and repaired (0: never).'),
+  }).strict().default({}),
+}).strict().superRefine((m, ctx) => {
+  if (m.engine === 'postgres' && !m.postgres?.url && !m.postgres?.urlFile) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['postgres'], message: 'engine postgres needs postgres.url or postgres.urlFile' });
+  }
+});
+
 export const configSchema = z.object({
   http: httpSchema.default({}),
   storage: storageSchema.default({}),
@@ -168,6 +195,7 @@ export const configSchema = z.object({
   auth: authSchema.default({}),
   repositories: z.array(repositorySettingsSchema).default([]),
   gc: gcSchema.default({}),
+  metadata: metadataSchema.default({}),
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
     /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */
