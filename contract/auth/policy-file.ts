@@ -26,6 +26,29 @@ const secretHash = z.string().superRefine((h, ctx) => {
   }
 });
 
+// Claim globs: `*` matches any run of characters (including / and :), `?` one character.
+const claimGlob = z.string().min(1).max(1024);
+const claimGlobs = z.union([claimGlob, z.array(claimGlob).min(1)]);
+/** A glob made only of wildcards matches every value: as the only condition it would admit anyone the issuer signs for. */
+const onlyWildcards = (g: string) => /^[*?]+$/.test(g);
+
+/**
+ * One federated identity or family of them: a token from `issuer` (an auth.federation
+ * issuer name) whose subject and claims match every glob given. Kubernetes tokens
+ * offer the claims namespace, serviceAccount, serviceAccountUID, pod and podUID;
+ * OIDC tokens their own top-level string claims (repository, ref, environment, ...).
+ */
+export const federatedMatcherSchema = z.object({
+  issuer: z.string().min(1),
+  subject: claimGlob.optional(),
+  claims: z.record(z.string().min(1), claimGlobs).default({}),
+}).strict().superRefine((m, ctx) => {
+  const globs = [...(m.subject !== undefined ? [m.subject] : []), ...Object.values(m.claims).flat()];
+  if (globs.length === 0 || globs.every(onlyWildcards)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'name a subject or a claim with at least one literal character: an issuer alone admits every identity it signs for' });
+  }
+});
+
 export const policyFileSchema = z.object({
   robots: z.array(z.object({
     name: robotName,
@@ -39,11 +62,13 @@ export const policyFileSchema = z.object({
   rules: z.array(z.object({
     /** Where the rule came from (e.g. the AccessPolicy namespace/name); shown in logs only. */
     name: z.string().optional(),
-    /** Robot names, "anonymous" (everyone, signed in or not), or "*" (every authenticated identity). */
-    subjects: z.array(z.string().min(1)).min(1),
+    /** Robot names, "anonymous" (everyone, signed in or not), or "*" (every robot and the admin). */
+    subjects: z.array(z.string().min(1)).default([]),
+    /** Identities of federated tokens (auth.federation); a rule needs subjects, federated, or both. */
+    federated: z.array(federatedMatcherSchema).default([]),
     repositories: z.array(pattern).min(1),
     actions: z.array(z.enum(['pull', 'push', 'delete', '*'])).min(1),
-  }).strict()).default([]),
+  }).strict().refine((r) => r.subjects.length + r.federated.length > 0, { message: 'a rule needs subjects or federated identities', path: ['subjects'] })).default([]),
   /** Repository patterns everyone, including anonymous, may pull. */
   anonymousPull: z.array(pattern).default([]),
   /** Subjects that may list the catalog (`registry:catalog:*`); the admin always may. */

@@ -2,6 +2,7 @@
 // from YAML and the operator renders exactly this shape into a ConfigMap, so this
 // file is the single source of truth for both.
 import { z } from 'zod';
+import { federationSchema } from './federation.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z.number().int().nonnegative();
@@ -110,6 +111,8 @@ export const authSchema = z.object({
     failureDelayMs: duration.default(100),
     maxDelayMs: duration.default(1000),
   }).strict().default({}),
+  /** Outside token issuers (Kubernetes ServiceAccounts, CI OIDC) whose JWTs are accepted as credentials. */
+  federation: federationSchema.default({}).describe('Outside token issuers (Kubernetes ServiceAccounts, CI OIDC) whose JWTs are accepted as credentials; see docs/identity.md.'),
 }).strict();
 
 const tagPattern = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.*?-]+$/, 'tag patterns use tag characters plus * and ?');

@@ -11,13 +11,14 @@ const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 
 export class AuditedAccess implements AccessController {
   private readonly subjects = new WeakMap<IncomingMessage, string>();
+  private readonly identities = new WeakMap<IncomingMessage, Readonly<Record<string, string>>>();
 
   constructor(private readonly inner: AccessController) {}
 
   async authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant> {
     try {
       const grant = await this.inner.authorize(req, access, optional);
-      this.subjects.set(req, grant.subject);
+      this.remember(req, grant);
       return grant;
     } catch (err) {
       this.subjects.set(req, claimedSubject(req));
@@ -25,8 +26,18 @@ export class AuditedAccess implements AccessController {
     }
   }
 
+  private remember(req: IncomingMessage, grant: Grant): void {
+    this.subjects.set(req, grant.subject);
+    if (grant.audit) this.identities.set(req, grant.audit);
+  }
+
   subjectOf(req: IncomingMessage): string | undefined {
     return this.subjects.get(req);
+  }
+
+  /** Facts about a federated identity (issuer, pod and its uid, ...), when the request had one. */
+  identityOf(req: IncomingMessage): Readonly<Record<string, string>> | undefined {
+    return this.identities.get(req);
   }
 
   close(): Promise<void> {
@@ -68,6 +79,7 @@ export function auditRequests(server: Server, audit: AuditLog, access: AuditedAc
       audit.record({
         time: new Date().toISOString(),
         actor: access.subjectOf(req) ?? claimedSubject(req),
+        identity: access.identityOf(req),
         action, method: req.method ?? '', path, repository,
         remote: req.socket.remoteAddress,
         status,

@@ -22,6 +22,8 @@ export interface Grant {
    * may a mount without `from` link any blob found by digest (automatic content discovery).
    */
   readonly unrestricted?: boolean;
+  /** Facts about a federated identity for the audit log (issuer, pod, pod uid, ...). */
+  readonly audit?: Readonly<Record<string, string>>;
 }
 
 export interface AccessController {

@@ -1,5 +1,8 @@
 // Who is asking: checks a username and password against the admin identity and
-// the policy's robot accounts, under the login limiter. Successful checks are
+// the policy's robot accounts, under the login limiter. A password that is a
+// federated token (a JWT from an auth.federation issuer) is judged by that issuer
+// whatever the username, outside the limiter: it cannot be guessed, and one pod's
+// stale token must not lock out its node's address. Successful robot checks are
 // cached briefly under an HMAC of the credentials (never the credentials
 // themselves), because clients that send Basic auth on every request would
 // otherwise pay a full scrypt per request.
@@ -10,13 +13,20 @@ import type { LoginLimiter } from './login-limiter.js';
 import type { Policy } from './policy.js';
 import type { PolicySource } from './policy-source.js';
 import { verifySecret, type ParsedHash } from '#contract/auth/secret-hash.js';
+import type { FederatedPrincipal } from './federation/principal.js';
+import { FederationVerifier } from './federation/verifier.js';
+import { InvalidTokenError } from './tokens.js';
 
-export type IdentityKind = 'admin' | 'robot' | 'anonymous';
+export type IdentityKind = 'admin' | 'robot' | 'anonymous' | 'federated';
 
 export interface Identity {
   readonly kind: IdentityKind;
   readonly subject: string;
+  /** Set exactly when kind is 'federated'. */
+  readonly federated?: FederatedPrincipal;
 }
+
+export const federatedIdentity = (principal: FederatedPrincipal): Identity => ({ kind: 'federated', subject: principal.subject, federated: principal });
 
 export type AdminCredential =
   | { readonly username: string; readonly password: string }
@@ -50,11 +60,29 @@ export class Authenticator {
     private readonly limiter: LoginLimiter,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly federation: FederationVerifier = FederationVerifier.none(),
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Resolves the identity or throws LoginError; `address` is the client's, for the limiter. */
+  /**
+   * The identity of a federated token, or undefined when the token is not one. Throws
+   * InvalidTokenError when its issuer refuses it, IssuerUnreachableError when the issuer
+   * cannot be asked.
+   */
+  async federatedIdentity(token: string): Promise<Identity | undefined> {
+    if (!this.federation.claims(token)) return undefined;
+    return federatedIdentity(await this.federation.authenticate(token));
+  }
+
+  /**
+   * Resolves the identity or throws LoginError; `address` is the client's, for the limiter.
+   * A federated token as the password throws as federatedIdentity does; a JWT from an
+   * issuer that is not configured is refused as a token (InvalidTokenError).
+   */
   async login(username: string, password: string, address: string): Promise<Identity> {
+    const kind = this.federation.classify(password);
+    if (kind === 'trusted') return federatedIdentity(await this.federation.authenticate(password));
+    if (kind === 'foreign') throw new InvalidTokenError('issuer not trusted');
     const keys = [`user:${username}`, `addr:${address}`];
     const locked = this.limiter.retryAfter(keys);
     if (locked > 0) {

@@ -10,6 +10,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
     subject: identity.subject,
     can: (type, name, action) => permissions.allows(identity, type, name, action),
     unrestricted: identity.kind === 'admin',
+    audit: identity.federated?.audit,
   };
 }
 
@@ -24,5 +25,6 @@ export function tokenGrant(identity: Identity, claims: readonly Access[], permis
   return {
     subject: identity.subject,
     can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
+    audit: identity.federated?.audit,
   };
 }

@@ -2,7 +2,8 @@
 // against this too (their claims intersected with it), so a policy reload that
 // revokes access takes effect at once, not when outstanding tokens expire.
 import type { Access, Action } from './access.js';
-import type { Identity } from './authenticator.js';
+import { federatedIdentity, type Identity } from './authenticator.js';
+import type { FederatedPrincipal } from './federation/principal.js';
 import { ANONYMOUS } from './policy.js';
 import type { PolicySource } from './policy-source.js';
 
@@ -12,7 +13,8 @@ export class Permissions {
   constructor(private readonly policy: PolicySource, private readonly adminUsername: string | undefined) {}
 
   /** Identity of a token's subject (tokens are only ever issued by this registry's token service). */
-  identityOf(subject: string): Identity {
+  identityOf(subject: string, federated?: FederatedPrincipal): Identity {
+    if (federated) return federatedIdentity(federated);
     if (subject === ANONYMOUS) return { kind: 'anonymous', subject };
     if (this.adminUsername !== undefined && subject === this.adminUsername) return { kind: 'admin', subject };
     return { kind: 'robot', subject };
@@ -25,6 +27,7 @@ export class Permissions {
   allows(identity: Identity, type: Access['type'], name: string, action: Action): boolean {
     if (identity.kind === 'admin') return true;
     const policy = this.policy.current();
+    if (identity.kind === 'federated') return identity.federated!.validUntil > Date.now() && policy.allowsFederated(identity.federated!, type, name, action);
     if (identity.kind === 'robot' && !policy.hasRobot(identity.subject)) return false; // robot removed
     return policy.allows(identity.subject, type, name, action);
   }

@@ -4,6 +4,8 @@ import type { Access, Action } from './access.js';
 import { compileRepositoryPattern } from '#contract/auth/repository-pattern.js';
 import { parseSecretHash, type ParsedHash } from '#contract/auth/secret-hash.js';
 import { ANONYMOUS, ANY_AUTHENTICATED, PolicyError, parsePolicyFile, policyFileSchema, type ValidPolicyFile } from '#contract/auth/policy-file.js';
+import { compileFederatedMatcher, type FederatedMatcher } from './federation/matcher.js';
+import type { FederatedPrincipal } from './federation/principal.js';
 
 export { ANONYMOUS, ANY_AUTHENTICATED, PolicyError };
 
@@ -15,6 +17,7 @@ export interface RobotSecret {
 
 interface CompiledRule {
   readonly subjects: ReadonlySet<string>;
+  readonly federated: readonly FederatedMatcher[];
   readonly repositories: readonly RegExp[];
   readonly actions: ReadonlySet<Action>;
 }
@@ -35,6 +38,7 @@ export class Policy {
     }))]));
     this.rules = doc.rules.map((r) => ({
       subjects: new Set(r.subjects),
+      federated: r.federated.map(compileFederatedMatcher),
       repositories: r.repositories.map(compileRepositoryPattern),
       actions: new Set(r.actions.flatMap((a) => (a === '*' ? ALL : [a]))),
     }));
@@ -70,23 +74,42 @@ export class Policy {
 
   /** The concrete actions (pull, push, delete) a non-admin subject has on a repository. */
   repositoryActions(subject: string, repo: string): Set<Action> {
-    const granted = new Set<Action>();
-    if (this.anonymousPull.some((re) => re.test(repo))) granted.add('pull');
-    for (const rule of this.rules) {
-      if (this.appliesTo(rule.subjects, subject) && rule.repositories.some((re) => re.test(repo))) {
-        rule.actions.forEach((a) => granted.add(a));
-      }
-    }
-    return granted;
+    return this.actionsWhere((rule) => this.appliesTo(rule.subjects, subject), repo);
   }
 
   /** Whether a non-admin subject may perform one action; "*" means every action. */
   allows(subject: string, type: Access['type'], name: string, action: Action): boolean {
     if (type === 'registry') return name === 'catalog' && this.appliesTo(this.catalog, subject);
-    const actions = this.repositoryActions(subject, name);
-    return action === '*' ? ALL.every((a) => actions.has(a)) : actions.has(action);
+    return covers(this.repositoryActions(subject, name), action);
+  }
+
+  /**
+   * The actions a federated identity has: rules whose `federated` matchers match it, plus
+   * what anonymous may do. "*" in `subjects` does not cover it: an outside issuer signs
+   * for identities this policy never heard of (every GitHub repository, for one).
+   */
+  federatedRepositoryActions(principal: FederatedPrincipal, repo: string): Set<Action> {
+    return this.actionsWhere((rule) => rule.subjects.has(ANONYMOUS) || rule.federated.some((m) => m.matches(principal)), repo);
+  }
+
+  allowsFederated(principal: FederatedPrincipal, type: Access['type'], name: string, action: Action): boolean {
+    if (type === 'registry') return name === 'catalog' && this.catalog.has(ANONYMOUS);
+    return covers(this.federatedRepositoryActions(principal, name), action);
+  }
+
+  private actionsWhere(applies: (rule: CompiledRule) => boolean, repo: string): Set<Action> {
+    const granted = new Set<Action>();
+    if (this.anonymousPull.some((re) => re.test(repo))) granted.add('pull');
+    for (const rule of this.rules) {
+      if (applies(rule) && rule.repositories.some((re) => re.test(repo))) {
+        rule.actions.forEach((a) => granted.add(a));
+      }
+    }
+    return granted;
   }
 }
+
+const covers = (actions: ReadonlySet<Action>, action: Action) => (action === '*' ? ALL.every((a) => actions.has(a)) : actions.has(action));
 
 /** Parses and compiles a policy document (YAML or JSON text); throws PolicyError with every problem. */
 export function parsePolicy(text: string, source = 'policy', extraAnonymousPull: readonly string[] = []): Policy {

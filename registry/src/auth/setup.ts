@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { OpenAccess, type AccessController } from './access.js';
 import { Authenticator, type AdminCredential } from './authenticator.js';
+import { FederationVerifier } from './federation/verifier.js';
 import { LoginLimiter } from './login-limiter.js';
 import { Permissions } from './permissions.js';
 import { Policy } from './policy.js';
@@ -63,10 +64,12 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
     refreshTTLSeconds: auth.refreshTokenTTLSeconds,
   });
   const limiter = new LoginLimiter(auth.loginLimits);
-  const authenticator = new Authenticator(admin, policy, limiter, metrics, log);
+  const federation = await FederationVerifier.open(auth.federation);
+  const authenticator = new Authenticator(admin, policy, limiter, metrics, log, federation);
   const permissions = new Permissions(policy, admin?.username);
   const access = new TokenAccessController(tokens, authenticator, permissions,
     { service: auth.service, realm: auth.realm, publicURL: config.http.publicURL }, metrics, log, () => policy.close());
-  log.info({ msg: 'auth enabled', service: auth.service, signingKey: keys[0].kid, verifyingKeys: keys.map((k) => k.kid) });
+  log.info({ msg: 'auth enabled', service: auth.service, signingKey: keys[0].kid, verifyingKeys: keys.map((k) => k.kid),
+    federatedIssuers: auth.federation.issuers.map((i) => `${i.name}=${i.issuer} (${i.verify})`) });
   return { access, routes: (app) => mountTokenEndpoint(app, { tokens, authenticator, permissions, log }) };
 }

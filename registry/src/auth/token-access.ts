@@ -5,6 +5,8 @@
 //                     would grant it (the client fetches a wider token), else 403 DENIED;
 //                     the same for optional scopes (a mount source), which otherwise degrade
 //   Basic           → robot or admin; missing access → 403 DENIED
+//   federated token → as Bearer, or as the Basic password with any username: verified by
+//                     its issuer on every request; missing access → 403 DENIED
 // The base endpoint (/v2/) demands credentials, which is how clients discover the realm.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -18,6 +20,7 @@ import { identityGrant, tokenGrant } from './grants.js';
 import type { Permissions } from './permissions.js';
 import { ANONYMOUS } from './policy.js';
 import { formatScope, mergeAccess } from './scope.js';
+import { IssuerUnreachableError } from './federation/https-client.js';
 import { InvalidTokenError, type TokenService } from './tokens.js';
 
 export const TOKEN_PATH = '/auth/token';
@@ -41,7 +44,7 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 
 interface Authenticated {
   readonly identity: Identity;
-  readonly via: 'none' | 'basic' | 'bearer';
+  readonly via: 'none' | 'basic' | 'bearer' | 'federated';
   readonly grant: Grant;
 }
 
@@ -64,6 +67,19 @@ export class TokenAccessController implements AccessController {
     return new RegistryError(Code.UNAUTHORIZED, detail, { 'WWW-Authenticate': `Bearer ${params.join(',')}` });
   }
 
+  /** A refused federated or registry token: 401 invalid_token; an issuer that cannot be asked: 503. */
+  private tokenFailure(req: IncomingMessage, scopes: readonly Access[], err: unknown): RegistryError {
+    if (err instanceof IssuerUnreachableError) {
+      this.metrics.authFailures.inc({ reason: 'issuer_unreachable' });
+      this.log.warn({ msg: 'token issuer unreachable', error: err.message, remote: addressOf(req) });
+      return new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' }, 'the token issuer cannot be reached; retry later');
+    }
+    if (!(err instanceof InvalidTokenError)) throw err;
+    this.metrics.authFailures.inc({ reason: 'invalid_token' });
+    this.log.info({ msg: 'bearer token rejected', reason: err.reason, remote: addressOf(req) });
+    return this.unauthorized(req, scopes, 'invalid_token', err.reason);
+  }
+
   private async authenticate(req: IncomingMessage, scopes: readonly Access[]): Promise<Authenticated> {
     const credentials = readCredentials(req);
     switch (credentials.kind) {
@@ -83,19 +99,18 @@ export class TokenAccessController implements AccessController {
             throw new RegistryError(Code.TOOMANYREQUESTS, { retryAfterSeconds: err.retryAfter }, { 'Retry-After': String(err.retryAfter) }, 'too many failed logins; retry later');
           }
           if (err instanceof LoginError) throw this.unauthorized(req, scopes, undefined, 'invalid username or password');
-          throw err;
+          throw this.tokenFailure(req, scopes, err);
         }
       }
       case 'bearer': {
         try {
+          const federated = await this.authenticator.federatedIdentity(credentials.token);
+          if (federated) return { identity: federated, via: 'federated', grant: identityGrant(federated, this.permissions) };
           const claims = await this.tokens.verifyAccessToken(credentials.token);
-          const identity = this.permissions.identityOf(claims.subject);
+          const identity = this.permissions.identityOf(claims.subject, claims.federated);
           return { identity, via: 'bearer', grant: tokenGrant(identity, claims.access, this.permissions) };
         } catch (err) {
-          if (!(err instanceof InvalidTokenError)) throw err;
-          this.metrics.authFailures.inc({ reason: 'invalid_token' });
-          this.log.info({ msg: 'bearer token rejected', reason: err.reason, remote: addressOf(req) });
-          throw this.unauthorized(req, scopes, 'invalid_token', err.reason);
+          throw this.tokenFailure(req, scopes, err);
         }
       }
     }

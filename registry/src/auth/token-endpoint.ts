@@ -2,7 +2,9 @@
 //   GET  /auth/token?service=…&scope=…[&scope=…][&offline_token=true]   Basic credentials or none
 //   POST /auth/token  (form) grant_type=password|refresh_token, service, client_id, scope, access_type
 // It grants each requested scope intersected with what the identity may do;
-// anonymous requests get a token carrying only what anonymous may do.
+// anonymous requests get a token carrying only what anonymous may do. A federated
+// token as the password (any username) gets a token that expires no later than it
+// does, and never a refresh token.
 import type { Express, Request, Response } from 'express';
 import type { Logger } from '../log.js';
 import type { Access } from './access.js';
@@ -11,6 +13,7 @@ import { addressOf, readCredentials } from './credentials.js';
 import type { Permissions } from './permissions.js';
 import { ANONYMOUS } from './policy.js';
 import { formatScope, parseScopes } from './scope.js';
+import { IssuerUnreachableError } from './federation/https-client.js';
 import { InvalidTokenError, type TokenService } from './tokens.js';
 import { TOKEN_PATH } from './token-access.js';
 
@@ -54,8 +57,20 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
         throw new TokenRequestError(429, 'TOOMANYREQUESTS', 'too many failed logins; retry later', { 'Retry-After': String(err.retryAfter) });
       }
       if (err instanceof LoginError) throw new TokenRequestError(401, 'invalid_grant', 'invalid username or password', { 'WWW-Authenticate': `Basic realm="${service}"` });
-      throw err;
+      throw federationFailure(err);
     }
+  };
+
+  const federationFailure = (err: unknown): unknown => {
+    if (err instanceof InvalidTokenError) {
+      log.info({ msg: 'federated token rejected', reason: err.reason });
+      return new TokenRequestError(401, 'invalid_grant', err.message, { 'WWW-Authenticate': `Basic realm="${service}"` });
+    }
+    if (err instanceof IssuerUnreachableError) {
+      log.warn({ msg: 'token issuer unreachable', error: err.message });
+      return new TokenRequestError(503, 'temporarily_unavailable', 'the token issuer cannot be reached; retry later', { 'Retry-After': '5' });
+    }
+    return err;
   };
 
   const checkService = (requested: string | null) => {
@@ -64,7 +79,9 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
 
   const respond = async (res: Response, identity: Identity, requested: Access[], withRefresh: boolean, oauth: boolean) => {
     const granted = requested.map((a) => permissions.grantable(identity, a)).filter((a) => a.actions.length > 0);
-    const access = await tokens.issueAccessToken(identity.subject, granted);
+    const access = await tokens.issueAccessToken(identity.subject, granted, new Date(), identity.federated).catch((err) => {
+      throw federationFailure(err);
+    });
     const body: Record<string, unknown> = {
       token: access.token,
       access_token: access.token,
@@ -72,8 +89,8 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
       issued_at: access.issuedAt.toISOString(),
     };
     if (oauth) body.scope = granted.map(formatScope).join(' ');
-    if (withRefresh && identity.kind !== 'anonymous') body.refresh_token = (await tokens.issueRefreshToken(identity.subject)).token;
-    log.info({ msg: 'token issued', subject: identity.subject, granted: granted.map(formatScope) });
+    if (withRefresh && identity.kind !== 'anonymous' && identity.kind !== 'federated') body.refresh_token = (await tokens.issueRefreshToken(identity.subject)).token;
+    log.info({ msg: 'token issued', subject: identity.subject, granted: granted.map(formatScope), ...(identity.federated ? { identity: identity.federated.audit } : {}) });
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json(body);
   };
@@ -85,7 +102,7 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
     if (oauth) {
       res.status(err.status).json({ error: err.oauthError, error_description: err.message });
     } else {
-      const code = err.status === 429 ? 'TOOMANYREQUESTS' : err.status === 401 ? 'UNAUTHORIZED' : 'UNSUPPORTED';
+      const code = err.status === 429 ? 'TOOMANYREQUESTS' : err.status === 401 ? 'UNAUTHORIZED' : err.status === 503 ? 'UNAVAILABLE' : 'UNSUPPORTED';
       res.status(err.status).json({ errors: [{ code, message: err.message }] });
     }
   };

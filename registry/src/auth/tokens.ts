@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Access, Action } from './access.js';
+import { claimRecord, type FederatedPrincipal } from './federation/principal.js';
 import type { SigningKey } from './signing-keys.js';
 
 export interface TokenSettings {
@@ -23,7 +24,10 @@ export interface IssuedToken {
 export interface AccessClaims {
   readonly subject: string;
   readonly access: readonly Access[];
+  /** The federated identity the token was issued to (claim `fed`), if any. */
+  readonly federated?: FederatedPrincipal;
 }
+
 
 /** A token that failed verification; `reason` is safe to log (it never holds the token). */
 export class InvalidTokenError extends Error {
@@ -34,6 +38,8 @@ export class InvalidTokenError extends Error {
 }
 
 const REFRESH_USE = 'refresh';
+/** The claim holding a federated identity in tokens issued to one. */
+const FEDERATED = 'fed';
 /** Tolerated clock skew between issuer and verifier, seconds. */
 const CLOCK_TOLERANCE = 10;
 const ACTIONS = new Set(['pull', 'push', 'delete', '*']);
@@ -46,9 +52,14 @@ export class TokenService {
     this.byKid = new Map(keys.map((k) => [k.kid, k]));
   }
 
-  private async sign(subject: string, ttl: number, claims: JWTPayload, now: Date): Promise<IssuedToken> {
+  private async sign(subject: string, ttl: number, claims: JWTPayload, now: Date, notAfter = Infinity): Promise<IssuedToken> {
     const key = this.keys[0];
     const iat = Math.floor(now.getTime() / 1000);
+    const capped = Math.floor(notAfter / 1000) - iat;
+    if (capped < ttl) {
+      if (capped < 1) throw new InvalidTokenError('expires too soon');
+      ttl = capped;
+    }
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.settings.issuer)
@@ -62,8 +73,14 @@ export class TokenService {
     return { token, expiresIn: ttl, issuedAt: now };
   }
 
-  issueAccessToken(subject: string, access: readonly Access[], now = new Date()): Promise<IssuedToken> {
-    return this.sign(subject, this.settings.accessTTLSeconds, { access: access.map((a) => ({ type: a.type, name: a.name, actions: [...a.actions] })) }, now);
+  /**
+   * A federated identity (`fed`) travels in the token, and the token's `exp` never passes
+   * its validUntil; InvalidTokenError when it has less than a second left.
+   */
+  issueAccessToken(subject: string, access: readonly Access[], now = new Date(), fed?: FederatedPrincipal): Promise<IssuedToken> {
+    const claims: JWTPayload = { access: access.map((a) => ({ type: a.type, name: a.name, actions: [...a.actions] })) };
+    if (fed) claims[FEDERATED] = { iss: fed.issuer, claims: { ...fed.claims }, audit: { ...fed.audit } };
+    return this.sign(subject, this.settings.accessTTLSeconds, claims, now, fed?.validUntil);
   }
 
   issueRefreshToken(subject: string, now = new Date()): Promise<IssuedToken> {
@@ -102,7 +119,8 @@ export class TokenService {
   async verifyAccessToken(token: string): Promise<AccessClaims> {
     const payload = await this.verify(token);
     if (payload.use === REFRESH_USE) throw new InvalidTokenError('refresh token used as access token');
-    return { subject: payload.sub!, access: parseAccessClaim(payload.access) };
+    const federated = payload[FEDERATED] === undefined ? undefined : parseFederatedClaim(payload[FEDERATED], payload.sub!, payload.exp! * 1000);
+    return { subject: payload.sub!, access: parseAccessClaim(payload.access), federated };
   }
 
   /** Verifies a refresh token and returns its subject. */
@@ -123,4 +141,17 @@ function parseAccessClaim(claim: unknown): Access[] {
     }
     return { type, name, actions: actions.filter((a): a is Action => typeof a === 'string' && ACTIONS.has(a)) };
   });
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidTokenError('malformed fed claim');
+  const entries = Object.entries(value);
+  if (entries.some(([, v]) => typeof v !== 'string')) throw new InvalidTokenError('malformed fed claim');
+  return claimRecord(entries as [string, string][]);
+}
+
+function parseFederatedClaim(claim: unknown, subject: string, validUntil: number): FederatedPrincipal {
+  const { iss, claims, audit } = (claim ?? {}) as Record<string, unknown>;
+  if (typeof iss !== 'string') throw new InvalidTokenError('malformed fed claim');
+  return { issuer: iss, subject, claims: stringRecord(claims), audit: stringRecord(audit), validUntil };
 }

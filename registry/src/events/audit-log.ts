@@ -7,6 +7,8 @@ export interface AuditEntry {
   readonly time: string;
   /** The authenticated subject, or what the client claimed when it was refused. */
   readonly actor: string;
+  /** For a federated identity: its issuer and, for a pod's token, the pod's name and uid. */
+  readonly identity?: Readonly<Record<string, string>>;
   readonly action: string;
   readonly method: string;
   readonly path: string;
