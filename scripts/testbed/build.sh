@@ -25,7 +25,9 @@ declare -A PKG=(
   # v2.6.0 needs a newer Go toolchain than this machine's.
   [osv-scanner]=github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0
 )
-ALL=(conformance crane oras regctl helm versitygw etcd kube kubenode registry minio cosign osv-scanner)
+ALL=(conformance crane oras regctl helm versitygw etcd kube kubenode registry minio cosign osv-scanner berth-credential-provider)
+# The project's own Go program (credential-provider/), built from this checkout.
+PROVIDER_SRC=$(cd "$HERE/../../credential-provider" && pwd)
 # Debian packages the suites need, installed when a command is missing.
 declare -A APT=(
   [skopeo]="skopeo"
@@ -46,6 +48,7 @@ stamp_of() {
     etcd) echo "etcd@$ETCD@$GOVER" ;;
     kube) echo "kube@$K8S@$GOVER" ;;
     kubenode) echo "kubenode@$K8S@$GOVER" ;;
+    berth-credential-provider) echo "berth-credential-provider@$(cat "$PROVIDER_SRC"/go.mod "$PROVIDER_SRC"/*.go | sha256sum | cut -c1-16)@$GOVER" ;;
     *) echo "$1@${PKG[$1]#*@}@$GOVER" ;;
   esac
 }
@@ -99,12 +102,19 @@ install_kubenode() {
   for b in kubelet kube-scheduler kubectl kube-proxy; do mv -f "$tmp/$b" "$OUT/$b"; done; rm -rf "$tmp"
 }
 
+# berth-credential-provider: static (CGO off), as it ships to nodes.
+install_credential_provider() {
+  local tmp; tmp=$(mktemp -d "$CACHE/tmp.XXXXXX")
+  (cd "$PROVIDER_SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/berth-credential-provider" .)
+  mv -f "$tmp/berth-credential-provider" "$OUT/berth-credential-provider"; rm -rf "$tmp"
+}
+
 build_one() {
   local name=$1 stamp; stamp=$(stamp_of "$name")
   [ -f "$STAMPS/$name" ] && [ "$(cat "$STAMPS/$name")" = "$stamp" ] && return 0
   local t0=$SECONDS
   echo "[build] $name ($stamp) ..." >&2
-  if ( case $name in etcd) install_etcd ;; kube) install_kube ;; kubenode) install_kubenode ;; *) install_plain "$name" ;; esac ) >"$LOGS/$name.log" 2>&1; then
+  if ( case $name in etcd) install_etcd ;; kube) install_kube ;; kubenode) install_kubenode ;; berth-credential-provider) install_credential_provider ;; *) install_plain "$name" ;; esac ) >"$LOGS/$name.log" 2>&1; then
     echo "$stamp" >"$STAMPS/$name"
     echo "[build] $name done in $((SECONDS - t0))s" | tee -a "$LOGS/times.log" >&2
   else

@@ -1,0 +1,3 @@
+module berth.dev/credential-provider
+
+go 1.22
