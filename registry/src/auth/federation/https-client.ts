@@ -24,9 +24,17 @@ export class IssuerUnreachableError extends Error {
 
 const MAX_BODY = 1024 * 1024;
 
-export async function issuerRequest(url: string, connection: IssuerConnection, init: { method?: 'GET' | 'POST'; json?: unknown; signal?: AbortSignal } = {}): Promise<IssuerResponse> {
+export interface IssuerRequestInit {
+  readonly method?: 'GET' | 'POST';
+  readonly json?: unknown;
+  readonly signal?: AbortSignal;
+  /** The Kubernetes API server answers 406 unless the JWKS's own media type is acceptable. */
+  readonly accept?: string;
+}
+
+export async function issuerRequest(url: string, connection: IssuerConnection, init: IssuerRequestInit = {}): Promise<IssuerResponse> {
   if (!url.startsWith('https://')) throw new IssuerUnreachableError(`refusing a non-https issuer URL ${url}`);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: init.accept ?? 'application/json' };
   if (connection.tokenFile) {
     let token: string;
     try {
@@ -60,7 +68,7 @@ export async function issuerRequest(url: string, connection: IssuerConnection, i
 }
 
 /** GET a JSON document; any status but 200 or a body that is not a JSON object is an error. */
-export async function issuerJson(url: string, connection: IssuerConnection, init: Parameters<typeof issuerRequest>[2] = {}): Promise<Record<string, unknown>> {
+export async function issuerJson(url: string, connection: IssuerConnection, init: IssuerRequestInit = {}): Promise<Record<string, unknown>> {
   const res = await issuerRequest(url, connection, init);
   if (res.status < 200 || res.status > 299) throw new IssuerUnreachableError(`${url}: HTTP ${res.status}`);
   let doc: unknown;
@@ -73,11 +81,11 @@ export async function issuerJson(url: string, connection: IssuerConnection, init
   return doc as Record<string, unknown>;
 }
 
-/** jose's customFetch for createRemoteJWKSet, over issuerRequest. */
+/** jose's customFetch for createRemoteJWKSet, over issuerRequest; anything but 200 is unreachable. */
 export function joseFetch(connection: IssuerConnection) {
   return async (url: string, options: { signal: AbortSignal }): Promise<Response> => {
-    const res = await issuerRequest(url, connection, { signal: options.signal });
-    const nullBody = [204, 205, 304].includes(res.status) || res.status < 200 || res.status > 599;
-    return new Response(nullBody ? null : res.body, { status: nullBody ? 502 : res.status, headers: { 'content-type': 'application/json' } });
+    const res = await issuerRequest(url, connection, { signal: options.signal, accept: 'application/jwk-set+json, application/json' });
+    if (res.status !== 200) throw new IssuerUnreachableError(`${url}: HTTP ${res.status}`);
+    return new Response(res.body, { status: 200, headers: { 'content-type': 'application/json' } });
   };
 }
