@@ -1,6 +1,7 @@
 // A small OIDC token issuer for tests, standing in for a CI system such as GitHub
 // Actions: HTTPS on loopback (its own CA), a discovery document, a JWKS, and
-// tokens with GitHub Actions' claim set signed RS256 as GitHub signs them. It
+// tokens with GitHub Actions' claim set signed RS256 as GitHub signs them (or ES256,
+// as a Kubernetes API server with an EC key signs its ServiceAccount tokens). It
 // counts discovery and JWKS fetches and can rotate its key or go away, so tests
 // can watch what the registry fetches and when.
 import { execFileSync } from 'node:child_process';
@@ -38,16 +39,16 @@ export class OidcIssuer {
   private keys: IssuerKey[] = [];
   private runNumber = 100;
 
-  private constructor(private readonly server: https.Server, readonly issuer: string, readonly caFile: string, private readonly dir: string) {}
+  private constructor(private readonly server: https.Server, readonly issuer: string, readonly caFile: string, private readonly dir: string, readonly alg: 'RS256' | 'ES256') {}
 
-  static async start(): Promise<OidcIssuer> {
+  static async start(options: { alg?: 'RS256' | 'ES256' } = {}): Promise<OidcIssuer> {
     const dir = mkdtempSync(join(tmpdir(), 'berth-oidc-'));
     const tls = makeServingCert(dir);
     let self: OidcIssuer | undefined;
     const server = https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => void self?.handle(req.url ?? '', res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    self = new OidcIssuer(server, issuer, tls.ca, dir);
+    self = new OidcIssuer(server, issuer, tls.ca, dir, options.alg ?? 'RS256');
     self.rotate();
     return self;
   }
@@ -65,12 +66,12 @@ export class OidcIssuer {
         subject_types_supported: ['public', 'pairwise'],
         response_types_supported: ['id_token'],
         claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_id', 'repository_owner', 'repository_owner_id', 'run_id', 'run_number', 'run_attempt', 'actor', 'actor_id', 'workflow', 'workflow_ref', 'workflow_sha', 'head_ref', 'base_ref', 'event_name', 'ref_type', 'ref_protected', 'environment', 'job_workflow_ref', 'job_workflow_sha', 'repository_visibility', 'runner_environment'],
-        id_token_signing_alg_values_supported: ['RS256'],
+        id_token_signing_alg_values_supported: [this.alg],
         scopes_supported: ['openid'],
       });
     } else if (url === '/.well-known/jwks') {
       this.jwksFetches++;
-      send({ keys: await Promise.all(this.keys.map(async (k) => ({ ...(await exportJWK(k.publicKey)), kid: k.kid, alg: 'RS256', use: 'sig' }))) });
+      send({ keys: await Promise.all(this.keys.map(async (k) => ({ ...(await exportJWK(k.publicKey)), kid: k.kid, alg: this.alg, use: 'sig' }))) });
     } else {
       res.writeHead(404).end();
     }
@@ -78,7 +79,7 @@ export class OidcIssuer {
 
   /** A new signing key; the JWKS publishes it beside the previous one. */
   rotate(): string {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = this.alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
     const key = { kid: randomUUID().replace(/-/g, '').slice(0, 16), privateKey, publicKey };
     this.keys = [key, ...this.keys].slice(0, 2);
     return key.kid;
@@ -95,7 +96,7 @@ export class OidcIssuer {
   /** Signs any payload with the current key (tests build malformed tokens from this). */
   sign(payload: JWTPayload, header: { kid?: string } = {}): Promise<string> {
     const key = this.keys[0];
-    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: header.kid ?? key.kid }).sign(key.privateKey);
+    return new SignJWT(payload).setProtectedHeader({ alg: this.alg, typ: 'JWT', kid: header.kid ?? key.kid }).sign(key.privateKey);
   }
 
   /** GitHub Actions' claim set for a workflow run of `repository` at `ref`. */
