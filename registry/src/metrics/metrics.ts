@@ -42,7 +42,7 @@ export class Metrics {
     name: 'berth_uploads_purged_total', help: 'Abandoned uploads deleted by the purger.', registers: [this.registry],
   });
   readonly authFailures = new Counter({
-    name: 'berth_auth_failures_total', help: 'Failed authentications by reason (bad_credentials, locked, invalid_token, malformed).',
+    name: 'berth_auth_failures_total', help: 'Failed authentications by reason (bad_credentials, locked, invalid_token, issuer_unreachable, malformed).',
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly policyReloads = new Counter({
