@@ -137,7 +137,7 @@ export class TokenAccessController implements AccessController {
       const wouldGrant = missing.every((a) => a.actions.every((action) => this.permissions.allows(auth.identity, a.type, a.name, action)));
       if (wouldGrant || auth.identity.kind === 'anonymous') throw this.unauthorized(req, [...access, ...optional], 'insufficient_scope', detail);
     }
-    this.log.info({ msg: 'access denied', subject: auth.identity.subject, missing: missing.map(formatScope) });
+    this.log.info({ msg: 'access denied', subject: auth.identity.subject, missing: missing.map(formatScope), ...(auth.grant.audit ? { identity: auth.grant.audit } : {}) });
     throw new RegistryError(Code.DENIED, detail);
   }
 
