@@ -51,4 +51,15 @@ describe('images', () => {
       for (const src of sources) expect(ignore).toContain(`!${src}`);
     }
   });
+
+  it('the credential-provider image is the static binary alone, built from included sources', () => {
+    const ignore = read('.dockerignore');
+    const dockerfile = read('Dockerfile.credential-provider');
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap(([, args]) => args.trim().split(/\s+/).slice(0, -1));
+    expect(sources).toEqual(['credential-provider/']);
+    expect(ignore).toContain('!credential-provider/**');
+    expect(dockerfile).toMatch(/CGO_ENABLED=0 .*go build/);
+    expect(dockerfile.trim().split('\n').filter((l) => l.startsWith('FROM ')).pop()).toBe('FROM scratch');
+    expect(read('.github/workflows/images.yaml')).toContain('dockerfile: Dockerfile.credential-provider');
+  });
 });
