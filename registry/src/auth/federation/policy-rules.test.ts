@@ -1,7 +1,7 @@
 // Policy rules that name federated identities: issuer, subject and claim globs,
 // what "*" and "anonymous" mean for them, and the matchers the file refuses.
-import { parsePolicy, PolicyError } from '../../../registry/src/auth/policy.js';
-import { claimRecord, type FederatedPrincipal } from '../../../registry/src/auth/federation/principal.js';
+import { parsePolicy, PolicyError } from '../policy.js';
+import { claimRecord, type FederatedPrincipal } from './principal.js';
 
 const POLICY = `
 rules:
