@@ -32,6 +32,12 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--registry-url=main=http://x'], {})).toThrow('--registry-url');
   });
 
+  it('runs a managed PostgreSQL from the official postgres:15 image unless told otherwise', () => {
+    expect(parseOptions([], {}).postgresImage).toBe('postgres:15');
+    expect(parseOptions(['--postgres-image=registry.example/postgres:15.8'], {}).postgresImage).toBe('registry.example/postgres:15.8');
+    expect(() => parseOptions(['--postgres-image='], {})).toThrow('--postgres-image');
+  });
+
   it('rejects nonsense with the flag name', () => {
     expect(() => parseOptions(['--workers=0'], {})).toThrow('--workers');
     expect(() => parseOptions(['--health-addr=8081'], {})).toThrow('--health-addr');

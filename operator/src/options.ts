@@ -1,6 +1,7 @@
 // Command-line options of the operator process (flags override environment).
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_POSTGRES_IMAGE } from './controllers/registry/postgres.js';
 import type { LogLevel } from './runtime/logger.js';
 
 export interface OperatorOptions {
@@ -25,6 +26,8 @@ export interface OperatorOptions {
   repositoryStatusIntervalMs: number;
   /** Registry base URLs by `namespace/name` (an operator outside the cluster cannot resolve Services). */
   registryUrls: Map<string, string>;
+  /** Image of a Registry's managed PostgreSQL when its spec names none. */
+  postgresImage: string;
   logLevel: LogLevel;
 }
 
@@ -49,6 +52,8 @@ const usage = `berth-operator [flags]
                                  how often Repository status is re-read from the registry (default 60)
   --registry-url NS/NAME=URL     reach Registry NS/NAME's admin API at URL instead of its Service
                                  (repeatable; for an operator running outside the cluster)
+  --postgres-image IMAGE         image of a Registry's managed PostgreSQL (metadata.managed) when
+                                 its spec names none (default ${DEFAULT_POSTGRES_IMAGE})
   --log-level LEVEL              debug|info|warn|error (default info)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
@@ -71,6 +76,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'policy-propagation-delay': { type: 'string', default: '120' },
       'repository-status-interval': { type: 'string', default: '60' },
       'registry-url': { type: 'string', multiple: true, default: [] },
+      'postgres-image': { type: 'string', default: DEFAULT_POSTGRES_IMAGE },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -106,6 +112,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     policyPropagationMs: num('policy-propagation-delay', values['policy-propagation-delay'], 0) * 1000,
     repositoryStatusIntervalMs: num('repository-status-interval', values['repository-status-interval'], 0.1) * 1000,
     registryUrls: new Map((values['registry-url'] ?? []).map(registryUrl)),
+    postgresImage: nonEmpty('postgres-image', values['postgres-image']),
     logLevel: level as LogLevel,
   };
   // client-go's invariants: otherwise a leader could lose the lease while still acting.
@@ -113,6 +120,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new Error('leader election needs lease-duration > renew-deadline > retry-period');
   }
   return opts;
+}
+
+function nonEmpty(flag: string, value: string | undefined): string {
+  if (!value?.trim()) throw new Error(`--${flag}: expected a value`);
+  return value.trim();
 }
 
 function registryUrl(flag: string): [string, string] {

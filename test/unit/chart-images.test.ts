@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { registry } from '../../operator/src/controllers/registry/fixtures.test-support.js';
 import { registryDeployment } from '../../operator/src/controllers/registry/workload.js';
+import { DEFAULT_POSTGRES_IMAGE } from '../../operator/src/controllers/registry/postgres.js';
 import { CHART_DIR } from '../harness/helm-chart.js';
 import { REPO_ROOT } from '../harness/registry-process.js';
 
@@ -23,6 +24,12 @@ describe('images', () => {
     expect(image).toBe(`ghcr.io/berth-dev/berth-registry:v${appVersion}`);
     const values = yaml.load(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { image: { repository: string; tag: string } };
     expect(values.image).toMatchObject({ repository: 'ghcr.io/berth-dev/berth-operator', tag: '' }); // tag "" → v<appVersion>
+  });
+
+  it('the chart\'s managed PostgreSQL image is the operator\'s own default, the official postgres:15', () => {
+    const values = yaml.load(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { managedPostgres: { image: string } };
+    expect(values.managedPostgres.image).toBe(DEFAULT_POSTGRES_IMAGE);
+    expect(DEFAULT_POSTGRES_IMAGE).toBe('postgres:15');
   });
 
   it('Dockerfile.registry installs the command the operator runs, as the user it runs as', () => {

@@ -93,7 +93,7 @@ describe('helm template with the default values', () => {
     expect(opts).toMatchObject({
       leaderElect: true, leaseNamespace: 'berth-system', leaseName: 'berth-operator', identity: '$(POD_NAME)',
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, healthHost: '0.0.0.0', healthPort: 8081,
-      resyncMs: 600_000, workers: 2, backoffMaxMs: 300_000, policyPropagationMs: 120_000, logLevel: 'info',
+      resyncMs: 600_000, workers: 2, backoffMaxMs: 300_000, policyPropagationMs: 120_000, logLevel: 'info', postgresImage: 'postgres:15',
     });
     expect(opts.namespace).toBeUndefined();
   });
@@ -158,6 +158,7 @@ describe('values the chart refuses', () => {
     ['a malformed digest', { set: { 'image.digest': 'sha256:abc' } }, /digest/],
     ['an unknown log level', { set: { 'operator.logLevel': 'verbose' } }, /logLevel/],
     ['zero workers', { set: { 'operator.workers': 0 } }, /workers/],
+    ['an empty managed PostgreSQL image', { set: { 'managedPostgres.image': '' } }, /managedPostgres/],
     ['a negative policy propagation delay', { set: { 'operator.policyPropagationDelaySeconds': -1 } }, /policyPropagationDelaySeconds/],
     ['a namespace name that is not a DNS label', { set: { watchNamespace: 'Team_A' } }, /watchNamespace/],
     ['a malformed CPU quantity', { set: { 'resources.requests.cpu': 'lots' } }, /cpu/],

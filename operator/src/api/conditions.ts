@@ -15,6 +15,7 @@ export interface Condition {
 export const ConditionType = {
   Ready: 'Ready',
   StorageReady: 'StorageReady',
+  MetadataReady: 'MetadataReady',
   Progressing: 'Progressing',
   Degraded: 'Degraded',
 } as const;
@@ -24,6 +25,7 @@ export const Reason = {
   Available: 'Available',
   DeploymentUnavailable: 'DeploymentUnavailable',
   StorageNotReady: 'StorageNotReady',
+  MetadataNotReady: 'MetadataNotReady',
   TLSSecretMissing: 'TLSSecretMissing',
   InvalidSpec: 'InvalidSpec',
   // StorageReady
@@ -34,6 +36,11 @@ export const Reason = {
   MinioReady: 'MinioReady',
   MinioUnavailable: 'MinioUnavailable',
   BucketPending: 'BucketPending',
+  // MetadataReady (also CredentialsFound and SecretMissing, for the database URL's Secret)
+  Embedded: 'Embedded',
+  CASecretMissing: 'CASecretMissing',
+  PostgresReady: 'PostgresReady',
+  PostgresUnavailable: 'PostgresUnavailable',
   // Progressing
   RollingOut: 'RollingOut',
   RolloutComplete: 'RolloutComplete',

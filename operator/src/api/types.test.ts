@@ -35,6 +35,12 @@ const registrySpec: Complete<RegistrySpec> = {
       size: '20Gi', storageClassName: 'fast', resources,
     },
   },
+  // Likewise "exactly one metadata index".
+  metadata: {
+    embedded: {},
+    postgres: { secretRef: { name: 'db-app', key: 'uri' }, tls: { caSecretRef: { name: 'db-ca', key: 'ca.crt' }, insecureSkipVerify: false } },
+    managed: { image: 'postgres:15', size: '10Gi', storageClassName: 'fast', resources },
+  },
   service: { type: 'NodePort', port: 5000, nodePort: 30500 },
   tls: { secretRef: { name: 'tls' }, selfSigned: false },
   auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },

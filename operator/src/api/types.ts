@@ -19,6 +19,12 @@ export interface SecretKeyRef {
   name: string;
 }
 
+/** One key of a Secret in the Registry's namespace. */
+export interface SecretKeySelector {
+  name: string;
+  key?: string;
+}
+
 export interface FilesystemStorageSpec {
   persistentVolumeClaim?: {
     size?: string;
@@ -47,6 +53,34 @@ export interface MinioStorageSpec {
   resources?: ResourceRequirements;
 }
 
+/** A PostgreSQL the user runs (e.g. CloudNativePG): its URL in a Secret, TLS optional. */
+export interface PostgresMetadataSpec {
+  /** The key holds a libpq URL; default key `uri` (CloudNativePG's `<cluster>-app` Secret). */
+  secretRef: SecretKeySelector;
+  tls?: {
+    /** The CA that signed the server's certificate; default key `ca.crt` (CloudNativePG's `<cluster>-ca`). */
+    caSecretRef?: SecretKeySelector;
+    insecureSkipVerify?: boolean;
+  };
+}
+
+/** A single-instance PostgreSQL the operator runs for the Registry. */
+export interface ManagedPostgresSpec {
+  /** Unset: the operator's --postgres-image (the chart's managedPostgres.image). */
+  image?: string;
+  size?: string;
+  storageClassName?: string;
+  resources?: ResourceRequirements;
+}
+
+/** Where the registry's metadata index lives: exactly one of the three. */
+export interface MetadataSpec {
+  /** SQLite inside the registry pod; only with one replica. */
+  embedded?: Record<string, never>;
+  postgres?: PostgresMetadataSpec;
+  managed?: ManagedPostgresSpec;
+}
+
 export interface RegistrySpec {
   replicas?: number;
   image?: string;
@@ -54,6 +88,7 @@ export interface RegistrySpec {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   resources?: ResourceRequirements;
   storage: { filesystem?: FilesystemStorageSpec; s3?: S3StorageSpec; minio?: MinioStorageSpec };
+  metadata?: MetadataSpec;
   service?: { type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; port?: number; nodePort?: number };
   tls?: { secretRef?: SecretKeyRef; selfSigned?: boolean };
   auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string };

@@ -8,9 +8,10 @@ import type { Registry } from '../../api/types.js';
 import { TerminalError } from '../../runtime/errors.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { ADMIN_USERNAME } from './admin-credential.js';
+import { metadataConfig } from './metadata.js';
 import { registryNames, serviceHost } from './names.js';
 
-/** Where the Deployment mounts each input; config paths below must agree. */
+/** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
 export const paths = {
   configFile: '/etc/berth/config.yaml',
   keysDir: '/etc/berth/keys',
@@ -79,6 +80,7 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
       ...(spec.tls ? { tls: { certFile: `${paths.tlsDir}/tls.crt`, keyFile: `${paths.tlsDir}/tls.key` } } : {}),
     },
     storage: storageConfig(reg),
+    metadata: metadataConfig(reg, spec.storage.filesystem ? paths.dataDir : undefined),
     log: { level: spec.logLevel ?? 'info' },
     uploads: {
       purgeIntervalSeconds: seconds(spec.uploads?.purgeInterval, '1h', 'uploads.purgeInterval'),

@@ -6,6 +6,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { Controller, ownerKeys, ownKey, type Cache, type ControllerSettings, type Watch } from '../../runtime/controller.js';
 import type { ControllerDeps } from '../deps.js';
 import { OWNED_KINDS } from './desired.js';
+import type { RegistryDefaults } from './inputs.js';
 import { MANAGED_BY } from './names.js';
 import { registryReconciler } from './reconcile.js';
 
@@ -23,14 +24,15 @@ function ownedWatches(): { [R in keyof typeof OWNED_KINDS]: Watch<KubeObject, Re
   return Object.fromEntries(entries) as { [R in keyof typeof OWNED_KINDS]: Watch<KubeObject, RegistryCaches> };
 }
 
-export function registryController({ client, events, log, metrics }: ControllerDeps, settings: ControllerSettings): Controller<RegistryCaches> {
+export function registryController({ client, events, log, metrics }: ControllerDeps, settings: ControllerSettings & { defaults: RegistryDefaults }): Controller<RegistryCaches> {
+  const { defaults, ...runtime } = settings;
   return new Controller<RegistryCaches>(client, {
-    ...settings,
+    ...runtime,
     name: 'registry',
     watches: {
       registries: { apiVersion: API_VERSION, kind: 'Registry', toKeys: ownKey },
       ...ownedWatches(),
       repositories: { apiVersion: API_VERSION, kind: 'Repository', toKeys: (r) => [`${r.metadata.namespace}/${r.spec.registryRef.name}`] },
     },
-  }, (caches) => registryReconciler({ client, events, repositories: caches.repositories }), log, metrics);
+  }, (caches) => registryReconciler({ client, events, repositories: caches.repositories, defaults }), log, metrics);
 }

@@ -91,7 +91,7 @@ describe('desired(registry) reacting to the spec', () => {
   });
 
   it('spreads replicas across nodes, adds a PDB and rolls without downtime when replicas > 1', () => {
-    const state = desired(registry({ replicas: 3, storage: { s3 } }), inputs);
+    const state = desired(registry({ replicas: 3, storage: { s3 }, metadata: { postgres: { secretRef: { name: 'db' } } } }), inputs);
     const pdb = find(state.objects, 'PodDisruptionBudget', 'main');
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'berth-registry', 'app.kubernetes.io/instance': 'main' } } });
     const dep = find(state.objects, 'Deployment');

@@ -11,6 +11,7 @@ import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { adminSecretData, type AdminCredential } from './admin-credential.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
+import { managedPostgresObjects, type PostgresCredentials } from './postgres.js';
 import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
 import { dataVolumeClaim, registryDeployment, registryPdb, registryService } from './workload.js';
 
@@ -21,6 +22,8 @@ export interface DesiredInputs {
   selfSignedTls?: KeyPair;
   /** Root credentials of the managed MinIO, when storage.minio. */
   minioCredentials?: MinioCredentials;
+  /** The managed PostgreSQL's credentials and the image it runs unless the spec names one, when metadata.managed. */
+  managedPostgres?: { credentials: PostgresCredentials; defaultImage: string };
   /** The admin identity (operator and break-glass), when auth is enabled. */
   admin?: AdminCredential;
   /** Settings of the Registry's valid Repository objects, in a stable order. */
@@ -84,6 +87,10 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
   if (reg.spec.storage.minio) {
     if (!inputs.minioCredentials) throw new Error('desired: storage.minio needs minioCredentials');
     objects.push(...minioObjects(reg, inputs.minioCredentials));
+  }
+  if (reg.spec.metadata?.managed) {
+    if (!inputs.managedPostgres) throw new Error('desired: metadata.managed needs managedPostgres');
+    objects.push(...managedPostgresObjects(reg, inputs.managedPostgres.credentials, inputs.managedPostgres.defaultImage));
   }
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);

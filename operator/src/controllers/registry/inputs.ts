@@ -1,6 +1,6 @@
 // The inputs desired() needs that must survive across reconciles: signing keys
-// (rotated on schedule), the self-signed certificate, MinIO and admin
-// credentials, read back from the Secrets that hold them or generated when
+// (rotated on schedule), the self-signed certificate, MinIO, managed PostgreSQL
+// and admin credentials, read back from the Secrets that hold them or generated when
 // missing; plus the settings of the Registry's Repositories.
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Registry, Repository } from '../../api/types.js';
@@ -12,6 +12,7 @@ import { adminCredentialFromSecret, generateAdminCredential } from './admin-cred
 import { serviceDnsNames, type DesiredInputs } from './desired.js';
 import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
 import { registryNames } from './names.js';
+import { generatePostgresCredentials, postgresCredentialsFromSecret } from './postgres.js';
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
 import { keyPairFromSecret, planSelfSignedTls, type TlsPlan } from './tls.js';
 
@@ -23,8 +24,14 @@ export interface PreparedInputs {
   tlsPlan?: TlsPlan;
 }
 
+/** Operator-wide defaults for what a Registry's spec leaves unset. */
+export interface RegistryDefaults {
+  /** Image of the managed PostgreSQL (--postgres-image). */
+  postgresImage: string;
+}
+
 /** The inputs of desired(): what exists is reused, what is missing generated, what is due planned for rotation. */
-export async function prepareInputs(client: KubeClient, reg: Registry, repositories: Repository[], at: Date): Promise<PreparedInputs> {
+export async function prepareInputs(client: KubeClient, reg: Registry, repositories: Repository[], defaults: RegistryDefaults, at: Date): Promise<PreparedInputs> {
   const ns = reg.metadata.namespace!;
   const names = registryNames(reg.metadata.name);
   let keyPlan: SigningKeyPlan | undefined;
@@ -48,11 +55,17 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.minioCredentials, ns);
     minioCredentials = minioCredentialsFromSecret(secret) ?? generateMinioCredentials();
   }
+  let managedPostgres;
+  if (reg.spec.metadata?.managed) {
+    // The password is set when the database is first initialised: it must be kept, never regenerated.
+    const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.postgresCredentials, ns);
+    managedPostgres = { credentials: postgresCredentialsFromSecret(secret) ?? generatePostgresCredentials(), defaultImage: defaults.postgresImage };
+  }
   let admin;
   if (reg.spec.auth?.enabled ?? true) {
     admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
   }
   // Invalid Repository specs are left out here and reported on the Repository itself.
   const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
-  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, admin, repositories: entries }, keyPlan, tlsPlan };
+  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries }, keyPlan, tlsPlan };
 }

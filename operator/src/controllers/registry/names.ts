@@ -22,6 +22,10 @@ export function registryNames(name: string) {
     minio: `${name}-minio`,
     minioCredentials: `${name}-minio-credentials`,
     minioBucketJob: `${name}-minio-bucket`,
+    /** The managed PostgreSQL (metadata.managed): StatefulSet and Service, its credentials and its volume. */
+    postgres: `${name}-postgres`,
+    postgresCredentials: `${name}-postgres-credentials`,
+    postgresData: `${name}-postgres-data`,
   };
 }
 

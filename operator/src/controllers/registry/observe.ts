@@ -3,6 +3,7 @@
 import type { Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeObject, SecretObject } from '../../kube/types.js';
+import { caSecretKey, metadataChoice, urlSecretKey } from './metadata.js';
 import { bucketJobName } from './minio.js';
 import { registryNames } from './names.js';
 import type { Observed, ObservedWorkload } from './status.js';
@@ -26,6 +27,15 @@ export async function observe(client: KubeClient, reg: Registry): Promise<Observ
     const statefulSet = await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'StatefulSet', names.minio, ns);
     const job = await client.getOptional<KubeObject & { status?: { succeeded?: number } }>('batch/v1', 'Job', bucketJobName(reg), ns);
     observed.minio = { statefulSet, bucketJobSucceeded: (job?.status?.succeeded ?? 0) > 0 };
+  }
+  const metadata = metadataChoice(reg);
+  if (metadata.kind === 'postgres') {
+    const hasKey = async (ref: { name: string; key: string }) => !!(await client.getOptional<SecretObject>('v1', 'Secret', ref.name, ns))?.data?.[ref.key];
+    const ca = caSecretKey(metadata);
+    observed.metadataSecrets = { urlFound: await hasKey(urlSecretKey(reg, metadata)!), ...(ca ? { caFound: await hasKey(ca) } : {}) };
+  }
+  if (metadata.kind === 'managed') {
+    observed.managedPostgres = { statefulSet: await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'StatefulSet', names.postgres, ns) };
   }
   if (reg.spec.tls?.secretRef) {
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);

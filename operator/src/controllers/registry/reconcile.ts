@@ -14,7 +14,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
 import { desired, OWNED_KINDS, type DesiredState } from './desired.js';
-import { prepareInputs, type PreparedInputs } from './inputs.js';
+import { prepareInputs, type PreparedInputs, type RegistryDefaults } from './inputs.js';
 import { pruneSelector } from './names.js';
 import { observe } from './observe.js';
 import { computeConditions, invalidSpecConditions, type Observed } from './status.js';
@@ -24,6 +24,7 @@ export interface RegistryReconcilerDeps {
   events: EventRecorder;
   /** Every Repository, from the controller's cache (synced before any reconcile: an empty one would drop every setting and roll the pods). */
   repositories: Cache<Repository>;
+  defaults: RegistryDefaults;
   now?: () => Date;
 }
 
@@ -44,7 +45,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     let prepared: PreparedInputs;
     let state: DesiredState;
     try {
-      prepared = await prepareInputs(client, reg, deps.repositories.list(), at);
+      prepared = await prepareInputs(client, reg, deps.repositories.list(), deps.defaults, at);
       state = desired(reg, prepared.inputs);
     } catch (err) {
       if (isTerminal(err)) await reportInvalidSpec(client, events, reg, err.message, at);
@@ -104,12 +105,13 @@ async function publishStatus(client: KubeClient, events: EventRecorder, reg: Reg
   return ready.status;
 }
 
-/** Time-based work: the next key rotation or certificate renewal, or a recheck while the user's Secrets are missing. */
+/** Time-based work: the next key rotation or certificate renewal, or a recheck while the user's Secrets (S3, TLS, database URL and CA) are missing. */
 function nextCheckMs({ keyPlan, tlsPlan }: PreparedInputs, observed: Observed, at: Date): number {
   const waits: number[] = [];
   if (keyPlan) waits.push(keyPlan.nextRotationAt.getTime() - at.getTime());
   if (tlsPlan) waits.push(tlsPlan.renewAt.getTime() - at.getTime());
   // Secrets the user owns are not watched: look again while waiting for them.
-  if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false) waits.push(WAIT_RECHECK_MS);
+  const metadataSecretMissing = observed.metadataSecrets && (!observed.metadataSecrets.urlFound || observed.metadataSecrets.caFound === false);
+  if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false || metadataSecretMissing) waits.push(WAIT_RECHECK_MS);
   return Math.min(...waits);
 }

@@ -8,7 +8,7 @@ describe('computeConditions', () => {
   it('is not ready while the Deployment has no available replica', () => {
     const observed: Observed = { deployment: deployment(1, {}), volumeClaimPhase: 'Bound' };
     expect(byType(computeConditions(registry(), observed))).toEqual({
-      Ready: 'False/DeploymentUnavailable', StorageReady: 'True/VolumeClaimBound', Progressing: 'True/RollingOut', Degraded: 'False/AsExpected',
+      Ready: 'False/DeploymentUnavailable', StorageReady: 'True/VolumeClaimBound', MetadataReady: 'True/Embedded', Progressing: 'True/RollingOut', Degraded: 'False/AsExpected',
     });
   });
 
@@ -18,7 +18,7 @@ describe('computeConditions', () => {
       volumeClaimPhase: 'Bound',
     };
     expect(byType(computeConditions(registry(), observed))).toEqual({
-      Ready: 'True/Available', StorageReady: 'True/VolumeClaimBound', Progressing: 'False/RolloutComplete', Degraded: 'False/AsExpected',
+      Ready: 'True/Available', StorageReady: 'True/VolumeClaimBound', MetadataReady: 'True/Embedded', Progressing: 'False/RolloutComplete', Degraded: 'False/AsExpected',
     });
   });
 
@@ -46,6 +46,34 @@ describe('computeConditions', () => {
     const sts = { metadata: { generation: 1 }, status: { readyReplicas: 1 } };
     expect(byType(computeConditions(minio, { minio: { statefulSet: sts, bucketJobSucceeded: false } })).StorageReady).toBe('False/BucketPending');
     expect(byType(computeConditions(minio, { minio: { statefulSet: sts, bucketJobSucceeded: true } })).StorageReady).toBe('True/MinioReady');
+  });
+
+  it('reports the metadata index from what is observable, and Ready waits for it', () => {
+    const s3 = { endpoint: 'https://s3', bucket: 'bkt', secretRef: { name: 'creds' } };
+    const available = deployment(1, { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+    const base: Observed = { deployment: available, s3CredentialsFound: true };
+    const conds = (reg: ReturnType<typeof registry>, observed: Observed) => computeConditions(reg, { ...base, ...observed });
+
+    const embedded = conds(registry({ storage: { s3 } }), {});
+    expect(byType(embedded)).toMatchObject({ MetadataReady: 'True/Embedded', Ready: 'True/Available' });
+    expect(embedded.find((c) => c.type === 'MetadataReady')!.message).toBe('SQLite on the pod\'s emptyDir, rebuilt from storage at start');
+
+    const external = registry({ replicas: 3, storage: { s3 }, metadata: { postgres: { secretRef: { name: 'db-app', key: 'uri' }, tls: { caSecretRef: { name: 'db-ca' } } } } });
+    const missing = conds(external, { metadataSecrets: { urlFound: false, caFound: true } });
+    expect(byType(missing)).toMatchObject({ MetadataReady: 'False/SecretMissing', Ready: 'False/MetadataNotReady' });
+    expect(missing.find((c) => c.type === 'Ready')!.message).toBe('Secret db-app with key uri not found');
+    const noCa = conds(external, { metadataSecrets: { urlFound: true, caFound: false } });
+    expect(noCa.find((c) => c.type === 'MetadataReady')).toMatchObject({ status: 'False', reason: 'CASecretMissing', message: 'Secret db-ca with key ca.crt not found' });
+    expect(byType(conds(external, { metadataSecrets: { urlFound: true, caFound: true } }))).toMatchObject({ MetadataReady: 'True/CredentialsFound', Ready: 'True/Available' });
+
+    const managed = registry({ replicas: 3, storage: { s3 }, metadata: { managed: {} } });
+    expect(byType(conds(managed, {}))).toMatchObject({ MetadataReady: 'False/PostgresUnavailable', Ready: 'False/MetadataNotReady' });
+    const sts = { metadata: { generation: 1 }, status: { readyReplicas: 0 } };
+    expect(byType(conds(managed, { managedPostgres: { statefulSet: sts } })).MetadataReady).toBe('False/PostgresUnavailable');
+    sts.status.readyReplicas = 1;
+    expect(byType(conds(managed, { managedPostgres: { statefulSet: sts } }))).toMatchObject({ MetadataReady: 'True/PostgresReady', Ready: 'True/Available' });
+    // Storage is reported first.
+    expect(byType(conds(managed, { s3CredentialsFound: false })).Ready).toBe('False/StorageNotReady');
   });
 
   it('is not ready while the TLS Secret named in the spec is missing', () => {

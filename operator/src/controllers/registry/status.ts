@@ -3,6 +3,7 @@
 // is unit-tested.
 import { ConditionType, Reason, type ConditionInput } from '../../api/conditions.js';
 import type { Registry } from '../../api/types.js';
+import { caSecretKey, metadataChoice, urlSecretKey } from './metadata.js';
 
 interface WorkloadStatus {
   observedGeneration?: number;
@@ -28,6 +29,10 @@ export interface Observed {
   minio?: { statefulSet?: ObservedWorkload; bucketJobSucceeded: boolean };
   /** tls.secretRef: whether the Secret exists with tls.crt and tls.key (pods cannot start without it). */
   tlsSecretFound?: boolean;
+  /** metadata.postgres: whether the URL Secret (and the CA Secret, when named) exist with their keys. */
+  metadataSecrets?: { urlFound: boolean; caFound?: boolean };
+  /** metadata.managed: the PostgreSQL StatefulSet. */
+  managedPostgres?: { statefulSet?: ObservedWorkload };
 }
 
 function cond(type: string, ok: boolean, reason: string, message: string): ConditionInput {
@@ -57,12 +62,32 @@ export function storageCondition(reg: Registry, observed: Observed): ConditionIn
   return cond(ConditionType.StorageReady, false, Reason.InvalidSpec, 'no storage configured');
 }
 
+export function metadataCondition(reg: Registry, observed: Observed): ConditionInput {
+  const choice = metadataChoice(reg);
+  const type = ConditionType.MetadataReady;
+  if (choice.kind === 'embedded') {
+    const where = reg.spec.storage.filesystem ? 'on the data volume' : 'on the pod\'s emptyDir, rebuilt from storage at start';
+    return cond(type, true, Reason.Embedded, `SQLite ${where}`);
+  }
+  if (choice.kind === 'managed') {
+    return (observed.managedPostgres?.statefulSet?.status?.readyReplicas ?? 0) >= 1
+      ? cond(type, true, Reason.PostgresReady, 'the managed PostgreSQL is ready')
+      : cond(type, false, Reason.PostgresUnavailable, 'the managed PostgreSQL pod is not ready');
+  }
+  const url = urlSecretKey(reg, choice)!;
+  if (!observed.metadataSecrets?.urlFound) return cond(type, false, Reason.SecretMissing, `Secret ${url.name} with key ${url.key} not found`);
+  const ca = caSecretKey(choice);
+  if (ca && !observed.metadataSecrets.caFound) return cond(type, false, Reason.CASecretMissing, `Secret ${ca.name} with key ${ca.key} not found`);
+  return cond(type, true, Reason.CredentialsFound, `PostgreSQL URL from Secret ${url.name}, key ${url.key}`);
+}
+
 export function computeConditions(reg: Registry, observed: Observed): ConditionInput[] {
   const want = reg.spec.replicas ?? 1;
   const dep = observed.deployment;
   const s: WorkloadStatus = dep?.status ?? {};
   const available = s.availableReplicas ?? 0;
   const storage = storageCondition(reg, observed);
+  const metadata = metadataCondition(reg, observed);
 
   const caughtUp = !!dep && (s.observedGeneration ?? 0) >= (dep.metadata.generation ?? 1);
   const rolledOut = caughtUp && (s.updatedReplicas ?? 0) === want && (s.replicas ?? 0) === want && available === want;
@@ -81,12 +106,13 @@ export function computeConditions(reg: Registry, observed: Observed): ConditionI
 
   let ready: ConditionInput;
   if (storage.status !== 'True') ready = cond(ConditionType.Ready, false, Reason.StorageNotReady, storage.message);
+  else if (metadata.status !== 'True') ready = cond(ConditionType.Ready, false, Reason.MetadataNotReady, metadata.message);
   else if (observed.tlsSecretFound === false) {
     ready = cond(ConditionType.Ready, false, Reason.TLSSecretMissing, `Secret ${reg.spec.tls?.secretRef?.name} with tls.crt and tls.key not found`);
   } else if (available < 1) ready = cond(ConditionType.Ready, false, Reason.DeploymentUnavailable, `0 of ${want} replicas available`);
   else ready = cond(ConditionType.Ready, true, Reason.Available, `${available} of ${want} replicas available`);
 
-  return [ready, storage, progressing, degraded];
+  return [ready, storage, metadata, progressing, degraded];
 }
 
 /** Conditions for a spec the operator cannot act on. */

@@ -2,6 +2,7 @@
 import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
+import { metadataChoice, metadataVolumes } from './metadata.js';
 import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
 const COMPONENT = 'berth-registry';
@@ -44,6 +45,7 @@ function volumes(reg: Registry) {
   if (minio) {
     list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
   }
+  list.push(...metadataVolumes(reg));
   return list;
 }
 
@@ -65,8 +67,10 @@ export function registryDeployment(reg: Registry, configHash: string): KubeObjec
     spec: {
       replicas,
       selector: { matchLabels: selector },
-      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-      strategy: reg.spec.storage.filesystem
+      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once, and
+      // an embedded index has one writer: a new pod rebuilds it from storage at start, so
+      // writes the old pod took after that would be missing from it until the next scrub.
+      strategy: reg.spec.storage.filesystem || metadataChoice(reg).kind === 'embedded'
         ? { type: 'Recreate' }
         : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
