@@ -137,6 +137,8 @@ beforeAll(async () => {
   expect(config.auth.policyFile).toBe('/etc/berth/policy/policy.yaml');
   config.auth.policyFile = join(dir, 'policy', 'policy.yaml');
   config.storage = { filesystem: { root: join(dir, 'data') } };
+  expect(config.metadata.sqlite.path).toBe('/var/lib/berth/_metadata/index.db');
+  config.metadata.sqlite.path = join(dir, 'data', '_metadata', 'index.db');
   syncLoop = syncPolicyFile(config.auth.policyFile);
   registry = await startRegistryProcess({ config: config as RegistryConfigInput, port, dir });
 

@@ -40,6 +40,7 @@ describe('Registry schema', () => {
       logLevel: 'info',
       resources: { requests: { cpu: '100m', memory: '128Mi' } },
       storage: { filesystem: { persistentVolumeClaim: { size: '10Gi', accessModes: ['ReadWriteOnce'] } } },
+      metadata: { embedded: {} },
       service: { type: 'ClusterIP', port: 5000 },
       auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },
       gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
@@ -49,6 +50,12 @@ describe('Registry schema', () => {
 
   it.each([
     ['filesystem storage with several replicas', { replicas: 3, storage: fs }, 'storage.filesystem uses a ReadWriteOnce volume and supports only replicas: 1'],
+    ['several replicas on the default embedded index', { replicas: 3, storage: s3 }, 'metadata.embedded is SQLite inside one pod and supports only replicas: 1; set metadata.postgres or metadata.managed for more replicas'],
+    ['several replicas on an explicit embedded index', { replicas: 2, storage: s3, metadata: { embedded: {} } }, 'metadata.embedded is SQLite inside one pod and supports only replicas: 1'],
+    ['two metadata indexes', { storage: fs, metadata: { embedded: {}, managed: {} } }, 'metadata: set exactly one of embedded, postgres and managed'],
+    ['no metadata index', { storage: fs, metadata: {} }, 'metadata: set exactly one of embedded, postgres and managed'],
+    ['a PostgreSQL CA and skipping verification at once', { storage: fs, metadata: { postgres: { secretRef: { name: 'db' }, tls: { caSecretRef: { name: 'ca' }, insecureSkipVerify: true } } } },
+      'metadata.postgres.tls: set caSecretRef or insecureSkipVerify: true, not both'],
     ['two storage backends', { storage: { ...fs, ...s3 } }, 'storage: set exactly one of filesystem, s3 and minio'],
     ['no storage backend', { storage: {} }, 'storage: set exactly one of filesystem, s3 and minio'],
     ['an unmanaged MinIO', { storage: { minio: { managed: false } } }, 'storage.minio.managed must be true'],
@@ -62,6 +69,16 @@ describe('Registry schema', () => {
   ])('rejects %s with a clear message', async (_what, spec, message) => {
     const err = await rejection(create('Registry', spec));
     expect(err.message).toContain(message);
+  });
+
+  it('accepts several replicas on a shared metadata index, with its defaults', async () => {
+    const external = await create('Registry', { replicas: 3, storage: s3, metadata: { postgres: { secretRef: { name: 'cluster-app' }, tls: { caSecretRef: { name: 'cluster-ca' } } } } });
+    expect(external.spec.metadata).toEqual({ postgres: { secretRef: { name: 'cluster-app', key: 'uri' }, tls: { caSecretRef: { name: 'cluster-ca', key: 'ca.crt' }, insecureSkipVerify: false } } });
+    const managed = await create('Registry', { replicas: 3, storage: s3, metadata: { managed: {} } });
+    // No image default in the CRD: the operator's (and the chart's) default applies.
+    expect(managed.spec.metadata).toEqual({ managed: { size: '10Gi', resources: { requests: { cpu: '100m', memory: '256Mi' } } } });
+    expect((await rejection(create('Registry', { storage: fs, metadata: { managed: { size: 'big' } } }))).message).toContain('spec.metadata.managed.size');
+    expect((await rejection(create('Registry', { storage: fs, metadata: { postgres: {} } }))).message).toContain('spec.metadata.postgres.secretRef');
   });
 
   it('rejects names that cannot name its Service and Job', async () => {

@@ -118,7 +118,10 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: webNs, labels: { team: 'team-a' } } });
     // examples/registry-external-s3.yaml tells the user to create this Secret first.
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-s3', namespace: appNs }, stringData: { accessKey: 'AKIAEXAMPLE', secretKey: 'example-secret' } });
-    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'access-policy-team.yaml', 'repository-retention.yaml', 'repository-ci-cache.yaml']) {
+    // examples/registry-cnpg.yaml reads the Secrets a CloudNativePG cluster named berth-db creates, with their keys.
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'berth-db-app', namespace: appNs }, stringData: { uri: `postgresql://app:pw@berth-db-rw.${appNs}:5432/app`, username: 'app', password: 'pw', dbname: 'app' } });
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'berth-db-ca', namespace: appNs }, stringData: { 'ca.crt': 'certificate', 'ca.key': 'private key' } });
+    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'registry-cnpg.yaml', 'access-policy-team.yaml', 'repository-retention.yaml', 'repository-ci-cache.yaml']) {
       for (const obj of examples(file)) await client.create({ ...obj, metadata: { ...obj.metadata, namespace: appNs } });
     }
     const main = await waitForStatus(client, appNs, 'main', 'reconciled', (r) => !!r.status?.configHash && !!r.status.signingKeyID);
@@ -131,11 +134,24 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     await waitForObject(client, 'v1', 'Secret', 'ha-tls', appNs);
     await waitForObject(client, 'policy/v1', 'PodDisruptionBudget', 'ha', appNs);
     await waitForObject(client, 'apps/v1', 'Deployment', 'ha', appNs, (d) => (d.spec as { replicas: number }).replicas === 3);
+    // Three replicas share the managed PostgreSQL.
+    await waitForObject(client, 'apps/v1', 'StatefulSet', 'ha-postgres', appNs);
+    await waitForObject(client, 'v1', 'PersistentVolumeClaim', 'ha-postgres-data', appNs);
 
     const s3 = await waitForStatus(client, appNs, 's3', 'credentials found', (r) => condition(r, 'StorageReady')?.reason === 'CredentialsFound');
     expect(s3.spec.replicas).toBe(2);
     const s3Config = yaml.load((await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 's3-config', appNs)).data['config.yaml']) as RegistryConfig;
     expect(s3Config.storage.s3).toMatchObject({ endpoint: 'https://s3.eu-west-1.amazonaws.com', bucket: 'example-berth-registry', prefix: 'cluster-a/', pathStyle: false, redirect: { enabled: true } });
+
+    const cnpg = await waitForStatus(client, appNs, 'cnpg', 'metadata Secrets found', (r) => condition(r, 'MetadataReady')?.reason === 'CredentialsFound');
+    expect(cnpg.spec.replicas).toBe(3);
+    const cnpgConfig = yaml.load((await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 'cnpg-config', appNs)).data['config.yaml']) as RegistryConfig;
+    expect(cnpgConfig.metadata).toMatchObject({ engine: 'postgres', postgres: { urlFile: '/etc/berth/metadata/url', tls: { caFile: '/etc/berth/metadata-ca/ca.crt' } } });
+    const cnpgPod = (await client.get<KubeObject & { spec: { template: { spec: { volumes: Array<{ name: string; secret?: unknown }> } } } }>('apps/v1', 'Deployment', 'cnpg', appNs)).spec.template.spec;
+    expect(cnpgPod.volumes.filter((v) => v.name.startsWith('metadata-')).map((v) => v.secret)).toEqual([
+      expect.objectContaining({ secretName: 'berth-db-app', items: [{ key: 'uri', path: 'url' }] }),
+      expect.objectContaining({ secretName: 'berth-db-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] }),
+    ]);
 
     // The Repository example is stored with its defaults.
     const repo = await client.get<KubeObject & { spec: { visibility: string; retention: { keepLastTags: number } } }>(REGISTRY_API, 'Repository', 'team-a-api', appNs);

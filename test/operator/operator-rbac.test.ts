@@ -52,10 +52,14 @@ const forbidden = () => fx.operator.lines.filter((l) => /forbidden/i.test(String
 describe('operator RBAC', () => {
   it('reconciles every kind of object with only the documented permissions', async () => {
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3', namespace: ns }, stringData: { accessKey: 'a', secretKey: 'b' } });
-    await createRegistry(client, ns, 'wide', { replicas: 2, storage: { s3: { endpoint: 'https://s3.test', bucket: 'images', secretRef: { name: 's3' } } }, tls: { selfSigned: true } });
-    await createRegistry(client, ns, 'small', { storage: { minio: { managed: true } } });
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { uri: 'postgresql://berth:pw@db:5432/berth', 'ca.crt': 'ca' } });
+    await createRegistry(client, ns, 'wide', {
+      replicas: 2, storage: { s3: { endpoint: 'https://s3.test', bucket: 'images', secretRef: { name: 's3' } } }, tls: { selfSigned: true },
+      metadata: { postgres: { secretRef: { name: 'db' }, tls: { caSecretRef: { name: 'db' } } } },
+    });
+    await createRegistry(client, ns, 'small', { storage: { minio: { managed: true } }, metadata: { managed: {} } });
     await createRegistry(client, ns, 'disk', { storage: { filesystem: {} } });
-    const wide = await waitForStatus(client, ns, 'wide', 'reconciled', (r) => condition(r, 'StorageReady')?.status === 'True');
+    const wide = await waitForStatus(client, ns, 'wide', 'reconciled', (r) => condition(r, 'StorageReady')?.status === 'True' && condition(r, 'MetadataReady')?.status === 'True');
     expect(wide.status!.signingKeyID).toBeDefined();
     await waitForObject(client, 'policy/v1', 'PodDisruptionBudget', 'wide', ns);
     await waitForStatus(client, ns, 'small', 'reconciled', (r) => !!r.status?.configHash);
@@ -67,6 +71,12 @@ describe('operator RBAC', () => {
   it('can prune with its permissions', async () => {
     await client.request('PATCH', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries/wide`, { body: { spec: { replicas: 1 } }, contentType: 'application/merge-patch+json' });
     await waitForGone(client, 'policy/v1', 'PodDisruptionBudget', 'wide', ns, 20_000);
+    // The managed PostgreSQL's StatefulSet, Service, volume claim and credentials go with a switch to embedded.
+    await waitForObject(client, 'v1', 'PersistentVolumeClaim', 'small-postgres-data', ns);
+    await client.request('PATCH', `/apis/berth.dev/v1alpha1/namespaces/${ns}/registries/small`, { body: { spec: { metadata: { managed: null, embedded: {} } } }, contentType: 'application/merge-patch+json' });
+    for (const [apiVersion, kind, name] of [['apps/v1', 'StatefulSet', 'small-postgres'], ['v1', 'Service', 'small-postgres'], ['v1', 'PersistentVolumeClaim', 'small-postgres-data'], ['v1', 'Secret', 'small-postgres-credentials']] as const) {
+      await waitForGone(client, apiVersion, kind, name, ns, 20_000);
+    }
     expect(forbidden()).toEqual([]);
   });
 });

@@ -17,9 +17,12 @@ describe('S3 storage', () => {
   const name = 'shared';
 
   it('runs several replicas with a PDB and topology spread, and waits for the credentials Secret', async () => {
+    // Several replicas share one metadata index: a PostgreSQL whose URL is in a Secret.
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { uri: 'postgresql://berth:pw@db:5432/berth' } });
     await createRegistry(client, ns, name, {
       replicas: 3,
       storage: { s3: { endpoint: 'https://s3.example.test', bucket: 'images', secretRef: { name: 's3-creds' } } },
+      metadata: { postgres: { secretRef: { name: 'db' } } },
     });
     let reg = await waitForStatus(client, ns, name, 'StorageReady=False', (r) => condition(r, 'StorageReady')?.status === 'False');
     expect(condition(reg, 'StorageReady')!.reason).toBe('SecretMissing');
