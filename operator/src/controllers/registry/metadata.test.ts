@@ -157,4 +157,10 @@ describe('an invalid metadata choice', () => {
     expect(() => desired(registry({ metadata: {} }), inputs)).toThrow(message);
     expect(() => desired(registry({ metadata: { embedded: {}, postgres: cnpg } }), inputs)).toThrow(expect.objectContaining({ name: 'TerminalError', message }));
   });
+
+  it('is a terminal spec error with several replicas on embedded, as for a Registry stored before the CRD refused it', () => {
+    expect(() => desired(registry({ replicas: 2, storage: { s3 } }), inputs)).toThrow(expect.objectContaining({
+      name: 'TerminalError', message: expect.stringContaining('metadata.embedded is SQLite inside one pod and supports only replicas: 1'),
+    }));
+  });
 });

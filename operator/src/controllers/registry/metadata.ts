@@ -54,6 +54,11 @@ export function caSecretKey(choice: MetadataChoice): { name: string; key: string
 export function metadataConfig(reg: Registry, dataDir: string | undefined): RegistryConfigInput['metadata'] {
   const choice = metadataChoice(reg);
   if (choice.kind === 'embedded') {
+    // The CRD refuses this; a Registry stored before that rule existed still gets here, and
+    // replicas with an index each would answer differently.
+    if ((reg.spec.replicas ?? 1) > 1) {
+      throw new TerminalError('metadata.embedded is SQLite inside one pod and supports only replicas: 1; set metadata.postgres or metadata.managed for more replicas');
+    }
     // Beside the content on the data volume; with object storage on the pod's emptyDir.
     const path = dataDir ? `${dataDir}/_metadata/index.db` : `${metadataPaths.sqliteDir}/index.db`;
     return { engine: 'sqlite', sqlite: { path } };
