@@ -4,10 +4,8 @@
 import type { PullRecord } from '../types.js';
 import { chunks, sortedBy, type WriteScope } from './scope.js';
 
-type Key = string;
-
 export class PullBuffer {
-  private entries = new Map<Key, PullRecord>();
+  private entries = new Map<string, PullRecord>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -25,27 +23,38 @@ export class PullBuffer {
 
   /** O(1), no I/O. */
   record(repo: string, digest: string, tag: string | undefined, at: number): void {
-    const key = `${repo}\n${digest}\n${tag ?? ''}`;
-    const old = this.entries.get(key);
-    if (!old || old.at < at) this.entries.set(key, { repo, digest, tag, at });
-    if (this.entries.size >= this.limit) void this.flush().catch(this.onError);
+    this.keep({ repo, digest, tag, at });
+    if (this.entries.size >= this.limit && !this.flushing) void this.flush().catch(this.onError);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** Writes what is buffered. A failed write puts its entries back (newer times win). */
+  /**
+   * Writes what is buffered. A failed write puts its entries back (newer times
+   * win), up to ten times the limit: while the database stays down the oldest
+   * pull times are the ones given up.
+   */
   async flush(): Promise<void> {
-    await this.flushing;
+    await this.flushing?.catch(() => undefined);
     if (!this.entries.size) return;
     const batch = [...this.entries.values()];
     this.entries = new Map();
     this.flushing = this.write(batch).catch((err) => {
-      for (const r of batch) this.record(r.repo, r.digest, r.tag, r.at);
+      const newer = this.entries;
+      this.entries = new Map();
+      for (const r of batch.slice(-this.limit * 10)) this.keep(r);
+      for (const r of newer.values()) this.keep(r);
       throw err;
     }).finally(() => { this.flushing = undefined; });
     await this.flushing;
+  }
+
+  private keep(r: PullRecord): void {
+    const key = `${r.repo}\n${r.digest}\n${r.tag ?? ''}`;
+    const old = this.entries.get(key);
+    if (!old || old.at < r.at) this.entries.set(key, r);
   }
 
   async close(): Promise<void> {
