@@ -3,13 +3,14 @@
 // or PostgreSQL (every replica), behind one API. Storage stays the source of
 // truth; the write path calls the write methods after each storage commit, each
 // one transaction, and scrub can rebuild everything. docs/metadata.md.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { IndexOptions } from './config.js';
 import { DEFAULTS } from './config.js';
 import { openEngine, type Engine, type EngineKind } from './engine/engine.js';
 import { isUnavailable, MetadataUnavailableError } from './errors.js';
 import { markRepository, type MarkOptions, type RepositoryMark } from './gc-mark.js';
 import { LocalInvalidations, type Invalidation, type InvalidationChannel, type Invalidations } from './invalidations/channel.js';
-import { migrate, type MigrationReport } from './migrations/runner.js';
+import { analyze, migrate, type MigrationReport } from './migrations/runner.js';
 import { auditPage } from './reads/audit.js';
 import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
 import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
@@ -26,6 +27,7 @@ import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/
 import { PullBuffer, writePulls } from './writes/pulls.js';
 import { countRepository, recountRepository, type Counters } from './writes/recount.js';
 import { deleteRepository } from './writes/repositories.js';
+import { RepositoryChanges } from './writes/repository-row.js';
 import type { WriteScope } from './writes/scope.js';
 import { deleteTag, setTag } from './writes/tags.js';
 
@@ -249,11 +251,23 @@ export class MetadataIndex {
     return this.read(() => repositoryGraph(this.engine.db, repo));
   }
 
-  /** GC's mark phase, repository by repository. */
+  /** GC's mark phase, repository by repository, with a turn of the event loop after each. */
   async *gcMark(options: MarkOptions): AsyncGenerator<RepositoryMark> {
     for await (const names of this.repositoryNames()) {
-      for (const repo of names) yield await markRepository(await this.repositoryGraph(repo), options);
+      for (const repo of names) {
+        yield await markRepository(await this.repositoryGraph(repo), options);
+        await yieldToEventLoop();
+      }
     }
+  }
+
+  /**
+   * Refreshes the planner's statistics. Call after bulk changes (a scrub that
+   * rebuilt the index): until PostgreSQL's autovacuum gets to it, a table filled
+   * since its last ANALYZE looks empty to the planner.
+   */
+  async analyze(): Promise<void> {
+    await this.read(() => analyze(this.engine));
   }
 
   /** Writes buffered pull times, stops listening and closes the connections. */
@@ -286,7 +300,10 @@ export class MetadataIndex {
       const events: Invalidation[] = [];
       try {
         const result = await guarded(this.engine.kind, () => this.engine.transact(async (trx) => {
-          const r = await fn({ trx, kind: this.engine.kind, changed: (e) => events.push(e) });
+          const repositories = new RepositoryChanges();
+          const r = await fn({ trx, kind: this.engine.kind, changed: (e) => events.push(e), repositories });
+          // Last, so the repository rows' locks are held only until the commit.
+          await repositories.apply(trx);
           if (events.length) await this.channel.publishInTransaction(trx, events);
           return r;
         }));

@@ -3,7 +3,7 @@
 // prepares on every query, and preparing costs more than a point read).
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { SqliteOptions } from '../config.js';
 import type { Engine } from './engine.js';
 import type { IndexTables } from './tables.js';
@@ -95,9 +95,19 @@ function connect(path: string): Engine {
   return {
     kind: 'sqlite',
     db,
-    // Every write transaction starts with a write (the repository row), so a
-    // deferred BEGIN takes the write lock at once and never has to upgrade.
-    transact: (fn) => db.transaction().execute(fn),
+    // BEGIN IMMEDIATE takes the write lock at once: a transaction that read first
+    // could otherwise fail to upgrade when another process (scrub) wrote meanwhile.
+    transact: (fn) => db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    }),
     reserved: (fn) => db.connection().execute(fn),
     close: () => db.destroy(),
   };

@@ -96,3 +96,15 @@ async function migrateSqlite(engine: Engine, migrations: readonly Migration[]): 
 export async function migrate(engine: Engine, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
   return engine.kind === 'postgres' ? migratePostgres(engine, migrations) : migrateSqlite(engine, migrations);
 }
+
+const TABLES = ['repositories', 'manifests', 'manifest_refs', 'blobs', 'layer_links', 'tags', 'tag_history', 'pulls',
+  'scan_results', 'signature_verdicts', 'audit'];
+
+/** Fresh planner statistics for every table of the index. */
+export async function analyze(engine: Engine): Promise<void> {
+  if (engine.kind === 'postgres') {
+    await sql`analyze ${sql.join(TABLES.map((t) => sql.table(t)))}`.execute(engine.db);
+  } else {
+    await sql`pragma optimize = 0x10002`.execute(engine.db);
+  }
+}

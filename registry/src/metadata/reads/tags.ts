@@ -1,5 +1,6 @@
 // Tag reads: one tag, a page of tags (Distribution's `n`/`last`, O(page) through
 // the (repo, tag) key) with per-tag metadata, and tag history.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Db } from '../engine/engine.js';
 import type { Page, Platform, TagHistoryEntry, TagInfo } from '../types.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
@@ -21,36 +22,54 @@ export async function tagNames(db: Db, repo: string, n?: number, last?: string):
   return defined({ items, next: rows.length > limit ? items.at(-1) : undefined });
 }
 
-/** Tags after `last` with their manifest's metadata and last pull. */
+/** Rows looked up by digest at once (well below both engines' parameter limits). */
+const LOOKUP_SLICE = 1000;
+
+/**
+ * Tags after `last` with their manifest's metadata and last pull. Three indexed
+ * reads (the page of tags, then its manifests and pull times by primary key)
+ * rather than one join: each is O(page) whatever the planner's statistics say
+ * (a join planned on stale statistics can read the whole repository).
+ */
 export async function tagPage(db: Db, repo: string, n?: number, last?: string): Promise<Page<TagInfo>> {
   const limit = pageSize(n, MAX_TAG_PAGE, MAX_TAG_PAGE);
-  let q = db.selectFrom('tags as t')
-    .leftJoin('manifests as m', (j) => j.onRef('m.repo', '=', 't.repo').onRef('m.digest', '=', 't.digest'))
-    .select((eb) => [
-      't.tag', 't.digest', 't.pushed_at', 't.pushed_by',
-      'm.media_type', 'm.artifact_type', 'm.size', 'm.created', 'm.platforms',
-      eb.selectFrom('pulls as p').whereRef('p.repo', '=', 't.repo').whereRef('p.digest', '=', 't.digest')
-        .select((e) => e.fn.max('p.last_pulled_at').as('x')).as('last_pulled_at'),
-    ])
-    .where('t.repo', '=', repo);
-  if (last !== undefined) q = q.where('t.tag', '>', last);
-  const rows = await q.orderBy('t.tag').limit(limit + 1).execute();
-  const items = rows.slice(0, limit).map((r) => defined<TagInfo>({
-    tag: r.tag,
-    digest: r.digest,
-    pushedAt: r.pushed_at,
-    pushedBy: r.pushed_by ?? undefined,
-    mediaType: r.media_type ?? undefined,
-    artifactType: r.artifact_type ?? undefined,
-    size: r.size ?? undefined,
-    created: r.created ?? undefined,
-    platforms: parseJson<Platform[]>(r.platforms),
-    lastPulledAt: r.last_pulled_at === null || r.last_pulled_at === undefined ? undefined : Number(r.last_pulled_at),
-  }));
+  let q = db.selectFrom('tags').select(['tag', 'digest', 'pushed_at', 'pushed_by']).where('repo', '=', repo);
+  if (last !== undefined) q = q.where('tag', '>', last);
+  const rows = await q.orderBy('tag').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const digests = [...new Set(page.map((r) => r.digest))];
+  const manifests = new Map<string, { media_type: string; artifact_type: string | null; size: number; created: number | null; platforms: string | null }>();
+  const pulls = new Map<string, number>();
+  for (let i = 0; i < digests.length; i += LOOKUP_SLICE) {
+    const slice = digests.slice(i, i + LOOKUP_SLICE);
+    for (const m of await db.selectFrom('manifests').select(['digest', 'media_type', 'artifact_type', 'size', 'created', 'platforms'])
+      .where('repo', '=', repo).where('digest', 'in', slice).execute()) manifests.set(m.digest, m);
+    for (const p of await db.selectFrom('pulls').select((eb) => ['digest', eb.fn.max('last_pulled_at').as('at')])
+      .where('repo', '=', repo).where('digest', 'in', slice).groupBy('digest').execute()) pulls.set(p.digest, Number(p.at));
+  }
+  const items = page.map((r) => {
+    const m = manifests.get(r.digest);
+    return defined<TagInfo>({
+      tag: r.tag,
+      digest: r.digest,
+      pushedAt: r.pushed_at,
+      pushedBy: r.pushed_by ?? undefined,
+      mediaType: m?.media_type,
+      artifactType: m?.artifact_type ?? undefined,
+      size: m?.size,
+      created: m?.created ?? undefined,
+      platforms: parseJson<Platform[]>(m?.platforms),
+      lastPulledAt: pulls.get(r.digest),
+    });
+  });
   return defined({ items, next: rows.length > limit ? items.at(-1)?.tag : undefined });
 }
 
-/** Every tag with metadata, read a page at a time (an unbounded listing never holds the database for long). */
+/**
+ * Every tag with metadata, read a page at a time with a turn of the event loop
+ * between pages: an unbounded listing never holds the (synchronous) SQLite
+ * connection or the event loop for long.
+ */
 export async function* allTags(db: Db, repo: string, slice = 1000): AsyncGenerator<TagInfo[]> {
   let last: string | undefined;
   for (;;) {
@@ -58,6 +77,7 @@ export async function* allTags(db: Db, repo: string, slice = 1000): AsyncGenerat
     if (page.items.length) yield page.items;
     if (!page.next) return;
     last = page.next;
+    await yieldToEventLoop();
   }
 }
 

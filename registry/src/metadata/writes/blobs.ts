@@ -1,28 +1,27 @@
 // Layer links (a blob may be served from a repository) and blob sizes.
-import { adjustCounters, blobSizeIn, linkedAsManifest, lockRepository, upsertRepository } from './repository-row.js';
 import { recordBlobSizes } from './manifests.js';
+import { blobSizeIn, ensureRepository, linkedAsManifest } from './repository-row.js';
 import { chunks, type WriteScope } from './scope.js';
 
 /** Links a blob into a repository (upload completed, mount); a repeated link refreshes its time. */
 export async function linkBlob(w: WriteScope, repo: string, digest: string, size: number, at: number, origin?: string): Promise<void> {
-  await upsertRepository(w, repo, at, false, origin);
+  await ensureRepository(w, repo, at, origin);
   await recordBlobSizes(w, [{ digest, size }]);
-  const existing = await w.trx.selectFrom('layer_links').select('digest').where('repo', '=', repo).where('digest', '=', digest).executeTakeFirst();
-  if (existing) {
-    await w.trx.updateTable('layer_links').set({ linked_at: at }).where('repo', '=', repo).where('digest', '=', digest).execute();
+  const created = await w.trx.insertInto('layer_links').values({ repo, digest, linked_at: at })
+    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest').executeTakeFirst();
+  if (created) {
+    if (!(await linkedAsManifest(w, repo, digest))) w.repositories.adjust(repo, { bytes: size });
   } else {
-    await w.trx.insertInto('layer_links').values({ repo, digest, linked_at: at }).execute();
-    if (!(await linkedAsManifest(w, repo, digest))) await adjustCounters(w, repo, { bytes: size });
+    await w.trx.updateTable('layer_links').set({ linked_at: at }).where('repo', '=', repo).where('digest', '=', digest).execute();
   }
   w.changed({ kind: 'link', repo, digest });
 }
 
 /** Removes a layer link; false when there was none. */
 export async function unlinkBlob(w: WriteScope, repo: string, digest: string): Promise<boolean> {
-  if (!(await lockRepository(w, repo))) return false;
   const row = await w.trx.deleteFrom('layer_links').where('repo', '=', repo).where('digest', '=', digest).returning('digest').executeTakeFirst();
   if (!row) return false;
-  if (!(await linkedAsManifest(w, repo, digest))) await adjustCounters(w, repo, { bytes: -((await blobSizeIn(w, digest)) ?? 0) });
+  if (!(await linkedAsManifest(w, repo, digest))) w.repositories.adjust(repo, { bytes: -((await blobSizeIn(w, digest)) ?? 0) });
   w.changed({ kind: 'link', repo, digest });
   return true;
 }

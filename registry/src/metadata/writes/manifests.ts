@@ -2,7 +2,7 @@
 // its references (blobs and child manifests), the blob sizes it names, its tags,
 // and the repository's counters.
 import type { ManifestRecord } from '../types.js';
-import { adjustCounters, linkedAsLayer, lockRepository, upsertRepository } from './repository-row.js';
+import { ensureRepository, linkedAsLayer } from './repository-row.js';
 import { chunks, sortedBy, type WriteScope } from './scope.js';
 import { recordTagDeletions, writeTag } from './tags.js';
 
@@ -38,28 +38,30 @@ export interface ManifestWrite {
 
 /**
  * Records a pushed manifest and the tags pushed with it. A manifest already known
- * gets its push time refreshed and any missing references added.
+ * gets its metadata and push time refreshed and any missing references added.
  */
 export async function recordManifest(w: WriteScope, m: ManifestRecord, op: ManifestWrite): Promise<void> {
   const { repo, digest } = m;
-  await upsertRepository(w, repo, op.at, true, op.origin);
+  await ensureRepository(w, repo, op.at, op.origin);
   await recordBlobSizes(w, [
     { digest, size: m.size },
     ...m.refs.filter((r) => r.kind !== 'manifest' && r.size !== undefined).map((r) => ({ digest: r.digest, size: r.size! })),
   ]);
-  const known = await w.trx.selectFrom('manifests').select('size').where('repo', '=', repo).where('digest', '=', digest).executeTakeFirst();
-  if (known) {
-    await w.trx.updateTable('manifests').set(manifestRow(m, op.at)).where('repo', '=', repo).where('digest', '=', digest).execute();
+  const row = manifestRow(m, op.at);
+  const created = await w.trx.insertInto('manifests').values({ repo, digest, ...row })
+    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest').executeTakeFirst();
+  if (created) {
+    w.repositories.adjust(repo, { manifests: 1, bytes: (await linkedAsLayer(w, repo, digest)) ? 0 : m.size });
   } else {
-    await w.trx.insertInto('manifests').values({ repo, digest, ...manifestRow(m, op.at) }).execute();
-    await adjustCounters(w, repo, { manifests: 1, bytes: (await linkedAsLayer(w, repo, digest)) ? 0 : m.size });
+    await w.trx.updateTable('manifests').set(row).where('repo', '=', repo).where('digest', '=', digest).execute();
   }
   const refs = sortedBy(m.refs.map((r) => ({ repo, digest, kind: r.kind, ref_digest: r.digest })), (r) => `${r.kind} ${r.ref_digest}`);
   for (const slice of chunks(refs)) {
     await w.trx.insertInto('manifest_refs').values(slice).onConflict((oc) => oc.columns(['repo', 'digest', 'kind', 'ref_digest']).doNothing()).execute();
   }
+  w.repositories.pushed(repo, op.at);
   w.changed({ kind: 'manifest', repo, digest });
-  for (const tag of new Set(op.tags)) await writeTag(w, repo, tag, digest, { actor: op.actor, at: op.at, action: 'push' });
+  for (const tag of [...new Set(op.tags)].sort()) await writeTag(w, repo, tag, digest, { actor: op.actor, at: op.at, action: 'push' });
 }
 
 export interface ManifestDeletion {
@@ -70,7 +72,6 @@ export interface ManifestDeletion {
 
 /** Deletes a manifest, every tag pointing at it (with history), its references and pull times. */
 export async function deleteManifest(w: WriteScope, repo: string, digest: string, actor: string | undefined, at: number): Promise<ManifestDeletion> {
-  if (!(await lockRepository(w, repo))) return { deleted: false, tags: [] };
   const row = await w.trx.deleteFrom('manifests').where('repo', '=', repo).where('digest', '=', digest).returning('size').executeTakeFirst();
   if (!row) return { deleted: false, tags: [] };
   const removed = await w.trx.deleteFrom('tags').where('repo', '=', repo).where('digest', '=', digest).returning(['tag', 'digest']).execute();
@@ -78,7 +79,7 @@ export async function deleteManifest(w: WriteScope, repo: string, digest: string
   await w.trx.deleteFrom('manifest_refs').where('repo', '=', repo).where('digest', '=', digest).execute();
   await w.trx.deleteFrom('pulls').where('repo', '=', repo).where('digest', '=', digest).execute();
   const bytes = (await linkedAsLayer(w, repo, digest)) ? 0 : -row.size;
-  await adjustCounters(w, repo, { manifests: -1, tags: -removed.length, bytes });
+  w.repositories.adjust(repo, { manifests: -1, tags: -removed.length, bytes });
   w.changed({ kind: 'manifest', repo, digest });
   return { deleted: true, tags: removed.map((r) => r.tag).sort() };
 }

@@ -2,8 +2,7 @@
 // commit and the index write): compares with the stored ones and repairs drift.
 import { sql } from 'kysely';
 import type { Db } from '../engine/engine.js';
-import { lockRepository } from './repository-row.js';
-import type { WriteScope } from './scope.js';
+import { lockedRead, type WriteScope } from './scope.js';
 
 export interface Counters {
   readonly tagCount: number;
@@ -23,8 +22,10 @@ export async function countRepository(db: Db, repo: string): Promise<Counters> {
 
 /** Recomputes the counters; returns the stored ones when they differed (and were repaired), else undefined. */
 export async function recountRepository(w: WriteScope, repo: string): Promise<Counters | undefined> {
-  if (!(await lockRepository(w, repo))) return undefined;
-  const stored = await w.trx.selectFrom('repositories').select(['tag_count', 'manifest_count', 'size_bytes']).where('name', '=', repo).executeTakeFirstOrThrow();
+  // Lock the row first: no write to the repository commits between the count and the repair.
+  const stored = await lockedRead(w, w.trx.selectFrom('repositories').select(['tag_count', 'manifest_count', 'size_bytes']).where('name', '=', repo))
+    .executeTakeFirst();
+  if (!stored) return undefined;
   const actual = await countRepository(w.trx, repo);
   if (stored.tag_count === actual.tagCount && stored.manifest_count === actual.manifestCount && stored.size_bytes === actual.sizeBytes) return undefined;
   await w.trx.updateTable('repositories')

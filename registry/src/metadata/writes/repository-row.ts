@@ -1,28 +1,15 @@
-// The repository row: created by the first write, locked first by every write to
-// the repository (on PostgreSQL the upsert takes its row lock), and holding the
-// counters that make repository status one row read.
+// The repository row: created by the first write, and holding the counters that
+// make repository status one row read. A write transaction collects its counter
+// changes and updates the row as its last statement, so on PostgreSQL the row
+// lock that serializes writes to one repository is held only from there to the
+// commit, not for the whole transaction.
+import type { Db } from '../engine/engine.js';
 import type { WriteScope } from './scope.js';
 
-/**
- * Creates the row if missing and locks it; a push also moves last_push_at forward.
- * Every write transaction that adds content starts here.
- */
-export async function upsertRepository(w: WriteScope, repo: string, at: number, push: boolean, origin = 'local'): Promise<void> {
-  await w.trx.insertInto('repositories')
-    .values({ name: repo, created_at: at, last_push_at: push ? at : 0, origin })
-    .onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({
-      last_push_at: push
-        ? eb.case().when('excluded.last_push_at', '>', eb.ref('repositories.last_push_at')).then(eb.ref('excluded.last_push_at'))
-          .else(eb.ref('repositories.last_push_at')).end()
-        : eb.ref('repositories.last_push_at'),
-    })))
-    .execute();
-}
-
-/** Locks an existing row; false when the repository is unknown (a delete then has nothing to do). */
-export async function lockRepository(w: WriteScope, repo: string): Promise<boolean> {
-  const result = await w.trx.updateTable('repositories').set((eb) => ({ name: eb.ref('name') })).where('name', '=', repo).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+/** Creates the row if missing, without locking an existing one. */
+export async function ensureRepository(w: WriteScope, repo: string, at: number, origin = 'local'): Promise<void> {
+  await w.trx.insertInto('repositories').values({ name: repo, created_at: at, last_push_at: 0, origin })
+    .onConflict((oc) => oc.column('name').doNothing()).execute();
 }
 
 export interface CounterChange {
@@ -31,17 +18,55 @@ export interface CounterChange {
   bytes?: number;
 }
 
-export async function adjustCounters(w: WriteScope, repo: string, change: CounterChange): Promise<void> {
-  const { tags = 0, manifests = 0, bytes = 0 } = change;
-  if (!tags && !manifests && !bytes) return;
-  await w.trx.updateTable('repositories')
-    .set((eb) => ({
-      tag_count: eb('tag_count', '+', tags),
-      manifest_count: eb('manifest_count', '+', manifests),
-      size_bytes: eb('size_bytes', '+', bytes),
-    }))
-    .where('name', '=', repo)
-    .execute();
+interface Pending {
+  tags: number;
+  manifests: number;
+  bytes: number;
+  pushedAt: number;
+}
+
+export class RepositoryChanges {
+  private readonly pending = new Map<string, Pending>();
+
+  private entry(repo: string): Pending {
+    let p = this.pending.get(repo);
+    if (!p) {
+      p = { tags: 0, manifests: 0, bytes: 0, pushedAt: 0 };
+      this.pending.set(repo, p);
+    }
+    return p;
+  }
+
+  adjust(repo: string, change: CounterChange): void {
+    const p = this.entry(repo);
+    p.tags += change.tags ?? 0;
+    p.manifests += change.manifests ?? 0;
+    p.bytes += change.bytes ?? 0;
+  }
+
+  /** A manifest or tag push: last_push_at moves forward (never back). */
+  pushed(repo: string, at: number): void {
+    const p = this.entry(repo);
+    p.pushedAt = Math.max(p.pushedAt, at);
+  }
+
+  /** One UPDATE per repository touched, in name order. */
+  async apply(trx: Db): Promise<void> {
+    for (const repo of [...this.pending.keys()].sort()) {
+      const p = this.pending.get(repo)!;
+      if (!p.tags && !p.manifests && !p.bytes && !p.pushedAt) continue;
+      await trx.updateTable('repositories')
+        .set((eb) => ({
+          tag_count: eb('tag_count', '+', p.tags),
+          manifest_count: eb('manifest_count', '+', p.manifests),
+          size_bytes: eb('size_bytes', '+', p.bytes),
+          last_push_at: eb.case().when('last_push_at', '<', p.pushedAt).then(p.pushedAt).else(eb.ref('last_push_at')).end(),
+        }))
+        .where('name', '=', repo)
+        .execute();
+    }
+    this.pending.clear();
+  }
 }
 
 /**

@@ -177,4 +177,21 @@ export function contentTests(ctx: SuiteContext): void {
     expect(await a.repositoryStatus('r')).toMatchObject({ tagCount: 7, sizeBytes: 50 });
     await expectConsistent(a, 'r');
   });
+
+  test('two instances racing to create the same tag, manifest and link count each once', async () => {
+    const a = ctx.index();
+    const b = await ctx.openAnother();
+    const m = image('race', 'm');
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([
+        a.recordManifest(m, { tags: [`t${round}`, 'latest'] }), b.recordManifest(m, { tags: [`t${round}`, 'latest'] }),
+        a.linkBlob('race', digest(`l${round}`), 3), b.linkBlob('race', digest(`l${round}`), 3),
+        a.deleteTag('race', `t${round - 1}`), b.deleteTag('race', `t${round - 1}`),
+      ]);
+    }
+    expect(await a.repositoryStatus('race')).toMatchObject({ tagCount: 2, manifestCount: 1, sizeBytes: 500 + 10 * 3 });
+    await expectConsistent(a, 'race');
+    const deletions = (await a.tagHistory('race', { tag: 't0' })).items.filter((e) => e.action === 'delete');
+    expect(deletions).toHaveLength(1);
+  });
 }

@@ -23,6 +23,13 @@ export function migrationTests(ctx: SuiteContext): void {
     }
   });
 
+  test('analyze refreshes statistics without changing answers', async () => {
+    const index = ctx.index();
+    await index.setTag('r', 'v1', 'sha256:' + 'b'.repeat(64));
+    await index.analyze();
+    expect(await index.resolveTag('r', 'v1')).toBe('sha256:' + 'b'.repeat(64));
+  });
+
   test('opening a migrated database applies nothing', async () => {
     const again = await ctx.openAnother();
     expect(again.migration).toEqual({ from: 1, to: 1, applied: [] });
