@@ -1,0 +1,69 @@
+// The mark phase of garbage collection over the index, one repository at a time:
+// the same rules as the storage walk in gc/collector.ts.
+//
+//   roots: every tag's manifest; every untagged manifest without a subject unless
+//          `deleteUntagged`; any manifest pushed after the cutoff or recently
+//          touched (`recent`)
+//   live:  roots, their child manifests recursively, and referrers (manifests
+//          whose subject is live), recursively
+//   every live manifest marks its own digest and the blobs it references
+import type { RepositoryGraph } from './reads/graph.js';
+
+export interface MarkOptions {
+  /** Content pushed at or after this time is live whatever else holds. */
+  readonly cutoff: number;
+  readonly deleteUntagged: boolean;
+  /** Whether a manifest was touched (GC marker) since the cutoff; only asked about would-be garbage. */
+  readonly recent?: (digest: string) => Promise<boolean>;
+}
+
+export interface RepositoryMark {
+  readonly repo: string;
+  readonly live: Set<string>;
+  readonly garbage: Array<{ digest: string; reason: 'untagged' | 'subject-deleted' }>;
+  /** Blobs referenced by the repository's live manifests (their links stay, the blobs are marked). */
+  readonly referencedBlobs: Set<string>;
+  /** Layer links no live manifest references, with when each was linked: the sweep decides by age. */
+  readonly unreferencedLinks: Array<{ digest: string; linkedAt: number }>;
+}
+
+export async function markRepository(graph: RepositoryGraph, options: MarkOptions): Promise<RepositoryMark> {
+  const referrersOf = new Map<string, string[]>();
+  for (const [digest, m] of graph.manifests) {
+    if (!m.subject) continue;
+    const list = referrersOf.get(m.subject);
+    if (list) list.push(digest);
+    else referrersOf.set(m.subject, [digest]);
+  }
+
+  const roots = new Set<string>();
+  for (const { digest } of graph.tags.values()) roots.add(digest);
+  for (const [digest, m] of graph.manifests) {
+    if (roots.has(digest)) continue;
+    if (!options.deleteUntagged && !m.subject) roots.add(digest);
+    else if (m.pushedAt >= options.cutoff || (await options.recent?.(digest))) roots.add(digest);
+  }
+
+  const live = new Set<string>();
+  const referencedBlobs = new Set<string>();
+  const stack = [...roots];
+  while (stack.length) {
+    const digest = stack.pop()!;
+    if (live.has(digest)) continue;
+    live.add(digest);
+    if (!graph.manifests.has(digest)) continue; // referenced but not linked here: the digest stays marked
+    for (const b of graph.blobs.get(digest) ?? []) referencedBlobs.add(b);
+    for (const child of graph.children.get(digest) ?? []) stack.push(child);
+    for (const referrer of referrersOf.get(digest) ?? []) stack.push(referrer);
+  }
+
+  const garbage: RepositoryMark['garbage'] = [];
+  for (const [digest, m] of graph.manifests) {
+    if (!live.has(digest)) garbage.push({ digest, reason: m.subject ? 'subject-deleted' : 'untagged' });
+  }
+  const unreferencedLinks: RepositoryMark['unreferencedLinks'] = [];
+  for (const [digest, linkedAt] of graph.links) {
+    if (!referencedBlobs.has(digest)) unreferencedLinks.push({ digest, linkedAt });
+  }
+  return { repo: graph.repo, live, garbage, referencedBlobs, unreferencedLinks };
+}

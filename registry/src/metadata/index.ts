@@ -1,0 +1,329 @@
+// The metadata index: repositories, manifests and their references, blobs, layer
+// links, tags and their history, pull times and the audit log, in SQLite (one node)
+// or PostgreSQL (every replica), behind one API. Storage stays the source of
+// truth; the write path calls the write methods after each storage commit, each
+// one transaction, and scrub can rebuild everything. docs/metadata.md.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { IndexOptions } from './config.js';
+import { DEFAULTS } from './config.js';
+import { openEngine, type Engine, type EngineKind } from './engine/engine.js';
+import { isUnavailable, MetadataUnavailableError } from './errors.js';
+import { markRepository, type MarkOptions, type RepositoryMark } from './gc-mark.js';
+import { LocalInvalidations, type Invalidation, type InvalidationChannel, type Invalidations } from './invalidations/channel.js';
+import { analyze, migrate, type MigrationReport } from './migrations/runner.js';
+import { auditPage } from './reads/audit.js';
+import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
+import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
+import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
+import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
+import { scopeUsage } from './reads/usage.js';
+import type {
+  AuditEntry, AuditQuery, AuditRecord, CatalogQuery, LinkedBlob, ManifestInfo, ManifestRecord, Page, PullRecord,
+  ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, TagHistoryEntry, TagInfo, Usage, WriteContext,
+} from './types.js';
+import { appendAudit } from './writes/audit.js';
+import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
+import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/manifests.js';
+import { PullBuffer, writePulls } from './writes/pulls.js';
+import { countRepository, recountRepository, type Counters } from './writes/recount.js';
+import { deleteRepository } from './writes/repositories.js';
+import { RepositoryChanges } from './writes/repository-row.js';
+import type { WriteScope } from './writes/scope.js';
+import { deleteTag, setTag } from './writes/tags.js';
+
+export type { Invalidation, Invalidations } from './invalidations/channel.js';
+export type { ManifestDeletion } from './writes/manifests.js';
+export type { Counters } from './writes/recount.js';
+export type { RepositoryMark, MarkOptions } from './gc-mark.js';
+export type { RepositoryGraph } from './reads/graph.js';
+export * from './types.js';
+export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } from './errors.js';
+
+/** Transient PostgreSQL conflicts worth one more try (serialization failure, deadlock). */
+const RETRYABLE = new Set(['40001', '40P01']);
+const WRITE_ATTEMPTS = 3;
+
+export class MetadataIndex {
+  private readonly pulls: PullBuffer;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly channel: InvalidationChannel,
+    /** What the schema migration did at open. */
+    readonly migration: MigrationReport,
+    options: IndexOptions,
+    onBackgroundError: (err: unknown) => void,
+  ) {
+    this.pulls = new PullBuffer((records) => this.recordPulls(records),
+      options.pullFlushIntervalMs ?? DEFAULTS.pullFlushIntervalMs, options.pullBufferLimit ?? DEFAULTS.pullBufferLimit, onBackgroundError);
+    this.pulls.start();
+  }
+
+  /**
+   * Opens the engine, brings the schema up to date (under a lock shared by every
+   * replica) and, on PostgreSQL, starts listening for other replicas' changes.
+   */
+  static async open(options: IndexOptions, onBackgroundError: (err: unknown) => void = () => undefined): Promise<MetadataIndex> {
+    const kind = options.engine.engine;
+    const engine = await guarded(kind, () => openEngine(options.engine));
+    try {
+      const migration = await guarded(kind, () => migrate(engine));
+      let channel: InvalidationChannel;
+      if (options.engine.engine === 'postgres') {
+        const { PostgresInvalidations } = await import('./invalidations/postgres-channel.js');
+        const { clientConfig } = await import('./engine/postgres.js');
+        const pg = new PostgresInvalidations(clientConfig(options.engine), options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs);
+        await guarded(kind, () => pg.start());
+        channel = pg;
+      } else {
+        channel = new LocalInvalidations();
+      }
+      return new MetadataIndex(engine, channel, migration, options, onBackgroundError);
+    } catch (err) {
+      await engine.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get kind(): EngineKind {
+    return this.engine.kind;
+  }
+
+  /** Changes to mutable facts (tags, links), this replica's and the others'. */
+  get invalidations(): Invalidations {
+    return this.channel;
+  }
+
+  // ---- writes: each is one transaction, called after the storage commit ----
+
+  /** A pushed manifest with its references, and the tags pushed with it. */
+  async recordManifest(record: ManifestRecord, ctx: WriteContext & { tags?: readonly string[] } = {}): Promise<void> {
+    const at = ctx.at ?? Date.now();
+    await this.write((w) => recordManifest(w, record, { tags: ctx.tags ?? [], actor: ctx.actor, at, origin: ctx.origin }));
+  }
+
+  /** Points a tag at a manifest; returns the digest it pointed to before. `restore` marks a rollback in the history. */
+  async setTag(repo: string, tag: string, digest: string, ctx: WriteContext & { action?: 'push' | 'restore' } = {}): Promise<string | undefined> {
+    const at = ctx.at ?? Date.now();
+    return this.write((w) => setTag(w, repo, tag, digest, { actor: ctx.actor, at, action: ctx.action ?? 'push', origin: ctx.origin }));
+  }
+
+  /** Returns the digest the tag pointed to, or undefined when there was no such tag. */
+  async deleteTag(repo: string, tag: string, ctx: WriteContext = {}): Promise<string | undefined> {
+    return this.write((w) => deleteTag(w, repo, tag, ctx.actor, ctx.at ?? Date.now()));
+  }
+
+  /** Deletes a manifest and every tag pointing at it. */
+  async deleteManifest(repo: string, digest: string, ctx: WriteContext = {}): Promise<ManifestDeletion> {
+    return this.write((w) => deleteManifest(w, repo, digest, ctx.actor, ctx.at ?? Date.now()));
+  }
+
+  /** A blob linked into a repository (upload completed, mount). */
+  async linkBlob(repo: string, digest: string, size: number, ctx: WriteContext = {}): Promise<void> {
+    await this.write((w) => linkBlob(w, repo, digest, size, ctx.at ?? Date.now(), ctx.origin));
+  }
+
+  /** Returns false when the blob was not linked. */
+  async unlinkBlob(repo: string, digest: string): Promise<boolean> {
+    return this.write((w) => unlinkBlob(w, repo, digest));
+  }
+
+  /** Returns false when the repository was unknown. */
+  async deleteRepository(repo: string, ctx: WriteContext = {}): Promise<boolean> {
+    return this.write((w) => deleteRepository(w, repo, ctx.actor, ctx.at ?? Date.now()));
+  }
+
+  /** Blobs deleted from storage by GC; those still linked somewhere are kept. */
+  async forgetBlobs(digests: readonly string[]): Promise<number> {
+    return this.write((w) => forgetBlobs(w, digests));
+  }
+
+  /** Notes a pull in memory (no I/O); written with the next batch. */
+  recordPull(repo: string, digest: string, tag?: string, at = Date.now()): void {
+    this.pulls.record(repo, digest, tag, at);
+  }
+
+  /** Writes the buffered pull times now. */
+  async flushPulls(): Promise<void> {
+    await this.pulls.flush();
+  }
+
+  /** Writes pull times in one transaction, keeping the newer time per row. */
+  async recordPulls(records: readonly PullRecord[]): Promise<void> {
+    if (records.length) await this.write((w) => writePulls(w, records));
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length) await this.write((w) => appendAudit(w, entries));
+  }
+
+  /** Recomputes a repository's counters from its rows; returns the old ones when they had drifted. */
+  async recountRepository(repo: string): Promise<Counters | undefined> {
+    return this.write((w) => recountRepository(w, repo));
+  }
+
+  // ---- point reads (request path) ----
+
+  async resolveTag(repo: string, tag: string): Promise<string | undefined> {
+    return this.read(() => resolveTag(this.engine.db, repo, tag));
+  }
+
+  async getManifest(repo: string, digest: string): Promise<ManifestInfo | undefined> {
+    return this.read(() => getManifest(this.engine.db, repo, digest));
+  }
+
+  async tagsOf(repo: string, digest: string): Promise<string[]> {
+    return this.read(() => tagsOf(this.engine.db, repo, digest));
+  }
+
+  /** The blob's size and link time when it is linked in the repository. */
+  async linkedBlob(repo: string, digest: string): Promise<LinkedBlob | undefined> {
+    return this.read(() => linkedBlob(this.engine.db, repo, digest));
+  }
+
+  async blobSize(digest: string): Promise<number | undefined> {
+    return this.read(() => blobSize(this.engine.db, digest));
+  }
+
+  async repositoryStatus(repo: string): Promise<RepositoryStatus | undefined> {
+    return this.read(() => getRepository(this.engine.db, repo));
+  }
+
+  // ---- pages (request path, O(page)) ----
+
+  /** Tag names after `last` (Distribution's `n`/`last`). */
+  async tagNames(repo: string, query: { n?: number; last?: string } = {}): Promise<Page<string>> {
+    return this.read(() => tagNames(this.engine.db, repo, query.n, query.last));
+  }
+
+  /** Tags after `last` with digest, media type, size, created, platforms, push and last pull. */
+  async tagPage(repo: string, query: { n?: number; last?: string } = {}): Promise<Page<TagInfo>> {
+    return this.read(() => tagPage(this.engine.db, repo, query.n, query.last));
+  }
+
+  /** Every tag with metadata, a page at a time. */
+  allTags(repo: string, slice?: number): AsyncGenerator<TagInfo[]> {
+    return this.iterate(allTags(this.engine.db, repo, slice));
+  }
+
+  async tagHistory(repo: string, query: { tag?: string; limit?: number; cursor?: string } = {}): Promise<Page<TagHistoryEntry>> {
+    return this.read(() => tagHistory(this.engine.db, repo, query));
+  }
+
+  async referrers(repo: string, subject: string, query: { artifactType?: string; limit?: number; after?: string } = {}): Promise<Page<ReferrerDescriptor>> {
+    return this.read(() => referrers(this.engine.db, repo, subject, query));
+  }
+
+  async catalog(query: CatalogQuery = {}): Promise<Page<string>> {
+    return this.read(() => catalogPage(this.engine.db, this.engine.kind, query));
+  }
+
+  async repositories(query: RepositoryListQuery = {}): Promise<Page<RepositoryStatus>> {
+    return this.read(() => listRepositories(this.engine.db, query));
+  }
+
+  async audit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
+    return this.read(() => auditPage(this.engine.db, query));
+  }
+
+  // ---- aggregates and scans (background work, sliced) ----
+
+  /** Unique bytes linked in the repositories a quota pattern (`team-a/**`) matches. */
+  async scopeUsage(pattern: string): Promise<Usage> {
+    return this.read(() => scopeUsage(this.engine.db, this.engine.kind, pattern));
+  }
+
+  /** Counters recomputed from the rows, without repairing (a check for scrub and tests). */
+  async countRepository(repo: string): Promise<Counters> {
+    return this.read(() => countRepository(this.engine.db, repo));
+  }
+
+  repositoryNames(slice?: number): AsyncGenerator<string[]> {
+    return this.iterate(repositoryNames(this.engine.db, slice));
+  }
+
+  allBlobs(slice?: number): AsyncGenerator<{ digest: string; size: number }[]> {
+    return this.iterate(allBlobs(this.engine.db, slice));
+  }
+
+  async repositoryGraph(repo: string): Promise<RepositoryGraph> {
+    return this.read(() => repositoryGraph(this.engine.db, repo));
+  }
+
+  /** GC's mark phase, repository by repository, with a turn of the event loop after each. */
+  async *gcMark(options: MarkOptions): AsyncGenerator<RepositoryMark> {
+    for await (const names of this.repositoryNames()) {
+      for (const repo of names) {
+        yield await markRepository(await this.repositoryGraph(repo), options);
+        await yieldToEventLoop();
+      }
+    }
+  }
+
+  /**
+   * Refreshes the planner's statistics. Call after bulk changes (a scrub that
+   * rebuilt the index): until PostgreSQL's autovacuum gets to it, a table filled
+   * since its last ANALYZE looks empty to the planner.
+   */
+  async analyze(): Promise<void> {
+    await this.read(() => analyze(this.engine));
+  }
+
+  /** Writes buffered pull times, stops listening and closes the connections. */
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.pulls.close().catch(() => undefined);
+      await this.channel.close();
+      await this.engine.close();
+    })();
+    await this.closing;
+  }
+
+  // ---- plumbing ----
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    return guarded(this.engine.kind, fn);
+  }
+
+  private async *iterate<T>(inner: AsyncGenerator<T>): AsyncGenerator<T> {
+    for (;;) {
+      const step = await guarded(this.engine.kind, () => inner.next());
+      if (step.done) return;
+      yield step.value;
+    }
+  }
+
+  /** One transaction; its invalidations go to other replicas at commit and to this one's subscribers right after. */
+  private async write<T>(fn: (w: WriteScope) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const events: Invalidation[] = [];
+      try {
+        const result = await guarded(this.engine.kind, () => this.engine.transact(async (trx) => {
+          const repositories = new RepositoryChanges();
+          const r = await fn({ trx, kind: this.engine.kind, changed: (e) => events.push(e), repositories });
+          // Last, so the repository rows' locks are held only until the commit.
+          await repositories.apply(trx);
+          if (events.length) await this.channel.publishInTransaction(trx, events);
+          return r;
+        }));
+        this.channel.deliver(events);
+        return result;
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code;
+        if (attempt >= WRITE_ATTEMPTS || !code || !RETRYABLE.has(code)) throw err;
+      }
+    }
+  }
+}
+
+/** Runs `fn`, turning database outages into MetadataUnavailableError. */
+async function guarded<T>(kind: EngineKind, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof MetadataUnavailableError) throw err;
+    if (isUnavailable(kind, err)) throw new MetadataUnavailableError(kind, err);
+    throw err;
+  }
+}

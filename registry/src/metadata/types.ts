@@ -1,0 +1,182 @@
+// What the index's API takes and returns. Digests are strings ("sha256:…"), times
+// epoch milliseconds.
+import type { RefKind, TagAction } from './engine/tables.js';
+
+export type { RefKind, TagAction };
+
+export interface Platform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+}
+
+/** Something a manifest needs: a blob (config, layer, other blob) or a child manifest. */
+export interface ManifestRef {
+  readonly digest: string;
+  readonly kind: RefKind;
+  /** The blob's size, recorded in `blobs` (from the descriptor). */
+  readonly size?: number;
+}
+
+export interface ManifestRecord {
+  readonly repo: string;
+  readonly digest: string;
+  readonly mediaType: string;
+  /** Size of the manifest body. */
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly configDigest?: string;
+  /** `created` of the image config. */
+  readonly created?: number;
+  readonly subject?: string;
+  readonly annotations?: Record<string, string>;
+  /** An image's platform (from its config), or an index's children's. */
+  readonly platforms?: Platform[];
+  readonly refs: readonly ManifestRef[];
+}
+
+/** Who and when, for every write. */
+export interface WriteContext {
+  readonly actor?: string;
+  /** Defaults to now. */
+  readonly at?: number;
+  /** Recorded when the write creates the repository: `local` (default) or `cache:<upstream>`. */
+  readonly origin?: string;
+}
+
+export interface ManifestInfo {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly configDigest?: string;
+  readonly created?: number;
+  readonly subject?: string;
+  readonly annotations?: Record<string, string>;
+  readonly platforms?: Platform[];
+  readonly pushedAt: number;
+}
+
+export interface TagInfo {
+  readonly tag: string;
+  readonly digest: string;
+  readonly pushedAt: number;
+  readonly pushedBy?: string;
+  /** From the manifest; absent when the index has the tag but not (yet) the manifest. */
+  readonly mediaType?: string;
+  readonly artifactType?: string;
+  readonly size?: number;
+  readonly created?: number;
+  readonly platforms?: Platform[];
+  /** Last pull of the tag's manifest, by this tag, another tag or its digest. */
+  readonly lastPulledAt?: number;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Pass back as `last`/`cursor` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+export interface TagHistoryEntry {
+  readonly id: number;
+  readonly tag: string;
+  readonly action: TagAction;
+  readonly digest?: string;
+  readonly previousDigest?: string;
+  readonly actor?: string;
+  readonly at: number;
+}
+
+export interface RepositoryStatus {
+  readonly name: string;
+  readonly createdAt: number;
+  readonly lastPushAt?: number;
+  readonly origin: string;
+  readonly tagCount: number;
+  readonly manifestCount: number;
+  /** Each unique digest linked in the repository (manifests and layers) once. */
+  readonly sizeBytes: number;
+}
+
+export type RepositorySort = 'name' | 'lastPush' | 'size';
+
+export interface RepositoryListQuery {
+  /** Substring of the name. */
+  readonly search?: string;
+  /** name ascending (default), lastPush newest first, size largest first (ties by name, descending). */
+  readonly sort?: RepositorySort;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface CatalogQuery {
+  readonly n?: number;
+  /** Names after this one. */
+  readonly last?: string;
+  /** Repository patterns (`team-a/**`): only matching names are listed. */
+  readonly allow?: readonly string[];
+  /** A further filter applied in the process (e.g. the caller's pull grant). */
+  readonly filter?: (name: string) => boolean;
+  /** With `filter`: rows read at most before a short page is returned with `next` (default 20,000). */
+  readonly maxScan?: number;
+}
+
+export interface ReferrerDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+export interface Usage {
+  readonly bytes: number;
+  /** Unique digests counted. */
+  readonly digests: number;
+  readonly repositories: number;
+}
+
+export interface LinkedBlob {
+  readonly size: number;
+  readonly linkedAt: number;
+}
+
+export interface PullRecord {
+  readonly repo: string;
+  readonly digest: string;
+  /** The tag pulled; omit for a pull by digest. */
+  readonly tag?: string;
+  readonly at: number;
+}
+
+export interface AuditEntry {
+  readonly time: number;
+  readonly actor?: string;
+  readonly action: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly tag?: string;
+  readonly result: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  readonly id: number;
+}
+
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly tag?: string;
+  readonly result?: string;
+  /** Inclusive lower bound on time. */
+  readonly since?: number;
+  /** Exclusive upper bound on time. */
+  readonly until?: number;
+  readonly limit?: number;
+  /** Entries older than this cursor (newest first). */
+  readonly cursor?: string;
+}
