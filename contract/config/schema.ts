@@ -182,6 +182,8 @@ export const metadataSchema = z.object({
   }).strict().optional(),
   scrub: z.object({
     intervalSeconds: duration.default(86_400).describe('How often the index is verified against storage and repaired (0: never).'),
+    repairAfterSeconds: z.number().int().positive().default(60)
+      .describe('A write whose journal entry is this old died between storage and index: its repository is scrubbed.'),
   }).strict().default({}),
 }).strict().superRefine((m, ctx) => {
   if (m.engine === 'postgres' && !m.postgres?.url && !m.postgres?.urlFile) {

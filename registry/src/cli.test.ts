@@ -41,6 +41,11 @@ test('rendered YAML parses back to the same config (the operator round trip)', (
 });
 
 test('CLI flags parse; unknown flags fail', () => {
-  expect(parseCli(['--listen', '127.0.0.1:1', '--data', '/d', '--config', 'c.yaml'])).toEqual({ listen: '127.0.0.1:1', data: '/d', config: 'c.yaml', help: false });
+  expect(parseCli(['--listen', '127.0.0.1:1', '--data', '/d', '--config', 'c.yaml']))
+    .toEqual({ command: 'serve', dryRun: false, listen: '127.0.0.1:1', data: '/d', config: 'c.yaml', help: false });
+  expect(parseCli(['scrub', '--dry-run', '--data', '/d'])).toEqual(expect.objectContaining({ command: 'scrub', dryRun: true, data: '/d' }));
   expect(() => parseCli(['--bogus'])).toThrow();
+  expect(() => parseCli(['vacuum'])).toThrow('unknown command: vacuum');
+  expect(() => parseCli(['serve', '--dry-run'])).toThrow('--dry-run goes with scrub');
+  expect(() => parseCli(['scrub', 'extra'])).toThrow('unexpected argument: extra');
 });

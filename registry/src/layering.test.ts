@@ -5,8 +5,8 @@
 //   services, server, main, cli  wiring
 //   api                          HTTP: routes, handlers, admin, errors → statuses
 //   events                       CloudEvents, webhooks, audit log
-//   write                        the one write path
-//   gc                           online garbage collection
+//   write, read                  the one write path; reads answered from the index
+//   gc, scrub                    online garbage collection; the index repaired from storage
 //   policy, auth, security       quotas, immutability, retention; identities and grants; scanning, signatures
 //   storage, metadata            stores over the driver; the metadata index
 //   manifest                     manifest parsing, references, liveness
@@ -17,12 +17,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const RANK: Record<string, number> = {
-  errors: 0, reference: 0, log: 0, metrics: 0,
+  errors: 0, reference: 0, log: 0, metrics: 0, failpoints: 0,
   manifest: 1,
   storage: 2, metadata: 2,
   policy: 3, auth: 3, security: 3,
-  gc: 4,
-  write: 5,
+  gc: 4, scrub: 4,
+  write: 5, read: 5,
   events: 6,
   api: 7,
   services: 8, server: 8, main: 8, cli: 8,

@@ -1,17 +1,15 @@
 #!/usr/bin/env node
-// berth-registry: load config (file, then flags), start, and drain on SIGTERM/SIGINT.
+// berth-registry: load config (file, then flags), then serve (draining on
+// SIGTERM/SIGINT) or run a one-off command (scrub).
 import { existsSync } from 'node:fs';
-import { USAGE, parseCli } from './cli.js';
+import { mkdir } from 'node:fs/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
+import { USAGE, parseCli, type CliOptions } from './cli.js';
+import { scrubCommand } from './scrub/command.js';
 import { startRegistry } from './server.js';
 
-async function loadConfig(argv: string[]): Promise<RegistryConfig | undefined> {
-  const cli = parseCli(argv);
-  if (cli.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
+async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
   const config = cli.config ? await loadConfigFile(cli.config) : parseConfig({});
   if (cli.listen) config.http.listen = parseConfig({ http: { listen: cli.listen } }, '--listen').http.listen;
   if (cli.data) {
@@ -21,17 +19,8 @@ async function loadConfig(argv: string[]): Promise<RegistryConfig | undefined> {
   return config;
 }
 
-async function main(): Promise<void> {
-  let config: RegistryConfig | undefined;
-  try {
-    config = await loadConfig(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`berth-registry: ${(err as Error).message}\n${err instanceof ConfigError ? '' : USAGE}`);
-    process.exit(2);
-  }
-  if (!config) return;
+async function serve(config: RegistryConfig): Promise<void> {
   if (config.storage.filesystem && !existsSync(config.storage.filesystem.root)) {
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(config.storage.filesystem.root, { recursive: true });
   }
   const registry = await startRegistry(config);
@@ -44,6 +33,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let cli: CliOptions;
+  let config: RegistryConfig;
+  try {
+    cli = parseCli(process.argv.slice(2));
+    if (cli.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    config = await loadConfig(cli);
+  } catch (err) {
+    process.stderr.write(`berth-registry: ${(err as Error).message}\n${err instanceof ConfigError ? '' : USAGE}`);
+    process.exit(2);
+  }
+  if (cli.command === 'scrub') process.exitCode = await scrubCommand(config, { dryRun: cli.dryRun });
+  else await serve(config);
 }
 
 main().catch((err) => {

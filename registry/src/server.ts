@@ -38,7 +38,8 @@ function splitHostPort(listen: string): { host: string; port: number } {
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
-  const { storage, gc, access } = services;
+  const { storage, gc, scrub, access } = services;
+  await scrub.buildIfEmpty();
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
       authRoutes?.(express);
@@ -64,6 +65,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const purge = startUploadPurge(services);
   const metricsServer = config.metrics.enabled && config.metrics.listen ? await serveMetrics(services, config.metrics.listen) : undefined;
   gc.start();
+  scrub.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
@@ -75,8 +77,10 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       metricsServer?.close();
       await access.close();
       await gc.stop();
+      await scrub.stop();
       await events.close();
       await audit?.log.close();
+      await services.index.close();
       await storage.close();
       log.info({ msg: 'registry stopped' });
     })();

@@ -1,5 +1,7 @@
 // Assembles the registry's services from a config: storage, repository policies,
 // the write path and its listeners, garbage collection, events and access control.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { AuditedAccess } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
@@ -9,12 +11,18 @@ import { AuditLog } from './events/audit-log.js';
 import { EventBus } from './events/event-bus.js';
 import { CloudEventListener, PullRecorder } from './events/event-listener.js';
 import { GcService } from './gc/service.js';
+import { ScrubService } from './scrub/service.js';
+import { defaultSqlitePath } from './metadata/default-path.js';
+import { indexOptions } from './metadata/from-config.js';
+import { MetadataIndex } from './metadata/index.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { TagImmutability } from './policy/immutability.js';
 import { createQuotaGate } from './policy/quota-gate.js';
 import { RepositorySettings } from './policy/repository-settings.js';
 import { Retention } from './policy/retention.js';
+import { BlobPresence } from './read/blob-presence.js';
+import { Listings } from './read/listings.js';
 import { openStorage } from './storage/registry-storage.js';
 import { QuotaListener } from './write/quota-listener.js';
 import { WritePath } from './write/write-path.js';
@@ -28,23 +36,34 @@ export interface Assembled {
   readonly audit?: { readonly log: AuditLog; readonly access: AuditedAccess };
 }
 
+async function openIndex(config: RegistryConfig, log: Logger): Promise<MetadataIndex> {
+  const options = indexOptions(config.metadata, defaultSqlitePath(config));
+  if (options.engine.engine === 'sqlite' && options.engine.path !== ':memory:') await mkdir(dirname(options.engine.path), { recursive: true });
+  return MetadataIndex.open(options, (err) => log.warn({ msg: 'metadata index background work failed', err: (err as Error).message }));
+}
+
 export async function assembleServices(config: RegistryConfig, log: Logger, accessOverride?: AccessController): Promise<Assembled> {
   const metrics = new Metrics();
   const storage = await openStorage(config.storage, metrics);
+  const index = await openIndex(config, log);
   const auth = accessOverride ? { access: accessOverride, routes: undefined } : await createAuth(config, log, metrics);
   const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
   const settings = new RepositorySettings(config.repositories);
-  const quota = createQuotaGate(settings, storage, metrics);
+  const quota = createQuotaGate(settings, storage, index, metrics);
   const writes = new WritePath({
-    storage, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
+    storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
     listeners: [new QuotaListener(quota), new CloudEventListener(events)],
   });
-  const retention = new Retention(settings, storage, log, metrics);
-  const gc = new GcService({ storage, config: config.gc, log, metrics, retention, writes });
+  const retention = new Retention(settings, index, log, metrics);
+  const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
+  const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
   const audit = config.events.auditLog.enabled
     ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
     : undefined;
   const access = audit?.access ?? auth.access;
-  const services: Services = { config, storage, writes, pulls: new PullRecorder(events), access, quota, retention, gc, log, metrics };
+  const services: Services = {
+    config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, log, metrics,
+  };
   return { services, events, authRoutes: auth.routes, audit };
 }

@@ -1,4 +1,5 @@
-// The admin API: run GC (and retention) on demand, run retention alone, read quota
+// The admin API: run GC (and retention) on demand, run retention alone, scrub the
+// metadata index against storage, read quota
 // usage, and read or delete one repository (what the operator's Repository
 // reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
 // registry resource `gc`, which only the admin holds (or everyone, when auth is off).
@@ -44,11 +45,22 @@ export function mountAdminRoutes(app: Express, services: Services): void {
   app.post('/admin/retention', admin(async (req, res) => {
     res.json(await services.retention.apply({ dryRun: flag(req, 'dryRun') ?? false }, services.writes.retention));
   }));
+  app.post('/admin/scrub', admin(async (req, res) => {
+    const report = await services.scrub.scrubAll({ dryRun: flag(req, 'dryRun') ?? false });
+    if (!report) {
+      res.status(409).json({ status: 'busy' });
+      return;
+    }
+    res.json({ status: 'done', report });
+  }));
   app.get('/admin/quotas', admin(async (_req, res) => {
     res.json({ quotas: await services.quota.status() });
   }));
   app.get('/admin/repositories/*name', admin(async (req, res) => {
-    res.json(await repositoryStatus(services.storage, services.quota, await repositoryName(services, req)));
+    const name = await repositoryName(services, req);
+    const status = await repositoryStatus(services.index, services.quota, name);
+    if (!status) throw new RegistryError(Code.NAME_UNKNOWN, { name });
+    res.json(status);
   }));
   app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
     const name = await repositoryName(services, req);

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
+import { MetadataCursorError, MetadataUnavailableError } from '../metadata/index.js';
 import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/registry-storage.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
@@ -47,6 +48,11 @@ export function toRegistryError(err: unknown, req: IncomingMessage, log: Logger,
     log.warn({ msg: 'storage unavailable', err: err.message, ...context });
     return new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
   }
+  if (err instanceof MetadataUnavailableError) {
+    log.warn({ msg: 'metadata index unavailable', err: err.message, ...context });
+    return new RegistryError(Code.UNAVAILABLE, { reason: 'the metadata index is unavailable' }, { 'Retry-After': '5' });
+  }
+  if (err instanceof MetadataCursorError) return new RegistryError(Code.PAGINATION_NUMBER_INVALID, { reason: err.message });
   if (err instanceof WriteConflictError) {
     // Two requests raced on one upload: the upload is intact, the client re-reads its offset.
     return new RegistryError(Code.BLOB_UPLOAD_INVALID, { reason: 'concurrent write to this upload; check the upload status and retry' });

@@ -15,6 +15,11 @@ export interface Access {
 export interface Grant {
   /** Who was authenticated: a robot, the admin, or "anonymous". */
   readonly subject: string;
+  /**
+   * Whether the identity may pull the repository under the current policy, whatever
+   * a token's scopes name: what listings (the catalog, the UI) show it.
+   */
+  sees(repo: string): boolean;
   /** Whether the subject may perform `action` (required accesses were all checked by `authorize`). */
   can(type: Access['type'], name: string, action: Action): boolean;
   /**
@@ -41,7 +46,7 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 
 /** Authentication off: everyone may do everything (the local `npm start` default). */
 export class OpenAccess implements AccessController {
-  private readonly grant: Grant = { subject: 'anonymous', can: () => true, unrestricted: true };
+  private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true };
   async authorize(): Promise<Grant> {
     return this.grant;
   }

@@ -9,6 +9,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
   return {
     subject: identity.subject,
     can: (type, name, action) => permissions.allows(identity, type, name, action),
+    sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     unrestricted: identity.kind === 'admin',
     audit: identity.federated?.audit,
   };
@@ -25,6 +26,7 @@ export function tokenGrant(identity: Identity, claims: readonly Access[], permis
   return {
     subject: identity.subject,
     can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
+    sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     audit: identity.federated?.audit,
   };
 }

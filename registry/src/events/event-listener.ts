@@ -1,7 +1,8 @@
 // Turns the write path's events into the CloudEvents webhooks receive, and records
 // pulls (reads never go through the write path). The event data is documented in
 // docs/lifecycle.md.
-import type { Digest } from '../reference.js';
+import type { MetadataIndex } from '../metadata/index.js';
+import { isDigestReference, type Digest } from '../reference.js';
 import type { Actor, WriteEvent, WriteListener } from '../write/write-events.js';
 import type { EventSink } from './event-bus.js';
 
@@ -36,12 +37,13 @@ export class CloudEventListener implements WriteListener {
   }
 }
 
-/** Pulls of manifests: the `pull` CloudEvent. */
+/** Pulls of manifests: the `pull` CloudEvent, and the last-pulled time in the index (batched, never a write per pull). */
 export class PullRecorder {
-  constructor(private readonly sink: EventSink) {}
+  constructor(private readonly sink: EventSink, private readonly index: MetadataIndex) {}
 
   manifestPulled(repo: string, reference: string, digest: Digest, mediaType: string, actor: Actor): void {
     this.sink.emit('pull', repo, { ...who(actor), reference, digest: digest.value, mediaType });
+    this.index.recordPull(repo, digest.value, isDigestReference(reference) ? undefined : reference);
   }
 }
 

@@ -52,19 +52,22 @@
 //   is live (referrers of a deleted subject are garbage); untagged manifests unless
 //   `gc.deleteUntagged`; manifests pushed or touched after the cutoff. Every live
 //   manifest marks its own digest, its config and its layers, and every layer link
-//   that survives the sweep marks its blob.
+//   that survives the sweep marks its blob. The mark reads the metadata index
+//   (metadata/gc-mark.ts), never a manifest body; the index never claims what
+//   storage lacks, and before a run writes that died between storage and index are
+//   repaired (scrub/repair.ts), so it is missing nothing older than the cutoff.
 //
 // Only one replica collects at a time (lock.ts), but the protocol never relies on it:
 // two runs only race on idempotent deletes and restores.
 import type { Logger } from '../log.js';
-import { liveManifests } from '../manifest/liveness.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../reference.js';
 import type { GcStorage } from '../storage/gc-storage.js';
 import { sameMarker, type Marker } from '../storage/gc-markers.js';
-import type { ManifestMeta, ManifestNode } from '../storage/manifest-store.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import { forEachLimit } from '#contract/util/limit.js';
+import { markRepository } from '../metadata/gc-mark.js';
 
 /** Blobs swept at once: each is a few sequential storage round trips. */
 const SWEEP_CONCURRENCY = 8;
@@ -83,9 +86,21 @@ export interface DeletedManifest {
   readonly reason: 'untagged' | 'subject-deleted';
 }
 
-/** Told of every object a (real) run deleted, after it is gone: the metadata index and quotas follow. */
+/**
+ * What a (real) run tells the write path, so the metadata index and quotas follow:
+ * a link is forgotten by the index before the sweeper takes it (the index never
+ * claims what storage lacks), remembered again when it is put back, and the
+ * listeners hear of what went. A repository's sweep is one unit the write path
+ * can journal.
+ */
 export interface CollectionListener {
+  sweepStarting(repo: string): Promise<unknown>;
+  sweepFinished(token: unknown): Promise<void>;
+  manifestCollecting(repo: string, digest: Digest): Promise<void>;
+  manifestRestored(repo: string, digest: Digest): Promise<void>;
   manifestCollected(repo: string, digest: Digest): Promise<void>;
+  layerLinkCollecting(repo: string, digest: Digest): Promise<void>;
+  layerLinkRestored(repo: string, digest: Digest): Promise<void>;
   layerLinkCollected(repo: string, digest: Digest): Promise<void>;
   blobCollected(digest: Digest, size: number): Promise<void>;
 }
@@ -112,9 +127,9 @@ class Aborted extends Error {}
 
 interface RepositoryMark {
   readonly repo: string;
-  readonly garbage: Map<string, { digest: Digest; meta: ManifestMeta; reason: DeletedManifest['reason'] }>;
-  /** Blobs referenced by live manifests of this repository (its layer links stay). */
-  readonly referenced: Set<string>;
+  readonly garbage: Array<{ digest: Digest; subject?: Digest; reason: DeletedManifest['reason'] }>;
+  /** Layer links no live manifest references, with when each was linked: the sweep decides by age. */
+  readonly unreferencedLinks: Array<{ digest: Digest; linkedAt: number }>;
 }
 
 export class GarbageCollector {
@@ -122,6 +137,7 @@ export class GarbageCollector {
 
   constructor(
     private readonly storage: RegistryStorage,
+    private readonly index: MetadataIndex,
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly listener: CollectionListener,
@@ -151,8 +167,10 @@ export class GarbageCollector {
         await checkpoint();
       }
       for (const m of marks) {
+        const sweep = options.dryRun ? undefined : await this.listener.sweepStarting(m.repo);
         await this.sweepManifests(m, cutoff, options.dryRun, report);
         await this.sweepLayerLinks(m, cutoff, options.dryRun, marked, report);
+        if (!options.dryRun) await this.listener.sweepFinished(sweep);
         await checkpoint();
       }
       report.blobsMarked = marked.size;
@@ -167,32 +185,27 @@ export class GarbageCollector {
   }
 
   private async markRepository(repo: string, cutoff: number, deleteUntagged: boolean, marked: Set<string>, report: GcReport): Promise<RepositoryMark> {
-    const nodes = await this.storage.manifests.graph(repo);
-    const roots = new Set<string>();
-    for (const tag of (await this.storage.tags.list(repo)) ?? []) {
-      const d = await this.storage.tags.resolve(repo, tag);
-      if (d) roots.add(d.value);
+    const graph = await this.index.repositoryGraph(repo);
+    const mark = await markRepository(graph, { cutoff, deleteUntagged, recent: (d) => this.touchedDigest(d, cutoff) });
+    for (const value of mark.live) marked.add(value);
+    for (const value of mark.referencedBlobs) marked.add(value);
+    report.manifestsMarked += [...mark.live].filter((v) => graph.manifests.has(v)).length;
+    const garbage: RepositoryMark['garbage'] = [];
+    for (const g of mark.garbage) {
+      const digest = parseDigest(g.digest);
+      const subject = graph.manifests.get(g.digest)?.subject;
+      if (digest) garbage.push({ digest, subject: subject ? parseDigest(subject) : undefined, reason: g.reason });
     }
-    for (const [value, { digest, meta }] of nodes) {
-      if (!deleteUntagged && !meta.subject) roots.add(value);
-      else if (Date.parse(meta.pushedAt) >= cutoff || (await this.touchedSince(digest, cutoff))) roots.add(value);
-    }
-    const live = liveManifests(nodes, roots);
-    const referenced = new Set<string>();
-    const garbage: RepositoryMark['garbage'] = new Map();
-    for (const value of live) marked.add(value);
-    for (const [value, node] of nodes) {
-      if (live.has(value)) {
-        report.manifestsMarked++;
-        for (const b of node.blobs) {
-          marked.add(b.value);
-          referenced.add(b.value);
-        }
-      } else {
-        garbage.set(value, { digest: node.digest, meta: node.meta, reason: garbageReason(node) });
-      }
-    }
-    return { repo, garbage, referenced };
+    const unreferencedLinks = mark.unreferencedLinks.flatMap((l) => {
+      const digest = parseDigest(l.digest);
+      return digest ? [{ digest, linkedAt: l.linkedAt }] : [];
+    });
+    return { repo, garbage, unreferencedLinks };
+  }
+
+  private async touchedDigest(value: string, cutoff: number): Promise<boolean> {
+    const d = parseDigest(value);
+    return d !== undefined && this.touchedSince(d, cutoff);
   }
 
   private async touchedSince(d: Digest, cutoff: number): Promise<boolean> {
@@ -207,21 +220,22 @@ export class GarbageCollector {
   }
 
   private async sweepManifests(m: RepositoryMark, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
-    for (const { digest, meta, reason } of m.garbage.values()) {
+    for (const { digest, subject, reason } of m.garbage) {
       const before = await this.condemnable(digest, cutoff);
       if (before === null) continue;
       if (dryRun) {
         report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
         continue;
       }
+      await this.listener.manifestCollecting(m.repo, digest);
       const link = await this.gc.takeManifestLink(m.repo, digest);
       if (link === undefined) continue;
       if (!sameMarker(before, await this.gc.markers.read(digest))) {
         await this.gc.restoreLink(link);
+        await this.listener.manifestRestored(m.repo, digest);
         report.restored++;
         continue;
       }
-      const subject = meta.subject ? parseDigest(meta.subject) : undefined;
       if (subject) await this.storage.referrers.remove(m.repo, subject, digest);
       report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
       this.metrics.gcFreedObjects.inc({ kind: 'manifest' });
@@ -230,11 +244,8 @@ export class GarbageCollector {
   }
 
   private async sweepLayerLinks(m: RepositoryMark, cutoff: number, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
-    for (const d of await this.storage.blobs.links(m.repo)) {
-      if (m.referenced.has(d.value)) continue;
+    for (const { digest: d, linkedAt } of m.unreferencedLinks) {
       const keep = () => { marked.add(d.value); };
-      const linkedAt = await this.gc.layerLinkWrittenAt(m.repo, d);
-      if (linkedAt === undefined) continue;
       const before = linkedAt < cutoff ? await this.condemnable(d, cutoff) : null;
       if (before === null) {
         keep();
@@ -244,10 +255,12 @@ export class GarbageCollector {
         report.layerLinksDeleted++;
         continue;
       }
+      await this.listener.layerLinkCollecting(m.repo, d);
       const link = await this.gc.takeLayerLink(m.repo, d);
       if (link === undefined) continue;
       if (!sameMarker(before, await this.gc.markers.read(d))) {
         await this.gc.restoreLink(link);
+        await this.listener.layerLinkRestored(m.repo, d);
         report.restored++;
         keep();
         continue;
@@ -292,8 +305,4 @@ export class GarbageCollector {
     this.metrics.gcFreedBytes.inc(info.size);
     await this.listener.blobCollected(d, info.size);
   }
-}
-
-function garbageReason(node: ManifestNode): DeletedManifest['reason'] {
-  return node.meta.subject ? 'subject-deleted' : 'untagged';
 }

@@ -3,6 +3,7 @@
 // unreferenced), then collects. Runs in one process never overlap.
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Retention, RetentionExecutor, RetentionReport } from '../policy/retention.js';
 import type { GcLease } from '../storage/gc-lease.js';
@@ -15,6 +16,9 @@ export type GcRunResult =
 
 export interface GcServiceOptions {
   readonly storage: RegistryStorage;
+  readonly index: MetadataIndex;
+  /** Brings the index up to date after writes that died half-way, before each mark. */
+  readonly repair: { repair(): Promise<number> };
   readonly config: RegistryConfig['gc'];
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -31,7 +35,7 @@ export class GcService {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: GcServiceOptions) {
-    this.collector = new GarbageCollector(options.storage, options.log, options.metrics, options.writes.collection);
+    this.collector = new GarbageCollector(options.storage, options.index, options.log, options.metrics, options.writes.collection);
     this.lease = options.storage.gc.lease({ ttlMs: options.config.leaseSeconds * 1000, settleMs: 200 });
   }
 
@@ -75,6 +79,7 @@ export class GcService {
       return this.lease.renew();
     };
     try {
+      await this.options.repair.repair();
       const retentionReport = await retention.apply({ dryRun }, writes.retention);
       const report = await this.collector.collect({
         gracePeriodMs: config.gracePeriodSeconds * 1000, dryRun, deleteUntagged: config.deleteUntagged, stillOwner,

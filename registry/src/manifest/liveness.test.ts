@@ -1,6 +1,6 @@
 import { liveManifests, type LivenessNode } from './liveness.js';
 
-const node = (children: string[] = [], subject?: string): LivenessNode => ({ children: children.map((value) => ({ value })), subject });
+const node = (children: string[] = [], subject?: string): LivenessNode => ({ children, subject });
 
 describe('liveManifests', () => {
   it('keeps the roots and what they reach through index children, recursively', () => {

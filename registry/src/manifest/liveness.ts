@@ -4,39 +4,34 @@
 // lives as long as the image it describes). Garbage collection's mark phase and
 // retention's planning both ask this one question.
 
-/** A manifest as liveness sees it: its digest's children and its subject. */
+/** A manifest as liveness sees it: its children's digests and its subject. */
 export interface LivenessNode {
   /** Required (possibly undefined) so a node type without it cannot pass by accident. */
   readonly subject: string | undefined;
-  readonly children: ReadonlyArray<{ readonly value: string }>;
+  readonly children: readonly string[];
 }
 
 /**
  * The digests reachable from `roots`: the roots, their children recursively, and
- * the referrers of anything reachable, until nothing changes. A digest may be
- * reachable without being in `nodes` (a child linked in no repository here).
+ * the referrers of anything reachable. A digest may be reachable without being in
+ * `nodes` (a child linked in no repository here); its referrers still live.
+ * Linear in the number of nodes.
  */
 export function liveManifests(nodes: ReadonlyMap<string, LivenessNode>, roots: Iterable<string>): Set<string> {
+  const referrersOf = new Map<string, string[]>();
+  for (const [value, node] of nodes) {
+    if (node.subject === undefined) continue;
+    const list = referrersOf.get(node.subject);
+    if (list) list.push(value);
+    else referrersOf.set(node.subject, [value]);
+  }
   const live = new Set<string>();
   const pending = [...roots];
-  const drain = () => {
-    while (pending.length) {
-      const value = pending.pop()!;
-      if (live.has(value)) continue;
-      live.add(value);
-      for (const child of nodes.get(value)?.children ?? []) pending.push(child.value);
-    }
-  };
-  drain();
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const [value, node] of nodes) {
-      if (!live.has(value) && node.subject !== undefined && live.has(node.subject)) {
-        pending.push(value);
-        drain();
-        changed = true;
-      }
-    }
+  while (pending.length) {
+    const value = pending.pop()!;
+    if (live.has(value)) continue;
+    live.add(value);
+    pending.push(...(nodes.get(value)?.children ?? []), ...(referrersOf.get(value) ?? []));
   }
   return live;
 }

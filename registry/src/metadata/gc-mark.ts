@@ -7,6 +7,7 @@
 //   live:  roots, their child manifests recursively, and referrers (manifests
 //          whose subject is live), recursively
 //   every live manifest marks its own digest and the blobs it references
+import { liveManifests, type LivenessNode } from '../manifest/liveness.js';
 import type { RepositoryGraph } from './reads/graph.js';
 
 export interface MarkOptions {
@@ -28,14 +29,6 @@ export interface RepositoryMark {
 }
 
 export async function markRepository(graph: RepositoryGraph, options: MarkOptions): Promise<RepositoryMark> {
-  const referrersOf = new Map<string, string[]>();
-  for (const [digest, m] of graph.manifests) {
-    if (!m.subject) continue;
-    const list = referrersOf.get(m.subject);
-    if (list) list.push(digest);
-    else referrersOf.set(m.subject, [digest]);
-  }
-
   const roots = new Set<string>();
   for (const { digest } of graph.tags.values()) roots.add(digest);
   for (const [digest, m] of graph.manifests) {
@@ -43,23 +36,15 @@ export async function markRepository(graph: RepositoryGraph, options: MarkOption
     if (!options.deleteUntagged && !m.subject) roots.add(digest);
     else if (m.pushedAt >= options.cutoff || (await options.recent?.(digest))) roots.add(digest);
   }
+  const nodes = new Map<string, LivenessNode>();
+  for (const [digest, m] of graph.manifests) nodes.set(digest, { subject: m.subject, children: graph.children.get(digest) ?? [] });
+  const live = liveManifests(nodes, roots);
 
-  const live = new Set<string>();
   const referencedBlobs = new Set<string>();
-  const stack = [...roots];
-  while (stack.length) {
-    const digest = stack.pop()!;
-    if (live.has(digest)) continue;
-    live.add(digest);
-    if (!graph.manifests.has(digest)) continue; // referenced but not linked here: the digest stays marked
-    for (const b of graph.blobs.get(digest) ?? []) referencedBlobs.add(b);
-    for (const child of graph.children.get(digest) ?? []) stack.push(child);
-    for (const referrer of referrersOf.get(digest) ?? []) stack.push(referrer);
-  }
-
   const garbage: RepositoryMark['garbage'] = [];
   for (const [digest, m] of graph.manifests) {
-    if (!live.has(digest)) garbage.push({ digest, reason: m.subject ? 'subject-deleted' : 'untagged' });
+    if (live.has(digest)) for (const b of graph.blobs.get(digest) ?? []) referencedBlobs.add(b);
+    else garbage.push({ digest, reason: m.subject ? 'subject-deleted' : 'untagged' });
   }
   const unreferencedLinks: RepositoryMark['unreferencedLinks'] = [];
   for (const [digest, linkedAt] of graph.links) {

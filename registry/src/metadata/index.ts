@@ -4,24 +4,26 @@
 // truth; the write path calls the write methods after each storage commit, each
 // one transaction, and scrub can rebuild everything. docs/metadata.md.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { resolve } from 'node:path';
 import type { IndexOptions } from './config.js';
 import { DEFAULTS } from './config.js';
 import { openEngine, type Engine, type EngineKind } from './engine/engine.js';
 import { isUnavailable, MetadataUnavailableError } from './errors.js';
 import { markRepository, type MarkOptions, type RepositoryMark } from './gc-mark.js';
-import { LocalInvalidations, type Invalidation, type InvalidationChannel, type Invalidations } from './invalidations/channel.js';
+import { localInvalidationsFor, type Invalidation, type InvalidationChannel, type Invalidations } from './invalidations/channel.js';
 import { analyze, migrate, type MigrationReport } from './migrations/runner.js';
 import { auditPage } from './reads/audit.js';
 import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
 import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
-import { scopeUsage } from './reads/usage.js';
+import { scopeContent, scopeUsage } from './reads/usage.js';
 import type {
   AuditEntry, AuditQuery, AuditRecord, CatalogQuery, LinkedBlob, ManifestInfo, ManifestRecord, Page, PullRecord,
   ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, TagHistoryEntry, TagInfo, Usage, WriteContext,
 } from './types.js';
 import { appendAudit } from './writes/audit.js';
+import { closeIntent, openIntent, openIntentsFor, staleIntents, type WriteIntent } from './writes/intents.js';
 import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
 import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/manifests.js';
 import { PullBuffer, writePulls } from './writes/pulls.js';
@@ -38,6 +40,7 @@ export type { RepositoryMark, MarkOptions } from './gc-mark.js';
 export type { RepositoryGraph } from './reads/graph.js';
 export * from './types.js';
 export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } from './errors.js';
+export type { WriteIntent } from './writes/intents.js';
 
 /** Transient PostgreSQL conflicts worth one more try (serialization failure, deadlock). */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -46,6 +49,8 @@ const WRITE_ATTEMPTS = 3;
 export class MetadataIndex {
   private readonly pulls: PullBuffer;
   private closing: Promise<void> | undefined;
+  /** Set once buffered pulls are written: calls after that fail as unavailable. */
+  private closed = false;
 
   private constructor(
     private readonly engine: Engine,
@@ -77,7 +82,8 @@ export class MetadataIndex {
         await guarded(kind, () => pg.start());
         channel = pg;
       } else {
-        channel = new LocalInvalidations();
+        const path = options.engine.path;
+        channel = localInvalidationsFor(path === ':memory:' ? undefined : resolve(path));
       }
       return new MetadataIndex(engine, channel, migration, options, onBackgroundError);
     } catch (err) {
@@ -100,38 +106,38 @@ export class MetadataIndex {
   /** A pushed manifest with its references, and the tags pushed with it. */
   async recordManifest(record: ManifestRecord, ctx: WriteContext & { tags?: readonly string[] } = {}): Promise<void> {
     const at = ctx.at ?? Date.now();
-    await this.write((w) => recordManifest(w, record, { tags: ctx.tags ?? [], actor: ctx.actor, at, origin: ctx.origin }));
+    await this.write((w) => recordManifest(w, record, { tags: ctx.tags ?? [], actor: ctx.actor, at, origin: ctx.origin }), ctx.intent);
   }
 
   /** Points a tag at a manifest; returns the digest it pointed to before. `restore` marks a rollback in the history. */
   async setTag(repo: string, tag: string, digest: string, ctx: WriteContext & { action?: 'push' | 'restore' } = {}): Promise<string | undefined> {
     const at = ctx.at ?? Date.now();
-    return this.write((w) => setTag(w, repo, tag, digest, { actor: ctx.actor, at, action: ctx.action ?? 'push', origin: ctx.origin }));
+    return this.write((w) => setTag(w, repo, tag, digest, { actor: ctx.actor, at, action: ctx.action ?? 'push', origin: ctx.origin }), ctx.intent);
   }
 
   /** Returns the digest the tag pointed to, or undefined when there was no such tag. */
   async deleteTag(repo: string, tag: string, ctx: WriteContext = {}): Promise<string | undefined> {
-    return this.write((w) => deleteTag(w, repo, tag, ctx.actor, ctx.at ?? Date.now()));
+    return this.write((w) => deleteTag(w, repo, tag, ctx.actor, ctx.at ?? Date.now()), ctx.intent);
   }
 
   /** Deletes a manifest and every tag pointing at it. */
   async deleteManifest(repo: string, digest: string, ctx: WriteContext = {}): Promise<ManifestDeletion> {
-    return this.write((w) => deleteManifest(w, repo, digest, ctx.actor, ctx.at ?? Date.now()));
+    return this.write((w) => deleteManifest(w, repo, digest, ctx.actor, ctx.at ?? Date.now()), ctx.intent);
   }
 
   /** A blob linked into a repository (upload completed, mount). */
   async linkBlob(repo: string, digest: string, size: number, ctx: WriteContext = {}): Promise<void> {
-    await this.write((w) => linkBlob(w, repo, digest, size, ctx.at ?? Date.now(), ctx.origin));
+    await this.write((w) => linkBlob(w, repo, digest, size, ctx.at ?? Date.now(), ctx.origin), ctx.intent);
   }
 
   /** Returns false when the blob was not linked. */
-  async unlinkBlob(repo: string, digest: string): Promise<boolean> {
-    return this.write((w) => unlinkBlob(w, repo, digest));
+  async unlinkBlob(repo: string, digest: string, ctx: WriteContext = {}): Promise<boolean> {
+    return this.write((w) => unlinkBlob(w, repo, digest), ctx.intent);
   }
 
   /** Returns false when the repository was unknown. */
   async deleteRepository(repo: string, ctx: WriteContext = {}): Promise<boolean> {
-    return this.write((w) => deleteRepository(w, repo, ctx.actor, ctx.at ?? Date.now()));
+    return this.write((w) => deleteRepository(w, repo, ctx.actor, ctx.at ?? Date.now()), ctx.intent);
   }
 
   /** Blobs deleted from storage by GC; those still linked somewhere are kept. */
@@ -161,6 +167,31 @@ export class MetadataIndex {
   /** Recomputes a repository's counters from its rows; returns the old ones when they had drifted. */
   async recountRepository(repo: string): Promise<Counters | undefined> {
     return this.write((w) => recountRepository(w, repo));
+  }
+
+  // ---- the write journal ----
+
+  /**
+   * Opens a journal entry before a registry write changes storage; the index
+   * write that mirrors it (`ctx.intent`) or `closeIntent` removes it. An entry
+   * that outlives its write names a repository for scrub to verify.
+   */
+  async openIntent(repo: string, operation: string, at = Date.now()): Promise<number> {
+    return this.read(() => openIntent(this.engine.db, repo, operation, at));
+  }
+
+  async closeIntent(id: number): Promise<void> {
+    await this.read(() => closeIntent(this.engine.db, id));
+  }
+
+  /** Journal entries open for a repository: writes in flight, or left behind. */
+  async openIntentsFor(repo: string): Promise<number> {
+    return this.read(() => openIntentsFor(this.engine.db, repo));
+  }
+
+  /** Journal entries opened before `before`, oldest first. */
+  async staleIntents(before: number, limit?: number): Promise<WriteIntent[]> {
+    return this.read(() => staleIntents(this.engine.db, before, limit));
   }
 
   // ---- point reads (request path) ----
@@ -234,6 +265,11 @@ export class MetadataIndex {
     return this.read(() => scopeUsage(this.engine.db, this.engine.kind, pattern));
   }
 
+  /** The unique digests with sizes a quota scope holds, a slice at a time. */
+  scopeContent(pattern: string): AsyncGenerator<Array<{ digest: string; size: number }>> {
+    return this.iterate(scopeContent(this.engine.db, this.engine.kind, pattern));
+  }
+
   /** Counters recomputed from the rows, without repairing (a check for scrub and tests). */
   async countRepository(repo: string): Promise<Counters> {
     return this.read(() => countRepository(this.engine.db, repo));
@@ -274,6 +310,7 @@ export class MetadataIndex {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       await this.pulls.close().catch(() => undefined);
+      this.closed = true;
       await this.channel.close();
       await this.engine.close();
     })();
@@ -283,7 +320,13 @@ export class MetadataIndex {
   // ---- plumbing ----
 
   private async read<T>(fn: () => Promise<T>): Promise<T> {
+    this.checkOpen();
     return guarded(this.engine.kind, fn);
+  }
+
+  /** After close() the index is as good as a database that is gone. */
+  private checkOpen(): void {
+    if (this.closed) throw new MetadataUnavailableError(this.engine.kind, new Error('the index is closed'));
   }
 
   private async *iterate<T>(inner: AsyncGenerator<T>): AsyncGenerator<T> {
@@ -295,13 +338,15 @@ export class MetadataIndex {
   }
 
   /** One transaction; its invalidations go to other replicas at commit and to this one's subscribers right after. */
-  private async write<T>(fn: (w: WriteScope) => Promise<T>): Promise<T> {
+  private async write<T>(fn: (w: WriteScope) => Promise<T>, intent?: number): Promise<T> {
+    this.checkOpen();
     for (let attempt = 1; ; attempt++) {
       const events: Invalidation[] = [];
       try {
         const result = await guarded(this.engine.kind, () => this.engine.transact(async (trx) => {
           const repositories = new RepositoryChanges();
           const r = await fn({ trx, kind: this.engine.kind, changed: (e) => events.push(e), repositories });
+          if (intent !== undefined) await closeIntent(trx, intent);
           // Last, so the repository rows' locks are held only until the commit.
           await repositories.apply(trx);
           if (events.length) await this.channel.publishInTransaction(trx, events);

@@ -1,5 +1,5 @@
 // What the index records about a pushed manifest, read from its body (and, for an
-// image, its config: `created` and the platform). Lenient like gc/references.ts:
+// image, its config: `created` and the platform). Lenient, as garbage collection needs:
 // every descriptor found is a reference, whatever the media type.
 import type { ManifestRecord, ManifestRef, Platform } from './types.js';
 

@@ -42,6 +42,8 @@ export interface WriteContext {
   readonly at?: number;
   /** Recorded when the write creates the repository: `local` (default) or `cache:<upstream>`. */
   readonly origin?: string;
+  /** A write-journal entry (`openIntent`) this write completes: removed in the same transaction. */
+  readonly intent?: number;
 }
 
 export interface ManifestInfo {

@@ -1,5 +1,6 @@
 // What the write path asks of quotas. With no quota configured the gate is a
 // no-op, so the write path never checks whether quotas are on.
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -31,6 +32,6 @@ export const NO_QUOTAS: QuotaGate = {
   scopesOf: () => [],
 };
 
-export function createQuotaGate(settings: RepositorySettings, storage: RegistryStorage, metrics: Metrics): QuotaGate {
-  return settings.allQuotaScopes().length ? new QuotaManager(settings, storage, metrics) : NO_QUOTAS;
+export function createQuotaGate(settings: RepositorySettings, storage: RegistryStorage, index: MetadataIndex, metrics: Metrics): QuotaGate {
+  return settings.allQuotaScopes().length ? new QuotaManager(settings, storage, index, metrics) : NO_QUOTAS;
 }

@@ -16,6 +16,7 @@ import { Code, RegistryError } from '../errors.js';
 import type { Digest } from '../reference.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { QuotaGate } from './quota-gate.js';
 import type { QuotaScope, RepositorySettings } from './repository-settings.js';
@@ -66,6 +67,7 @@ export class QuotaManager implements QuotaGate {
   constructor(
     private readonly settings: RepositorySettings,
     private readonly storage: RegistryStorage,
+    private readonly index: MetadataIndex,
     private readonly metrics: Metrics,
   ) {}
 
@@ -219,15 +221,7 @@ export class QuotaManager implements QuotaGate {
     const cached = this.usage.get(scope.key);
     if (cached) return cached;
     const content = new Map<string, number>();
-    const repos = (await this.storage.repositories.list()).filter((r) => scope.pattern.test(r));
-    for (const repo of repos) {
-      const digests = [...(await this.storage.manifests.list(repo)), ...(await this.storage.blobs.links(repo))];
-      for (const d of digests) {
-        if (content.has(d.value)) continue;
-        const size = await this.storage.blobs.globalSize(d);
-        if (size !== undefined) content.set(d.value, size);
-      }
-    }
+    for await (const slice of this.index.scopeContent(scope.key)) for (const { digest, size } of slice) content.set(digest, size);
     const uploads = new Map<string, number>();
     for (const upload of await this.storage.uploads.list()) {
       if (scope.pattern.test(upload.repo)) uploads.set(upload.id, upload.size);

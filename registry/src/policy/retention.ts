@@ -3,11 +3,11 @@
 // untagged manifests older than an age that nothing kept refers to (index children
 // and referrers of kept manifests stay). Immutable tags are always kept. A rule in
 // dry-run mode (the default) only reports what it would delete.
-import { liveManifests } from '../manifest/liveness.js';
+import { liveManifests, type LivenessNode } from '../manifest/liveness.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../reference.js';
-import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { RepositorySettings, RetentionRule } from './repository-settings.js';
 import { compileTagPattern, matchesAny } from './tag-pattern.js';
 
@@ -36,7 +36,7 @@ export interface RetentionExecutor {
 export class Retention {
   constructor(
     private readonly settings: RepositorySettings,
-    private readonly storage: RegistryStorage,
+    private readonly index: MetadataIndex,
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {}
@@ -45,46 +45,40 @@ export class Retention {
   async apply(options: { dryRun: boolean; now?: number }, executor: RetentionExecutor): Promise<RetentionReport> {
     const report: RetentionReport = { dryRun: options.dryRun, repositories: 0, deleted: [], wouldDelete: [] };
     if (!this.settings.hasRetention) return report;
-    for (const repo of await this.storage.repositories.list()) {
-      const rules = this.settings.retentionRules(repo);
-      if (!rules.length) continue;
-      (report as { repositories: number }).repositories++;
-      for (const { match, rule } of rules) {
-        const dry = options.dryRun || rule.dryRun;
-        const actions = await this.plan(repo, match, rule, options.now ?? Date.now());
-        for (const action of actions) {
-          if (dry) {
-            report.wouldDelete.push(action);
-            continue;
-          }
-          if (await this.execute(repo, action, executor)) {
-            report.deleted.push(action);
-            this.metrics.retentionDeleted.inc({ kind: action.kind });
-          }
-        }
-      }
+    for await (const names of this.index.repositoryNames()) {
+      for (const repo of names) await this.applyTo(repo, options, executor, report);
     }
     if (report.deleted.length) this.log.info({ msg: 'retention deleted content', count: report.deleted.length });
     return report;
   }
 
+  private async applyTo(repo: string, options: { dryRun: boolean; now?: number }, executor: RetentionExecutor, report: RetentionReport): Promise<void> {
+    const rules = this.settings.retentionRules(repo);
+    if (!rules.length) return;
+    (report as { repositories: number }).repositories++;
+    for (const { match, rule } of rules) {
+      const dry = options.dryRun || rule.dryRun;
+      for (const action of await this.plan(repo, match, rule, options.now ?? Date.now())) {
+        if (dry) {
+          report.wouldDelete.push(action);
+        } else if (await this.execute(repo, action, executor)) {
+          report.deleted.push(action);
+          this.metrics.retentionDeleted.inc({ kind: action.kind });
+        }
+      }
+    }
+  }
+
   private async plan(repo: string, match: string, rule: RetentionRule, now: number): Promise<RetentionDeletion[]> {
     const out: RetentionDeletion[] = [];
-    const tagTargets = new Map<string, Digest>();
-    const tagTimes = new Map<string, number>();
-    for (const tag of (await this.storage.tags.list(repo)) ?? []) {
-      const d = await this.storage.tags.resolve(repo, tag);
-      if (!d) continue;
-      tagTargets.set(tag, d);
-      tagTimes.set(tag, (await this.storage.tags.writtenAt(repo, tag)) ?? 0);
-    }
+    const graph = await this.index.repositoryGraph(repo);
     const deletedTags = new Set<string>();
     if (rule.keepLastTags !== undefined || rule.keepTagPatterns.length) {
       const keepPatterns = rule.keepTagPatterns.map(compileTagPattern);
-      const newest = [...tagTargets.keys()]
-        .sort((a, b) => (tagTimes.get(b)! - tagTimes.get(a)!) || (a < b ? 1 : -1))
+      const newest = [...graph.tags.keys()]
+        .sort((a, b) => (graph.tags.get(b)!.pushedAt - graph.tags.get(a)!.pushedAt) || (a < b ? 1 : -1))
         .slice(0, rule.keepLastTags ?? 0);
-      for (const tag of tagTargets.keys()) {
+      for (const tag of graph.tags.keys()) {
         if (newest.includes(tag) || matchesAny(keepPatterns, tag) || this.settings.immutablePattern(repo, tag)) continue;
         deletedTags.add(tag);
         out.push({ repository: repo, rule: match, kind: 'tag', name: tag, reason: 'not among the newest tags nor matching a keep pattern' });
@@ -92,14 +86,15 @@ export class Retention {
     }
     if (rule.untaggedOlderThanSeconds !== undefined) {
       const cutoff = now - rule.untaggedOlderThanSeconds * 1000;
-      const nodes = await this.storage.manifests.graph(repo);
+      const nodes = new Map<string, LivenessNode>();
+      for (const [digest, m] of graph.manifests) nodes.set(digest, { subject: m.subject, children: graph.children.get(digest) ?? [] });
       // Kept: what the surviving tags reach, and young manifests (not retention's business yet).
-      const roots = [...tagTargets].filter(([tag]) => !deletedTags.has(tag)).map(([, d]) => d.value);
-      for (const [value, { meta }] of nodes) if (Date.parse(meta.pushedAt) >= cutoff) roots.push(value);
+      const roots = [...graph.tags].filter(([tag]) => !deletedTags.has(tag)).map(([, t]) => t.digest);
+      for (const [digest, m] of graph.manifests) if (m.pushedAt >= cutoff) roots.push(digest);
       const kept = liveManifests(nodes, roots);
-      for (const value of nodes.keys()) {
-        if (!kept.has(value)) {
-          out.push({ repository: repo, rule: match, kind: 'manifest', name: value, reason: `untagged for longer than ${rule.untaggedOlderThanSeconds}s` });
+      for (const digest of graph.manifests.keys()) {
+        if (!kept.has(digest)) {
+          out.push({ repository: repo, rule: match, kind: 'manifest', name: digest, reason: `untagged for longer than ${rule.untaggedOlderThanSeconds}s` });
         }
       }
     }

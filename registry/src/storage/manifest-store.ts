@@ -3,7 +3,6 @@
 // a subject. What a manifest may reference is checked by the write path before
 // `commit`; this store only owns where and in which order things are written.
 import { Code, RegistryError } from '../errors.js';
-import { referencesOf } from '../manifest/references.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import { parseDigest, parseReference, type Digest } from '../reference.js';
 import type { BlobStore } from './blob-store.js';
@@ -26,18 +25,6 @@ export interface StoredManifest {
   readonly digest: Digest;
   readonly meta: ManifestMeta;
   readonly body: Buffer;
-}
-
-/** A manifest of a repository with what its body references (the input of liveness). */
-export interface ManifestNode {
-  readonly digest: Digest;
-  readonly meta: ManifestMeta;
-  /** The manifest this one refers to (a signature's image), from its metadata. */
-  readonly subject: string | undefined;
-  /** Config, layers and artifact blobs. */
-  readonly blobs: readonly Digest[];
-  /** Child manifests (an index's `manifests`). */
-  readonly children: readonly Digest[];
 }
 
 const CACHEABLE_BODY = 256 * 1024;
@@ -160,18 +147,5 @@ export class ManifestStore {
       }
     }
     return out;
-  }
-
-  /** Every manifest of a repository with its references, read from the bodies (the manifest graph). */
-  async graph(repo: string): Promise<Map<string, ManifestNode>> {
-    const nodes = new Map<string, ManifestNode>();
-    for (const digest of await this.list(repo)) {
-      const meta = await this.meta(repo, digest);
-      if (!meta) continue;
-      const body = await getOrUndefined(this.driver, paths.blob(digest));
-      const refs = body ? referencesOf(body) : { blobs: [], manifests: [] };
-      nodes.set(digest.value, { digest, meta, subject: meta.subject, blobs: refs.blobs, children: refs.manifests });
-    }
-    return nodes;
   }
 }

@@ -1,6 +1,5 @@
 // The referrers index: for each subject digest, one entry per manifest whose
 // `subject` names it, holding the descriptor the referrers API returns.
-import { MediaType } from '../manifest/media-types.js';
 import { parseDigest, type Digest } from '../reference.js';
 import { isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
@@ -50,8 +49,4 @@ export class ReferrerStore {
     }
     return out;
   }
-}
-
-export function referrersIndex(manifests: ReferrerDescriptor[]): { schemaVersion: 2; mediaType: string; manifests: ReferrerDescriptor[] } {
-  return { schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests };
 }

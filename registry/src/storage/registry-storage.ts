@@ -44,7 +44,7 @@ export function createRegistryStorage(driver: StorageDriver): RegistryStorage {
     manifests,
     tags,
     referrers,
-    repositories: new RepositoryStore(driver, blobs, manifests, tags),
+    repositories: new RepositoryStore(driver),
     gc: new GcStorage(driver, blobs),
     async ping() {
       await driver.list('/').catch((err: unknown) => {

@@ -1,12 +1,14 @@
 // Blob writes: uploads (chunked, monolithic, resumed), cross-repository mounts and
 // unlinks. Each runs the whole sequence, in this order, for every caller:
 //   reserve the chunk's bytes (quota) → write and hash → verify the digest →
-//   GC touch → admit the blob (quota) → move into place and link →
-//   GC re-check → listeners (events, index, ...)
+//   GC touch → admit the blob (quota) → open the index journal entry →
+//   move into place and link → GC re-check → index → listeners (events, ...)
 import type { Readable } from 'node:stream';
 import { Code, hasCode } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { Digest } from '../reference.js';
 import type { AppendOptions, UploadInfo, WriteResult } from '../storage/upload-store.js';
+import type { Intent } from './index-writer.js';
 import type { WriteContext } from './write-context.js';
 import type { Actor } from './write-events.js';
 
@@ -40,9 +42,9 @@ export class BlobWrites {
   /** Completes an upload (with an optional last chunk) as blob `digest`, verified before it becomes visible. */
   async complete(repo: string, id: string, digest: Digest, last: Readable | Buffer | undefined, options: ChunkOptions, actor: Actor): Promise<WriteResult> {
     await this.w.storage.uploads.info(repo, id);
-    const result = await this.write(repo, id, digest, actor, (hooks) =>
+    const { result, intent } = await this.committing(repo, id, digest, actor, (hooks) =>
       this.w.storage.uploads.complete(repo, id, digest, last, { ...hooks, start: options.start }), options.length);
-    await this.linked(repo, digest, result.size, actor);
+    await this.linked(intent, repo, digest, result.size, actor);
     return result;
   }
 
@@ -50,17 +52,17 @@ export class BlobWrites {
   async putMonolithic(repo: string, digest: Digest, body: Readable | Buffer, length: number | undefined, actor: Actor): Promise<WriteResult> {
     const { uploads } = this.w.storage;
     const upload = await uploads.create(repo);
-    let result: WriteResult;
+    let committed: { result: WriteResult; intent: Intent };
     try {
-      result = await this.write(repo, upload.id, digest, actor, (hooks) =>
+      committed = await this.committing(repo, upload.id, digest, actor, (hooks) =>
         uploads.complete(repo, upload.id, digest, body, { ...hooks, algorithm: digest.algorithm }), length);
     } catch (err) {
       // A refused monolithic upload leaves no session behind to count against the quota.
       if (hasCode(err, Code.QUOTA_EXCEEDED)) await uploads.cancel(repo, upload.id).catch(() => undefined);
       throw err;
     }
-    await this.linked(repo, digest, result.size, actor);
-    return result;
+    await this.linked(committed.intent, repo, digest, committed.result.size, actor);
+    return committed.result;
   }
 
   async cancel(repo: string, id: string): Promise<void> {
@@ -82,19 +84,23 @@ export class BlobWrites {
     if (size === undefined || (from !== undefined && !(await blobs.isLinked(from, digest)))) return false;
     const admitted = await this.admit(repo, digest, size, undefined, actor);
     let mounted = false;
+    let intent: Intent;
     try {
+      intent = await this.w.index.begin(repo, 'blob-link');
       await blobs.link(repo, digest);
       mounted = true;
     } finally {
       await admitted(mounted);
     }
-    await this.linked(repo, digest, size, actor);
+    await this.linked(intent, repo, digest, size, actor);
     return true;
   }
 
   /** Removes a blob from a repository; BLOB_UNKNOWN when it was not linked. */
   async unlink(repo: string, digest: Digest, actor: Actor): Promise<void> {
-    await this.w.storage.blobs.unlink(repo, digest);
+    const intent = await this.w.index.blobUnlinking(repo, digest);
+    failpoint('blob-unlink:index-deleted');
+    await this.w.index.afterDelete(intent, () => this.w.storage.blobs.unlink(repo, digest));
     await this.w.notify({ kind: 'blob-unlinked', repo, digest, actor });
   }
 
@@ -112,7 +118,7 @@ export class BlobWrites {
    * the outcome, and counts the bytes.
    */
   private async write(repo: string, id: string, digest: Digest | undefined, actor: Actor,
-    run: (hooks: AppendOptions) => Promise<WriteResult>, declaredLength: number | undefined): Promise<WriteResult> {
+    run: (hooks: AppendOptions) => Promise<WriteResult>, declaredLength: number | undefined, beforeCommit?: () => Promise<void>): Promise<WriteResult> {
     const { quota, metrics } = this.w;
     let settle: (() => Promise<void>) | undefined;
     let admitted: ((committed: boolean) => Promise<void>) | undefined;
@@ -121,6 +127,7 @@ export class BlobWrites {
       beforeCommit: digest && (async (size) => {
         await this.w.gc.beforeBlobLink(digest);
         admitted = await this.admit(repo, digest, size, id, actor);
+        await beforeCommit?.();
       }),
     };
     let committed = false;
@@ -137,6 +144,15 @@ export class BlobWrites {
     }
   }
 
+  /** An upload write that ends in a commit: the index journal entry opens just before the blob goes into place. */
+  private async committing(repo: string, id: string, digest: Digest, actor: Actor,
+    run: (hooks: AppendOptions) => Promise<WriteResult>, declaredLength: number | undefined): Promise<{ result: WriteResult; intent: Intent }> {
+    let intent: Intent | undefined;
+    const result = await this.write(repo, id, digest, actor, run, declaredLength, async () => { intent = await this.w.index.begin(repo, 'blob-link'); });
+    if (intent === undefined) throw new Error('an upload completed without its index journal entry');
+    return { result, intent };
+  }
+
   private admit(repo: string, digest: Digest, size: number, uploadId: string | undefined, actor: Actor): Promise<(committed: boolean) => Promise<void>> {
     return this.refusable(repo, actor, () => this.w.quota.admit(repo, digest, size, uploadId));
   }
@@ -151,9 +167,16 @@ export class BlobWrites {
     }
   }
 
-  /** After a link: the GC re-check, then the listeners. */
-  private async linked(repo: string, digest: Digest, size: number, actor: Actor): Promise<void> {
-    await this.w.gc.afterBlobLink(repo, digest);
+  /** After a link: the GC re-check (which may take the link back), then the index, then the listeners. */
+  private async linked(intent: Intent, repo: string, digest: Digest, size: number, actor: Actor): Promise<void> {
+    failpoint('blob-link:storage-committed');
+    try {
+      await this.w.gc.afterBlobLink(repo, digest);
+    } catch (err) {
+      await this.w.index.end(intent); // the link is gone again: nothing for the index
+      throw err;
+    }
+    await this.w.index.blobLinked(intent, repo, digest, size);
     await this.w.notify({ kind: 'blob-linked', repo, digest, size, actor });
   }
 }

@@ -1,8 +1,11 @@
 // Manifest writes: pushes (with their tags), deletes by digest, tag deletes and
 // whole-repository deletes. A push runs, for every caller, in this order:
 //   verify the digest → validate → immutability → GC touch and reference check →
-//   admit the body (quota) → commit (body, link, referrer entry, tags) → listeners
+//   admit the body (quota) → open the index journal entry → commit (body, link,
+//   referrer entry, tags) → index → listeners
+// and a delete: immutability → index → storage → listeners.
 import { Code, RegistryError, hasCode } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import { parseManifest, type ParsedManifest } from '../manifest/parse.js';
 import { digestOf, isValidTag, parseReference, type Digest } from '../reference.js';
 import type { WriteContext } from './write-context.js';
@@ -32,8 +35,8 @@ export class ManifestWrites {
     }
     const parsed = parseManifest(body, contentType);
     const tags = [...new Set(ref.tag ? [ref.tag, ...extraTags] : extraTags)];
-    const { immutability, gc, quota, storage } = this.w;
-    await immutability.serialise(repo, tags, async () => {
+    const { immutability, gc, quota, storage, index } = this.w;
+    const intent = await immutability.serialise(repo, tags, async () => {
       await immutability.checkPush(repo, tags, digest);
       await gc.beforeManifestPut(repo, digest, parsed);
       let admitted: (committed: boolean) => Promise<void>;
@@ -45,12 +48,17 @@ export class ManifestWrites {
       }
       let committed = false;
       try {
+        const opened = await index.begin(repo, 'manifest-put');
+        failpoint('manifest-put:intent-opened');
         await storage.manifests.commit(repo, digest, body, parsed, tags);
+        failpoint('manifest-put:storage-committed');
         committed = true;
+        return opened;
       } finally {
         await admitted(committed);
       }
     });
+    await index.manifestPut(intent, repo, digest, parsed.mediaType, body, tags, actor);
     this.w.metrics.pushes.inc({ repository: repo });
     await this.w.notify({
       kind: 'manifest-put', repo, digest, mediaType: parsed.mediaType, size: body.length, body, tags, subject: parsed.subject, actor,
@@ -60,17 +68,23 @@ export class ManifestWrites {
 
   /** Deletes a manifest and every tag on it; DENIED when one of them is immutable, MANIFEST_UNKNOWN when absent. */
   async deleteManifest(repo: string, digest: Digest, actor: Actor, reason?: string): Promise<void> {
-    const { storage, immutability } = this.w;
+    const { storage, immutability, index } = this.w;
     immutability.checkRemoval(repo, await storage.tags.tagsFor(repo, digest));
-    const tags = await storage.manifests.delete(repo, digest);
+    const intent = await index.manifestDeleting(repo, digest, actor);
+    failpoint('manifest-delete:index-deleted');
+    const tags = await index.afterDelete(intent, () => storage.manifests.delete(repo, digest));
     await this.w.notify({ kind: 'manifest-deleted', repo, digest, tags, actor, reason });
   }
 
   /** Deletes a tag (the manifest stays); DENIED when immutable, MANIFEST_UNKNOWN when absent. */
   async deleteTag(repo: string, tag: string, actor: Actor, reason?: string): Promise<void> {
-    const { storage, immutability } = this.w;
+    const { storage, immutability, index } = this.w;
     if (await storage.tags.resolve(repo, tag)) immutability.checkRemoval(repo, [tag]);
-    if (!(await storage.tags.delete(repo, tag))) throw new RegistryError(Code.MANIFEST_UNKNOWN, { tag });
+    const intent = await index.tagDeleting(repo, tag, actor);
+    failpoint('tag-delete:index-deleted');
+    await index.afterDelete(intent, async () => {
+      if (!(await storage.tags.delete(repo, tag))) throw new RegistryError(Code.MANIFEST_UNKNOWN, { tag });
+    });
     await this.w.notify({ kind: 'tag-deleted', repo, tag, actor, reason });
   }
 
@@ -78,7 +92,8 @@ export class ManifestWrites {
   async deleteRepository(repo: string, actor: Actor): Promise<void> {
     const { repositories } = this.w.storage;
     if (!(await repositories.exists(repo))) throw new RegistryError(Code.NAME_UNKNOWN, { name: repo });
-    await repositories.deleteContent(repo);
+    const intent = await this.w.index.repositoryDeleting(repo, actor);
+    await this.w.index.afterDelete(intent, () => repositories.deleteContent(repo));
     await this.w.notify({ kind: 'repository-deleted', repo, actor });
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { MetadataIndex } from '../metadata/index.js';
 import { Metrics } from '../metrics/metrics.js';
 import { TagImmutability } from '../policy/immutability.js';
 import { createQuotaGate } from '../policy/quota-gate.js';
@@ -21,12 +22,13 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 interface Fixture {
   readonly storage: RegistryStorage;
+  readonly index: MetadataIndex;
   readonly writes: WritePath;
   readonly events: WriteEvent[];
 }
 
 let dir: string;
-const open: RegistryStorage[] = [];
+const open: Array<{ close(): Promise<void> }> = [];
 
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'berth-write-')); });
 afterEach(async () => {
@@ -37,17 +39,18 @@ afterEach(async () => {
 async function fixture(repositories: ConstructorParameters<typeof RepositorySettings>[0] = [], failingListener = false): Promise<Fixture> {
   const metrics = new Metrics({ defaultMetrics: false });
   const storage = await openStorage({ filesystem: { root: dir } }, metrics);
-  open.push(storage);
+  const index = await MetadataIndex.open({ engine: { engine: 'sqlite', path: join(dir, 'index.db') } });
+  open.push(index, storage);
   const settings = new RepositorySettings(repositories);
-  const quota = createQuotaGate(settings, storage, metrics);
+  const quota = createQuotaGate(settings, storage, index, metrics);
   const events: WriteEvent[] = [];
   const listeners = [
     ...(failingListener ? [{ onWrite: () => { throw new Error('listener down'); } }] : []),
     new QuotaListener(quota),
     { onWrite: (e: WriteEvent) => { events.push(e); } },
   ];
-  const writes = new WritePath({ storage, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log: createLogger('silent'), listeners });
-  return { storage, writes, events };
+  const writes = new WritePath({ storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log: createLogger('silent'), listeners });
+  return { storage, index, writes, events };
 }
 
 const entry = (match: string, extra: Record<string, unknown> = {}) =>
@@ -89,6 +92,11 @@ describe('manifest pushes', () => {
     expect((await f.storage.manifests.get('a/app', pushed.digest.value)).body.equals(body)).toBe(true);
     const puts = f.events.filter((e) => e.kind === 'manifest-put');
     expect(puts).toEqual([expect.objectContaining({ repo: 'a/app', tags: ['v1', 'latest'], actor: ME, mediaType: OCI_MANIFEST })]);
+    // The index follows, and the journal entries are closed.
+    expect(await f.index.resolveTag('a/app', 'latest')).toBe(pushed.digest.value);
+    expect((await f.index.getManifest('a/app', pushed.digest.value))?.mediaType).toBe(OCI_MANIFEST);
+    expect(await f.index.repositoryStatus('a/app')).toEqual(expect.objectContaining({ tagCount: 2, manifestCount: 1 }));
+    expect(await f.index.staleIntents(Date.now() + 1)).toEqual([]);
   });
 
   it('refuse, with nothing written and nobody told: a digest that does not match, missing references, invalid JSON', async () => {
@@ -102,6 +110,8 @@ describe('manifest pushes', () => {
     expect(await f.storage.tags.list('a/app')).toBeUndefined();
     expect(await f.storage.manifests.list('a/app')).toEqual([]);
     expect(f.events.filter((e) => e.kind === 'manifest-put')).toEqual([]);
+    expect((await f.index.repositoryStatus('a/app'))?.manifestCount).toBe(0);
+    expect(await f.index.staleIntents(Date.now() + 1)).toEqual([]);
   });
 
   it('a blob linked in another repository only is missing here', async () => {
@@ -153,6 +163,7 @@ describe('blob writes', () => {
     await f.writes.blobs.complete('a/app', upload.id, digestOf('hello'), Buffer.from('lo'), { start: 3 }, ME);
     expect(await f.storage.blobs.stat('a/app', digestOf('hello'))).toEqual({ digest: digestOf('hello'), size: 5 });
     expect(f.events.filter((e) => e.kind === 'blob-linked')).toEqual([expect.objectContaining({ repo: 'a/app', size: 5 })]);
+    expect(await f.index.linkedBlob('a/app', digestOf('hello').value)).toEqual(expect.objectContaining({ size: 5 }));
   });
 
   it('mount only what the caller may read, from where it is linked; a digest alone only when unrestricted', async () => {
@@ -199,6 +210,22 @@ describe('deletes and listeners', () => {
       ['tag-deleted', 'tester'], ['manifest-deleted', 'retention'], ['blob-unlinked', 'tester'],
     ]);
     expect(f.events.find((e) => e.kind === 'manifest-deleted')).toEqual(expect.objectContaining({ tags: ['v1'], reason: 'too old' }));
+    // The index let go of each before storage did, and no journal entry is left.
+    expect(await f.index.resolveTag('a/app', 'v1')).toBeUndefined();
+    expect(await f.index.getManifest('a/app', m.digest.value)).toBeUndefined();
+    expect(await f.index.linkedBlob('a/app', config.digest.value)).toBeUndefined();
+    expect(await f.index.staleIntents(Date.now() + 1)).toEqual([]);
+  });
+
+  it('with the index closed (the database gone), writes are refused with 503 before storage changes', async () => {
+    const f = await fixture();
+    const config = await blob(f, 'a/app');
+    await f.index.close();
+    expect(await refusal(f.writes.manifests.put('a/app', 'v1', manifestOf(config, []), OCI_MANIFEST, [], ME))).toBe('UNAVAILABLE');
+    expect(await refusal(blob(f, 'a/app'))).toBe('UNAVAILABLE');
+    expect(await refusal(f.writes.blobs.unlink('a/app', config.digest, ME))).toBe('UNAVAILABLE');
+    expect(await f.storage.tags.list('a/app')).toBeUndefined();
+    expect(await f.storage.blobs.isLinked('a/app', config.digest)).toBe(true);
   });
 
   it('a failing listener never undoes a committed write, nor keeps the others from hearing of it', async () => {
@@ -214,6 +241,7 @@ describe('deletes and listeners', () => {
     await f.writes.manifests.put('a/app', 'v1', manifestOf(await blob(f, 'a/app'), []), OCI_MANIFEST, [], ME);
     await f.writes.manifests.deleteRepository('a/app', ME);
     expect(await f.storage.repositories.exists('a/app')).toBe(false);
+    expect(await f.index.repositoryStatus('a/app')).toBeUndefined();
     expect(await refusal(f.writes.manifests.deleteRepository('a/app', ME))).toBe('NAME_UNKNOWN');
   });
 });

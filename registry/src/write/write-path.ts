@@ -4,6 +4,7 @@
 // every listener (events, quotas, the metadata index) applies to all of them.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TagImmutability } from '../policy/immutability.js';
 import type { QuotaGate } from '../policy/quota-gate.js';
@@ -12,12 +13,14 @@ import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { CollectionListener } from '../gc/collector.js';
 import { BlobWrites } from './blob-writes.js';
 import { GcWriterProtocol } from './gc-protocol.js';
+import { IndexWriter, type Intent } from './index-writer.js';
 import { ManifestWrites } from './manifest-writes.js';
 import { WriteContext } from './write-context.js';
-import { SYSTEM_RETENTION, type WriteListener } from './write-events.js';
+import { SYSTEM_RETENTION, type WriteEvent, type WriteListener } from './write-events.js';
 
 export interface WritePathOptions {
   readonly storage: RegistryStorage;
+  readonly index: MetadataIndex;
   readonly quota: QuotaGate;
   readonly immutability: TagImmutability;
   readonly metrics: Metrics;
@@ -32,7 +35,7 @@ export class WritePath {
 
   constructor(options: WritePathOptions) {
     this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage),
-      options.metrics, options.log, options.listeners);
+      new IndexWriter(options.index, options.storage, options.log), options.metrics, options.log, options.listeners);
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
   }
@@ -45,12 +48,23 @@ export class WritePath {
     };
   }
 
-  /** Garbage collection has deleted the content already; the listeners follow. */
+  /** Garbage collection's deletions: the index follows them (first, for links), then the listeners. */
   get collection(): CollectionListener {
+    const { index } = this.context;
+    const notify = (event: WriteEvent) => this.context.notify(event);
     return {
-      manifestCollected: (repo, digest) => this.context.notify({ kind: 'gc-manifest-collected', repo, digest }),
-      layerLinkCollected: (repo, digest) => this.context.notify({ kind: 'gc-link-collected', repo, digest }),
-      blobCollected: (digest, size) => this.context.notify({ kind: 'gc-blob-collected', digest, size }),
+      sweepStarting: (repo) => index.begin(repo, 'gc-sweep'),
+      sweepFinished: (intent) => index.end(intent as Intent),
+      manifestCollecting: (repo, digest) => index.manifestForgetting(repo, digest),
+      manifestRestored: (repo, digest) => index.manifestRestored(repo, digest),
+      manifestCollected: (repo, digest) => notify({ kind: 'gc-manifest-collected', repo, digest }),
+      layerLinkCollecting: (repo, digest) => index.linkForgetting(repo, digest),
+      layerLinkRestored: (repo, digest) => index.linkRestored(repo, digest),
+      layerLinkCollected: (repo, digest) => notify({ kind: 'gc-link-collected', repo, digest }),
+      blobCollected: async (digest, size) => {
+        await index.blobCollected(digest);
+        await notify({ kind: 'gc-blob-collected', digest, size });
+      },
     };
   }
 }

@@ -38,7 +38,7 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
   const live: { digest: string; blobs: Blob[] }[] = [];
   let pushing = true;
   const collectors = [a, b].map(({ running: { services } }) =>
-    new GarbageCollector(services.storage, createLogger('silent'), services.metrics, services.writes.collection));
+    new GarbageCollector(services.storage, services.index, createLogger('silent'), services.metrics, services.writes.collection));
   const sweepers = collectors.map(async (collector) => {
     while (pushing) {
       const report = await collector.collect({ gracePeriodMs: 200, dryRun: false, deleteUntagged: false });

@@ -6,6 +6,7 @@ import type { IndexUnderTest } from './fixtures.js';
 import { contentTests } from './suite/content.js';
 import { gcTests } from './suite/gc.js';
 import { listingTests } from './suite/listings.js';
+import { intentTests } from './suite/intents.js';
 import { migrationTests } from './suite/migrations.js';
 import { pullAuditTests } from './suite/pulls-audit.js';
 import { tagTests } from './suite/tags.js';
@@ -51,5 +52,6 @@ export function runIndexSuite(name: string, fresh: () => Promise<IndexUnderTest>
     describe('listings', () => listingTests(ctx));
     describe('usage and garbage collection', () => gcTests(ctx));
     describe('pulls, audit and invalidations', () => pullAuditTests(ctx));
+    describe('the write journal', () => intentTests(ctx));
   });
 }

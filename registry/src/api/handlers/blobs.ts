@@ -32,7 +32,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 
 export async function headBlob(ctx: Ctx): Promise<void> {
   const d = digestParam(ctx);
-  const info = await ctx.services.storage.blobs.stat(ctx.repo, d);
+  const info = await ctx.services.blobPresence.stat(ctx.repo, d);
   send(ctx.res, 200, {
     'Content-Length': info.size,
     'Content-Type': 'application/octet-stream',
@@ -45,7 +45,7 @@ export async function headBlob(ctx: Ctx): Promise<void> {
 export async function getBlob(ctx: Ctx): Promise<void> {
   const { storage, config } = ctx.services;
   const d = digestParam(ctx);
-  const info = await storage.blobs.stat(ctx.repo, d);
+  const info = await ctx.services.blobPresence.stat(ctx.repo, d);
   const redirect = config.storage.s3?.redirect;
   if (redirect?.enabled) {
     const url = await storage.blobs.redirectURL(d, 'GET', redirect.expirySeconds);

@@ -5,24 +5,35 @@ import type { AccessController, Grant } from '../../auth/access.js';
 import { Code, RegistryError } from '../../errors.js';
 import type { PullRecorder } from '../../events/event-listener.js';
 import type { GcService } from '../../gc/service.js';
+import type { ScrubService } from '../../scrub/service.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { QuotaGate } from '../../policy/quota-gate.js';
 import type { Retention } from '../../policy/retention.js';
+import type { MetadataIndex } from '../../metadata/index.js';
+import type { BlobPresence } from '../../read/blob-presence.js';
+import type { Listings } from '../../read/listings.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
 
 export interface Services {
   readonly config: RegistryConfig;
-  /** Reads go to the stores directly; every write goes through `writes`. */
+  /** Content reads go to the stores; every write goes through `writes`. */
   readonly storage: RegistryStorage;
   readonly writes: WritePath;
+  /** The metadata index: listings, figures, history. */
+  readonly index: MetadataIndex;
+  readonly listings: Listings;
+  /** Whether a repository may serve a blob (memory, index, then storage). */
+  readonly blobPresence: BlobPresence;
   readonly pulls: PullRecorder;
   readonly access: AccessController;
   readonly quota: QuotaGate;
   readonly retention: Retention;
   readonly gc: GcService;
+  /** The index repaired from storage: at start, after interrupted writes, on a schedule. */
+  readonly scrub: ScrubService;
   readonly log: Logger;
   readonly metrics: Metrics;
 }
@@ -99,22 +110,4 @@ export function parsePageSize(query: URLSearchParams): number | undefined {
   if (n === null || n === '') return undefined;
   if (!/^\d+$/.test(n)) throw new RegistryError(Code.PAGINATION_NUMBER_INVALID, { n });
   return Number(n);
-}
-
-/** Applies `n`/`last` pagination to a sorted list; returns the page and the Link header when more follow. */
-export function paginate(items: string[], query: URLSearchParams, basePath: string, maxPage = 10_000): { page: string[]; link?: string } {
-  const requested = parsePageSize(query);
-  const last = query.get('last') ?? undefined;
-  let start = 0;
-  if (last !== undefined) {
-    start = items.findIndex((t) => t > last);
-    if (start < 0) start = items.length;
-  }
-  const size = Math.min(requested ?? maxPage, maxPage);
-  const page = items.slice(start, start + size);
-  if (start + size < items.length && page.length > 0) {
-    const next = new URLSearchParams({ n: String(size), last: page[page.length - 1] });
-    return { page, link: `<${basePath}?${next.toString()}>; rel="next"` };
-  }
-  return { page };
 }

@@ -1,5 +1,4 @@
 import { parseRange } from './blobs.js';
-import { paginate } from './context.js';
 
 test('byte ranges', () => {
   expect(parseRange(undefined, 10)).toBeUndefined();
@@ -10,12 +9,4 @@ test('byte ranges', () => {
   expect(parseRange('bytes=10-11', 10)).toBeNull();
   expect(parseRange('bytes=5-1', 10)).toBeNull();
   expect(parseRange('bytes=0-1,3-4', 10)).toBeUndefined();
-});
-
-test('pagination', () => {
-  const items = ['a', 'b', 'c', 'd'];
-  expect(paginate(items, new URLSearchParams('n=2'), '/x')).toEqual({ page: ['a', 'b'], link: '</x?n=2&last=b>; rel="next"' });
-  expect(paginate(items, new URLSearchParams('n=2&last=b'), '/x')).toEqual({ page: ['c', 'd'] });
-  expect(paginate(items, new URLSearchParams('last=bb'), '/x')).toEqual({ page: ['c', 'd'] });
-  expect(paginate(items, new URLSearchParams('n=0'), '/x').page).toEqual([]);
 });

@@ -111,6 +111,14 @@ export interface AuditTable {
   detail: string | null;
 }
 
+/** A registry write whose storage commit may be ahead of the index (0002-write-intents.ts). */
+export interface WriteIntentsTable {
+  id: Generated<number>;
+  repo: string;
+  operation: string;
+  started_at: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -129,5 +137,6 @@ export interface IndexTables {
   scan_results: ScanResultsTable;
   signature_verdicts: SignatureVerdictsTable;
   audit: AuditTable;
+  write_intents: WriteIntentsTable;
   berth_schema_version: SchemaVersionTable;
 }

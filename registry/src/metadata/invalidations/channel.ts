@@ -66,3 +66,20 @@ export class LocalInvalidations extends Subscribers implements InvalidationChann
   async publishInTransaction(): Promise<void> {}
   async close(): Promise<void> {}
 }
+
+const perFile = new Map<string, LocalInvalidations>();
+
+/**
+ * The channel of a SQLite file: every index this process opens on the same file
+ * shares it (as they share the connection), so a write through one is heard by the
+ * caches of all.
+ */
+export function localInvalidationsFor(file: string | undefined): LocalInvalidations {
+  if (file === undefined) return new LocalInvalidations();
+  let channel = perFile.get(file);
+  if (!channel) {
+    channel = new LocalInvalidations();
+    perFile.set(file, channel);
+  }
+  return channel;
+}

@@ -1,6 +1,7 @@
 // Every schema step, in order. A new step is a new file and one line here; a step
 // once released never changes.
 import { initial } from './0001-initial.js';
+import { writeIntents } from './0002-write-intents.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, writeIntents];

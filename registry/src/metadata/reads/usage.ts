@@ -18,3 +18,16 @@ export async function scopeUsage(db: Db, kind: EngineKind, pattern: string): Pro
     .where(matchesPattern(kind, sql.ref('name'), pattern)).executeTakeFirstOrThrow();
   return { bytes: Number(totals.bytes), digests: Number(totals.digests), repositories: Number(repos.n) };
 }
+
+/** The unique digests (with sizes) linked in the scope's repositories, a slice at a time: a quota manager's starting view. */
+export async function* scopeContent(db: Db, kind: EngineKind, pattern: string, slice = 5000): AsyncGenerator<Array<{ digest: string; size: number }>> {
+  const linked = db.selectFrom('layer_links').select('digest').where(matchesPattern(kind, sql.ref('repo'), pattern))
+    .union(db.selectFrom('manifests').select('digest').where(matchesPattern(kind, sql.ref('repo'), pattern)));
+  for (let after = ''; ;) {
+    const rows = await db.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', linked).where('digest', '>', after)
+      .orderBy('digest').limit(slice).execute();
+    if (rows.length) yield rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+    if (rows.length < slice) return;
+    after = rows.at(-1)!.digest;
+  }
+}

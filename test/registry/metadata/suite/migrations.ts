@@ -6,18 +6,18 @@ import { MetadataIndex, MetadataSchemaError } from '../../../../registry/src/met
 import type { SuiteContext } from '../index-suite.js';
 
 const TABLES = ['repositories', 'manifests', 'manifest_refs', 'blobs', 'layer_links', 'tags', 'tag_history', 'pulls',
-  'scan_results', 'signature_verdicts', 'audit'] as const;
+  'scan_results', 'signature_verdicts', 'audit', 'write_intents'] as const;
 
 export function migrationTests(ctx: SuiteContext): void {
   test('an empty database is brought to the newest version, with every table', async () => {
-    expect(ctx.index().migration).toEqual({ from: 0, to: 1, applied: ['1-initial'] });
+    expect(ctx.index().migration).toEqual({ from: 0, to: 2, applied: ['1-initial', '2-write-intents'] });
     const engine = await openEngine(ctx.subject().options.engine);
     try {
       for (const table of TABLES) {
         await expect(engine.db.selectFrom(table).selectAll().limit(1).execute()).resolves.toEqual([]);
       }
       const versions = await engine.db.selectFrom('berth_schema_version').select(['version', 'name']).execute();
-      expect(versions).toEqual([{ version: 1, name: 'initial' }]);
+      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }]);
     } finally {
       await engine.close();
     }
@@ -32,7 +32,7 @@ export function migrationTests(ctx: SuiteContext): void {
 
   test('opening a migrated database applies nothing', async () => {
     const again = await ctx.openAnother();
-    expect(again.migration).toEqual({ from: 1, to: 1, applied: [] });
+    expect(again.migration).toEqual({ from: 2, to: 2, applied: [] });
   });
 
   test('a schema newer than this code is refused', async () => {
@@ -58,7 +58,7 @@ export function migrationTests(ctx: SuiteContext): void {
     await ctx.index().close().catch(() => undefined);
     const [a, b] = await Promise.all([MetadataIndex.open(ctx.subject().options), MetadataIndex.open(ctx.subject().options)]);
     try {
-      expect([a.migration.applied, b.migration.applied].sort()).toEqual([[], ['1-initial']]);
+      expect([a.migration.applied, b.migration.applied].sort()).toEqual([[], ['1-initial', '2-write-intents']]);
       await a.setTag('r', 't', 'sha256:' + 'a'.repeat(64));
       expect(await b.resolveTag('r', 't')).toBe('sha256:' + 'a'.repeat(64));
     } finally {

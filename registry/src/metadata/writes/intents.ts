@@ -1,0 +1,31 @@
+// The write journal's rows (migrations/0002-write-intents.ts).
+import type { Db } from '../engine/engine.js';
+
+export interface WriteIntent {
+  readonly id: number;
+  readonly repo: string;
+  readonly operation: string;
+  readonly startedAt: number;
+}
+
+export async function openIntent(db: Db, repo: string, operation: string, at: number): Promise<number> {
+  const row = await db.insertInto('write_intents').values({ repo, operation, started_at: at }).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function closeIntent(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('write_intents').where('id', '=', id).execute();
+}
+
+/** Intents opened before `before` (epoch ms), oldest first: writes that died between storage and index. */
+export async function staleIntents(db: Db, before: number, limit = 1000): Promise<WriteIntent[]> {
+  const rows = await db.selectFrom('write_intents').select(['id', 'repo', 'operation', 'started_at'])
+    .where('started_at', '<', before).orderBy('started_at').orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at }));
+}
+
+/** How many journal entries are open for a repository (writes in flight, or left behind). */
+export async function openIntentsFor(db: Db, repo: string): Promise<number> {
+  const row = await db.selectFrom('write_intents').select((eb) => eb.fn.countAll<number>().as('n')).where('repo', '=', repo).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
