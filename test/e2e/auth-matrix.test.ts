@@ -166,7 +166,7 @@ describe('authorization matrix (real process)', () => {
     if (cell.kind === 'catalog') {
       const auth = await authFor(caller, ['registry:catalog:*']);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'GET', '/v2/_catalog', auth as Headers);
+      const r = await call(url, 'GET', '/v2/_catalog', auth);
       if (EXPECTED[phase][caller.identity].catalog) {
         expect(r.status).toBe(200);
         expect(JSON.parse(r.text).repositories).toEqual(expect.arrayContaining([...REPOS]));
@@ -180,7 +180,7 @@ describe('authorization matrix (real process)', () => {
       const layer = seeds.get(from)!.layer;
       const auth = await authFor(caller, [`repository:${to}:pull,push`, `repository:${from}:pull`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'POST', `/v2/${to}/blobs/uploads/?mount=${layer.digest}&from=${from}`, auth as Headers);
+      const r = await call(url, 'POST', `/v2/${to}/blobs/uploads/?mount=${layer.digest}&from=${from}`, auth);
       if (!(has(phase, caller.identity, to, 'push') && has(phase, caller.identity, to, 'pull'))) {
         expectDenied(phase, caller, r.status, r.text, r.headers);
       } else if (has(phase, caller.identity, from, 'pull')) {
@@ -198,7 +198,7 @@ describe('authorization matrix (real process)', () => {
     if (action === 'pull') {
       const auth = await authFor(caller, [`repository:${repo}:pull`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await getManifest(url, repo, 'seed', auth as Headers);
+      const r = await getManifest(url, repo, 'seed', auth);
       if (allowed) {
         expect(r.status).toBe(200);
         expect(Buffer.from(r.text).equals(seeds.get(repo)!.manifest.data)).toBe(true);
@@ -210,12 +210,12 @@ describe('authorization matrix (real process)', () => {
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
       const tag = `pushed-${++counter}`;
       if (allowed) {
-        const pushed = await pushImage(url, repo, tag, auth as Headers);
+        const pushed = await pushImage(url, repo, tag, auth);
         const back = await getManifest(url, repo, tag, admin);
         expect(Buffer.from(back.text).equals(pushed.manifest.data)).toBe(true);
       } else {
         const b = randomBlob();
-        const r = await call(url, 'POST', `/v2/${repo}/blobs/uploads/?digest=${b.digest}`, { ...(auth as Headers), 'Content-Type': 'application/octet-stream' }, b.data);
+        const r = await call(url, 'POST', `/v2/${repo}/blobs/uploads/?digest=${b.digest}`, { ...auth, 'Content-Type': 'application/octet-stream' }, b.data);
         expectDenied(phase, caller, r.status, r.text, r.headers);
         expect((await call(url, 'HEAD', `/v2/${repo}/blobs/${b.digest}`, admin)).status).toBe(404);
       }
@@ -223,7 +223,7 @@ describe('authorization matrix (real process)', () => {
       const victim = await pushImage(url, repo, `delete-me-${++counter}`, admin);
       const auth = await authFor(caller, [`repository:${repo}:delete`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'DELETE', `/v2/${repo}/manifests/${victim.manifest.digest}`, auth as Headers);
+      const r = await call(url, 'DELETE', `/v2/${repo}/manifests/${victim.manifest.digest}`, auth);
       if (allowed) {
         expect(r.status).toBe(202);
         expect((await getManifest(url, repo, victim.manifest.digest, admin)).status).toBe(404);

@@ -92,7 +92,6 @@ export async function expectError(res: Response, status: number, code: string): 
 }
 
 /** A JSON response body, loosely typed for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function body(res: Response): Promise<any> {
   return res.json();
 }

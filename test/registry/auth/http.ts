@@ -41,7 +41,7 @@ export interface TokenResponse {
 export async function fetchToken(url: string, scopes: readonly string[], credentials?: { username: string; password: string }, extra: Record<string, string> = {}): Promise<TokenResponse> {
   const q = new URLSearchParams({ service: SERVICE, ...extra });
   for (const s of scopes) q.append('scope', s);
-  const res = await fetch(`${url}/auth/token?${q}`, { headers: credentials ? { Authorization: basic(credentials.username, credentials.password) } : {} });
+  const res = await fetch(`${url}/auth/token?${q.toString()}`, { headers: credentials ? { Authorization: basic(credentials.username, credentials.password) } : {} });
   return { status: res.status, body: await res.json() as Record<string, unknown>, headers: res.headers };
 }
 

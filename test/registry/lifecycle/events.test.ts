@@ -12,7 +12,6 @@ import { makeBlob, pushImage, sleep, uploadBlob } from './helpers.js';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly event: any;
 }
 
