@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test command: tools, build, type check, every jest project, and the
+# The whole test command: tools, build, type check, lint, every jest project, and the
 # closing line CI reads ("N passed, N failed") as the last line of output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/testbed/build.sh
 npm run --silent build
 npm run --silent typecheck
+npm run --silent lint
 results=$(mktemp -t berth-jest-XXXXXX.json)
 set +e
 node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile="$results" "$@"

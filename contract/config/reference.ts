@@ -17,12 +17,14 @@ function unwrap(schema: z.ZodTypeAny): { inner: z.ZodTypeAny; def?: unknown; des
   for (;;) {
     description ??= s.description;
     if (s instanceof z.ZodDefault) {
-      def = s._def.defaultValue();
-      s = s._def.innerType;
+      // instanceof narrows to ZodDefault<any>: name the inner type to keep `any` out.
+      const d = s as z.ZodDefault<z.ZodTypeAny>;
+      def = d._def.defaultValue() as unknown;
+      s = d.removeDefault();
     } else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
-      s = s._def.innerType;
+      s = (s as z.ZodOptional<z.ZodTypeAny> | z.ZodNullable<z.ZodTypeAny>).unwrap();
     } else if (s instanceof z.ZodEffects) {
-      s = s._def.schema;
+      s = (s as z.ZodEffects<z.ZodTypeAny>).innerType();
     } else {
       return { inner: s, def, description: description ?? s.description };
     }
@@ -36,7 +38,7 @@ function typeName(s: z.ZodTypeAny): string {
   if (s instanceof z.ZodEnum) return (s.options as string[]).map((o) => `"${o}"`).join(' \\| ');
   if (s instanceof z.ZodRecord) return 'map';
   if (s instanceof z.ZodArray) {
-    const item = unwrap(s.element).inner;
+    const item = unwrap((s as z.ZodArray<z.ZodTypeAny>).element).inner;
     return item instanceof z.ZodObject ? 'list of objects' : `list of ${typeName(item)}`;
   }
   if (s instanceof z.ZodObject) return 'object';
@@ -51,7 +53,7 @@ export function configReference(): ConfigKey[] {
       const simple = def !== undefined && (typeof def !== 'object' || (Array.isArray(def) && def.length === 0));
       out.push({ path, type: typeName(inner), default: simple ? JSON.stringify(def) : undefined, description });
     }
-    const object = inner instanceof z.ZodArray ? unwrap(inner.element).inner : inner;
+    const object = inner instanceof z.ZodArray ? unwrap((inner as z.ZodArray<z.ZodTypeAny>).element).inner : inner;
     if (object instanceof z.ZodObject) {
       for (const [key, child] of Object.entries(object.shape as Record<string, z.ZodTypeAny>)) {
         visit(child, path ? `${path}${inner instanceof z.ZodArray ? '[]' : ''}.${key}` : key);

@@ -91,15 +91,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!Number.isFinite(n) || n < min) throw new Error(`--${flag}: expected a number >= ${min}, got "${v}"`);
     return n;
   };
-  const [healthHost, healthPortText] = splitHostPort(values['health-addr']!);
-  const level = values['log-level']!;
+  const [healthHost, healthPortText] = splitHostPort(values['health-addr']);
+  const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`--log-level: unknown level "${level}"`);
   const opts: OperatorOptions = {
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     namespace: values.namespace ?? (env.BERTH_WATCH_NAMESPACE || undefined),
     leaderElect: values['leader-elect'] !== 'false',
     leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'berth-system',
-    leaseName: values['leader-election-id']!,
+    leaseName: values['leader-election-id'],
     identity: values.identity ?? `${hostname()}_${process.pid}`,
     leaseDurationMs: num('lease-duration', values['lease-duration'], 1) * 1000,
     renewDeadlineMs: num('renew-deadline', values['renew-deadline'], 1) * 1000,

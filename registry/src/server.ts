@@ -114,14 +114,20 @@ function startUploadPurge({ config, writes, log }: Services): NodeJS.Timeout | u
 }
 
 /** /metrics on a listener of its own (`metrics.listen`). */
-async function serveMetrics({ metrics }: Services, address: string): Promise<Server> {
+async function serveMetrics({ metrics, log }: Services, address: string): Promise<Server> {
   const { host, port } = splitHostPort(address);
-  const server = createHttpServer(async (req, res) => {
+  const server = createHttpServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+      (err: unknown) => {
+        log.error({ msg: 'metrics collection failed', err });
+        res.writeHead(500).end();
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return server;

@@ -101,7 +101,7 @@ function providerRow(): Row {
   for (let i = 0; i < PROVIDER_CALLS + 10; i++) {
     const t = process.hrtime.bigint();
     const r = spawnSync(binary, [], { input });
-    if (r.status !== 0) throw new Error(`berth-credential-provider exited ${r.status}: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`berth-credential-provider exited ${r.status}: ${r.stderr.toString()}`);
     if (i >= 10) samples.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return summarize('berth-credential-provider, one kubelet call (exec to exit)', samples);

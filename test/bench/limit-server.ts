@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -15,7 +15,7 @@ const dir = process.argv[2];
 if (!dir) throw new Error('usage: limit-server <data dir>');
 let counter = 0;
 
-const server = createServer(async (req, res) => {
+async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const file = join(dir, `upload-${counter++}`);
   const hash = createHash('sha256');
   const hashing = new Transform({
@@ -36,6 +36,10 @@ const server = createServer(async (req, res) => {
   } finally {
     await rm(file, { force: true });
   }
+}
+
+const server = createServer((req, res) => {
+  receive(req, res).catch((err: Error) => res.destroy(err));
 });
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`);

@@ -43,7 +43,7 @@ export async function hashWriteLimit(dir: string, blobBytes: number, uploads: nu
   const script = join(dirname(fileURLToPath(import.meta.url)), 'limit-server.js');
   const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (l) => resolve(Number(l)));
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(Number(l)));
     child.once('exit', (code) => reject(new Error(`limit server exited with ${code}`)));
   });
   const client = new HttpClient(`http://127.0.0.1:${port}`, 1);

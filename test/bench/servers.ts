@@ -100,8 +100,8 @@ async function launch(spec: LaunchSpec): Promise<ServerUnderTest> {
   const logFile = join(spec.dir, 'server.log');
   const out = createWriteStream(logFile);
   const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
   const url = `http://127.0.0.1:${spec.port}`;
   await waitForV2(url, child, logFile);
   return {

@@ -9,7 +9,8 @@ import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { ADMIN, authWorkspace, basic, eventually, ISSUER, newKeyPem, robot, SERVICE, type AuthWorkspace } from '../registry/auth/fixtures.js';
-import { call, fetchToken, getManifest, pushImage, putBlob, randomBlob, type Blob, type Headers } from '../registry/auth/http.js';
+import { OciClient, randomBlob, type Image, type RequestHeaders } from '../harness/oci-client.js';
+import { fetchToken } from '../registry/auth/tokens.js';
 import type { PolicyFile } from '#contract/auth/policy-file.js';
 
 type Phase = 'v1' | 'v2';
@@ -121,8 +122,11 @@ describe('authorization matrix (real process)', () => {
   let ws: AuthWorkspace;
   let registry: RegistryProcess;
   let url: string;
-  const admin: Headers = { Authorization: basic(ADMIN.username, ADMIN.password) };
-  const seeds = new Map<string, { manifest: Blob; layer: Blob }>();
+  let oci: OciClient;
+  /** The same client with these headers on every request. */
+  const as = (headers: RequestHeaders) => oci.withHeaders(headers);
+  const admin: RequestHeaders = { Authorization: basic(ADMIN.username, ADMIN.password) };
+  const seeds = new Map<string, Image>();
   let counter = 0;
 
   beforeAll(async () => {
@@ -131,7 +135,8 @@ describe('authorization matrix (real process)', () => {
     // The login limiter is exercised in its own test; here failures are expected cells.
     registry = await startRegistryProcess({ config: ws.config({ auth: { loginLimits: { maxFailures: 10_000, failureDelayMs: 0 } } }) });
     url = registry.url;
-    for (const repo of [...REPOS]) seeds.set(repo, await pushImage(url, repo, 'seed', admin));
+    oci = new OciClient(url);
+    for (const repo of [...REPOS]) seeds.set(repo, await as(admin).pushImage(repo, 'seed'));
   });
 
   afterAll(async () => {
@@ -139,7 +144,7 @@ describe('authorization matrix (real process)', () => {
   });
 
   /** Authorization headers for a caller, or the token endpoint's refusal. */
-  async function authFor(caller: Caller, scopes: string[]): Promise<Headers | { refused: number }> {
+  async function authFor(caller: Caller, scopes: string[]): Promise<RequestHeaders | { refused: number }> {
     if (caller.mode === 'none') return {};
     const creds = caller.identity === 'anonymous' ? undefined : { username: caller.identity === 'admin' ? ADMIN.username : caller.identity, password: password(caller.identity) };
     if (caller.mode === 'basic') return { Authorization: basic(creds!.username, creds!.password) };
@@ -166,7 +171,7 @@ describe('authorization matrix (real process)', () => {
     if (cell.kind === 'catalog') {
       const auth = await authFor(caller, ['registry:catalog:*']);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'GET', '/v2/_catalog', auth as Headers);
+      const r = await oci.call('GET', '/v2/_catalog', auth);
       if (EXPECTED[phase][caller.identity].catalog) {
         // The catalog lists exactly the matrix's repositories the identity may pull (whatever its token names).
         expect(r.status).toBe(200);
@@ -179,10 +184,10 @@ describe('authorization matrix (real process)', () => {
     }
     if (cell.kind === 'mount') {
       const { from, to } = cell;
-      const layer = seeds.get(from)!.layer;
+      const layer = seeds.get(from)!.layers[0];
       const auth = await authFor(caller, [`repository:${to}:pull,push`, `repository:${from}:pull`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'POST', `/v2/${to}/blobs/uploads/?mount=${layer.digest}&from=${from}`, auth as Headers);
+      const r = await oci.call('POST', `/v2/${to}/blobs/uploads/?mount=${layer.digest}&from=${from}`, auth);
       if (!(has(phase, caller.identity, to, 'push') && has(phase, caller.identity, to, 'pull'))) {
         expectDenied(phase, caller, r.status, r.text, r.headers);
       } else if (has(phase, caller.identity, from, 'pull')) {
@@ -200,10 +205,10 @@ describe('authorization matrix (real process)', () => {
     if (action === 'pull') {
       const auth = await authFor(caller, [`repository:${repo}:pull`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await getManifest(url, repo, 'seed', auth as Headers);
+      const r = await as(auth).getManifest(repo, 'seed');
       if (allowed) {
         expect(r.status).toBe(200);
-        expect(Buffer.from(r.text).equals(seeds.get(repo)!.manifest.data)).toBe(true);
+        expect(r.body.equals(seeds.get(repo)!.manifest.content)).toBe(true);
       } else {
         expectDenied(phase, caller, r.status, r.text, r.headers);
       }
@@ -212,26 +217,26 @@ describe('authorization matrix (real process)', () => {
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
       const tag = `pushed-${++counter}`;
       if (allowed) {
-        const pushed = await pushImage(url, repo, tag, auth as Headers);
-        const back = await getManifest(url, repo, tag, admin);
-        expect(Buffer.from(back.text).equals(pushed.manifest.data)).toBe(true);
+        const pushed = await as(auth).pushImage(repo, tag);
+        const back = await as(admin).getManifest(repo, tag);
+        expect(back.body.equals(pushed.manifest.content)).toBe(true);
       } else {
-        const b = randomBlob();
-        const r = await call(url, 'POST', `/v2/${repo}/blobs/uploads/?digest=${b.digest}`, { ...(auth as Headers), 'Content-Type': 'application/octet-stream' }, b.data);
+        const b = randomBlob(256);
+        const r = await as(auth).uploadBlob(repo, b);
         expectDenied(phase, caller, r.status, r.text, r.headers);
-        expect((await call(url, 'HEAD', `/v2/${repo}/blobs/${b.digest}`, admin)).status).toBe(404);
+        expect((await oci.call('HEAD', `/v2/${repo}/blobs/${b.digest}`, admin)).status).toBe(404);
       }
     } else {
-      const victim = await pushImage(url, repo, `delete-me-${++counter}`, admin);
+      const victim = await as(admin).pushImage(repo, `delete-me-${++counter}`);
       const auth = await authFor(caller, [`repository:${repo}:delete`]);
       if ('refused' in auth) return void expect([known, auth.refused]).toEqual([false, 401]);
-      const r = await call(url, 'DELETE', `/v2/${repo}/manifests/${victim.manifest.digest}`, auth as Headers);
+      const r = await oci.call('DELETE', `/v2/${repo}/manifests/${victim.manifest.digest}`, auth);
       if (allowed) {
         expect(r.status).toBe(202);
-        expect((await getManifest(url, repo, victim.manifest.digest, admin)).status).toBe(404);
+        expect((await as(admin).getManifest(repo, victim.manifest.digest)).status).toBe(404);
       } else {
         expectDenied(phase, caller, r.status, r.text, r.headers);
-        expect((await getManifest(url, repo, victim.manifest.digest, admin)).status).toBe(200);
+        expect((await as(admin).getManifest(repo, victim.manifest.digest)).status).toBe(200);
       }
     }
   }
@@ -246,7 +251,7 @@ describe('authorization matrix (real process)', () => {
       .sign(createPrivateKey(pem));
   }
 
-  const pullWith = (token: string) => getManifest(url, 'team-a/app', 'seed', { Authorization: `Bearer ${token}` });
+  const pullWith = (token: string) => as({ Authorization: `Bearer ${token}` }).getManifest('team-a/app', 'seed');
 
   describe('policy v1', () => {
     test.each(cells())('%s', async (_name, cell) => {
@@ -254,51 +259,51 @@ describe('authorization matrix (real process)', () => {
     });
 
     test('base endpoint: no credentials get the challenge; Basic, robot tokens and anonymous tokens get 200', async () => {
-      const none = await call(url, 'GET', '/v2/');
+      const none = await oci.call('GET', '/v2/');
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe(`Bearer realm="${url}/auth/token",service="${SERVICE}"`);
-      expect((await call(url, 'GET', '/v2/', { Authorization: basic('team-a-ci', SECRETS['team-a-ci']) })).status).toBe(200);
-      expect((await call(url, 'GET', '/v2/', { Authorization: basic('team-a-ci', 'wrong') })).status).toBe(401);
+      expect((await oci.call('GET', '/v2/', { Authorization: basic('team-a-ci', SECRETS['team-a-ci']) })).status).toBe(200);
+      expect((await oci.call('GET', '/v2/', { Authorization: basic('team-a-ci', 'wrong') })).status).toBe(401);
       const anon = await fetchToken(url, []);
       expect(anon.status).toBe(200);
-      expect((await call(url, 'GET', '/v2/', { Authorization: `Bearer ${anon.body.token as string}` })).status).toBe(200);
+      expect((await oci.call('GET', '/v2/', { Authorization: `Bearer ${anon.body.token as string}` })).status).toBe(200);
     });
 
     test('the challenge names the scope the request needs, including the mount source', async () => {
-      const push = await call(url, 'POST', '/v2/team-a/app/blobs/uploads/');
+      const push = await oci.call('POST', '/v2/team-a/app/blobs/uploads/');
       expect(push.headers.get('www-authenticate')).toBe(`Bearer realm="${url}/auth/token",service="${SERVICE}",scope="repository:team-a/app:pull,push"`);
-      const mount = await call(url, 'POST', `/v2/team-a/app/blobs/uploads/?mount=${seeds.get('team-b/app')!.layer.digest}&from=team-b/app`);
+      const mount = await oci.call('POST', `/v2/team-a/app/blobs/uploads/?mount=${seeds.get('team-b/app')!.layers[0].digest}&from=team-b/app`);
       expect(mount.headers.get('www-authenticate')).toContain('scope="repository:team-a/app:pull,push repository:team-b/app:pull"');
-      const catalog = await call(url, 'GET', '/v2/_catalog');
+      const catalog = await oci.call('GET', '/v2/_catalog');
       expect(catalog.headers.get('www-authenticate')).toContain('scope="registry:catalog:*"');
     });
 
     test('a token narrower than the policy gets 401 insufficient_scope (so the client asks for more); one beyond it gets 403', async () => {
       const t = await fetchToken(url, ['repository:team-a/app:pull'], { username: 'team-a-ci', password: SECRETS['team-a-ci'] });
-      const narrow = await call(url, 'POST', '/v2/team-a/app/blobs/uploads/', { Authorization: `Bearer ${t.body.token as string}` });
+      const narrow = await oci.call('POST', '/v2/team-a/app/blobs/uploads/', { Authorization: `Bearer ${t.body.token as string}` });
       expect(narrow.status).toBe(401);
       expect(narrow.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
-      const beyond = await call(url, 'GET', '/v2/team-b/app/tags/list', { Authorization: `Bearer ${t.body.token as string}` });
+      const beyond = await oci.call('GET', '/v2/team-b/app/tags/list', { Authorization: `Bearer ${t.body.token as string}` });
       expect(beyond.status).toBe(403);
     });
 
     test('mount with a token lacking the source scope: 401 insufficient_scope when the policy allows the source, a plain upload when not', async () => {
       const t = await fetchToken(url, ['repository:team-a/mount:pull,push'], { username: 'team-a-ci', password: SECRETS['team-a-ci'] });
       const auth = { Authorization: `Bearer ${t.body.token as string}` };
-      const allowedSource = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-a/app')!.layer.digest}&from=team-a/app`, auth);
+      const allowedSource = await oci.call('POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-a/app')!.layers[0].digest}&from=team-a/app`, auth);
       expect(allowedSource.status).toBe(401);
       expect(allowedSource.headers.get('www-authenticate')).toContain('scope="repository:team-a/mount:pull,push repository:team-a/app:pull",error="insufficient_scope"');
-      const deniedSource = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-b/app')!.layer.digest}&from=team-b/app`, auth);
+      const deniedSource = await oci.call('POST', `/v2/team-a/mount/blobs/uploads/?mount=${seeds.get('team-b/app')!.layers[0].digest}&from=team-b/app`, auth);
       expect(deniedSource.status).toBe(202);
     });
 
     test('mount without a source (automatic content discovery) is only for the admin when auth is on', async () => {
-      const fresh = randomBlob();
-      expect((await putBlob(url, 'private/app', fresh, admin)).status).toBe(201);
+      const fresh = randomBlob(256);
+      expect((await as(admin).uploadBlob('private/app', fresh)).status).toBe(201);
       const digest = fresh.digest;
-      const robotMount = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, { Authorization: basic('team-a-ci', SECRETS['team-a-ci']) });
+      const robotMount = await oci.call('POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, { Authorization: basic('team-a-ci', SECRETS['team-a-ci']) });
       expect(robotMount.status).toBe(202);
-      const adminMount = await call(url, 'POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, admin);
+      const adminMount = await oci.call('POST', `/v2/team-a/mount/blobs/uploads/?mount=${digest}`, admin);
       expect(adminMount.status).toBe(201);
     });
 
@@ -350,7 +355,7 @@ describe('authorization matrix (real process)', () => {
       claims.sub = 'admin';
       claims.access = [{ type: 'repository', name: 'team-b/app', actions: ['pull'] }];
       const escalated = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
-      const r = await getManifest(url, 'team-b/app', 'seed', { Authorization: `Bearer ${escalated}` });
+      const r = await as({ Authorization: `Bearer ${escalated}` }).getManifest('team-b/app', 'seed');
       expect(r.status).toBe(401);
       expect(JSON.parse(r.text).errors[0].detail).toBe('bad signature');
     });
@@ -369,7 +374,7 @@ describe('authorization matrix (real process)', () => {
     });
 
     test('rotated secrets: the expired one is refused, the two current ones both work', async () => {
-      const get = (secret: string) => call(url, 'GET', '/v2/private/app/tags/list', { Authorization: basic('rotating', secret) });
+      const get = (secret: string) => oci.call('GET', '/v2/private/app/tags/list', { Authorization: basic('rotating', secret) });
       expect((await get(SECRETS.rotatingOld)).status).toBe(401);
       expect((await fetchToken(url, ['repository:private/app:pull'], { username: 'rotating', password: SECRETS.rotatingOld })).status).toBe(401);
       expect((await get(SECRETS.rotatingCurrent)).status).toBe(200);
@@ -383,10 +388,10 @@ describe('authorization matrix (real process)', () => {
     beforeAll(async () => {
       const t = await fetchToken(url, ['repository:team-a/app:pull,push'], { username: 'team-a-ci', password: SECRETS['team-a-ci'] });
       tokenFromV1 = t.body.token as string;
-      expect((await pushImage(url, 'team-a/app', 'before-reload', { Authorization: `Bearer ${tokenFromV1}` })).manifest).toBeDefined();
+      expect((await as({ Authorization: `Bearer ${tokenFromV1}` }).pushImage('team-a/app', 'before-reload')).manifest).toBeDefined();
       await ws.writePolicy(await policyV2());
       // Observable once the new robot can sign in.
-      await eventually(async () => expect((await call(url, 'GET', '/v2/', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(200));
+      await eventually(async () => expect((await oci.call('GET', '/v2/', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(200));
     });
 
     test.each(cells())('%s', async (_name, cell) => {
@@ -394,32 +399,32 @@ describe('authorization matrix (real process)', () => {
     });
 
     test('a token issued before the reload loses what the new policy revoked, at once', async () => {
-      const b = randomBlob();
-      const r = await call(url, 'POST', `/v2/team-a/app/blobs/uploads/?digest=${b.digest}`, { Authorization: `Bearer ${tokenFromV1}`, 'Content-Type': 'application/octet-stream' }, b.data);
+      const b = randomBlob(256);
+      const r = await as({ Authorization: `Bearer ${tokenFromV1}` }).uploadBlob('team-a/app', b);
       expect(r.status).toBe(403);
-      expect((await getManifest(url, 'team-a/app', 'seed', { Authorization: `Bearer ${tokenFromV1}` })).status).toBe(200);
+      expect((await as({ Authorization: `Bearer ${tokenFromV1}` }).getManifest('team-a/app', 'seed')).status).toBe(200);
     });
 
     test('the secret that rotated out of the file is refused; the remaining one works', async () => {
-      const get = (secret: string) => call(url, 'GET', '/v2/private/app/tags/list', { Authorization: basic('rotating', secret) });
+      const get = (secret: string) => oci.call('GET', '/v2/private/app/tags/list', { Authorization: basic('rotating', secret) });
       expect((await get(SECRETS.rotatingCurrent)).status).toBe(401);
       expect((await get(SECRETS.rotatingNext)).status).toBe(200);
     });
 
     test('an invalid policy file is rejected: v2 stays in force, metrics and log say so; a fixed file applies', async () => {
       await ws.writePolicy('rules: [{subjects: [newcomer], repositories: ["**"], actions: [pull, fly]}]\n');
-      const metrics = async () => (await call(url, 'GET', '/metrics')).text;
+      const metrics = async () => (await oci.call('GET', '/metrics')).text;
       await eventually(async () => expect(await metrics()).toMatch(/^berth_policy_last_reload_success 0$/m));
       expect(await metrics()).toMatch(/^berth_policy_reloads_total\{result="failure"\} 1$/m);
       expect(await registry.log()).toContain('access policy rejected; keeping the previous policy');
-      expect((await call(url, 'GET', '/v2/team-a/app/tags/list', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(403);
-      expect((await call(url, 'GET', '/v2/private/app/tags/list', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(200);
+      expect((await oci.call('GET', '/v2/team-a/app/tags/list', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(403);
+      expect((await oci.call('GET', '/v2/private/app/tags/list', { Authorization: basic('newcomer', SECRETS.newcomer) })).status).toBe(200);
       await ws.writePolicy(await policyV2());
       await eventually(async () => expect(await metrics()).toMatch(/^berth_policy_last_reload_success 1$/m));
     });
 
     test('failures are counted, and no secret or token ever reached the log', async () => {
-      expect((await call(url, 'GET', '/metrics')).text).toMatch(/^berth_auth_failures_total\{reason="invalid_token"\} [1-9]\d*$/m);
+      expect((await oci.call('GET', '/metrics')).text).toMatch(/^berth_auth_failures_total\{reason="invalid_token"\} [1-9]\d*$/m);
       const log = await registry.log();
       for (const secret of [...Object.values(SECRETS), ADMIN.password]) expect(log).not.toContain(secret);
       expect(log).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);

@@ -1,10 +1,9 @@
 // Process-level behaviour: uploads survive a crash and a restart, and SIGTERM
 // drains an in-flight upload before the process exits cleanly.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { sha256 } from '../harness/oci-client.js';
 import { startRegistryProcess } from '../harness/registry-process.js';
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 test('an upload started before a crash continues after the restart', async () => {
   const first = await startRegistryProcess();

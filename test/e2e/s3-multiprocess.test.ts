@@ -2,11 +2,12 @@
 // server. An upload moves between processes chunk by chunk; an outage or a silent
 // store answers 503 with Retry-After in bounded time; redirect mode hands clients
 // presigned URLs on the store's external name.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import type { RegistryConfigInput } from '#contract/config/schema.js';
+import { blob, OciClient, sha256 } from '../harness/oci-client.js';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { startS3Server, type S3Server } from '../harness/s3-server.js';
 
@@ -46,15 +47,8 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
 async function pushBlob(registry: RegistryProcess, bytes: Buffer): Promise<string> {
-  const digest = sha256(bytes);
-  const res = await fetch(`${registry.url}/v2/${REPO}/blobs/uploads/?digest=${digest}`, {
-    method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },
-  });
-  expect(res.status).toBe(201);
-  return digest;
+  return (await new OciClient(registry.url).pushBlob(REPO, blob(bytes))).digest;
 }
 
 test('an upload started on A, continued on B and completed on A yields the exact blob', async () => {

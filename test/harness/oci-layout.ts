@@ -1,9 +1,10 @@
 // Builds real OCI image layouts on disk (gzip'd tar layers, configs with diff_ids,
 // manifests, optionally a multi-platform index) for the client tests to push.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { sha256 } from './oci-client.js';
 
 export interface Descriptor {
   mediaType: string;
@@ -13,7 +14,6 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** A ustar header for one regular file of `size` bytes. */
 export function tarHeader(name: string, size: number, mtimeSeconds = Math.floor(Date.now() / 1000)): Buffer {

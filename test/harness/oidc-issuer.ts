@@ -44,11 +44,13 @@ export class OidcIssuer {
   static async start(options: { alg?: 'RS256' | 'ES256' } = {}): Promise<OidcIssuer> {
     const dir = mkdtempSync(join(tmpdir(), 'berth-oidc-'));
     const tls = makeServingCert(dir);
-    let self: OidcIssuer | undefined;
-    const server = https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => void self?.handle(req.url ?? '', res));
+    // Requests come only once the port is known, after `self` below exists.
+    const server = https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => {
+      self.handle(req.url ?? '', res).catch((err: Error) => res.destroy(err));
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    self = new OidcIssuer(server, issuer, tls.ca, dir, options.alg ?? 'RS256');
+    const self = new OidcIssuer(server, issuer, tls.ca, dir, options.alg ?? 'RS256');
     self.rotate();
     return self;
   }

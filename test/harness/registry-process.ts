@@ -74,8 +74,8 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
   const logFile = join(dir, `registry-${port}-${Date.now()}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [MAIN, '--config', configFile], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const scheme = config.http?.tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;

@@ -27,8 +27,11 @@ export interface RunResult {
   readonly code: number;
 }
 
+/** A tool by name, or an executable by its path. */
+export type ToolOrPath = Tool | `${string}/${string}`;
+
 /** Runs a tool and resolves with its output and exit code (never rejects on a non-zero exit). */
-export function run(tool: Tool | string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(tool: ToolOrPath, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
   const file = tool.includes('/') ? tool : toolPath(tool as Tool);
   return new Promise((resolve) => {
     const child = execFile(file, args, {
@@ -45,7 +48,7 @@ export function run(tool: Tool | string, args: string[], options: { env?: NodeJS
 }
 
 /** Like run, but throws with the tool's output when it fails. */
-export async function runOk(tool: Tool | string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<string> {
+export async function runOk(tool: ToolOrPath, args: string[], options: Parameters<typeof run>[2] = {}): Promise<string> {
   const r = await run(tool, args, options);
   if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;

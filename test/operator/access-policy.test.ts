@@ -9,19 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
-import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube/types.js';
 import { OciLayout } from '../harness/oci-layout.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
-import { run, runOk } from '../harness/tools.js';
+import { run } from '../harness/tools.js';
 import { uniqueName, waitFor } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { createRegistry, waitForGone, waitForObject } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 type ServiceAccount = KubeObject & { imagePullSecrets?: Array<{ name: string }> };
 
 const API = 'berth.dev/v1alpha1';
@@ -140,7 +139,7 @@ beforeAll(async () => {
   expect(config.metadata.sqlite.path).toBe('/var/lib/berth/_metadata/index.db');
   config.metadata.sqlite.path = join(dir, 'data', '_metadata', 'index.db');
   syncLoop = syncPolicyFile(config.auth.policyFile);
-  registry = await startRegistryProcess({ config: config as RegistryConfigInput, port, dir });
+  registry = await startRegistryProcess({ config, port, dir });
 
   const layout = new OciLayout(join(dir, 'layout'));
   await layout.write(layout.image({ layers: 1, layerSize: 2048 }), 'v1');

@@ -10,7 +10,7 @@ import type { OperatorProcess } from '../harness/operator-process.js';
 import { controllerStarted, startOperator } from './support/operator.js';
 import { condition, createRegistry, patchRegistrySpec, waitForObject, waitForStatus } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 const LEASE_ARGS = ['--lease-duration=30', '--renew-deadline=20', '--retry-period=2', '--backoff-max=2'];
 

@@ -6,7 +6,7 @@ import type { KubeObject } from '../../operator/src/kube/types.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { clientFor, createNamespace, uniqueName } from './support/kube.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 let client: KubeClient;
 let ns: string;

@@ -47,7 +47,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const forbidden = () => fx.operator.lines.filter((l) => /forbidden/i.test(String(l.error ?? '')));
+const forbidden = () => fx.operator.lines.filter((l) => /forbidden/i.test(JSON.stringify(l.error ?? null)));
 
 describe('operator RBAC', () => {
   it('reconciles every kind of object with only the documented permissions', async () => {

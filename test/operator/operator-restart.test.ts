@@ -8,7 +8,7 @@ import { waitFor } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { createRegistry, REGISTRY_API, waitForStatus } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 const fx = withOperator('restart', { stopSignal: 'SIGKILL' });
 let client: KubeClient;

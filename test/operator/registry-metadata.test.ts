@@ -12,7 +12,7 @@ import { patchStatus } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { condition, createRegistry, eventReasons, patchRegistrySpec, REGISTRY_API, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 const fx = withOperator('metadata', { identity: 'metadata-op' });
 let client: KubeClient;

@@ -6,7 +6,7 @@ import { patchStatus } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { condition, createRegistry, patchRegistrySpec, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 const fx = withOperator('storage', { identity: 'storage-op' });
 let client: KubeClient;

@@ -12,7 +12,7 @@ import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
-import { imageManifest, makeBlob, OCI_MANIFEST, type Blob } from '../registry/lifecycle/helpers.js';
+import { OciClient, ociImage, randomBlob, type Answer } from '../harness/oci-client.js';
 import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
 import { waitFor } from './support/kube.js';
 import { withOperator } from './support/operator.js';
@@ -26,6 +26,9 @@ let registry: RegistryProcess | undefined;
 let port: number;
 let dir: string;
 let auth: string;
+/** The registry as its admin, and anonymously. */
+let oci: OciClient;
+let anonymous: OciClient;
 
 const fx = withOperator('repos', {
   identity: 'repository-op',
@@ -64,36 +67,14 @@ async function startFromCluster(): Promise<void> {
   const config = sandbox.relocate(await renderedConfig());
   mkdirSync(sandbox.hostPath(config.storage.filesystem!.root), { recursive: true });
   registry = await startRegistryProcess({ config, port, dir: root });
+  oci = new OciClient(registry.url, { Authorization: auth });
+  anonymous = new OciClient(registry.url);
 }
 
-function request(path: string, init: RequestInit & { anonymous?: boolean } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (!init.anonymous) headers.set('Authorization', auth);
-  return fetch(`${registry!.url}${path}`, { ...init, headers });
-}
-
-async function uploadBlob(repo: string, blob: Blob): Promise<Response> {
-  const res = await request(`/v2/${repo}/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.content, headers: { 'Content-Type': 'application/octet-stream' } });
-  await res.clone().arrayBuffer();
-  return res;
-}
-
-/** Pushes a one-layer image under a tag; returns the manifest PUT's answer. */
-async function pushImage(repo: string, tag: string, layerSize = 256): Promise<Response> {
-  const config = makeBlob(32);
-  const layer = makeBlob(layerSize);
-  for (const b of [config, layer]) {
-    const res = await uploadBlob(repo, b);
-    if (res.status !== 201) return res;
-  }
-  return request(`/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: imageManifest(config, [layer]), headers: { 'Content-Type': OCI_MANIFEST } });
-}
-
-async function errorCode(res: Response): Promise<string> {
-  return ((await res.json()) as { errors: Array<{ code: string }> }).errors[0].code;
-}
-
-const tags = async (repo: string) => (await (await request(`/v2/${repo}/tags/list`)).json()) as { tags?: string[]; errors?: Array<{ code: string }> };
+/** Pushes a one-layer image (a 32-byte config) under a tag as the admin; returns the manifest PUT's answer, or the refused upload's. */
+const pushImage = (repo: string, tag: string, layerSize = 256) => oci.push(repo, tag, ociImage(randomBlob(32), [randomBlob(layerSize)]));
+const errorCode = (res: Answer) => (JSON.parse(res.text) as { errors: Array<{ code: string }> }).errors[0].code;
+const tags = async (repo: string) => JSON.parse((await oci.call('GET', `/v2/${repo}/tags/list`)).text) as { tags?: string[]; errors?: Array<{ code: string }> };
 
 describe('Repository on a real control plane', () => {
   it('renders each Repository into its Registry\'s config and reports Applied', async () => {
@@ -129,20 +110,20 @@ describe('Repository on a real control plane', () => {
     expect((await pushImage('team-a/api', 'v1')).status).toBe(201);
     const moved = await pushImage('team-a/api', 'v1');
     expect(moved.status).toBe(403);
-    expect(await errorCode(moved)).toBe('DENIED');
-    expect((await request('/v2/team-a/api/manifests/v1', { method: 'DELETE' })).status).toBe(403);
+    expect(errorCode(moved)).toBe('DENIED');
+    expect((await oci.call('DELETE', '/v2/team-a/api/manifests/v1')).status).toBe(403);
     expect((await pushImage('team-a/api', 'latest')).status).toBe(201);
     expect((await pushImage('team-a/api', 'latest')).status).toBe(201); // not immutable: moves
 
     // public: anonymous pull; private: a token is needed.
-    expect((await request('/v2/team-a/api/manifests/v1', { anonymous: true, headers: { Accept: OCI_MANIFEST } })).status).toBe(200);
+    expect((await anonymous.getManifest('team-a/api', 'v1')).status).toBe(200);
     expect((await pushImage('team-b/keep', 'one')).status).toBe(201);
-    expect((await request('/v2/team-b/keep/manifests/one', { anonymous: true, headers: { Accept: OCI_MANIFEST } })).status).toBe(401);
+    expect((await anonymous.getManifest('team-b/keep', 'one')).status).toBe(401);
 
     // 64 KiB: a 70,000-byte layer is refused before it is stored.
-    const big = await uploadBlob('team-a/api', makeBlob(70_000));
+    const big = await oci.uploadBlob('team-a/api', randomBlob(70_000));
     expect(big.status).toBe(403);
-    expect(await errorCode(big)).toBe('DENIED');
+    expect(errorCode(big)).toBe('DENIED');
   });
 
   it('reports the figures the registry holds in status', async () => {
@@ -162,7 +143,7 @@ describe('Repository on a real control plane', () => {
       expect((await pushImage('team-a/api', t, 16)).status).toBe(201);
       await new Promise((r) => setTimeout(r, 20)); // distinct push times
     }
-    const res = await request('/admin/retention', { method: 'POST' });
+    const res = await oci.call('POST', '/admin/retention');
     expect(res.status).toBe(200);
     expect((await tags('team-a/api')).tags!.sort()).toEqual(['b', 'c', 'v1']);
     await waitForRepository('api', '3 tags', (r) => r.status?.tagCount === 3);
@@ -204,7 +185,7 @@ describe('Repository on a real control plane', () => {
   });
 
   it('the admin API the operator uses refuses anyone but the admin', async () => {
-    expect((await request('/admin/quotas', { anonymous: true })).status).toBe(401);
-    expect((await request('/admin/quotas')).status).toBe(200);
+    expect((await anonymous.call('GET', '/admin/quotas')).status).toBe(401);
+    expect((await oci.call('GET', '/admin/quotas')).status).toBe(200);
   });
 });

@@ -58,7 +58,7 @@ function checkDescriptors(value: unknown, where: string, required: boolean) {
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
   let doc: Record<string, unknown>;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
   } catch {
     throw invalid('body is not valid JSON');
   }

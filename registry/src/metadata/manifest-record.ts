@@ -18,7 +18,7 @@ function descriptor(value: unknown): Descriptor | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const d = value as Record<string, unknown>;
   if (typeof d.digest !== 'string') return undefined;
-  return { ...d, digest: d.digest, size: typeof d.size === 'number' ? d.size : undefined, mediaType: typeof d.mediaType === 'string' ? d.mediaType : undefined } as Descriptor;
+  return { ...d, digest: d.digest, size: typeof d.size === 'number' ? d.size : undefined, mediaType: typeof d.mediaType === 'string' ? d.mediaType : undefined };
 }
 
 function descriptors(value: unknown): Descriptor[] {

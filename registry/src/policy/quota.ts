@@ -176,6 +176,7 @@ export class QuotaManager implements QuotaGate {
     const scopes = repo === undefined ? this.settings.allQuotaScopes() : this.settings.quotaScopes(repo);
     for (const s of scopes) {
       // Recompute under the lock so a decision in flight finishes against the old view first.
+      // Not awaited: callers need not wait for it, and the step cannot fail.
       void this.mutex.run(s.key, async () => { this.usage.delete(s.key); });
     }
   }

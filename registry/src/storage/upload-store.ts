@@ -153,7 +153,7 @@ export class UploadStore {
     const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
     try {
       const written = writer.write(tee);
-      await Promise.all([pipeline(input, tee).catch((err) => { tee.destroy(err); throw err; }), written]);
+      await Promise.all([pipeline(input, tee).catch((err: Error) => { tee.destroy(err); throw err; }), written]);
       tracked.offset = writer.size;
       this.hashes.set(id, tracked);
     } catch (err) {

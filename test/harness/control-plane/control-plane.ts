@@ -60,7 +60,7 @@ async function httpGet(url: string, tls?: https.RequestOptions): Promise<{ statu
 async function waitUntil(what: string, p: ManagedProcess, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
-  void p.exited.then(() => (exited = true));
+  void p.exited.then(() => (exited = true)); // only sets a flag; `exited` never rejects
   let lastError = '';
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${what} exited during start-up; see ${p.logFile}:\n${tail(p.logFile)}`);

@@ -33,9 +33,9 @@ export class FaultProxy {
     const upstream = new URL(plane.server);
     const tls = { ca: readFileSync(plane.certs.caCert), cert: readFileSync(plane.certs.adminCert), key: readFileSync(plane.certs.adminKey) };
     const agent = new https.Agent({ ...tls, keepAlive: true });
-    let proxy: FaultProxy | undefined;
     const server = http.createServer((req, res) => {
-      if (proxy?.intercept(req, res)) return;
+      // Requests come only once the port is known, after `proxy` below exists.
+      if (proxy.intercept(req, res)) return;
       const out = https.request({
         hostname: upstream.hostname,
         port: upstream.port,
@@ -74,7 +74,7 @@ export class FaultProxy {
       'current-context: proxy',
       '',
     ].join('\n'));
-    proxy = new FaultProxy(server, kubeconfig);
+    const proxy = new FaultProxy(server, kubeconfig);
     return proxy;
   }
 

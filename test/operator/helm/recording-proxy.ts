@@ -58,7 +58,7 @@ export class RecordingProxy {
   static async start(upstreamServer: string, ca: Buffer): Promise<RecordingProxy> {
     const upstream = new URL(upstreamServer);
     const agent = new https.Agent({ ca, keepAlive: true });
-    let proxy: RecordingProxy | undefined;
+    // Requests come only once the port is known, after `proxy` below exists.
     const server = http.createServer((req, res) => {
       const out = https.request({
         hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
@@ -68,7 +68,7 @@ export class RecordingProxy {
         const attrs = rbacAttributes(req.method ?? 'GET', req.url ?? '/');
         const permission = attrs ? `${attrs.group} ${attrs.resource} ${attrs.verb}` : undefined;
         const call: { method: string; path: string; status: number; permission?: string; failure?: string } = { method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0], status, permission };
-        proxy!.calls.push(call);
+        proxy.calls.push(call);
         if (status >= 400 && status !== 404 && status !== 409) {
           call.failure = '';
           up.on('data', (chunk: Buffer) => {
@@ -77,7 +77,7 @@ export class RecordingProxy {
         }
         // Server-side apply of an object that does not exist yet creates it (201), which the apiserver authorizes as "create" too.
         if (attrs && req.method === 'PATCH' && status === 201) {
-          proxy!.calls.push({ method: req.method, path: (req.url ?? '').split('?')[0], status, permission: `${attrs.group} ${attrs.resource} create` });
+          proxy.calls.push({ method: req.method, path: (req.url ?? '').split('?')[0], status, permission: `${attrs.group} ${attrs.resource} create` });
         }
         res.writeHead(status, up.headers);
         up.pipe(res);
@@ -90,11 +90,11 @@ export class RecordingProxy {
       req.pipe(out);
     });
     server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
-      proxy?.clientErrors.push(`${err.code ?? ''} ${err.message} ${err.rawPacket?.toString('utf8').slice(0, 300) ?? ''}`);
+      proxy.clientErrors.push(`${err.code ?? ''} ${err.message} ${err.rawPacket?.toString('utf8').slice(0, 300) ?? ''}`);
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new RecordingProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const proxy = new RecordingProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return proxy;
   }
 

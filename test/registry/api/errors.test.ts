@@ -3,10 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { body, expectError, pushBlob, pushImage, sha256, startTestRegistry, type TestRegistry } from './helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { blob, randomBlob, randomImage, sha256 } from '../../harness/oci-client.js';
+import { body, expectError } from '../responses.js';
 
-let reg: TestRegistry;
-beforeAll(async () => { reg = await startTestRegistry(); });
+let reg: InProcessRegistry;
+beforeAll(async () => { reg = await startInProcessRegistry(); });
 afterAll(async () => { await reg.stop(); });
 
 const u = (path: string) => `${reg.url}${path}`;
@@ -63,14 +65,14 @@ describe('blobs', () => {
   });
 
   test('a blob pushed to one repository is not visible from another', async () => {
-    const d = await pushBlob(reg.url, 'iso/a', randomBytes(100));
+    const d = (await reg.client.pushBlob('iso/a', randomBlob(100))).digest;
     expect((await fetch(u(`/v2/iso/a/blobs/${d}`), { method: 'HEAD' })).status).toBe(200);
     expect((await fetch(u(`/v2/iso/b/blobs/${d}`), { method: 'HEAD' })).status).toBe(404);
   });
 
   test('range requests: 206 with Content-Range, 416 when unsatisfiable', async () => {
     const body = randomBytes(1000);
-    const d = await pushBlob(reg.url, 'ranges', body);
+    const d = (await reg.client.pushBlob('ranges', blob(body))).digest;
     const part = await fetch(u(`/v2/ranges/blobs/${d}`), { headers: { Range: 'bytes=10-19' } });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe('bytes 10-19/1000');
@@ -84,7 +86,7 @@ describe('blobs', () => {
   });
 
   test('responses carry Docker-Content-Digest and the API version header', async () => {
-    const d = await pushBlob(reg.url, 'headers', randomBytes(10));
+    const d = (await reg.client.pushBlob('headers', randomBlob(10))).digest;
     const res = await fetch(u(`/v2/headers/blobs/${d}`));
     expect(res.headers.get('docker-content-digest')).toBe(d);
     expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
@@ -170,7 +172,7 @@ describe('uploads', () => {
   });
 
   test('cross-repository mount: from a repository holding the blob → 201; missing → 202 upload', async () => {
-    const d = await pushBlob(reg.url, 'mount/src', randomBytes(300));
+    const d = (await reg.client.pushBlob('mount/src', randomBlob(300))).digest;
     const ok = await fetch(u(`/v2/mount/dst/blobs/uploads/?mount=${d}&from=mount/src`), { method: 'POST' });
     expect(ok.status).toBe(201);
     expect(ok.headers.get('docker-content-digest')).toBe(d);
@@ -230,8 +232,8 @@ describe('manifests', () => {
   });
 
   test('a digest reference that does not match the body → 400 DIGEST_INVALID', async () => {
-    const img = await pushImage(reg.url, 'm2', 'v1');
-    await expectError(await put('m2', sha256('other'), img.manifest), 400, 'DIGEST_INVALID');
+    const img = await reg.client.pushImage('m2', 'v1');
+    await expectError(await put('m2', sha256('other'), img.manifest.content), 400, 'DIGEST_INVALID');
   });
 
   test('manifests over the size limit → 413 without being buffered', async () => {
@@ -239,10 +241,10 @@ describe('manifests', () => {
   });
 
   test('subject → OCI-Subject, referrers listed with artifactType filtering', async () => {
-    const base = await pushImage(reg.url, 'refs', 'v1');
-    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: base.digest, size: base.manifest.length };
-    const sig = await pushImage(reg.url, 'refs', 'sig', { subject, artifactType: 'application/vnd.example.sig' });
-    await pushImage(reg.url, 'refs', 'sbom', { subject, artifactType: 'application/vnd.example.sbom' });
+    const base = await reg.client.pushImage('refs', 'v1');
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: base.digest, size: base.manifest.content.length };
+    const sig = await reg.client.pushImage('refs', 'sig', randomImage({ extra: { subject, artifactType: 'application/vnd.example.sig' } }));
+    await reg.client.pushImage('refs', 'sbom', randomImage({ extra: { subject, artifactType: 'application/vnd.example.sbom' } }));
     const all = await body(await fetch(u(`/v2/refs/referrers/${base.digest}`)));
     expect(all.manifests).toHaveLength(2);
     const filtered = await fetch(u(`/v2/refs/referrers/${base.digest}?artifactType=application/vnd.example.sig`));
@@ -253,8 +255,8 @@ describe('manifests', () => {
   });
 
   test('delete by tag removes only the tag; delete by digest removes the manifest and its tags', async () => {
-    const img = await pushImage(reg.url, 'del', 'a');
-    await put('del', 'b', img.manifest);
+    const img = await reg.client.pushImage('del', 'a');
+    await put('del', 'b', img.manifest.content);
     expect((await fetch(u('/v2/del/manifests/a'), { method: 'DELETE' })).status).toBe(202);
     await expectError(await fetch(u('/v2/del/manifests/a')), 404, 'MANIFEST_UNKNOWN');
     expect((await fetch(u('/v2/del/manifests/b'))).status).toBe(200);
@@ -266,9 +268,9 @@ describe('manifests', () => {
 
 describe('discovery', () => {
   test('tag listing paginates with n/last and a Link header', async () => {
-    const img = await pushImage(reg.url, 'paged', 't00');
+    const img = await reg.client.pushImage('paged', 't00');
     for (let i = 1; i < 12; i++) {
-      await fetch(u(`/v2/paged/manifests/t${String(i).padStart(2, '0')}`), { method: 'PUT', body: img.manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+      await fetch(u(`/v2/paged/manifests/t${String(i).padStart(2, '0')}`), { method: 'PUT', body: img.manifest.content, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
     }
     const first = await fetch(u('/v2/paged/tags/list?n=5'));
     expect((await body(first)).tags).toEqual(['t00', 't01', 't02', 't03', 't04']);
@@ -283,9 +285,9 @@ describe('discovery', () => {
   });
 
   test('catalog lists nested repository names in order, paginated', async () => {
-    await pushImage(reg.url, 'cat/zeta', 'v1');
-    await pushImage(reg.url, 'cat/alpha/deep', 'v1');
-    await pushImage(reg.url, 'cat/alpha', 'v1');
+    await reg.client.pushImage('cat/zeta', 'v1');
+    await reg.client.pushImage('cat/alpha/deep', 'v1');
+    await reg.client.pushImage('cat/alpha', 'v1');
     const all = (await body(await fetch(u('/v2/_catalog')))).repositories as string[];
     const cats = all.filter((r) => r.startsWith('cat/'));
     expect(cats).toEqual(['cat/alpha', 'cat/alpha/deep', 'cat/zeta']);

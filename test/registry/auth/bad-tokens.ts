@@ -91,7 +91,7 @@ export async function badToken(kind: BadTokenKind, ctx: BadTokenContext): Promis
         if (randomInt(4) === 0 && name !== 'exp') c[name] = ''; // present but empty
         else delete c[name];
       }
-      return issuer.sign(c as JWTPayload);
+      return issuer.sign(c);
     }
   }
 }

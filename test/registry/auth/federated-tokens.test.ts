@@ -3,22 +3,23 @@
 // username), as Basic and Bearer on /v2; the registry tokens issued from them; and
 // 1,000 generated bad tokens, every one refused with 401 invalid_token.
 import { federationSchema } from '#contract/config/federation.js';
+import { OciClient } from '../../harness/oci-client.js';
 import { OidcIssuer } from '../../harness/oidc-issuer.js';
 import { BAD_TOKEN_KINDS, badTokens, type BadTokenKind } from './bad-tokens.js';
 import { ADMIN, authWorkspace, basic, SERVICE, type AuthWorkspace } from './fixtures.js';
-import { call, fetchToken, postToken, pushImage } from './http.js';
-import { startAuthRegistry, type AuthRegistry } from './in-process.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { fetchToken, postToken } from './tokens.js';
 
 const AUDIENCE = 'https://berth.test';
 const REQUIRED = ['repository', 'ref'];
 const claimsOf = (token: unknown) => JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString());
-const tagsOf = (url: string, repo: string, authorization: string) => call(url, 'GET', `/v2/${repo}/tags/list`, { Authorization: authorization });
+const tagsOf = (url: string, repo: string, authorization: string) => new OciClient(url, { Authorization: authorization }).call('GET', `/v2/${repo}/tags/list`);
 
 describe('federated tokens', () => {
   let oidc: OidcIssuer;
   let stranger: OidcIssuer;
   let ws: AuthWorkspace;
-  let reg: AuthRegistry;
+  let reg: InProcessRegistry;
   const mainToken = (ttlSeconds = 300) => oidc.githubToken({ audience: AUDIENCE, repository: 'acme/team-a', ref: 'refs/heads/main', ttlSeconds });
 
   beforeAll(async () => {
@@ -27,15 +28,16 @@ describe('federated tokens', () => {
     await ws.writePolicy({
       rules: [{ name: 'team-a main', federated: [{ issuer: 'github', claims: { repository: 'acme/team-a', ref: 'refs/heads/main' } }], repositories: ['team-a/*'], actions: ['pull', 'push'] }],
     });
-    reg = await startAuthRegistry(ws.dir, ws.config({
+    reg = await startInProcessRegistry(ws.config({
       auth: {
         // Tight limits: federated tokens must not count toward them.
         loginLimits: { maxFailures: 5, failureDelayMs: 0 },
         federation: { issuers: [{ name: 'github', issuer: oidc.issuer, audiences: [AUDIENCE], caFile: oidc.caFile, requiredClaims: REQUIRED }] },
       },
-    }));
-    await pushImage(reg.url, 'team-a/app', 'v1', { Authorization: basic(ADMIN.username, ADMIN.password) });
-    await pushImage(reg.url, 'team-b/app', 'v1', { Authorization: basic(ADMIN.username, ADMIN.password) });
+    }), { dir: ws.dir, captureLog: true });
+    const admin = reg.client.withHeaders({ Authorization: basic(ADMIN.username, ADMIN.password) });
+    await admin.pushImage('team-a/app', 'v1');
+    await admin.pushImage('team-b/app', 'v1');
   });
   afterAll(async () => {
     await reg?.stop();
@@ -91,7 +93,7 @@ describe('federated tokens', () => {
     const token = await mainToken();
     expect((await tagsOf(reg.url, 'team-a/app', `Bearer ${token}`)).status).toBe(200);
     expect((await tagsOf(reg.url, 'team-a/app', basic('whoever', token))).status).toBe(200);
-    const push = await pushImage(reg.url, 'team-a/app', 'from-ci', { Authorization: `Bearer ${token}` });
+    const push = await reg.client.withHeaders({ Authorization: `Bearer ${token}` }).pushImage('team-a/app', 'from-ci');
     expect(push.manifest.digest).toMatch(/^sha256:/);
     const denied = await tagsOf(reg.url, 'team-b/app', `Bearer ${token}`);
     expect(denied.status).toBe(403);

@@ -4,15 +4,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashSecret } from '#contract/auth/secret-hash.js';
 import { ADMIN, authWorkspace, basic, eventually, FAST_HASH, robot, SERVICE, type AuthWorkspace } from './fixtures.js';
-import { call, fetchToken, getManifest, postToken, pushImage } from './http.js';
-import { startAuthRegistry, type AuthRegistry } from './in-process.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { fetchToken, postToken } from './tokens.js';
 
 const claimsOf = (token: unknown) => JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString());
 const ci = { username: 'ci', password: 'ci-secret' };
 
 describe('token endpoint', () => {
   let ws: AuthWorkspace;
-  let reg: AuthRegistry;
+  let reg: InProcessRegistry;
 
   beforeAll(async () => {
     ws = await authWorkspace();
@@ -20,12 +20,13 @@ describe('token endpoint', () => {
       robots: [await robot('ci', { secret: ci.password }), await robot('doomed', { secret: 'doomed-secret' })],
       rules: [{ subjects: ['ci', 'doomed'], repositories: ['team/**'], actions: ['pull', 'push'] }],
     });
-    reg = await startAuthRegistry(ws.dir, ws.config({
+    reg = await startInProcessRegistry(ws.config({
       auth: { loginLimits: { maxFailures: 1000, failureDelayMs: 0 } },
       repositories: [{ match: 'open/*', anonymousPull: true }],
-    }));
-    await pushImage(reg.url, 'team/app', 'v1', { Authorization: basic(ADMIN.username, ADMIN.password) });
-    await pushImage(reg.url, 'open/app', 'v1', { Authorization: basic(ADMIN.username, ADMIN.password) });
+    }), { dir: ws.dir, captureLog: true });
+    const admin = reg.client.withHeaders({ Authorization: basic(ADMIN.username, ADMIN.password) });
+    await admin.pushImage('team/app', 'v1');
+    await admin.pushImage('open/app', 'v1');
   });
   afterAll(() => reg?.stop());
 
@@ -46,9 +47,9 @@ describe('token endpoint', () => {
     const t = await fetchToken(reg.url, ['repository:open/app:pull,push', 'repository:team/app:pull']);
     expect(t.status).toBe(200);
     expect(claimsOf(t.body.token)).toMatchObject({ sub: 'anonymous', access: [{ type: 'repository', name: 'open/app', actions: ['pull'] }] });
-    expect((await getManifest(reg.url, 'open/app', 'v1', { Authorization: `Bearer ${t.body.token as string}` })).status).toBe(200);
-    expect((await getManifest(reg.url, 'open/app', 'v1')).status).toBe(200);
-    expect((await getManifest(reg.url, 'team/app', 'v1', { Authorization: `Bearer ${t.body.token as string}` })).status).toBe(401);
+    expect((await reg.client.withHeaders({ Authorization: `Bearer ${t.body.token as string}` }).getManifest('open/app', 'v1')).status).toBe(200);
+    expect((await reg.client.getManifest('open/app', 'v1')).status).toBe(200);
+    expect((await reg.client.withHeaders({ Authorization: `Bearer ${t.body.token as string}` }).getManifest('team/app', 'v1')).status).toBe(401);
     expect(t.body.refresh_token).toBeUndefined();
   });
 
@@ -68,7 +69,7 @@ describe('token endpoint', () => {
     expect(r.status).toBe(200);
     expect(r.body.scope).toBe('repository:team/app:pull,push');
     expect(claimsOf(r.body.access_token)).toMatchObject({ sub: 'ci' });
-    expect((await getManifest(reg.url, 'team/app', 'v1', { Authorization: `Bearer ${r.body.access_token as string}` })).status).toBe(200);
+    expect((await reg.client.withHeaders({ Authorization: `Bearer ${r.body.access_token as string}` }).getManifest('team/app', 'v1')).status).toBe(200);
   });
 
   test('POST grant_type=password: access token with the granted scope; access_type=offline adds a refresh token', async () => {
@@ -94,7 +95,7 @@ describe('token endpoint', () => {
   test('access tokens are not refresh tokens, nor refresh tokens access tokens', async () => {
     const t = await fetchToken(reg.url, ['repository:team/app:pull'], ci, { offline_token: 'true' });
     expect((await postToken(reg.url, { grant_type: 'refresh_token', refresh_token: t.body.token as string, service: SERVICE })).status).toBe(401);
-    expect((await getManifest(reg.url, 'team/app', 'v1', { Authorization: `Bearer ${t.body.refresh_token as string}` })).status).toBe(401);
+    expect((await reg.client.withHeaders({ Authorization: `Bearer ${t.body.refresh_token as string}` }).getManifest('team/app', 'v1')).status).toBe(401);
   });
 
   test('a refresh token dies with its robot: removed from the policy, it is refused', async () => {
@@ -103,7 +104,7 @@ describe('token endpoint', () => {
       robots: [await robot('ci', { secret: ci.password })],
       rules: [{ subjects: ['ci'], repositories: ['team/**'], actions: ['pull', 'push'] }],
     });
-    await eventually(async () => expect((await call(reg.url, 'GET', '/v2/', { Authorization: basic('doomed', 'doomed-secret') })).status).toBe(401));
+    await eventually(async () => expect((await reg.client.call('GET', '/v2/', { Authorization: basic('doomed', 'doomed-secret') })).status).toBe(401));
     const r = await postToken(reg.url, { grant_type: 'refresh_token', refresh_token: t.body.refresh_token as string, service: SERVICE });
     expect(r).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
   });
@@ -117,7 +118,7 @@ describe('token endpoint', () => {
 });
 
 describe('login limiter over HTTP', () => {
-  let reg: AuthRegistry;
+  let reg: InProcessRegistry;
 
   beforeAll(async () => {
     const ws = await authWorkspace();
@@ -125,12 +126,12 @@ describe('login limiter over HTTP', () => {
       robots: [await robot('victim', { secret: 'victim-secret' }), await robot('bystander', { secret: 'bystander-secret' })],
       rules: [{ subjects: ['*'], repositories: ['**'], actions: ['pull'] }],
     });
-    reg = await startAuthRegistry(ws.dir, ws.config({ auth: { loginLimits: { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 30, failureDelayMs: 10, maxDelayMs: 50 } } }));
+    reg = await startInProcessRegistry(ws.config({ auth: { loginLimits: { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 30, failureDelayMs: 10, maxDelayMs: 50 } } }), { dir: ws.dir, captureLog: true });
   });
   afterAll(() => reg?.stop());
 
   test('repeated failures lock the identity and address out with 429 TOOMANYREQUESTS and Retry-After', async () => {
-    const attempt = (u: string, p: string) => call(reg.url, 'GET', '/v2/', { Authorization: basic(u, p) });
+    const attempt = (u: string, p: string) => reg.client.call('GET', '/v2/', { Authorization: basic(u, p) });
     expect((await attempt('victim', 'victim-secret')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await attempt('victim', `guess-${i}`)).status).toBe(401);
     // The failure that reaches the limit is already answered 429.
@@ -148,7 +149,7 @@ describe('login limiter over HTTP', () => {
     const oauth = await postToken(reg.url, { grant_type: 'password', username: 'victim', password: 'victim-secret', service: SERVICE });
     expect(oauth.status).toBe(429);
     expect(oauth.headers.get('retry-after')).toMatch(/^\d+$/);
-    const metrics = (await call(reg.url, 'GET', '/metrics')).text;
+    const metrics = (await reg.client.call('GET', '/metrics')).text;
     expect(metrics).toMatch(/^berth_auth_failures_total\{reason="bad_credentials"\} 3$/m);
     expect(metrics).toMatch(/^berth_auth_failures_total\{reason="locked"\} 4$/m);
     expect(reg.logLines.join('\n')).not.toContain('guess-');
@@ -158,9 +159,9 @@ describe('login limiter over HTTP', () => {
 describe('auth set-up from config', () => {
   test('admin by passwordHash; no signing keys → an ephemeral key, with a warning; no policy file → admin only', async () => {
     const ws = await authWorkspace();
-    const reg = await startAuthRegistry(ws.dir, {
+    const reg = await startInProcessRegistry({
       auth: { enabled: true, service: SERVICE, admin: { username: 'root', passwordHash: await hashSecret('root-pw', FAST_HASH) } },
-    });
+    }, { dir: ws.dir, captureLog: true });
     try {
       const joined = reg.logLines.join('\n');
       expect(joined).toContain('using an ephemeral signing key');
@@ -170,8 +171,8 @@ describe('auth set-up from config', () => {
         { type: 'repository', name: 'any/thing', actions: ['pull', 'push'] },
         { type: 'registry', name: 'catalog', actions: ['*'] },
       ]);
-      expect((await call(reg.url, 'GET', '/v2/_catalog', { Authorization: `Bearer ${t.body.token as string}` })).status).toBe(200);
-      expect((await call(reg.url, 'GET', '/v2/', { Authorization: basic('root', 'wrong') })).status).toBe(401);
+      expect((await reg.client.call('GET', '/v2/_catalog', { Authorization: `Bearer ${t.body.token as string}` })).status).toBe(200);
+      expect((await reg.client.call('GET', '/v2/', { Authorization: basic('root', 'wrong') })).status).toBe(401);
     } finally {
       await reg.stop();
     }
@@ -179,10 +180,10 @@ describe('auth set-up from config', () => {
 
   test('auth off: open access, and no token endpoint', async () => {
     const ws = await authWorkspace();
-    const reg = await startAuthRegistry(ws.dir, {});
+    const reg = await startInProcessRegistry({}, { dir: ws.dir, captureLog: true });
     try {
-      expect((await call(reg.url, 'GET', '/v2/')).status).toBe(200);
-      expect((await call(reg.url, 'GET', '/auth/token')).status).toBe(405);
+      expect((await reg.client.call('GET', '/v2/')).status).toBe(200);
+      expect((await reg.client.call('GET', '/auth/token')).status).toBe(405);
     } finally {
       await reg.stop();
     }
@@ -192,7 +193,7 @@ describe('auth set-up from config', () => {
     const ws = await authWorkspace();
     const bad = join(ws.dir, 'bad.pem');
     await writeFile(bad, 'not a key');
-    await expect(startAuthRegistry(ws.dir, { auth: { enabled: true, signingKeys: [{ kid: 'broken', privateKeyFile: bad }] } }))
+    await expect(startInProcessRegistry({ auth: { enabled: true, signingKeys: [{ kid: 'broken', privateKeyFile: bad }] } }, { dir: ws.dir, captureLog: true }))
       .rejects.toThrow(`auth.signingKeys broken (${bad})`);
   });
 });

@@ -6,13 +6,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startTestRegistry, type TestRegistry } from '../api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { ociImage, randomBlob } from '../../harness/oci-client.js';
 import { ADMIN, authWorkspace } from '../auth/fixtures.js';
-import { makeBlob, pushImage, sleep, uploadBlob } from './helpers.js';
+import { sleep } from './admin.js';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly event: any;
 }
 
@@ -39,7 +39,7 @@ async function receiver(failures: number): Promise<{ server: Server; url: string
 }
 
 let hook: Awaited<ReturnType<typeof receiver>>;
-let reg: TestRegistry;
+let reg: InProcessRegistry;
 let auditFile: string;
 beforeAll(async () => {
   hook = await receiver(2);
@@ -49,7 +49,7 @@ beforeAll(async () => {
   const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/gone`;
   dead.close(); // nothing listens there any more
   auditFile = join(await import('node:os').then((os) => os.tmpdir()), `berth-audit-${process.pid}-${Date.now()}.jsonl`);
-  reg = await startTestRegistry({
+  reg = await startInProcessRegistry({
     repositories: [{ match: 'quota/app', quotaBytes: 1000 }],
     events: {
       webhooks: [
@@ -67,12 +67,12 @@ afterAll(async () => {
 });
 
 test('push, pull, delete and quota-refused arrive as CloudEvents, in order, after retries; a dead receiver blocks nothing', async () => {
-  const image = await pushImage(reg.url, 'events/app', 'v1', makeBlob(32), [makeBlob(64)]);
+  const image = await reg.client.pushImage('events/app', 'v1', ociImage(randomBlob(32), [randomBlob(64)]));
   const pull = await fetch(`${reg.url}/v2/events/app/manifests/v1`);
   expect(pull.status).toBe(200);
   await pull.arrayBuffer();
   expect((await fetch(`${reg.url}/v2/events/app/manifests/v1`, { method: 'DELETE' })).status).toBe(202);
-  expect(await uploadBlob(reg.url, 'quota/app', makeBlob(2000))).toBe(403);
+  expect((await reg.client.uploadBlob('quota/app', randomBlob(2000))).status).toBe(403);
 
   for (let i = 0; i < 200 && hook.received.length < 4; i++) await sleep(25);
   await reg.running.events.flushed();
@@ -106,10 +106,10 @@ test('push, pull, delete and quota-refused arrive as CloudEvents, in order, afte
 
 test('the audit log has one JSON line per write and per denied request, and none for reads', async () => {
   const before = (await readFile(auditFile, 'utf8')).split('\n').filter(Boolean).length;
-  await pushImage(reg.url, 'audit/app', 'v1', makeBlob(32), [makeBlob(64)]);
+  await reg.client.pushImage('audit/app', 'v1', ociImage(randomBlob(32), [randomBlob(64)]));
   const read = await fetch(`${reg.url}/v2/audit/app/manifests/v1`);
   await read.arrayBuffer();
-  expect(await uploadBlob(reg.url, 'quota/app', makeBlob(2000))).toBe(403);
+  expect((await reg.client.uploadBlob('quota/app', randomBlob(2000))).status).toBe(403);
   for (let i = 0; i < 100; i++) {
     const lines = (await readFile(auditFile, 'utf8')).split('\n').filter(Boolean);
     if (lines.length >= before + 4) break;
@@ -131,7 +131,7 @@ test('the audit log has one JSON line per write and per denied request, and none
 test('with auth on, the admin endpoints need the admin, and refusals are audited with who the client claimed to be', async () => {
   const ws = await authWorkspace();
   const file = join(ws.dir, 'audit.jsonl');
-  const secured = await startTestRegistry({ ...ws.config(), events: { auditLog: { enabled: true, file } } });
+  const secured = await startInProcessRegistry({ ...ws.config(), events: { auditLog: { enabled: true, file } } });
   try {
     const anonymous = await fetch(`${secured.url}/admin/gc?dryRun=true`, { method: 'POST' });
     expect(anonymous.status).toBe(401);

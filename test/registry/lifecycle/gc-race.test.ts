@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { startS3Server, type S3Server } from '../../harness/s3-server.js';
-import { startTestRegistry, type TestRegistry } from '../api/helpers.js';
-import {
-  blobStatus, imageManifest, makeBlob, missingContent, putManifest, runGc, sleep, uploadBlob, type Blob, type GcResponse,
-} from './helpers.js';
-import { sha256 } from '../api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { ociImage, randomBlob, type Blob } from '../../harness/oci-client.js';
+import { runGc, sleep, type GcResponse } from './admin.js';
 
 const REPO = 'race/app';
 const MAX_ROUNDS = 1000;
@@ -26,40 +24,36 @@ interface Pushed {
   readonly blobs: Blob[];
 }
 
-let reg: TestRegistry;
+let reg: InProcessRegistry;
 /** The registry's warnings and errors, to explain an answer no client expects. */
 let logFile: string;
 const serverLog = () => { try { return readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n'); } catch { return '(no log)'; } };
 
-/** What a client does: HEAD each blob, upload the missing ones, then PUT the manifest; retries a refused PUT after a pause. */
 /** Uploads a blob in one request; returns the status, throwing with the body when it is none a client handles. */
 async function upload(b: Blob): Promise<number> {
-  const res = await fetch(`${reg.url}/v2/${REPO}/blobs/uploads/?digest=${b.digest}`, {
-    method: 'POST', body: b.content, headers: { 'Content-Type': 'application/octet-stream' },
-  });
-  const text = await res.text();
+  const res = await reg.client.uploadBlob(REPO, b);
   // 400 BLOB_UPLOAD_INVALID: the blob was collected while it was being linked; the manifest PUT is refused and retried.
   // 503: the store timed out (Retry-After); likewise.
-  if (res.status !== 201 && res.status !== 400 && res.status !== 503) throw new Error(`upload answered ${res.status}: ${text}\nregistry log:\n${serverLog()}`);
+  if (res.status !== 201 && res.status !== 400 && res.status !== 503) throw new Error(`upload answered ${res.status}: ${res.text}\nregistry log:\n${serverLog()}`);
   if (res.status === 503) await sleep(200);
   return res.status;
 }
 
+/** What a client does: HEAD each blob, upload the missing ones, then PUT the manifest; retries a refused PUT after a pause. */
 async function clientPush(tag: string, blobs: Blob[], stats: { retries: number }): Promise<Pushed> {
-  const body = imageManifest(blobs[0], blobs.slice(1), { annotations: { 'dev.berth.test.tag': tag } }); // unique per push
+  const { manifest } = ociImage(blobs[0], blobs.slice(1), { annotations: { 'dev.berth.test.tag': tag } }); // unique per push
   for (let attempt = 0; attempt < 10; attempt++) {
     for (const b of blobs) {
-      if ((await blobStatus(reg.url, REPO, b.digest)) !== 200) await upload(b);
+      if ((await reg.client.blobStatus(REPO, b.digest)) !== 200) await upload(b);
     }
-    const res = await putManifest(reg.url, REPO, tag, body);
-    const text = await res.text();
-    if (res.status === 201) return { digest: sha256(body), blobs };
+    const res = await reg.client.putManifest(REPO, tag, manifest);
+      if (res.status === 201) return { digest: manifest.digest, blobs };
     if (res.status === 503) {
       stats.retries++;
       await sleep(200);
       continue;
     }
-    if (res.status !== 404 || !text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${text}\nregistry log:\n${serverLog()}`);
+    if (res.status !== 404 || !res.text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${res.text}\nregistry log:\n${serverLog()}`);
     stats.retries++;
   }
   throw new Error('manifest push refused 10 times');
@@ -79,7 +73,7 @@ describe.each([
     }
     logFile = join(tmpdir(), `berth-gc-race-${driver}-${process.pid}.log`);
     process.env.BERTH_TEST_LOG_FILE = logFile;
-    reg = await startTestRegistry({ gc: { gracePeriodSeconds: 0.3, leaseSeconds: 10 }, ...(storage ? { storage } : {}) });
+    reg = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0.3, leaseSeconds: 10 }, ...(storage ? { storage } : {}) });
   });
   afterAll(async () => {
     delete process.env.BERTH_TEST_LOG_FILE;
@@ -89,8 +83,8 @@ describe.each([
 
   const timeoutMs = 2 * maxPushMs + 60_000;
   test('concurrent pushes re-referencing unreferenced blobs while GC sweeps: every accepted manifest stays pullable', async () => {
-    const pool = Array.from({ length: POOL }, () => makeBlob(512));
-    for (const b of pool) expect(await uploadBlob(reg.url, REPO, b)).toBe(201);
+    const pool = Array.from({ length: POOL }, () => randomBlob(512));
+    for (const b of pool) expect((await reg.client.uploadBlob(REPO, b)).status).toBe(201);
     await sleep(400); // the whole pool is now older than the grace period and unreferenced
 
     const live: Pushed[] = [];
@@ -126,7 +120,7 @@ describe.each([
       while (stats.rounds < MAX_ROUNDS && Date.now() < hardDeadline && (Date.now() < deadline || stats.rounds < minRounds)) {
         const round = stats.rounds++;
         const layers = [pool[(round * 7 + w) % POOL], pool[(round * 13 + 5 * w + 1) % POOL]];
-        const config = round % 3 === 0 ? pool[(round * 5 + 2) % POOL] : makeBlob(64);
+        const config = round % 3 === 0 ? pool[(round * 5 + 2) % POOL] : randomBlob(64);
         const pushed = await clientPush(`w${w}-${n++}`, [config, ...layers], stats);
         live.push(pushed);
         // Delete an older manifest now and then so its blobs become garbage again.
@@ -151,7 +145,7 @@ describe.each([
     stats.blobsDeleted += last.report.blobsDeleted;
 
     const problems: string[] = [];
-    for (const p of live) problems.push(...(await missingContent(reg.url, REPO, p.digest, p.blobs)));
+    for (const p of live) problems.push(...(await reg.client.missingContent(REPO, p.digest, p.blobs)));
     const lostBlobs = problems.filter((p) => p.startsWith('blob')).length;
     process.stdout.write(`GC race (${driver}): ${JSON.stringify({ ...stats, liveManifests: live.length, lostBlobs, problems: problems.length })}\n`);
 

@@ -8,20 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GarbageCollector } from '../../../registry/src/gc/collector.js';
 import { createLogger } from '../../../registry/src/log.js';
-import { sha256, startTestRegistry, type TestRegistry } from '../api/helpers.js';
-import { blobStatus, imageManifest, makeBlob, missingContent, putManifest, sleep, uploadBlob, type Blob } from './helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { ociImage, randomBlob, type Blob } from '../../harness/oci-client.js';
+import { sleep } from './admin.js';
 
 const REPO = 'replicas/app';
 const MAX_ROUNDS = 400;
 const MAX_PUSH_MS = 20_000;
 
 let root: string;
-let a: TestRegistry;
-let b: TestRegistry;
+let a: InProcessRegistry;
+let b: InProcessRegistry;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'berth-replicas-'));
-  a = await startTestRegistry({ storage: { filesystem: { root } } });
-  b = await startTestRegistry({ storage: { filesystem: { root } } });
+  a = await startInProcessRegistry({ storage: { filesystem: { root } } });
+  b = await startInProcessRegistry({ storage: { filesystem: { root } } });
 });
 afterAll(async () => {
   await a.stop();
@@ -30,8 +31,8 @@ afterAll(async () => {
 });
 
 test('two replicas, two unleased collectors, concurrent pushes: nothing accepted is lost', async () => {
-  const pool = Array.from({ length: 16 }, () => makeBlob(256));
-  for (const blob of pool) expect(await uploadBlob(a.url, REPO, blob)).toBe(201);
+  const pool = Array.from({ length: 16 }, () => randomBlob(256));
+  for (const blob of pool) expect((await a.client.uploadBlob(REPO, blob)).status).toBe(201);
   await sleep(300);
 
   const stats = { rounds: 0, retries: 0, sweeps: 0, blobsDeleted: 0, restored: 0 };
@@ -54,26 +55,25 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
     while (stats.rounds < MAX_ROUNDS && Date.now() < deadline) {
       const round = stats.rounds++;
       const [check, commit] = round % 2 === 0 ? [a, b] : [b, a];
-      const blobs = [makeBlob(32), pool[(round * 5 + w) % pool.length], pool[(round * 11 + 3) % pool.length]];
-      const body = imageManifest(blobs[0], blobs.slice(1), { annotations: { round: String(round) } });
+      const blobs = [randomBlob(32), pool[(round * 5 + w) % pool.length], pool[(round * 11 + 3) % pool.length]];
+      const { manifest } = ociImage(blobs[0], blobs.slice(1), { annotations: { round: String(round) } });
       let accepted = false;
       let lastRefusal = "";
       for (let attempt = 0; attempt < 10 && !accepted; attempt++) {
         for (const blob of blobs) {
-          if ((await blobStatus(check.url, REPO, blob.digest)) !== 200) {
+          if ((await check.client.blobStatus(REPO, blob.digest)) !== 200) {
             // 400 BLOB_UPLOAD_INVALID: the blob was collected while it was being linked; the PUT below is refused and retried.
-            const status = await uploadBlob(check.url, REPO, blob);
+            const { status } = await check.client.uploadBlob(REPO, blob);
             if (status !== 201 && status !== 400) throw new Error(`upload answered ${status}`);
           }
         }
-        const res = await putManifest(commit.url, REPO, `r${round}`, body);
-        const text = await res.text();
-        if (res.status === 201) accepted = true;
-        else if (res.status === 404 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
-        else throw new Error(`manifest push answered ${res.status}: ${text}`);
+        const { status, text } = await commit.client.putManifest(REPO, `r${round}`, manifest);
+        if (status === 201) accepted = true;
+        else if (status === 404 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
+        else throw new Error(`manifest push answered ${status}: ${text}`);
       }
       if (!accepted) throw new Error(`round ${round} refused 10 times: ${lastRefusal}`);
-      live.push({ digest: sha256(body), blobs });
+      live.push({ digest: manifest.digest, blobs });
       if (live.length > 8) {
         const victim = live.splice((round * 7) % live.length, 1)[0];
         const res = await fetch(`${check.url}/v2/${REPO}/manifests/${victim.digest}`, { method: 'DELETE' });
@@ -90,7 +90,7 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
   }
 
   const problems: string[] = [];
-  for (const reg of [a, b]) for (const p of live) problems.push(...(await missingContent(reg.url, REPO, p.digest, p.blobs)));
+  for (const reg of [a, b]) for (const p of live) problems.push(...(await reg.client.missingContent(REPO, p.digest, p.blobs)));
   process.stdout.write(`GC replicas: ${JSON.stringify({ ...stats, live: live.length, problems: problems.length })}\n`);
   expect(problems.slice(0, 8)).toEqual([]);
   expect(stats.sweeps).toBeGreaterThanOrEqual(4);

@@ -4,55 +4,48 @@
 // a quarantine left by an interrupted run, and the metrics.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { sha256, startTestRegistry, type TestRegistry } from '../api/helpers.js';
-import {
-  OCI_INDEX, blobStatus, indexManifest, makeBlob, missingContent, pushImage, putManifest, runGc, uploadBlob,
-} from './helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { OCI_INDEX, indexManifest, ociImage, randomBlob, type Image } from '../../harness/oci-client.js';
+import { runGc } from './admin.js';
 
-let keep: TestRegistry; // default: untagged manifests stay
-let strict: TestRegistry; // gc.deleteUntagged
+let keep: InProcessRegistry; // default: untagged manifests stay
+let strict: InProcessRegistry; // gc.deleteUntagged
 beforeAll(async () => {
-  keep = await startTestRegistry({ gc: { gracePeriodSeconds: 0 } });
-  strict = await startTestRegistry({ gc: { gracePeriodSeconds: 0, deleteUntagged: true } });
+  keep = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0 } });
+  strict = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0, deleteUntagged: true } });
 });
 afterAll(async () => {
   await keep.stop();
   await strict.stop();
 });
 
-const blobFile = (reg: TestRegistry, digest: string) => {
+const blobFile = (reg: InProcessRegistry, digest: string) => {
   const hex = digest.slice('sha256:'.length);
   return join(reg.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex);
 };
 
-async function del(url: string, repo: string, reference: string): Promise<number> {
-  const res = await fetch(`${url}/v2/${repo}/manifests/${reference}`, { method: 'DELETE' });
-  await res.arrayBuffer();
-  return res.status;
+async function del(reg: InProcessRegistry, repo: string, reference: string): Promise<number> {
+  return (await reg.client.call('DELETE', `/v2/${repo}/manifests/${reference}`)).status;
 }
 
 describe('multi-arch images', () => {
   test('index children stay while the index is tagged, and go with it', async () => {
     const repo = 'multi/arch';
-    const children = [];
-    for (let i = 0; i < 2; i++) {
-      const config = makeBlob(32);
-      const layers = [makeBlob(256)];
-      const { digest, body } = await pushImage(strict.url, repo, undefined, config, layers);
-      children.push({ digest, size: body.length, blobs: [config, ...layers] });
-    }
+    const children: Image[] = [];
+    for (let i = 0; i < 2; i++) children.push(await strict.client.pushImage(repo, undefined, ociImage(randomBlob(32), [randomBlob(256)])));
+    const blobsOf = (c: Image) => [c.config, ...c.layers];
     const index = indexManifest(children);
-    expect((await putManifest(strict.url, repo, 'latest', index, OCI_INDEX)).status).toBe(201);
+    expect((await strict.client.putManifest(repo, 'latest', index, OCI_INDEX)).status).toBe(201);
 
     const first = await runGc(strict.url);
     expect(first.report.manifestsDeleted).toEqual([]);
-    for (const c of children) expect(await missingContent(strict.url, repo, c.digest, c.blobs)).toEqual([]);
+    for (const c of children) expect(await strict.client.missingContent(repo, c.digest, blobsOf(c))).toEqual([]);
 
-    expect(await del(strict.url, repo, sha256(index))).toBe(202);
+    expect(await del(strict, repo, index.digest)).toBe(202);
     const second = await runGc(strict.url);
     expect(second.report.manifestsDeleted.map((m) => m.digest).sort()).toEqual(children.map((c) => c.digest).sort());
     for (const c of children) {
-      for (const b of c.blobs) expect(await blobStatus(strict.url, repo, b.digest)).toBe(404);
+      for (const b of blobsOf(c)) expect(await strict.client.blobStatus(repo, b.digest)).toBe(404);
     }
   });
 });
@@ -60,25 +53,25 @@ describe('multi-arch images', () => {
 describe('referrers', () => {
   test('a referrer of a deleted subject is garbage; a referrer of a live subject stays', async () => {
     const repo = 'refs/app';
-    const subject = await pushImage(keep.url, repo, 'v1', makeBlob(32), [makeBlob(128)]);
-    const doomed = await pushImage(keep.url, repo, 'v2', makeBlob(32), [makeBlob(128)]);
-    const sigFor = async (s: { digest: string; body: Buffer }) => {
-      const config = makeBlob(16);
-      const layer = makeBlob(64);
-      const pushed = await pushImage(keep.url, repo, undefined, config, [layer], {
+    const subject = await keep.client.pushImage(repo, 'v1', ociImage(randomBlob(32), [randomBlob(128)]));
+    const doomed = await keep.client.pushImage(repo, 'v2', ociImage(randomBlob(32), [randomBlob(128)]));
+    const sigFor = async (s: Image) => {
+      const config = randomBlob(16);
+      const layer = randomBlob(64);
+      const pushed = await keep.client.pushImage(repo, undefined, ociImage(config, [layer], {
         artifactType: 'application/vnd.dev.berth.signature',
-        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: s.digest, size: s.body.length },
-      });
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: s.digest, size: s.manifest.content.length },
+      }));
       return { ...pushed, blobs: [config, layer] };
     };
     const liveSig = await sigFor(subject);
     const deadSig = await sigFor(doomed);
-    expect(await del(keep.url, repo, doomed.digest)).toBe(202);
+    expect(await del(keep, repo, doomed.digest)).toBe(202);
 
     const { report } = await runGc(keep.url);
     expect(report.manifestsDeleted).toEqual([{ repository: repo, digest: deadSig.digest, reason: 'subject-deleted' }]);
-    expect(await missingContent(keep.url, repo, liveSig.digest, liveSig.blobs)).toEqual([]);
-    for (const b of deadSig.blobs) expect(await blobStatus(keep.url, repo, b.digest)).toBe(404);
+    expect(await keep.client.missingContent(repo, liveSig.digest, liveSig.blobs)).toEqual([]);
+    for (const b of deadSig.blobs) expect(await keep.client.blobStatus(repo, b.digest)).toBe(404);
     const referrers = await (await fetch(`${keep.url}/v2/${repo}/referrers/${subject.digest}`)).json() as { manifests: { digest: string }[] };
     expect(referrers.manifests.map((m) => m.digest)).toEqual([liveSig.digest]);
     const gone = await (await fetch(`${keep.url}/v2/${repo}/referrers/${doomed.digest}`)).json() as { manifests: unknown[] };
@@ -90,17 +83,17 @@ describe('untagged manifests', () => {
   test('are kept by default and collected with gc.deleteUntagged', async () => {
     for (const [reg, collected] of [[keep, false], [strict, true]] as const) {
       const repo = 'untagged/app';
-      const oldBlobs = [makeBlob(32), makeBlob(200)];
-      const old = await pushImage(reg.url, repo, 'latest', oldBlobs[0], [oldBlobs[1]]);
-      const current = await pushImage(reg.url, repo, 'latest', makeBlob(32), [makeBlob(200)]); // moves the tag
+      const oldBlobs = [randomBlob(32), randomBlob(200)];
+      const old = await reg.client.pushImage(repo, 'latest', ociImage(oldBlobs[0], [oldBlobs[1]]));
+      const current = await reg.client.pushImage(repo, 'latest', ociImage(randomBlob(32), [randomBlob(200)])); // moves the tag
       const { report } = await runGc(reg.url);
       const deleted = report.manifestsDeleted.filter((m) => m.repository === repo).map((m) => m.digest);
       expect(deleted).toEqual(collected ? [old.digest] : []);
-      expect(await missingContent(reg.url, repo, current.digest, [])).toEqual([]);
+      expect(await reg.client.missingContent(repo, current.digest, [])).toEqual([]);
       if (collected) {
-        for (const b of oldBlobs) expect(await blobStatus(reg.url, repo, b.digest)).toBe(404);
+        for (const b of oldBlobs) expect(await reg.client.blobStatus(repo, b.digest)).toBe(404);
       } else {
-        expect(await missingContent(reg.url, repo, old.digest, oldBlobs)).toEqual([]);
+        expect(await reg.client.missingContent(repo, old.digest, oldBlobs)).toEqual([]);
       }
     }
   });
@@ -113,24 +106,24 @@ describe('uploads and unreferenced blobs', () => {
     const location = start.headers.get('location')!;
     const patch = await fetch(`${keep.url}${location}`, { method: 'PATCH', body: Buffer.alloc(100, 1), headers: { 'Content-Type': 'application/octet-stream' } });
     expect(patch.status).toBe(202);
-    const orphan = makeBlob(300);
-    expect(await uploadBlob(keep.url, repo, orphan)).toBe(201);
+    const orphan = randomBlob(300);
+    expect((await keep.client.uploadBlob(repo, orphan)).status).toBe(201);
 
     const { report } = await runGc(keep.url);
     expect(report.bytesFreed).toBeGreaterThanOrEqual(300);
-    expect(await blobStatus(keep.url, repo, orphan.digest)).toBe(404);
+    expect(await keep.client.blobStatus(repo, orphan.digest)).toBe(404);
     const status = await fetch(`${keep.url}${location}`);
     expect({ status: status.status, range: status.headers.get('range') }).toEqual({ status: 204, range: '0-99' });
   });
 
   test('blobs younger than the grace period are never swept', async () => {
-    const patient = await startTestRegistry({ gc: { gracePeriodSeconds: 3600, deleteUntagged: true } });
+    const patient = await startInProcessRegistry({ gc: { gracePeriodSeconds: 3600, deleteUntagged: true } });
     try {
-      const orphan = makeBlob(300);
-      expect(await uploadBlob(patient.url, 'fresh/app', orphan)).toBe(201);
+      const orphan = randomBlob(300);
+      expect((await patient.client.uploadBlob('fresh/app', orphan)).status).toBe(201);
       const { report } = await runGc(patient.url);
       expect({ blobs: report.blobsDeleted, links: report.layerLinksDeleted }).toEqual({ blobs: 0, links: 0 });
-      expect(await blobStatus(patient.url, 'fresh/app', orphan.digest)).toBe(200);
+      expect(await patient.client.blobStatus('fresh/app', orphan.digest)).toBe(200);
     } finally {
       await patient.stop();
     }
@@ -140,16 +133,16 @@ describe('uploads and unreferenced blobs', () => {
 describe('runs', () => {
   test('a dry run reports what a real run then deletes', async () => {
     const repo = 'dry/app';
-    const orphan = makeBlob(500);
-    expect(await uploadBlob(keep.url, repo, orphan)).toBe(201);
+    const orphan = randomBlob(500);
+    expect((await keep.client.uploadBlob(repo, orphan)).status).toBe(201);
     const dry = await runGc(keep.url, true);
     expect(dry.report.dryRun).toBe(true);
     expect(dry.report.blobsDeleted).toBeGreaterThanOrEqual(1);
-    expect(await blobStatus(keep.url, repo, orphan.digest)).toBe(200);
+    expect(await keep.client.blobStatus(repo, orphan.digest)).toBe(200);
     const real = await runGc(keep.url);
     expect(real.report.blobsDeleted).toBe(dry.report.blobsDeleted);
     expect(real.report.bytesFreed).toBe(dry.report.bytesFreed);
-    expect(await blobStatus(keep.url, repo, orphan.digest)).toBe(404);
+    expect(await keep.client.blobStatus(repo, orphan.digest)).toBe(404);
   });
 
   test('only the lease holder collects: a live foreign lease answers 409, an expired one is taken over', async () => {
@@ -164,19 +157,19 @@ describe('runs', () => {
 
   test('a blob left in quarantine by an interrupted run is put back', async () => {
     const repo = 'crash/app';
-    const config = makeBlob(32);
-    const layer = makeBlob(400);
-    const image = await pushImage(keep.url, repo, 'v1', config, [layer]);
+    const config = randomBlob(32);
+    const layer = randomBlob(400);
+    const image = await keep.client.pushImage(repo, 'v1', ociImage(config, [layer]));
     const hex = layer.digest.slice('sha256:'.length);
     await mkdir(join(keep.dataDir, '_gc', 'quarantine'), { recursive: true });
     await rename(blobFile(keep, layer.digest), join(keep.dataDir, '_gc', 'quarantine', `sha256-${hex}`));
     const { report } = await runGc(keep.url);
     expect(report.recovered).toBe(1);
-    expect(await missingContent(keep.url, repo, image.digest, [config, layer])).toEqual([]);
+    expect(await keep.client.missingContent(repo, image.digest, [config, layer])).toEqual([]);
   });
 
   test('GC metrics: runs, duration, bytes and objects freed', async () => {
-    expect(await uploadBlob(keep.url, 'metrics/app', makeBlob(700))).toBe(201);
+    expect((await keep.client.uploadBlob('metrics/app', randomBlob(700))).status).toBe(201);
     await runGc(keep.url);
     const text = await (await fetch(`${keep.url}/metrics`)).text();
     expect(text).toMatch(/^berth_gc_runs_total\{result="success"\} [1-9]/m);

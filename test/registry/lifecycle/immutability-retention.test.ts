@@ -1,10 +1,12 @@
 // Tag immutability and retention through the registry API.
-import { expectError, startTestRegistry, type TestRegistry } from '../api/helpers.js';
-import { makeBlob, pushImage, putManifest, imageManifest, sleep } from './helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { ociImage, randomBlob, type Image } from '../../harness/oci-client.js';
+import { expectError } from '../responses.js';
+import { sleep } from './admin.js';
 
-let reg: TestRegistry;
+let reg: InProcessRegistry;
 beforeAll(async () => {
-  reg = await startTestRegistry({
+  reg = await startInProcessRegistry({
     repositories: [
       { match: 'immutable/**', immutableTags: ['v*', 'release-?'] },
       { match: 'kept/app', immutableTags: ['stable'], retention: { keepLastTags: 2, keepTagPatterns: ['release-*'], untaggedOlderThanSeconds: 0, dryRun: false } },
@@ -20,46 +22,37 @@ describe('immutable tags', () => {
   const repo = 'immutable/app';
 
   test('an existing immutable tag cannot be moved; re-pushing the same digest is fine; other tags move', async () => {
-    const first = await pushImage(reg.url, repo, 'v1.0', makeBlob(32), [makeBlob(64)]);
-    const other = await pushImage(reg.url, repo, 'latest', makeBlob(32), [makeBlob(64)]);
-    const moved = await putManifest(reg.url, repo, 'v1.0', other.body);
+    const first = await reg.client.pushImage(repo, 'v1.0', ociImage(randomBlob(32), [randomBlob(64)]));
+    const other = await reg.client.pushImage(repo, 'latest', ociImage(randomBlob(32), [randomBlob(64)]));
+    const moved = await reg.client.putManifest(repo, 'v1.0', other.manifest.content);
     const body = await expectError(moved, 403, 'DENIED');
     expect(body.errors[0].message).toBe(`tag v1.0 is immutable and already points to ${first.digest}`);
     expect(body.errors[0].detail).toEqual({ repository: repo, tag: 'v1.0', immutableTagPattern: 'v*', reason: 'immutable tag' });
     // Also through the OCI `?tag=` parameter on a push by digest.
     const byParam = await fetch(`${reg.url}/v2/${repo}/manifests/${other.digest}?tag=v1.0`, {
-      method: 'PUT', body: other.body, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      method: 'PUT', body: other.manifest.content, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
     });
     await expectError(byParam, 403, 'DENIED');
-    expect((await putManifest(reg.url, repo, 'v1.0', first.body)).status).toBe(201);
-    expect((await putManifest(reg.url, repo, 'latest', first.body)).status).toBe(201);
+    expect((await reg.client.putManifest(repo, 'v1.0', first.manifest.content)).status).toBe(201);
+    expect((await reg.client.putManifest(repo, 'latest', first.manifest.content)).status).toBe(201);
     const head = await fetch(`${reg.url}/v2/${repo}/manifests/v1.0`, { method: 'HEAD' });
     expect(head.headers.get('docker-content-digest')).toBe(first.digest);
   });
 
   test('an immutable tag cannot be deleted, nor its manifest; a new immutable tag can be created once', async () => {
-    const image = await pushImage(reg.url, repo, 'release-1', makeBlob(32), [makeBlob(64)]);
+    const image = await reg.client.pushImage(repo, 'release-1', ociImage(randomBlob(32), [randomBlob(64)]));
     await expectError(await fetch(`${reg.url}/v2/${repo}/manifests/release-1`, { method: 'DELETE' }), 403, 'DENIED');
     await expectError(await fetch(`${reg.url}/v2/${repo}/manifests/${image.digest}`, { method: 'DELETE' }), 403, 'DENIED');
     expect((await fetch(`${reg.url}/v2/${repo}/manifests/release-1`, { method: 'HEAD' })).status).toBe(200);
     // release-10 does not match `release-?`: mutable.
-    expect((await putManifest(reg.url, repo, 'release-10', image.body)).status).toBe(201);
+    expect((await reg.client.putManifest(repo, 'release-10', image.manifest.content)).status).toBe(201);
     expect((await fetch(`${reg.url}/v2/${repo}/manifests/release-10`, { method: 'DELETE' })).status).toBe(202);
   });
 
   test('concurrent first pushes of one immutable tag: exactly one wins', async () => {
-    const images = [];
-    for (let i = 0; i < 6; i++) {
-      const config = makeBlob(32);
-      const layer = makeBlob(64);
-      await pushImage(reg.url, repo, `scratch-${i}`, config, [layer]);
-      images.push(imageManifest(config, [layer]));
-    }
-    const statuses = await Promise.all(images.map(async (b) => {
-      const res = await putManifest(reg.url, repo, 'v9', b);
-      await res.arrayBuffer();
-      return res.status;
-    }));
+    const images: Image[] = [];
+    for (let i = 0; i < 6; i++) images.push(await reg.client.pushImage(repo, `scratch-${i}`, ociImage(randomBlob(32), [randomBlob(64)])));
+    const statuses = await Promise.all(images.map(async (img) => (await reg.client.putManifest(repo, 'v9', img.manifest)).status));
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 403)).toHaveLength(5);
   });
@@ -70,10 +63,10 @@ describe('retention', () => {
     const repo = 'kept/app';
     const pushed: Record<string, string> = {};
     for (const tag of ['stable', 'release-1', 'a', 'b', 'c', 'd']) {
-      pushed[tag] = (await pushImage(reg.url, repo, tag, makeBlob(32), [makeBlob(64)])).digest;
+      pushed[tag] = (await reg.client.pushImage(repo, tag, ociImage(randomBlob(32), [randomBlob(64)]))).digest;
       await sleep(20); // distinct push times order "newest"
     }
-    const untagged = await pushImage(reg.url, repo, undefined, makeBlob(32), [makeBlob(64)]);
+    const untagged = await reg.client.pushImage(repo, undefined, ociImage(randomBlob(32), [randomBlob(64)]));
     const res = await fetch(`${reg.url}/admin/retention`, { method: 'POST' });
     const report = await res.json() as { deleted: { kind: string; name: string }[]; wouldDelete: unknown[] };
     expect(report.wouldDelete).toEqual([]);
@@ -88,7 +81,7 @@ describe('retention', () => {
   test('a dry-run rule (the default) only reports', async () => {
     const repo = 'report/app';
     for (const tag of ['one', 'two', 'three']) {
-      await pushImage(reg.url, repo, tag, makeBlob(32), [makeBlob(64)]);
+      await reg.client.pushImage(repo, tag, ociImage(randomBlob(32), [randomBlob(64)]));
       await sleep(20);
     }
     const report = await (await fetch(`${reg.url}/admin/retention`, { method: 'POST' })).json() as { deleted: unknown[]; wouldDelete: { repository: string; name: string }[] };

@@ -10,7 +10,7 @@ import type { SigningKey } from './signing-keys.js';
 const key: SigningKey = { kid: 'kid-one', createdAt: '2026-01-01T00:00:00.000Z', privateKeyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' };
 const inputs: DesiredInputs = { signingKeys: [key] };
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 const find = (objs: KubeObject[], kind: string, name?: string) => {
   const o = objs.find((x) => x.kind === kind && (!name || x.metadata.name === name));
   if (!o) throw new Error(`no ${kind} ${name ?? ''} in ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);

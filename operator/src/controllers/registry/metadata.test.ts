@@ -8,7 +8,7 @@ import { desired, type DesiredInputs } from './desired.js';
 import { registry } from './fixtures.test-support.js';
 import { generatePostgresCredentials, postgresCredentialsFromSecret, type PostgresCredentials } from './postgres.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 const inputs: DesiredInputs = { signingKeys: [] };
 const creds: PostgresCredentials = { username: 'berth', password: 'pw-AZ_9', database: 'berth' };
 const managedInputs: DesiredInputs = { ...inputs, managedPostgres: { credentials: creds, defaultImage: 'postgres:15' } };

@@ -37,7 +37,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
-    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace!);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace);
     // Gone or going: the garbage collector removes everything we own through ownerReferences.
     if (!reg || reg.metadata.deletionTimestamp) return;
     const at = now();

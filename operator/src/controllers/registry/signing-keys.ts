@@ -54,7 +54,7 @@ export function signingKeysFromSecret(secret: { metadata: { annotations?: Record
   if (!secret || !index) return [];
   let entries: Array<{ kid: string; createdAt: string }>;
   try {
-    entries = JSON.parse(index);
+    entries = JSON.parse(index) as typeof entries;
   } catch {
     return [];
   }

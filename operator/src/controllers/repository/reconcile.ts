@@ -39,7 +39,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
 
   /** Whether the Registry's rendered config holds exactly these settings. */
   async function applied(reg: Registry, entry: RepositorySettingsEntry): Promise<boolean> {
-    const cm = await client.getOptional<ConfigMapObject>('v1', 'ConfigMap', registryNames(reg.metadata.name).config, reg.metadata.namespace!);
+    const cm = await client.getOptional<ConfigMapObject>('v1', 'ConfigMap', registryNames(reg.metadata.name).config, reg.metadata.namespace);
     const text = cm?.data?.['config.yaml'];
     if (!text) return false;
     const rendered = parseConfigYaml(text, 'rendered config').repositories.find((r) => r.match === entry.match);
@@ -54,7 +54,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     } catch (err) {
       return { observation: { kind: 'invalid', message: (err as Error).message } };
     }
-    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace);
     if (!reg) return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
     const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name };
     try {
@@ -67,7 +67,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
   }
 
   async function finalize(repo: Repository, log: Logger): Promise<void> {
-    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace!);
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace);
     // With the Registry gone (or going) there is nothing to delete from: its storage goes with it or is the user's.
     if (reg && !reg.metadata.deletionTimestamp) {
       try {
@@ -84,7 +84,7 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
-    let repo = await client.getOptional<Repository>(API_VERSION, 'Repository', name, namespace!);
+    let repo = await client.getOptional<Repository>(API_VERSION, 'Repository', name, namespace);
     if (!repo) return;
     const deletesContent = repo.spec.deletionPolicy === 'Delete';
     if (repo.metadata.deletionTimestamp) {

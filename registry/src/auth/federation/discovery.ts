@@ -20,16 +20,14 @@ export async function discoverJwksURI(issuer: string, connection: IssuerConnecti
 /** A value computed once on first use; a failure is remembered for RETRY_MS, then retried. */
 export function lazyRetrying<T>(compute: () => Promise<T>, now: () => number = () => Date.now()): () => Promise<T> {
   let value: Promise<T> | undefined;
-  let failedAt = -Infinity;
-  let failure: unknown;
+  let failed: { at: number; error: Error } | undefined;
   return () => {
     if (value) return value;
-    if (now() - failedAt < RETRY_MS) return Promise.reject(failure);
+    if (failed && now() - failed.at < RETRY_MS) return Promise.reject(failed.error);
     const attempt = compute();
     value = attempt;
-    attempt.catch((err) => {
-      failure = err;
-      failedAt = now();
+    attempt.catch((err: unknown) => {
+      failed = { at: now(), error: err instanceof Error ? err : new Error(String(err)) };
       if (value === attempt) value = undefined;
     });
     return attempt;

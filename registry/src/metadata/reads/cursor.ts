@@ -17,11 +17,11 @@ export function decodeCursor(listing: string, cursor: string, shape: readonly ('
   if (!Array.isArray(parsed) || parsed[0] !== listing || parsed.length !== shape.length + 1) {
     throw new MetadataCursorError(`not a cursor of this ${listing} listing`);
   }
-  const position = parsed.slice(1);
+  const position = (parsed as unknown[]).slice(1);
   position.forEach((v, i) => {
     if (typeof v !== shape[i]) throw new MetadataCursorError('malformed cursor');
   });
-  return position;
+  return position as (string | number)[]; // each checked against `shape` above
 }
 
 /** A page size within [1, max], `fallback` when unset. */

@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { hashBuffer, startHash } from './running-hash.js';
 
 const expected = (data: Buffer, algorithm = 'sha256') => createHash(algorithm).update(data).digest('hex');
@@ -17,10 +19,44 @@ test.each([1, 4099, 65536, 262144, 1000003])('worker hash over %i-byte chunks eq
   expect(await feed('stream', input, step)).toBe(expected(input));
 });
 
-test('worker hash: sha512, empty input, in-place hash', async () => {
-  expect(await feed('stream', data, 65536, 'sha512')).toBe(expected(data, 'sha512'));
-  expect(await startHash('sha256', 'stream').digest()).toBe(expected(Buffer.alloc(0)));
-  expect(await feed('buffer', data, 65536)).toBe(expected(data));
+/**
+ * Watches this thread's traffic with the hash workers while `work` runs: what it
+ * posts (the bytes it copied into slots) and what the workers answer. The calls go through.
+ */
+async function watchWorkers<T>(work: () => Promise<T>): Promise<{ result: T; ops: string[]; bytes: number; digests: (string | null)[] }> {
+  const post = jest.spyOn(Worker.prototype, 'postMessage');
+  const emit = jest.spyOn(Worker.prototype, 'emit');
+  try {
+    const result = await work();
+    const sent = post.mock.calls.map(([m]) => m as { op: string; length?: number });
+    const replies = emit.mock.calls.filter(([event]) => event === 'message').map(([, m]) => m as { op: string; hex?: string | null });
+    return {
+      result,
+      ops: sent.map((m) => m.op),
+      bytes: sent.reduce((n, m) => n + (m.length ?? 0), 0),
+      digests: replies.filter((m) => m.op === 'digest').map((m) => m.hex ?? null),
+    };
+  } finally {
+    post.mockRestore();
+    emit.mockRestore();
+  }
+}
+
+test('worker hash: sha512 and empty input, every byte and the digest going through a worker', async () => {
+  const sha512 = await watchWorkers(() => feed('stream', data, 65536, 'sha512'));
+  expect(sha512.result).toBe(expected(data, 'sha512'));
+  expect(sha512.bytes).toBe(data.length);
+  expect(sha512.digests).toEqual([sha512.result]);
+  const empty = await watchWorkers(() => startHash('sha256', 'stream').digest());
+  expect(empty.result).toBe(expected(Buffer.alloc(0)));
+  expect(empty.ops).toEqual(['start', 'digest']);
+  expect(empty.digests).toEqual([empty.result]);
+});
+
+test('a hash started from a buffer runs in place: nothing is copied or posted to a worker', async () => {
+  const inPlace = await watchWorkers(() => feed('buffer', data, 65536));
+  expect(inPlace.result).toBe(expected(data));
+  expect(inPlace.ops).toEqual([]);
 });
 
 test('worker hashes run side by side, each over its own bytes', async () => {
@@ -30,9 +66,12 @@ test('worker hashes run side by side, each over its own bytes', async () => {
 });
 
 test('a disposed worker hash frees its session; later hashes are unaffected', async () => {
-  const abandoned = startHash('sha256', 'stream');
-  void abandoned.update(data);
-  abandoned.dispose();
+  const abandon = await watchWorkers(async () => {
+    const abandoned = startHash('sha256', 'stream');
+    void abandoned.update(data); // its backpressure promise is never awaited: dispose() releases it
+    abandoned.dispose();
+  });
+  expect(abandon.ops.at(-1)).toBe('drop');
   expect(await feed('stream', data, 65536)).toBe(expected(data));
 });
 
@@ -48,10 +87,18 @@ test('the reused chunk does not change what was hashed', async () => {
   expect(await hash.digest()).toBe(expected(Buffer.concat(fed)));
 });
 
-test('hashBuffer: in place below 256 KiB, on a worker above, the same digest either way', async () => {
-  for (const size of [0, 1000, 256 * 1024, 256 * 1024 + 1, data.length]) {
+test('hashBuffer: in place up to 256 KiB, on a worker above, the same digest either way', async () => {
+  for (const size of [0, 1000, 256 * 1024]) {
     const slice = data.subarray(0, size);
-    expect(await hashBuffer('sha256', slice)).toBe(expected(slice));
+    const seen = await watchWorkers(() => hashBuffer('sha256', slice));
+    expect({ size, digest: seen.result, ops: seen.ops }).toEqual({ size, digest: expected(slice), ops: [] });
   }
-  expect(await hashBuffer('sha512', data)).toBe(expected(data, 'sha512'));
+  for (const [size, algorithm] of [[256 * 1024 + 1, 'sha256'], [data.length, 'sha256'], [data.length, 'sha512']] as const) {
+    const slice = data.subarray(0, size);
+    const seen = await watchWorkers(() => hashBuffer(algorithm, slice));
+    expect({ size, digest: seen.result, bytes: seen.bytes, first: seen.ops[0], last: seen.ops.at(-1) })
+      .toEqual({ size, digest: expected(slice, algorithm), bytes: size, first: 'start', last: 'digest' });
+    // The digest returned is the one the worker computed.
+    expect(seen.digests).toEqual([seen.result]);
+  }
 });
