@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
-import { blobStatus, makeBlob, pushImage, sleep, type Blob } from '../registry/lifecycle/helpers.js';
+import { OciClient, ociImage, randomBlob, type Blob } from '../harness/oci-client.js';
+import { sleep } from '../registry/lifecycle/admin.js';
 
 const REPO = 'crash/app';
 const CONFIG = { metadata: { scrub: { repairAfterSeconds: 1 } } };
@@ -50,11 +51,11 @@ interface Seeded {
 }
 
 async function seed(reg: RegistryProcess): Promise<Seeded> {
-  const config = makeBlob(64);
-  const layer = makeBlob(2048);
-  const v1 = await pushImage(reg.url, REPO, 'v1', config, [layer]);
-  return { v1: { digest: v1.digest, blobs: [config, layer] } };
+  const v1 = await new OciClient(reg.url).pushImage(REPO, 'v1', ociImage(randomBlob(64), [randomBlob(2048)]));
+  return { v1: { digest: v1.digest, blobs: [v1.config, ...v1.layers] } };
 }
+
+const blobStatus = (url: string, repo: string, digest: string) => new OciClient(url).blobStatus(repo, digest);
 
 describe.each([
   ['manifest-put:intent-opened', 'push'],
@@ -75,10 +76,10 @@ describe.each([
     await first.stop();
 
     const armed = await start(dir, first.port, failpoint);
-    const newLayer = makeBlob(1024);
+    const newLayer = randomBlob(1024);
     const op = (async () => {
       switch (operation) {
-        case 'push': return pushImage(armed.url, REPO, 'v2', makeBlob(64), [newLayer]);
+        case 'push': return new OciClient(armed.url).pushImage(REPO, 'v2', ociImage(randomBlob(64), [newLayer]));
         case 'blob': return fetch(`${armed.url}/v2/${REPO}/blobs/uploads/?digest=${newLayer.digest}`, { method: 'POST', body: newLayer.content });
         case 'tag-delete': return fetch(`${armed.url}/v2/${REPO}/manifests/v1`, { method: 'DELETE' });
         case 'manifest-delete': return fetch(`${armed.url}/v2/${REPO}/manifests/${seeded.v1.digest}`, { method: 'DELETE' });
@@ -116,7 +117,7 @@ test('a registry with data and no index builds it at start and answers as before
   const before: Record<string, unknown> = {};
   try {
     for (const repo of ['up/one', 'up/two', 'up/nested/three']) {
-      for (const tag of ['a', 'b']) await pushImage(reg.url, repo, tag, makeBlob(64), [makeBlob(512)]);
+      for (const tag of ['a', 'b']) await new OciClient(reg.url).pushImage(repo, tag, ociImage(randomBlob(64), [randomBlob(512)]));
     }
     before.catalog = await (await fetch(`${reg.url}/v2/_catalog`)).json();
     before.tags = await (await fetch(`${reg.url}/v2/up/one/tags/list?metadata=true`)).json();

@@ -6,7 +6,14 @@
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { startS3Server, type S3Server } from '../harness/s3-server.js';
-import { blobStatus, imageManifest, makeBlob, putManifest, sleep, uploadBlob } from '../registry/lifecycle/helpers.js';
+import { OciClient, ociImage, randomBlob, type Blob } from '../harness/oci-client.js';
+import { sleep } from '../registry/lifecycle/admin.js';
+
+const makeBlob = randomBlob;
+const blobStatus = (url: string, repo: string, digest: string) => new OciClient(url).blobStatus(repo, digest);
+const uploadBlob = async (url: string, repo: string, b: Blob) => (await new OciClient(url).uploadBlob(repo, b)).status;
+const putManifest = (url: string, repo: string, reference: string, manifest: Blob) => new OciClient(url).putManifest(repo, reference, manifest);
+const imageManifest = (config: Blob, layers: Blob[], extra: Record<string, unknown> = {}) => ociImage(config, layers, extra).manifest;
 
 const REPO = 'ha/app';
 const ROUNDS = 40;
@@ -119,7 +126,7 @@ test('PostgreSQL stopped mid-run: pulls keep working, writes and listings answer
       expect(Buffer.from(await blob.arrayBuffer()).equals(layer.content)).toBe(true);
       const push = await putManifest(reg.url, 'ha/outage', 'v2', imageManifest(config, []));
       expect([push.status, push.headers.get('retry-after')]).toEqual([503, '5']);
-      expect(((await push.json()) as { errors: { code: string }[] }).errors[0].code).toBe('UNAVAILABLE');
+      expect((JSON.parse(push.text) as { errors: { code: string }[] }).errors[0].code).toBe('UNAVAILABLE');
       const list = await fetch(`${reg.url}/v2/ha/outage/tags/list`);
       expect([list.status, list.headers.get('retry-after')]).toEqual([503, '5']);
     }
