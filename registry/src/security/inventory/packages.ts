@@ -28,7 +28,7 @@ export function findPackages(view: MergedView, distro: Distro | undefined): Inve
   const byPurl = new Map<string, InventoryPackage>();
   for (const p of found) {
     const seen = byPurl.get(p.purl);
-    byPurl.set(p.purl, seen ? { ...seen, locations: [...new Set([...seen.locations, ...p.locations])] } : p);
+    byPurl.set(p.purl, seen ? { ...seen, locations: [...new Set([...seen.locations, ...p.locations])].sort() } : p);
   }
   return [...byPurl.values()].sort((a, b) => a.purl.localeCompare(b.purl));
 }

@@ -6,16 +6,17 @@ import type { Distro, InventoryPackage } from '../model.js';
 
 export function findApkPackages(text: string, path: string, distro: Distro | undefined): InventoryPackage[] {
   const out: InventoryPackage[] = [];
+  const family = distro && ['alpine', 'wolfi', 'chainguard'].includes(distro.id);
   for (const record of text.split(/\n\s*\n/)) {
     const f: Record<string, string> = {};
     for (const line of record.split('\n')) {
       if (line.length > 2 && line[1] === ':' && f[line[0]] === undefined) f[line[0]] = line.slice(2).trim();
     }
     if (!f.P || !f.V) continue;
-    const namespace = distro && ['wolfi', 'chainguard'].includes(distro.id) ? distro.id : 'alpine';
+    const namespace = family && distro.id !== 'alpine' ? distro.id : 'alpine';
     const qualifiers: Record<string, string> = {};
     if (f.A) qualifiers.arch = f.A;
-    if (distro?.versionId) qualifiers.distro = `${distro.id}-${distro.versionId}`;
+    if (family && distro.versionId) qualifiers.distro = `${distro.id}-${distro.versionId}`;
     if (f.o && f.o !== f.P) qualifiers.upstream = f.o;
     out.push({
       type: 'apk',

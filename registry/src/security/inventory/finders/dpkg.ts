@@ -28,6 +28,8 @@ function paragraphs(text: string): Record<string, string>[] {
 export function findDpkgPackages(text: string, path: string, distro: Distro | undefined): InventoryPackage[] {
   const out: InventoryPackage[] = [];
   const namespace = distro?.id === 'ubuntu' ? 'ubuntu' : 'debian';
+  // A distro= of another family (a dpkg database on Alpine) would send the package to the wrong advisories.
+  const release = distro && (distro.id === 'debian' || distro.id === 'ubuntu') && distro.versionId ? `${distro.id}-${distro.versionId}` : undefined;
   for (const f of paragraphs(text)) {
     if (!f.package || !f.version) continue;
     // status.d files carry no Status field; the status file does, and lists removed packages too.
@@ -37,7 +39,7 @@ export function findDpkgPackages(text: string, path: string, distro: Distro | un
     const sourceVersion = src?.[2] && src[2] !== f.version ? src[2] : undefined;
     const qualifiers: Record<string, string> = {};
     if (f.architecture) qualifiers.arch = f.architecture;
-    if (distro?.versionId) qualifiers.distro = `${distro.id}-${distro.versionId}`;
+    if (release) qualifiers.distro = release;
     if (sourceName || sourceVersion) qualifiers.upstream = `${src![1]}${sourceVersion ? `@${sourceVersion}` : ''}`;
     out.push({
       type: 'deb',
