@@ -139,6 +139,8 @@ const npmFiles: FixtureFile[] = [
     '': { name: 'app', version: '1.0.0', dependencies: Object.fromEntries(NPM) },
     ...Object.fromEntries(NPM.map(([n, v]) => [`node_modules/${n}`, { version: v, resolved: `https://registry.npmjs.org/${n}/-/${n.split('/').pop()}-${v}.tgz`, integrity: 'sha512-AAAA', license: 'MIT' }])),
   } }, null, 2) },
+  // npm install/ci writes this hidden lockfile; osv-scanner's image scan reads npm packages only from it.
+  { path: 'srv/app/node_modules/.package-lock.json', content: JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: Object.fromEntries(NPM.map(([n, v]) => [`node_modules/${n}`, { version: v, license: 'MIT' }])) }, null, 2) },
   ...NPM.map(([n, v]) => ({ path: `srv/app/node_modules/${n}/package.json`, content: JSON.stringify({ name: n, version: v, license: 'MIT', main: 'index.js' }) })),
 ];
 const semverRange = (events: Event[]) => [{ type: 'SEMVER', events }];

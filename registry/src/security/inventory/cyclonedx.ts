@@ -5,7 +5,7 @@
 // inventory gives the same bytes, hence the same referrer digest.
 import { createHash } from 'node:crypto';
 import * as CDX from '@cyclonedx/cyclonedx-library';
-import { PackageURL } from 'packageurl-js';
+import { parsePurl } from '../osv/query.js';
 import { INDEXER, type Distro, type Inventory, type InventoryPackage, type PackageType, type Platform } from './model.js';
 
 export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
@@ -78,8 +78,8 @@ export function inventoryFromCycloneDx(json: string | object, subject?: string):
     for (const c of list ?? []) {
       if (c.type === 'operating-system' && c.name) distro = { id: c.name, versionId: c.version, prettyName: c.description };
       if (c.purl) {
-        try {
-          const p = PackageURL.fromString(c.purl);
+        const p = parsePurl(c.purl);
+        if (p) {
           const type = TYPES[p.type];
           const version = c.version ?? p.version;
           if (type && version) {
@@ -97,8 +97,6 @@ export function inventoryFromCycloneDx(json: string | object, subject?: string):
               locations: prop(c, PROP_LOCATION),
             });
           }
-        } catch {
-          // a malformed purl names nothing Berth can match
         }
       }
       visit(c.components);

@@ -15,6 +15,7 @@ export function isPackageMetadataPath(path: string): boolean {
   if (EXACT.has(path)) return true;
   if (path.startsWith('var/lib/dpkg/status.d/')) return !path.slice('var/lib/dpkg/status.d/'.length).includes('/') && !path.endsWith('.md5sums');
   if (path.endsWith('/package-lock.json') || path === 'package-lock.json') return true;
+  if (path.endsWith('node_modules/.package-lock.json')) return true; // npm's hidden lockfile, written by npm install/ci
   if (path.endsWith('/package.json')) return isNodeModulesManifest(path);
   if (path.endsWith('.dist-info/METADATA') || path.endsWith('.egg-info/PKG-INFO')) return true;
   return false;

@@ -21,8 +21,12 @@ export interface VulnDatabaseInfo {
   readonly rejected: number;
 }
 
+/** Bound on memoized per-package results; a real registry holds far fewer distinct packages. */
+const MEMO_LIMIT = 500_000;
+
 export class VulnDatabase {
   private readonly index = new Map<string, Candidate[]>();
+  private readonly memo = new Map<string, unknown>();
   private readonly ecosystems = new Set<string>();
   private documents = 0;
   private withdrawn = 0;
@@ -72,6 +76,18 @@ export class VulnDatabase {
     const { base } = parseEcosystem(ecosystem);
     const list = this.index.get(`${base}\0${normalizeName(base, name)}`);
     return list ? list.filter((c) => ecosystemsMatch(c.affected.package!.ecosystem, ecosystem)) : [];
+  }
+
+  /**
+   * A result that depends only on `key` and this database, computed once: a
+   * package shared by a thousand images is matched once per database.
+   */
+  remember<T>(key: string, compute: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = compute();
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    this.memo.set(key, value);
+    return value;
   }
 
   info(): VulnDatabaseInfo {

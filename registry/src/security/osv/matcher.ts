@@ -31,6 +31,10 @@ export interface MatchablePackage {
 
 /** Findings for one package, one per advisory (the first affected entry that matches decides). */
 export function matchPackage(db: VulnDatabase, pkg: MatchablePackage): Finding[] {
+  return db.remember(`${pkg.purl}\0${pkg.name}\0${pkg.version}`, () => computeMatches(db, pkg));
+}
+
+function computeMatches(db: VulnDatabase, pkg: MatchablePackage): Finding[] {
   const query = osvQueryOfPurl(pkg.purl);
   if (!query) return [];
   const seen = new Set<string>();

@@ -36,15 +36,37 @@ function upstream(q: Record<string, string> | undefined): { name?: string; versi
   return at < 0 ? { name: u } : { name: u.slice(0, at), version: u.slice(at + 1) };
 }
 
+const CACHE_LIMIT = 200_000;
+const parsed = new Map<string, PackageURL | null>();
+const queries = new Map<string, OsvQuery | null>();
+
+function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  if (cache.has(key)) return cache.get(key)!;
+  const value = compute();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** A parsed purl, or undefined when malformed. Cached: re-matching parses the same purls for every image. */
+export function parsePurl(purl: string): PackageURL | undefined {
+  return remember(parsed, purl, () => {
+    try {
+      return PackageURL.fromString(purl);
+    } catch {
+      return null;
+    }
+  }) ?? undefined;
+}
+
 /** The OSV query for a purl, or undefined for a type Berth does not match. */
 export function osvQueryOfPurl(purl: string): OsvQuery | undefined {
-  let p: PackageURL;
-  try {
-    p = PackageURL.fromString(purl);
-  } catch {
-    return undefined;
-  }
-  if (!p.version) return undefined;
+  return remember(queries, purl, () => computeQuery(purl) ?? null) ?? undefined;
+}
+
+function computeQuery(purl: string): OsvQuery | undefined {
+  const p = parsePurl(purl);
+  if (!p?.version) return undefined;
   const q = p.qualifiers as Record<string, string> | undefined;
   switch (p.type) {
     case 'apk': {

@@ -10,7 +10,18 @@ function eventVersion(e: OsvEvent): string {
   return e.introduced ?? e.fixed ?? e.last_affected ?? e.limit ?? '';
 }
 
+const sorted = new WeakMap<readonly OsvEvent[], Map<VersionCompare, OsvEvent[]>>();
+
+/** Events in version order; computed once per range and comparator (documents do not change once loaded). */
 function sortEvents(events: readonly OsvEvent[], cmp: VersionCompare): OsvEvent[] {
+  let byCmp = sorted.get(events);
+  if (!byCmp) sorted.set(events, (byCmp = new Map()));
+  let list = byCmp.get(cmp);
+  if (!list) byCmp.set(cmp, (list = sortEventsNow(events, cmp)));
+  return list;
+}
+
+function sortEventsNow(events: readonly OsvEvent[], cmp: VersionCompare): OsvEvent[] {
   return [...events].sort((a, b) => {
     if (a.introduced === '0') return b.introduced === '0' ? 0 : -1;
     if (b.introduced === '0') return 1;

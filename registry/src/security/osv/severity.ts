@@ -56,7 +56,17 @@ function fromScores(list: readonly OsvSeverity[] | undefined): SeverityVerdict |
   return undefined;
 }
 
+const cache = new WeakMap<object, SeverityVerdict>();
+
+/** The severity of an advisory for one affected package (advisory documents are immutable once loaded). */
 export function severityOf(vuln: OsvVulnerability, affected?: OsvAffected): SeverityVerdict {
+  const key = affected ?? vuln;
+  let verdict = cache.get(key);
+  if (!verdict) cache.set(key, (verdict = computeSeverity(vuln, affected)));
+  return verdict;
+}
+
+function computeSeverity(vuln: OsvVulnerability, affected?: OsvAffected): SeverityVerdict {
   const scored = fromScores(affected?.severity) ?? fromScores(vuln.severity);
   if (scored) return scored;
   const word = vuln.database_specific?.severity ?? affected?.ecosystem_specific?.severity ?? affected?.database_specific?.severity;
