@@ -8,7 +8,7 @@ export const CACHE_DIR = process.env.BERTH_CACHE ?? join(homedir(), '.cache', 'b
 export const BIN_DIR = join(CACHE_DIR, 'bin');
 
 export type Tool = 'conformance' | 'crane' | 'oras' | 'helm' | 'regctl' | 'cosign' | 'registry' | 'versitygw'
-  | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'skopeo' | 'berth-credential-provider';
+  | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'skopeo' | 'berth-credential-provider' | 'osv-scanner';
 
 /** Absolute path of a tool; throws (never skips) when the build step did not produce it. */
 export function toolPath(tool: Tool): string {
