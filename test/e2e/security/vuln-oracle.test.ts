@@ -67,7 +67,7 @@ describe('built-in matcher against osv-scanner v2.5.0 (offline)', () => {
     // osv-scanner's offline layout: <db>/osv-scalibr/<Ecosystem>/all.zip.
     dbDir = join(dir, 'db');
     const docs = [...subjects.flatMap((s) => s.cases.map((c) => c.doc)), ...HOST_DOCS];
-    allDocs = docs as unknown as OsvVulnerability[];
+    allDocs = docs;
     const byEcosystem = new Map<string, OsvDoc[]>();
     for (const d of docs) {
       const eco = d.affected[0].package.ecosystem.split(':')[0];

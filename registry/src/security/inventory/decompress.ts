@@ -9,7 +9,6 @@ const GZIP = Buffer.from([0x1f, 0x8b]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 function zstdStream(): Transform {
-  let decoder: Decompress;
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       try {
@@ -28,7 +27,8 @@ function zstdStream(): Transform {
       }
     },
   });
-  decoder = new Decompress((data) => {
+  // Declared after the stream: its callbacks run only once data flows.
+  const decoder = new Decompress((data) => {
     t.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   });
   return t;
@@ -42,9 +42,9 @@ export function decompressedTar(source: Readable): Readable {
   const decide = (ended: boolean): void => {
     decided = true;
     let target: NodeJS.WritableStream & Readable;
-    if (head.subarray(0, 2).equals(GZIP)) target = createGunzip() as unknown as NodeJS.WritableStream & Readable;
-    else if (head.subarray(0, 4).equals(ZSTD)) target = zstdStream() as unknown as NodeJS.WritableStream & Readable;
-    else target = new PassThrough() as unknown as NodeJS.WritableStream & Readable;
+    if (head.subarray(0, 2).equals(GZIP)) target = createGunzip();
+    else if (head.subarray(0, 4).equals(ZSTD)) target = zstdStream();
+    else target = new PassThrough();
     target.on('error', (err: Error) => out.destroy(err));
     target.pipe(out);
     target.write(head);

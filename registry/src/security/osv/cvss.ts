@@ -36,9 +36,9 @@ export function cvss3BaseScore(vector: string): number | undefined {
   const [av, ac, ui, c, i, a] = ['AV', 'AC', 'UI', 'C', 'I', 'A'].map(get);
   const pr = (scope === 'C' ? PR_CHANGED : PR_UNCHANGED)[m.get('PR') ?? ''];
   if ([av, ac, ui, c, i, a, pr].some((x) => x === undefined) || (scope !== 'U' && scope !== 'C')) return undefined;
-  const iss = 1 - (1 - c!) * (1 - i!) * (1 - a!);
+  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
   const impact = scope === 'U' ? 6.42 * iss : 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15;
-  const exploitability = 8.22 * av! * ac! * pr! * ui!;
+  const exploitability = 8.22 * av * ac * pr * ui;
   if (impact <= 0) return 0;
   return scope === 'U' ? roundup(Math.min(impact + exploitability, 10)) : roundup(Math.min(1.08 * (impact + exploitability), 10));
 }

@@ -67,7 +67,7 @@ export function osvQueryOfPurl(purl: string): OsvQuery | undefined {
 function computeQuery(purl: string): OsvQuery | undefined {
   const p = parsePurl(purl);
   if (!p?.version) return undefined;
-  const q = p.qualifiers as Record<string, string> | undefined;
+  const q = p.qualifiers;
   switch (p.type) {
     case 'apk': {
       const ns = (p.namespace ?? '').toLowerCase();

@@ -15,7 +15,7 @@ const sorted = new WeakMap<readonly OsvEvent[], Map<VersionCompare, OsvEvent[]>>
 /** Events in version order; computed once per range and comparator (documents do not change once loaded). */
 function sortEvents(events: readonly OsvEvent[], cmp: VersionCompare): OsvEvent[] {
   let byCmp = sorted.get(events);
-  if (!byCmp) sorted.set(events, (byCmp = new Map()));
+  if (!byCmp) sorted.set(events, (byCmp = new Map<VersionCompare, OsvEvent[]>()));
   let list = byCmp.get(cmp);
   if (!list) byCmp.set(cmp, (list = sortEventsNow(events, cmp)));
   return list;

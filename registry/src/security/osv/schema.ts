@@ -8,13 +8,15 @@ export interface OsvEvent {
 }
 
 export interface OsvRange {
-  readonly type: 'ECOSYSTEM' | 'SEMVER' | 'GIT' | string;
+  /** ECOSYSTEM, SEMVER or GIT; other types are kept and ignored. */
+  readonly type: string;
   readonly repo?: string;
   readonly events: readonly OsvEvent[];
 }
 
 export interface OsvSeverity {
-  readonly type: 'CVSS_V2' | 'CVSS_V3' | 'CVSS_V4' | 'Ubuntu' | string;
+  /** CVSS_V2, CVSS_V3, CVSS_V4, Ubuntu, or another scheme kept as is. */
+  readonly type: string;
   readonly score: string;
 }
 

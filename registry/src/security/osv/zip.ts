@@ -27,7 +27,7 @@ export function readZipJsonEntries(zip: Buffer, onEntry: (entry: ZipJsonEntry) =
             try {
               onEntry({ name: entry.fileName, content: Buffer.concat(chunks) });
             } catch (callbackError) {
-              return reject(callbackError);
+              return reject(callbackError instanceof Error ? callbackError : new Error(String(callbackError)));
             }
             archive.readEntry();
           });

@@ -20,7 +20,7 @@ interface LockV1Dep {
 export function findNpmLockPackages(text: string, path: string): InventoryPackage[] {
   let lock: { packages?: Record<string, { version?: string; name?: string; link?: boolean; license?: string }>; dependencies?: Record<string, LockV1Dep> };
   try {
-    lock = JSON.parse(text);
+    lock = JSON.parse(text) as typeof lock;
   } catch {
     return [];
   }
