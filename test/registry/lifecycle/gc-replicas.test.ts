@@ -69,7 +69,7 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
         const res = await putManifest(commit.url, REPO, `r${round}`, body);
         const text = await res.text();
         if (res.status === 201) accepted = true;
-        else if (res.status === 404 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
+        else if (res.status === 400 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
         else throw new Error(`manifest push answered ${res.status}: ${text}`);
       }
       if (!accepted) throw new Error(`round ${round} refused 10 times: ${lastRefusal}`);
