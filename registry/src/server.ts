@@ -14,6 +14,7 @@ import { reloadTlsOnChange } from './auth/tls-reload.js';
 import type { EventBus } from './events/event-bus.js';
 import { createLogger, type Logger } from './log.js';
 import { assembleServices } from './services.js';
+import { configureJsonLimits } from './manifest/bounded-json.js';
 
 export interface RunningRegistry {
   readonly server: Server;
@@ -37,6 +38,7 @@ function splitHostPort(listen: string): { host: string; port: number } {
 
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
+  configureJsonLimits(config.limits.json);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
   const { storage, gc, access } = services;
   const app = createRequestListener(services, {
