@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
-import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/registry-storage.js';
+import { InvalidPathError, StorageUnavailableError, WriteConflictError, isStorageFull } from '../storage/registry-storage.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   BLOB_UNKNOWN: 404,
@@ -49,6 +49,10 @@ function isClientAbort(err: unknown): boolean {
 /** The error a failure is answered with, or undefined when the client is gone and nothing should be written. */
 export function toRegistryError(err: unknown, req: IncomingMessage, log: Logger, context: Record<string, unknown>): RegistryError | undefined {
   if (err instanceof RegistryError) return err;
+  if (isStorageFull(err)) {
+    log.warn({ msg: 'storage full', err: (err as Error).message, ...context });
+    return new RegistryError(Code.STORAGE_FULL, undefined, { 'Retry-After': '30' });
+  }
   if (err instanceof StorageUnavailableError) {
     log.warn({ msg: 'storage unavailable', err: err.message, ...context });
     return new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
