@@ -16,6 +16,8 @@ import type { EventBus } from './events/event-bus.js';
 import { createLogger, type Logger } from './log.js';
 import { assembleServices } from './services.js';
 import { configureJsonLimits } from './manifest/bounded-json.js';
+import { RequestLimits } from './limits/request-limits.js';
+import { configureHashWorkers } from './storage/hashing/worker-hash.js';
 
 export interface RunningRegistry {
   readonly server: Server;
@@ -40,14 +42,17 @@ function splitHostPort(listen: string): { host: string; port: number } {
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
   configureJsonLimits(config.limits.json);
+  configureHashWorkers(config.limits.hashWorkers);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
   const { storage, gc, access } = services;
+  const limits = new RequestLimits(config.limits);
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
       authRoutes?.(express);
       mountAdminRoutes(express, services);
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
+    admit: (route, req, subject) => limits.admit(route, req, subject),
     ready: async () => {
       await storage.ping();
       return true;
