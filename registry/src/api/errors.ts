@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
+import { afterUnreadBody } from './unread-body.js';
 import { InvalidPathError, StorageUnavailableError, WriteConflictError, isStorageFull } from '../storage/registry-storage.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
@@ -79,6 +80,9 @@ export function renderError(err: unknown, req: IncomingMessage, res: ServerRespo
     return;
   }
   const body = JSON.stringify({ errors: [error.toJSON()] });
-  for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
-  res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+  afterUnreadBody(req, () => {
+    if (res.headersSent || res.destroyed) return;
+    for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+    res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+  });
 }

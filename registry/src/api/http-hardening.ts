@@ -166,3 +166,4 @@ export function guardRequests(
     else listener(req, res);
   };
 }
+
