@@ -215,7 +215,7 @@ export const limitsSchema = z.object({
   /** Manifest PUTs read, parsed and stored at once. */
   manifestPuts: z.number().int().positive().default(4).describe('Manifest PUTs read, parsed and stored at once.'),
   /** Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients. */
-  uploads: z.number().int().positive().default(32).describe('Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients.'),
+  uploads: z.number().int().positive().default(16).describe('Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients.'),
   /** The same per client: per identity, or per address for anonymous requests. */
   uploadsPerClient: z.number().int().positive().default(8).describe('The same per client: per identity, or per address for anonymous requests.'),
   /** Longest wait for a free slot before 429. */
