@@ -3,6 +3,7 @@
 // time. Closing a connection with unread bytes makes the kernel reset it, and
 // the client then sees the reset instead of the answer. Nothing is buffered.
 import type { IncomingMessage } from 'node:http';
+import { noteReceived } from '../storage/received-buffers.js';
 
 /** Bodies up to this size are read and discarded before an early answer; bigger ones are cut. */
 const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
@@ -26,6 +27,7 @@ export function afterUnreadBody(req: IncomingMessage, answer: () => void): void 
   };
   const onData = (chunk: Buffer) => {
     seen += chunk.length;
+    noteReceived(chunk.length); // discarded socket buffers are freed like an upload's
     if (seen > DRAIN_MAX_BYTES) finish();
   };
   const timer = setTimeout(finish, DRAIN_MAX_MS);
