@@ -12,6 +12,9 @@ const workers = Number(value('workers') ?? 8);
 
 async function main(): Promise<void> {
   const registry = await startRegistryProcess({ config: SOAK_CONFIG });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { void registry.kill().finally(() => process.exit(130)); });
+  }
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
   try {

@@ -1,8 +1,9 @@
 // The soak: mixed pushes (monolithic and chunked), pulls, tag and catalog
 // listings, deletes, abandoned uploads and garbage collections against one
 // registry process at moderate concurrency, for a fixed time. Each worker owns its
-// repositories, so a pull never races another worker's delete; GC runs beside
-// them all. Resident memory and descriptors are read at the end of the warm-up
+// repositories, so a pull never races another worker's delete, and keeps at most
+// LIVE_PER_WORKER images, so the data set reaches a steady size during the warm-up;
+// GC runs beside them all. Resident memory and descriptors are read at the end of the warm-up
 // and at the end, both with the load paused, so they compare like with like.
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +64,9 @@ function descriptors(pid: number): { files: number; sockets: number } {
   return { files, sockets };
 }
 
+/** Live images each worker keeps at most. */
+const LIVE_PER_WORKER = 40;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 400 MANIFEST_BLOB_UNKNOWN after a GC swept a blob pushed before the grace period: the client pushes again. */
@@ -87,7 +91,9 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   async function step(w: number, n: number): Promise<void> {
     const client = clients[w];
     const mine = live[w];
-    const roll = n % 20;
+    // At its cap a worker deletes instead of pushing: the data set stays the same size, so
+    // growth in memory is the registry's, not the data's.
+    const roll = n % 20 < 7 && mine.length >= LIVE_PER_WORKER ? 15 : n % 20;
     const repo = `soak/w${w}/r${n % 3}`;
     if (roll < 7 || mine.length < 3) {
       const image = await client.pushImage(repo, `t${n}`, { layers: 2, layerBytes: 16 * 1024 + (n % 7) * 8192, chunked: n % 3 === 0 });
