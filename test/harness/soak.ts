@@ -85,7 +85,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   let rssPeakKiB = 0;
   const sampler = setInterval(() => { rssPeakKiB = Math.max(rssPeakKiB, statusKiB(pid, 'VmRSS')); }, 250);
   let gcRuns = 0;
-  const gcClient = new Client(registry.url, 120_000);
+  const gcClient = new Client(registry.url, 600_000); // a collection of a busy store may take minutes
   let pausedWorkers = 0;
 
   async function step(w: number, n: number): Promise<void> {
