@@ -131,18 +131,21 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
       await step(w, n);
     }
   });
+  let gcInFlight: Promise<unknown> = Promise.resolve();
   const gcLoop = (async () => {
     while (!stopped()) {
       await sleep(options.gcEveryMs);
       if (stopped()) break;
-      const res = await gcClient.request('POST', '/admin/gc');
-      if (res.answer.status === 200) gcRuns++;
+      if (phase === 'paused') continue; // nothing runs while memory and descriptors are read
+      gcInFlight = gcClient.request('POST', '/admin/gc').then((res) => { if (res.answer.status === 200) gcRuns++; });
+      await gcInFlight;
     }
   })();
 
   const pauseAndMeasure = async () => {
     phase = 'paused';
     while (pausedWorkers < options.workers) await sleep(20);
+    await gcInFlight;
     await sleep(4_000); // in-flight work settles and the purger (every second, for uploads idle 2 s) runs
     return { rss: statusKiB(pid, 'VmRSS') / 1024, fds: descriptors(pid) };
   };
