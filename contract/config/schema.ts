@@ -60,6 +60,14 @@ export const httpSchema = z.object({
   drainTimeoutSeconds: duration.default(30).describe('Seconds SIGTERM waits for in-flight requests before closing connections.'),
   /** Largest manifest accepted, in bytes (the spec's suggested 4 MiB). */
   maxManifestBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest manifest accepted, in bytes (the spec\'s suggested 4 MiB).'),
+  /** Time a client has to send a request's headers (slowloris); 408 after it. */
+  headersTimeoutSeconds: z.number().int().positive().default(20).describe('Time a client has to send a request\'s headers (slowloris); 408 after it.'),
+  /** A request body or response that moves no byte for this long is cut (stalled uploads and readers); a slow but moving push is never cut, nor a request the registry is still working on. */
+  idleTimeoutSeconds: z.number().int().positive().default(60).describe('A request body or response that moves no byte for this long is cut (stalled uploads and readers); a slow but moving push is never cut, nor a request the registry is still working on.'),
+  /** Largest request head (request line and headers), in bytes; 431 above it. */
+  maxHeaderBytes: z.number().int().min(1024).default(16 * 1024).describe('Largest request head (request line and headers), in bytes; 431 above it.'),
+  /** Most header fields in one request; 431 above it. */
+  maxHeaders: z.number().int().positive().default(100).describe('Most header fields in one request; 431 above it.'),
 }).strict();
 
 export const logSchema = z.object({
@@ -191,6 +199,35 @@ export const metadataSchema = z.object({
   }
 });
 
+/** Bounds on a JSON body (manifests), checked before it is parsed (registry/src/manifest/json-limits.ts). */
+export const jsonLimitsSchema = z.object({
+  /** Deepest nesting of arrays and objects. */
+  maxDepth: z.number().int().min(2).default(32).describe('Deepest nesting of arrays and objects.'),
+  /** Most elements in one array, or members in one object (layers, index entries, annotations). */
+  maxMembers: z.number().int().positive().default(10_000).describe('Most elements in one array, or members in one object (layers, index entries, annotations).'),
+  /** Most values in one document (objects, arrays, strings, numbers, literals). */
+  maxValues: z.number().int().positive().default(100_000).describe('Most values in one document (objects, arrays, strings, numbers, literals).'),
+  /** Longest string, key or number, in bytes. */
+  maxStringBytes: z.number().int().positive().default(128 * 1024).describe('Longest string, key or number, in bytes.'),
+}).strict();
+
+/** Concurrency limits on expensive work: over a limit a request waits in line, then gets 429 with Retry-After. */
+export const limitsSchema = z.object({
+  json: jsonLimitsSchema.default({}),
+  /** Manifest PUTs read, parsed and stored at once. */
+  manifestPuts: z.number().int().positive().default(4).describe('Manifest PUTs read, parsed and stored at once.'),
+  /** Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients. */
+  uploads: z.number().int().positive().default(16).describe('Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients.'),
+  /** The same per client: per identity, or per address for anonymous requests. */
+  uploadsPerClient: z.number().int().positive().default(8).describe('The same per client: per identity, or per address for anonymous requests.'),
+  /** Longest wait for a free slot before 429. */
+  queueSeconds: z.number().nonnegative().default(5).describe('Longest wait for a free slot before 429.'),
+  /** Most requests waiting for slots of one limit; beyond it 429 at once. */
+  queueLength: z.number().int().nonnegative().default(64).describe('Most requests waiting for slots of one limit; beyond it 429 at once.'),
+  /** Threads hashing uploads; 0 picks one per core but one, at most 4. */
+  hashWorkers: z.number().int().nonnegative().max(16).default(0).describe('Threads hashing uploads; 0 picks one per core but one, at most 4.'),
+}).strict();
+
 export const configSchema = z.object({
   http: httpSchema.default({}),
   storage: storageSchema.default({}),
@@ -201,6 +238,7 @@ export const configSchema = z.object({
   repositories: z.array(repositorySettingsSchema).default([]),
   gc: gcSchema.default({}),
   metadata: metadataSchema.default({}),
+  limits: limitsSchema.default({}),
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
     /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */
@@ -215,4 +253,6 @@ export type RegistryConfigInput = z.input<typeof configSchema>;
 /** The configuration after defaults are applied. */
 export type RegistryConfig = z.output<typeof configSchema>;
 export type S3StorageConfig = z.output<typeof s3StorageSchema>;
+export type JsonLimitsConfig = z.output<typeof jsonLimitsSchema>;
+export type LimitsConfig = z.output<typeof limitsSchema>;
 export type FilesystemStorageConfig = z.output<typeof filesystemStorageSchema>;

@@ -31,7 +31,7 @@ export const Code = Object.freeze({
   UNAUTHORIZED: describe('UNAUTHORIZED', 'UNAUTHORIZED', 'authentication required', 'The client must authenticate.'),
   DENIED: describe('DENIED', 'DENIED', 'requested access to the resource is denied', 'The identity may not perform this action (policy, immutability).'),
   UNSUPPORTED: describe('UNSUPPORTED', 'UNSUPPORTED', 'the operation is unsupported', 'The method or parameter is not supported by this registry.'),
-  TOOMANYREQUESTS: describe('TOOMANYREQUESTS', 'TOOMANYREQUESTS', 'too many requests', 'The client is rate limited; retry later.'),
+  TOOMANYREQUESTS: describe('TOOMANYREQUESTS', 'TOOMANYREQUESTS', 'too many requests', 'Too many failed logins, or a limit on concurrent work is reached; retry after Retry-After.'),
   // Docker Registry v2 codes outside the OCI list.
   TAG_INVALID: describe('TAG_INVALID', 'TAG_INVALID', 'manifest tag did not match URI', 'The tag is malformed.'),
   RANGE_INVALID: describe('RANGE_INVALID', 'RANGE_INVALID', 'invalid content range', 'The chunk does not start at the upload\'s current offset.'),
@@ -40,6 +40,13 @@ export const Code = Object.freeze({
   QUOTA_EXCEEDED: describe('QUOTA_EXCEEDED', 'DENIED', 'storage quota exceeded', 'The push would exceed the repository\'s storage quota.'),
   MANIFEST_TOO_LARGE: describe('MANIFEST_TOO_LARGE', 'MANIFEST_INVALID', 'manifest too large', 'The manifest exceeds the registry\'s size limit.'),
   UNAVAILABLE: describe('UNAVAILABLE', 'UNAVAILABLE', 'service unavailable', 'The storage backend is unavailable or too slow; retry later.'),
+  STORAGE_FULL: describe('STORAGE_FULL', 'UNAVAILABLE', 'insufficient storage', 'The storage backend is out of space; retry once space is freed.'),
+  // Requests refused below the routes, where Node's HTTP parser or the head checks stop them (api/http-hardening.ts).
+  REQUEST_MALFORMED: describe('REQUEST_MALFORMED', 'UNSUPPORTED', 'malformed HTTP request', 'The request line, a header or the body framing is not valid HTTP/1.1.'),
+  REQUEST_TIMEOUT: describe('REQUEST_TIMEOUT', 'UNSUPPORTED', 'request timeout', 'The request headers did not arrive in time.'),
+  BODY_FRAMING_TOO_LARGE: describe('BODY_FRAMING_TOO_LARGE', 'SIZE_INVALID', 'chunk extensions too large', 'The chunked body framing exceeds the parser\'s limits.'),
+  HEADERS_TOO_LARGE: describe('HEADERS_TOO_LARGE', 'UNSUPPORTED', 'request header fields too large', 'The request head exceeds the registry\'s header size or count limit.'),
+  HTTP_VERSION_UNSUPPORTED: describe('HTTP_VERSION_UNSUPPORTED', 'UNSUPPORTED', 'HTTP version not supported', 'Only HTTP/1.0 and HTTP/1.1 are served.'),
   UNKNOWN: describe('UNKNOWN', 'UNKNOWN', 'unknown error', 'An unexpected error; the cause is logged.'),
 });
 

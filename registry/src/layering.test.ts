@@ -8,6 +8,7 @@
 //   write, read                  the one write path; reads answered from the index
 //   gc, scrub                    online garbage collection; the index repaired from storage
 //   policy, auth, security       quotas, immutability, retention; identities and grants; scanning, signatures
+//   limits                       concurrency limits on expensive requests
 //   storage, metadata            stores over the driver; the metadata index
 //   manifest                     manifest parsing, references, liveness
 //   errors, reference, log, metrics
@@ -20,7 +21,7 @@ const RANK: Record<string, number> = {
   errors: 0, reference: 0, log: 0, metrics: 0, failpoints: 0,
   manifest: 1,
   storage: 2, metadata: 2,
-  policy: 3, auth: 3, security: 3,
+  policy: 3, auth: 3, security: 3, limits: 3,
   gc: 4, scrub: 4,
   write: 5, read: 5,
   events: 6,

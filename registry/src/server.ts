@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { mountAdminRoutes } from './api/admin-routes.js';
 import { createRequestListener } from './api/app.js';
+import { guardRequests, hardenServer, serverOptions, type RefusalObserver } from './api/http-hardening.js';
 import { auditRequests } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
@@ -14,6 +15,9 @@ import { reloadTlsOnChange } from './auth/tls-reload.js';
 import type { EventBus } from './events/event-bus.js';
 import { createLogger, type Logger } from './log.js';
 import { assembleServices } from './services.js';
+import { configureJsonLimits } from './manifest/bounded-json.js';
+import { RequestLimits } from './limits/request-limits.js';
+import { configureHashWorkers } from './storage/hashing/worker-hash.js';
 
 export interface RunningRegistry {
   readonly server: Server;
@@ -37,15 +41,19 @@ function splitHostPort(listen: string): { host: string; port: number } {
 
 export async function startRegistry(config: RegistryConfig, options: StartOptions = {}): Promise<RunningRegistry> {
   const log = options.log ?? createLogger(config.log.level);
+  configureJsonLimits(config.limits.json);
+  configureHashWorkers(config.limits.hashWorkers);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
   const { storage, gc, scrub, access } = services;
   await scrub.buildIfEmpty();
+  const limits = new RequestLimits(config.limits);
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
       authRoutes?.(express);
       mountAdminRoutes(express, services);
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
+    admit: (route, req, subject) => limits.admit(route, req, subject),
     ready: async () => {
       await storage.ping();
       return true;
@@ -53,13 +61,16 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   });
 
   const tls = config.http.tls;
+  const refusal: RefusalObserver = (status, reason) => {
+    services.metrics.httpRequests.inc({ route: 'refused', method: 'unknown', status });
+    log.debug({ msg: 'request refused below the routes', status, reason });
+  };
+  const listener = guardRequests(config.http, app, refusal);
   const server: Server = tls
-    ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, app)
-    : createHttpServer(app);
+    ? createHttpsServer({ ...serverOptions(config.http), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, listener)
+    : createHttpServer(serverOptions(config.http), listener);
   if (audit) auditRequests(server, audit.log, audit.access);
-  server.keepAliveTimeout = 65_000;
-  server.requestTimeout = 0; // uploads of large blobs may legitimately take long
-  server.headersTimeout = 60_000;
+  hardenServer(server, config.http, refusal);
   const url = await listen(server, config.http.listen, tls !== undefined);
   const tlsWatch = tls ? await reloadTlsOnChange(server as HttpsServer, tls, log) : undefined;
   const purge = startUploadPurge(services);

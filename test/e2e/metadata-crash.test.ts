@@ -13,7 +13,6 @@ import { sleep } from '../registry/lifecycle/admin.js';
 
 const REPO = 'crash/app';
 const CONFIG = { metadata: { scrub: { repairAfterSeconds: 1 } } };
-jest.setTimeout(120_000);
 
 async function start(dir: string, port: number | undefined, failpoints?: string): Promise<RegistryProcess> {
   return startRegistryProcess({ dir, port, config: CONFIG, env: failpoints ? { BERTH_FAILPOINTS: failpoints } : {} });

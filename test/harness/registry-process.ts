@@ -58,6 +58,8 @@ export interface StartRegistryOptions {
   /** Reuse a work folder (keeps ./data across restarts). */
   readonly dir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Runs the registry through another command (e.g. in its own mount namespace); it must exec node in place. */
+  readonly wrap?: (node: string, args: string[]) => { command: string; args: string[] };
 }
 
 export async function startRegistryProcess(options: StartRegistryOptions = {}): Promise<RegistryProcess> {
@@ -73,7 +75,8 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
   await writeFile(configFile, yaml.dump(config));
   const logFile = join(dir, `registry-${port}-${Date.now()}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [MAIN, '--config', configFile], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launch = options.wrap?.(process.execPath, [MAIN, '--config', configFile]) ?? { command: process.execPath, args: [MAIN, '--config', configFile] };
+  const child = spawn(launch.command, launch.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -16,6 +16,8 @@ export interface AppOptions {
   readonly serveMetrics?: boolean;
   /** Readiness probe; resolves when the registry can serve. */
   readonly ready?: () => Promise<boolean>;
+  /** Concurrency slots for expensive /v2 requests, taken after authorization (limits/request-limits.ts). */
+  readonly admit?: (route: string, req: IncomingMessage, subject: string | undefined) => Promise<() => void>;
 }
 
 function createApp(services: Services, options: AppOptions = {}): express.Express {
@@ -54,7 +56,7 @@ function createApp(services: Services, options: AppOptions = {}): express.Expres
  */
 export function createRequestListener(services: Services, options: AppOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(services, options);
-  const api = apiHandler(services);
+  const api = apiHandler(services, options.admit);
   return (req, res) => {
     if (isApiPath(req.url)) api(req, res);
     else app(req, res);
@@ -72,11 +74,11 @@ interface RequestState {
   subject?: string;
 }
 
-function apiHandler(services: Services) {
+function apiHandler(services: Services, admit: AppOptions['admit']) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const state: RequestState = { requestId: randomUUID(), route: 'other' };
     observe(services, req, res, state);
-    dispatch(services, req, res, state).catch((err) => renderError(err, req, res, services.log, { path: pathOf(req), requestId: state.requestId }));
+    dispatch(services, req, res, state, admit).catch((err) => renderError(err, req, res, services.log, { path: pathOf(req), requestId: state.requestId }));
   };
 }
 
@@ -117,7 +119,7 @@ function pathOf(req: IncomingMessage): string {
   return q < 0 ? raw : raw.slice(0, q);
 }
 
-async function dispatch(services: Services, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+async function dispatch(services: Services, req: IncomingMessage, res: ServerResponse, state: RequestState, admit: AppOptions['admit']): Promise<void> {
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
@@ -135,5 +137,10 @@ async function dispatch(services: Services, req: IncomingMessage, res: ServerRes
   const ctx: Ctx = { req, res, services, repo: match.repo, params: match.params, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
   ctx.grant = await services.access.authorize(req, op.access(ctx), op.optionalAccess?.(ctx));
   state.subject = ctx.grant.subject;
-  await op.handler(ctx);
+  const release = await admit?.(match.route.name, req, ctx.grant.subject);
+  try {
+    await op.handler(ctx);
+  } finally {
+    release?.();
+  }
 }

@@ -6,14 +6,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MetadataCursorError, MetadataUnavailableError } from '../metadata/index.js';
-import { InvalidPathError, StorageUnavailableError, WriteConflictError } from '../storage/registry-storage.js';
+import { InvalidPathError, StorageUnavailableError, WriteConflictError, isStorageFull } from '../storage/registry-storage.js';
+import { afterUnreadBody } from './unread-body.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   BLOB_UNKNOWN: 404,
   BLOB_UPLOAD_INVALID: 400,
   BLOB_UPLOAD_UNKNOWN: 404,
   DIGEST_INVALID: 400,
-  MANIFEST_BLOB_UNKNOWN: 404,
+  MANIFEST_BLOB_UNKNOWN: 400,
   MANIFEST_INVALID: 400,
   MANIFEST_UNKNOWN: 404,
   NAME_INVALID: 400,
@@ -29,6 +30,12 @@ export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   QUOTA_EXCEEDED: 403,
   MANIFEST_TOO_LARGE: 413,
   UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
+  REQUEST_MALFORMED: 400,
+  REQUEST_TIMEOUT: 408,
+  BODY_FRAMING_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
+  HTTP_VERSION_UNSUPPORTED: 505,
   UNKNOWN: 500,
 });
 
@@ -44,6 +51,10 @@ function isClientAbort(err: unknown): boolean {
 /** The error a failure is answered with, or undefined when the client is gone and nothing should be written. */
 export function toRegistryError(err: unknown, req: IncomingMessage, log: Logger, context: Record<string, unknown>): RegistryError | undefined {
   if (err instanceof RegistryError) return err;
+  if (isStorageFull(err)) {
+    log.warn({ msg: 'storage full', err: (err as Error).message, ...context });
+    return new RegistryError(Code.STORAGE_FULL, undefined, { 'Retry-After': '30' });
+  }
   if (err instanceof StorageUnavailableError) {
     log.warn({ msg: 'storage unavailable', err: err.message, ...context });
     return new RegistryError(Code.UNAVAILABLE, undefined, { 'Retry-After': '5' });
@@ -75,6 +86,9 @@ export function renderError(err: unknown, req: IncomingMessage, res: ServerRespo
     return;
   }
   const body = JSON.stringify({ errors: [error.toJSON()] });
-  for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
-  res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+  afterUnreadBody(req, () => {
+    if (res.headersSent || res.destroyed) return;
+    for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+    res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+  });
 }

@@ -2,6 +2,7 @@
 // manifest store can check that every referenced blob and manifest is present.
 import { Code, RegistryError } from '../errors.js';
 import { digestOf, parseDigest, type Digest } from '../reference.js';
+import { parseBoundedJson } from './bounded-json.js';
 import { IMAGE_MANIFESTS, INDEXES, MediaType, isNonDistributable } from './media-types.js';
 
 export interface Descriptor {
@@ -56,12 +57,7 @@ function checkDescriptors(value: unknown, where: string, required: boolean) {
 
 /** Validates `body` pushed with `contentType`; returns its media type and references. */
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw invalid('body is not valid JSON');
-  }
+  const doc = parseBoundedJson(body) as Record<string, unknown>;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('body is not a JSON object');
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   const header = contentType?.split(';')[0].trim() || undefined;
@@ -77,16 +73,22 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
     const config = checkDescriptor(doc.config, 'config');
     const layers = checkDescriptors(doc.layers, 'layers', mediaType === MediaType.DOCKER_MANIFEST);
-    const blobs = [config, ...layers.filter((l) => !(isNonDistributable(l.mediaType) && l.urls?.length))].map((d) => d.parsed);
+    const blobs = unique([config, ...layers.filter((l) => !(isNonDistributable(l.mediaType) && l.urls?.length))].map((d) => d.parsed));
     return { mediaType, blobs, manifests: [], subject, artifactType: artifactType ?? config.mediaType, annotations };
   }
   if (INDEXES.has(mediaType)) {
     if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
     const children = checkDescriptors(doc.manifests, 'manifests', true);
-    return { mediaType, blobs: [], manifests: children.map((c) => c.parsed), subject, artifactType, annotations };
+    return { mediaType, blobs: [], manifests: unique(children.map((c) => c.parsed)), subject, artifactType, annotations };
   }
   // Other JSON documents (e.g. older artifact manifests) are stored as they are.
   return { mediaType, blobs: [], manifests: [], subject, artifactType, annotations };
+}
+
+/** Each digest once: a manifest may name one blob many times, the store checks it once. */
+function unique(digests: Digest[]): Digest[] {
+  const seen = new Map(digests.map((d) => [d.value, d]));
+  return [...seen.values()];
 }
 
 function guessMediaType(doc: Record<string, unknown>): string {

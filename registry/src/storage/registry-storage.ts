@@ -15,7 +15,7 @@ import { TagStore } from './tag-store.js';
 import { UploadStore } from './upload-store.js';
 
 // What the layers above need to recognise or use from the driver layer.
-export { InvalidPathError, StorageUnavailableError, WriteConflictError, canCopyDirectly } from './driver/driver.js';
+export { InvalidPathError, StorageUnavailableError, WriteConflictError, canCopyDirectly, isStorageFull } from './driver/driver.js';
 
 export interface RegistryStorage {
   /** The driver's name (filesystem, s3), for logs. */

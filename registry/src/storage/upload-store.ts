@@ -48,6 +48,8 @@ export interface AppendOptions {
 export class UploadStore {
   private readonly hashes = new Map<string, TrackedHash>();
   private readonly mutex = new KeyedMutex();
+  /** Upload folders the purge found without files, and when it first did (see lastActivity). */
+  private readonly emptySince = new Map<string, number>();
 
   constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
 
@@ -230,23 +232,39 @@ export class UploadStore {
   /** Deletes uploads with no activity for `maxAgeSeconds`; returns how many. */
   async purge(maxAgeSeconds: number, now = Date.now()): Promise<number> {
     let purged = 0;
+    const listed = new Set<string>();
     for (const path of await listOrEmpty(this.driver, paths.uploadsRoot())) {
       const id = baseName(path);
-      const last = await this.lastActivity(id);
+      listed.add(id);
+      const last = await this.lastActivity(id, now);
       if (last !== undefined && now - last > maxAgeSeconds * 1000) {
+        this.emptySince.delete(id);
         await this.mutex.run(id, () => this.discard(id));
         purged++;
       }
     }
+    for (const id of this.emptySince.keys()) if (!listed.has(id)) this.emptySince.delete(id);
     return purged;
   }
 
-  private async lastActivity(id: string): Promise<number | undefined> {
+  /**
+   * When the upload last changed. A folder with neither file yet is either an upload
+   * being created right now (its folder made, its info file not yet written) or what a
+   * crash left between the two: it counts from the first purge that saw it empty, so a
+   * create in flight is never purged under it.
+   */
+  private async lastActivity(id: string, now: number): Promise<number | undefined> {
     const times: number[] = [];
     for (const p of [paths.uploadData(id), paths.uploadInfo(id)]) {
       const info = await statOrUndefined(this.driver, p);
       if (info) times.push(info.modTime.getTime());
     }
-    return times.length ? Math.max(...times) : 0;
+    if (times.length) {
+      this.emptySince.delete(id);
+      return Math.max(...times);
+    }
+    const since = this.emptySince.get(id) ?? now;
+    this.emptySince.set(id, since);
+    return since;
   }
 }

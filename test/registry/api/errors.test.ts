@@ -219,16 +219,16 @@ describe('manifests', () => {
     await expectError(await put('m', 'v1', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] })), 400, 'MANIFEST_INVALID');
   });
 
-  test('references to missing blobs or manifests → 404 MANIFEST_BLOB_UNKNOWN', async () => {
+  test('references to missing blobs or manifests → 400 MANIFEST_BLOB_UNKNOWN', async () => {
     const missing = sha256('missing');
     await expectError(await put('m', 'v1', JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: missing, size: 7 }, layers: [],
-    })), 404, 'MANIFEST_BLOB_UNKNOWN');
+    })), 400, 'MANIFEST_BLOB_UNKNOWN');
     await expectError(await put('m', 'v1', JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: missing, size: 7 }],
-    }), 'application/vnd.oci.image.index.v1+json'), 404, 'MANIFEST_BLOB_UNKNOWN');
+    }), 'application/vnd.oci.image.index.v1+json'), 400, 'MANIFEST_BLOB_UNKNOWN');
   });
 
   test('a digest reference that does not match the body → 400 DIGEST_INVALID', async () => {

@@ -53,7 +53,7 @@ async function clientPush(tag: string, blobs: Blob[], stats: { retries: number }
       await sleep(200);
       continue;
     }
-    if (res.status !== 404 || !res.text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${res.text}\nregistry log:\n${serverLog()}`);
+    if (res.status !== 400 || !res.text.includes('MANIFEST_BLOB_UNKNOWN')) throw new Error(`manifest push answered ${res.status}: ${res.text}\nregistry log:\n${serverLog()}`);
     stats.retries++;
   }
   throw new Error('manifest push refused 10 times');

@@ -69,7 +69,7 @@ test('two replicas, two unleased collectors, concurrent pushes: nothing accepted
         }
         const { status, text } = await commit.client.putManifest(REPO, `r${round}`, manifest);
         if (status === 201) accepted = true;
-        else if (status === 404 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
+        else if (status === 400 && text.includes("MANIFEST_BLOB_UNKNOWN")) { stats.retries++; lastRefusal = `${text} blobs=${blobs.map((x) => x.digest).join(",")}`; }
         else throw new Error(`manifest push answered ${status}: ${text}`);
       }
       if (!accepted) throw new Error(`round ${round} refused 10 times: ${lastRefusal}`);

@@ -14,6 +14,7 @@ import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
+import { noteReceived } from '../../storage/received-buffers.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
 
@@ -74,14 +75,22 @@ export function contentLength(req: IncomingMessage): number | undefined {
 export async function readBody(req: IncomingMessage, limit: number, tooLarge: RegistryError): Promise<Buffer> {
   const declared = contentLength(req);
   if (declared !== undefined && declared > limit) throw tooLarge;
+  // With a Content-Length the bytes are copied into one buffer as they arrive, so each
+  // socket chunk dies young instead of living until a concatenation (half the memory).
+  const whole = declared !== undefined ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw tooLarge;
-    chunks.push(chunk as Buffer);
+    const c = chunk as Buffer;
+    if (total + c.length > limit || (whole && total + c.length > whole.length)) throw tooLarge;
+    if (whole) c.copy(whole, total);
+    else chunks.push(c);
+    total += c.length;
   }
-  return Buffer.concat(chunks, total);
+  // The socket buffers are garbage once copied: counted toward the young-generation collections
+  // uploads trigger, a stream of large manifests does not pile up dead buffers.
+  noteReceived(total);
+  return whole ? whole.subarray(0, total) : Buffer.concat(chunks, total);
 }
 
 export function send(res: ServerResponse, status: number, headers: Record<string, string | number | string[]>, body?: Buffer | string): void {

@@ -109,6 +109,21 @@ export class StorageUnavailableError extends StorageDriverError {
   override name = 'StorageUnavailableError';
 }
 
+/** The backend is out of space (ENOSPC, a quota, an S3 store's "storage full"): the registry answers 507. */
+export class StorageFullError extends StorageDriverError {
+  override name = 'StorageFullError';
+}
+
+const FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT']);
+
+/** A StorageFullError, or an out-of-space error from a stream no driver call translated (a write pipeline). */
+export function isStorageFull(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, hops = 0; e && hops < 4; e = e.cause as typeof e, hops++) {
+    if (e instanceof StorageFullError || FULL_ERRNOS.has(e.code ?? '')) return true;
+  }
+  return false;
+}
+
 export function isNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
 }

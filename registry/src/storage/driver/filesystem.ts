@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  InvalidOffsetError, PathNotFoundError, StorageDriverError,
+  InvalidOffsetError, PathNotFoundError, StorageDriverError, StorageFullError,
   type FileInfo, type FileWriter, type StorageDriver,
 } from './driver.js';
 import { FileRangeStream } from './file-range-stream.js';
@@ -62,6 +62,7 @@ export class FilesystemDriver implements StorageDriver {
     if (err instanceof StorageDriverError) return err;
     const code = errno(err);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return new PathNotFoundError(NAME, path);
+    if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageFullError(NAME, `out of space writing ${path}`, { cause: err });
     return new StorageDriverError(NAME, `${(err as Error).message}`, { cause: err });
   }
 

@@ -1,7 +1,7 @@
 // Translates what the minio client throws into the driver's typed errors, so the
 // HTTP layer can answer 404 for missing keys and 503 + Retry-After when the store
 // is down, slow or overloaded, instead of a generic 500.
-import { PathNotFoundError, StorageDriverError, StorageUnavailableError } from './driver.js';
+import { PathNotFoundError, StorageDriverError, StorageFullError, StorageUnavailableError } from './driver.js';
 
 export const S3_DRIVER_NAME = 's3';
 
@@ -55,6 +55,9 @@ export function translateS3Error(err: unknown, path: string): StorageDriverError
   if (isS3NotFound(err)) return new PathNotFoundError(S3_DRIVER_NAME, path);
   const e = err as MaybeS3Error;
   const detail = `${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`;
+  if (e?.code === 'XMinioStorageFull' || e?.statusCode === 507) {
+    return new StorageFullError(S3_DRIVER_NAME, `object store full (${path}): ${detail}`, { cause: err });
+  }
   if (isS3Unavailable(err)) {
     return new StorageUnavailableError(S3_DRIVER_NAME, `object store unavailable (${path}): ${detail}`, { cause: err });
   }

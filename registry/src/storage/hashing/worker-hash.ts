@@ -26,7 +26,13 @@ const MAX_WORKERS = 4;
  * cores one worker hashes faster (over 1 GiB/s) than the loop can feed it, and
  * each worker costs about 10 MiB of resident memory.
  */
-const WORKERS = Math.max(1, Math.min(availableParallelism() - 1, MAX_WORKERS));
+const DEFAULT_WORKERS = Math.max(1, Math.min(availableParallelism() - 1, MAX_WORKERS));
+let workerCount = DEFAULT_WORKERS;
+
+/** Sets the pool size (limits.hashWorkers; 0 keeps the default). Sessions beyond it share workers. */
+export function configureHashWorkers(count: number): void {
+  workerCount = count > 0 ? count : DEFAULT_WORKERS;
+}
 
 type ToWorker =
   | { op: 'start'; session: number; algorithm: Algorithm }
@@ -87,7 +93,7 @@ const workers: HashWorker[] = [];
 let nextSession = 1;
 
 function leastBusyWorker(): HashWorker {
-  if (workers.length < WORKERS) {
+  if (workers.length < workerCount) {
     const w = new HashWorker((dead) => workers.splice(workers.indexOf(dead), 1));
     workers.push(w);
     return w;

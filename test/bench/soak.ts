@@ -1,0 +1,49 @@
+// `npm run soak [-- --minutes=10] [-- --workers=8]`: the long soak (test/harness/soak.ts)
+// against a fresh registry process on the filesystem. Prints progress every 30 s and
+// the figures docs/BENCHMARKS.md ("Reliability") reports; exits 1 when a check fails.
+import { join } from 'node:path';
+import { startRegistryProcess } from '../harness/registry-process.js';
+import { runSoak, SOAK_CONFIG } from '../harness/soak.js';
+
+const args = process.argv.slice(2);
+const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const minutes = Number(value('minutes') ?? 10);
+const workers = Number(value('workers') ?? 8);
+
+async function main(): Promise<void> {
+  const registry = await startRegistryProcess({ config: SOAK_CONFIG });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { void registry.kill().finally(() => process.exit(130)); });
+  }
+  const started = Date.now();
+  const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+  try {
+    const r = await runSoak(registry, join(registry.dir, 'data'), { warmupMs: 60_000, durationMs: minutes * 60_000, workers, gcEveryMs: 20_000, log });
+    const growth = (r.rssEndMiB - r.rssWarmMiB) / r.rssWarmMiB;
+    const checks = {
+      'no unexpected answer': r.errors.length === 0,
+      'RSS at the end within 10 % of the warm-up': Math.abs(growth) <= 0.10,
+      'no descriptor growth (files)': r.fdsEnd.files <= r.fdsWarm.files,
+      'no upload left after purge': r.uploadLeftovers === 0,
+      'every live image pullable': r.notPullable.length === 0,
+    };
+    process.stdout.write(`\n| figure | value |\n|---|---|\n`
+      + `| run | ${minutes} min after a 1 min warm-up, ${workers} workers, GC every 20 s |\n`
+      + `| requests | ${r.requests} (${(r.requests / r.seconds).toFixed(0)}/s) |\n`
+      + `| operations | ${Object.entries(r.operations).map(([k, v]) => `${k} ${v}`).join(', ')}, GC runs ${r.gcRuns} |\n`
+      + `| RSS after warm-up → end (peak) | ${r.rssWarmMiB.toFixed(1)} → ${r.rssEndMiB.toFixed(1)} MiB (${(growth * 100).toFixed(1)} %), peak ${r.rssPeakMiB.toFixed(1)} MiB |\n`
+      + `| descriptors after warm-up → end | files ${r.fdsWarm.files} → ${r.fdsEnd.files}, sockets ${r.fdsWarm.sockets} → ${r.fdsEnd.sockets} |\n`
+      + `| uploads left after purge | ${r.uploadLeftovers} |\n`
+      + `| live images at the end, not pullable | ${r.liveImages}, ${r.notPullable.length} |\n`
+      + `| unexpected answers | ${r.errors.length}${r.errors.length ? ` (${JSON.stringify(r.errors.slice(0, 5))})` : ''} |\n\n`);
+    for (const [name, ok] of Object.entries(checks)) process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${name}\n`);
+    process.exitCode = Object.values(checks).every(Boolean) ? 0 : 1;
+  } finally {
+    await registry.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});

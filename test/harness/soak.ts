@@ -1,0 +1,194 @@
+// The soak: mixed pushes (monolithic and chunked), pulls, tag and catalog
+// listings, deletes, abandoned uploads and garbage collections against one
+// registry process at moderate concurrency, for a fixed time. Each worker owns its
+// repositories, so a pull never races another worker's delete, and keeps at most
+// LIVE_PER_WORKER images, so the data set reaches a steady size during the warm-up;
+// GC runs beside them all. Resident memory and descriptors are read at the end of the warm-up
+// and at the end, both with the load paused, so they compare like with like.
+import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
+import type { RegistryProcess } from './registry-process.js';
+import { Client, unexpected, type Answer, type Image } from './workload.js';
+
+export interface SoakOptions {
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly workers: number;
+  readonly gcEveryMs: number;
+  /** Progress lines (the long soak prints them). */
+  readonly log?: (line: string) => void;
+}
+
+export interface SoakReport {
+  readonly operations: Record<string, number>;
+  /** Answers that were neither success nor an expected refusal. */
+  readonly errors: Answer[];
+  readonly rssWarmMiB: number;
+  readonly rssEndMiB: number;
+  readonly rssPeakMiB: number;
+  readonly fdsWarm: { files: number; sockets: number };
+  readonly fdsEnd: { files: number; sockets: number };
+  readonly uploadLeftovers: number;
+  readonly liveImages: number;
+  readonly notPullable: string[];
+  readonly gcRuns: number;
+  readonly requests: number;
+  readonly seconds: number;
+}
+
+/** The registry settings the soak runs with: GC protects only 5 s of new content, abandoned uploads go after 2 s. */
+export const SOAK_CONFIG: RegistryConfigInput = {
+  log: { level: 'warn', accessLog: false },
+  gc: { enabled: false, gracePeriodSeconds: 5 },
+  uploads: { purgeAfterSeconds: 2, purgeIntervalSeconds: 1 },
+};
+
+function statusKiB(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function descriptors(pid: number): { files: number; sockets: number } {
+  let files = 0;
+  let sockets = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
+      else files++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return { files, sockets };
+}
+
+/** Live images each worker keeps at most. */
+const LIVE_PER_WORKER = 40;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 400 MANIFEST_BLOB_UNKNOWN after a GC swept a blob pushed before the grace period: the client pushes again. */
+const gcRefusal = (a: Answer) => a.status === 400 && a.code === 'MANIFEST_BLOB_UNKNOWN';
+
+export async function runSoak(registry: RegistryProcess, dataDir: string, options: SoakOptions): Promise<SoakReport> {
+  const pid = registry.child.pid!;
+  const log = options.log ?? (() => {});
+  const operations: Record<string, number> = {};
+  const count = (op: string) => { operations[op] = (operations[op] ?? 0) + 1; };
+  const clients = Array.from({ length: options.workers }, () => new Client(registry.url));
+  const live: Image[][] = clients.map(() => []);
+  type Phase = 'warmup' | 'paused' | 'run' | 'stop';
+  let phase = 'warmup' as Phase;
+  const stopped = () => phase === 'stop';
+  let rssPeakKiB = 0;
+  const sampler = setInterval(() => { rssPeakKiB = Math.max(rssPeakKiB, statusKiB(pid, 'VmRSS')); }, 250);
+  let gcRuns = 0;
+  const gcClient = new Client(registry.url, 600_000); // a collection of a busy store may take minutes
+  let pausedWorkers = 0;
+
+  async function step(w: number, n: number): Promise<void> {
+    const client = clients[w];
+    const mine = live[w];
+    // At its cap a worker deletes instead of pushing: the data set stays the same size, so
+    // growth in memory is the registry's, not the data's.
+    const roll = n % 20 < 7 && mine.length >= LIVE_PER_WORKER ? 15 : n % 20;
+    const repo = `soak/w${w}/r${n % 3}`;
+    if (roll < 7 || mine.length < 3) {
+      const image = await client.pushImage(repo, `t${n}`, { layers: 2, layerBytes: 16 * 1024 + (n % 7) * 8192, chunked: n % 3 === 0 });
+      if (image) mine.push(image);
+      count('push');
+    } else if (roll < 13) {
+      const image = mine[(n * 7919) % mine.length];
+      const problems = await client.verifyImage(image, n % 2 === 0);
+      if (problems.length) throw new Error(`pull of a live image failed: ${problems.join('; ')}`);
+      count('pull');
+    } else if (roll < 15) {
+      await client.request('GET', `/v2/${repo}/tags/list`);
+      if (n % 10 === 0) await client.request('GET', '/v2/_catalog?n=100');
+      count('list');
+    } else if (roll < 18) {
+      const [image] = mine.splice((n * 31) % mine.length, 1);
+      await client.request('DELETE', `/v2/${image.repo}/manifests/${image.digest}`);
+      count('delete');
+    } else {
+      // An upload started and abandoned: the purger must remove it.
+      const start = await client.request('POST', `/v2/${repo}/blobs/uploads/`);
+      const location = start.headers.get('location');
+      if (location) await client.request('PATCH', location, randomBytes(8192), { 'Content-Type': 'application/octet-stream' });
+      count('abandoned upload');
+    }
+  }
+
+  const workers = clients.map(async (_, w) => {
+    for (let n = 0; phase !== 'stop'; n++) {
+      if (phase === 'paused') {
+        pausedWorkers++;
+        while (phase === 'paused') await sleep(50);
+        pausedWorkers--;
+      }
+      await step(w, n);
+    }
+  });
+  let gcInFlight: Promise<unknown> = Promise.resolve();
+  const gcLoop = (async () => {
+    while (!stopped()) {
+      await sleep(options.gcEveryMs);
+      if (stopped()) break;
+      if (phase === 'paused') continue; // nothing runs while memory and descriptors are read
+      gcInFlight = gcClient.request('POST', '/admin/gc').then((res) => { if (res.answer.status === 200) gcRuns++; });
+      await gcInFlight;
+    }
+  })();
+
+  const pauseAndMeasure = async () => {
+    phase = 'paused';
+    while (pausedWorkers < options.workers) await sleep(20);
+    await gcInFlight;
+    await sleep(4_000); // in-flight work settles and the purger (every second, for uploads idle 2 s) runs
+    return { rss: statusKiB(pid, 'VmRSS') / 1024, fds: descriptors(pid) };
+  };
+
+  const started = Date.now();
+  await sleep(options.warmupMs);
+  const warm = await pauseAndMeasure();
+  log(`warm-up done: RSS ${warm.rss.toFixed(1)} MiB, descriptors ${JSON.stringify(warm.fds)}`);
+  phase = 'run';
+  const runStart = Date.now();
+  while (Date.now() - runStart < options.durationMs) {
+    await sleep(Math.min(30_000, options.durationMs));
+    log(`${((Date.now() - runStart) / 1000).toFixed(0)} s: RSS ${(statusKiB(pid, 'VmRSS') / 1024).toFixed(1)} MiB, ${JSON.stringify(operations)}, GC runs ${gcRuns}`);
+  }
+  const end = await pauseAndMeasure();
+  phase = 'stop';
+  await Promise.all([...workers, gcLoop]);
+  clearInterval(sampler);
+
+  const answers = [...clients.flatMap((c) => c.answers), ...gcClient.answers];
+  // After the pause the purger has had its run; anything left under _uploads is a leak.
+  let uploadLeftovers = 0;
+  try {
+    uploadLeftovers = readdirSync(join(dataDir, '_uploads')).length;
+  } catch {
+    uploadLeftovers = 0;
+  }
+  const checker = new Client(registry.url);
+  const notPullable: string[] = [];
+  for (const image of live.flat()) notPullable.push(...await checker.verifyImage(image));
+  return {
+    operations,
+    errors: unexpected(answers, gcRefusal),
+    rssWarmMiB: warm.rss,
+    rssEndMiB: end.rss,
+    rssPeakMiB: rssPeakKiB / 1024,
+    fdsWarm: warm.fds,
+    fdsEnd: end.fds,
+    uploadLeftovers,
+    liveImages: live.flat().length,
+    notPullable,
+    gcRuns,
+    requests: answers.length,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
