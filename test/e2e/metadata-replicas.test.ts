@@ -30,7 +30,7 @@ beforeAll(async () => {
   const config = {
     storage: { s3: { endpoint: s3.endpoint, bucket: s3.bucket, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true } },
     metadata: { engine: 'postgres' as const, postgres: { url, connectTimeoutSeconds: 1, statementTimeoutSeconds: 2 } },
-    gc: { gracePeriodSeconds: 0 },
+    gc: { gracePeriodSeconds: 0, deleteUntagged: true },
   };
   [a, b] = await Promise.all([startRegistryProcess({ config }), startRegistryProcess({ config })]);
 });
