@@ -236,7 +236,6 @@ export class GarbageCollector {
         report.restored++;
         continue;
       }
-      if (subject) await this.storage.referrers.remove(m.repo, subject, digest);
       report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
       this.metrics.gcFreedObjects.inc({ kind: 'manifest' });
       await this.listener.manifestCollected(m.repo, digest);

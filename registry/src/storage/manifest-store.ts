@@ -1,7 +1,8 @@
 // Manifests per repository: the body lives in the content store, the repository
-// holds a link with its metadata, and an entry in the referrers index when it has
-// a subject. What a manifest may reference is checked by the write path before
-// `commit`; this store only owns where and in which order things are written.
+// holds a link with its metadata (media type, subject, artifact type, annotations:
+// enough to rebuild the referrers the metadata index answers). What a manifest may
+// reference is checked by the write path before `commit`; this store only owns
+// where and in which order things are written.
 import { Code, RegistryError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import { parseDigest, parseReference, type Digest } from '../reference.js';
@@ -9,7 +10,6 @@ import type { BlobStore } from './blob-store.js';
 import { deleteIfExists, getOrUndefined, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
 import { LruCache } from './lru-cache.js';
 import { baseName, paths } from './paths.js';
-import type { ReferrerStore } from './referrer-store.js';
 import type { TagStore } from './tag-store.js';
 
 export interface ManifestMeta {
@@ -43,13 +43,12 @@ export class ManifestStore {
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
     private readonly tags: TagStore,
-    private readonly referrers: ReferrerStore,
   ) {}
 
   /**
    * Writes a verified manifest: the body, then the link with its metadata, then
-   * the referrers entry, then the tags. A crash part-way leaves at worst an
-   * untagged manifest, never a tag pointing at nothing.
+   * the tags. A crash part-way leaves at worst an untagged manifest, never a tag
+   * pointing at nothing.
    */
   async commit(repo: string, digest: Digest, body: Buffer, parsed: ParsedManifest, tags: readonly string[]): Promise<ManifestMeta> {
     await this.blobs.putVerified(digest, body);
@@ -62,7 +61,6 @@ export class ManifestStore {
       pushedAt: new Date().toISOString(),
     };
     await this.driver.putContent(paths.manifestLink(repo, digest), JSON.stringify(meta));
-    if (parsed.subject) await this.referrers.add(repo, parsed.subject, digest, meta);
     for (const tag of new Set(tags)) await this.tags.set(repo, tag, digest);
     return meta;
   }
@@ -125,14 +123,12 @@ export class ManifestStore {
     return { digest, meta, body };
   }
 
-  /** Deletes a manifest, every tag pointing at it, and its referrer entry; MANIFEST_UNKNOWN when absent. Returns the tags removed. */
+  /** Deletes a manifest and every tag pointing at it; MANIFEST_UNKNOWN when absent. Returns the tags removed. */
   async delete(repo: string, digest: Digest): Promise<string[]> {
     const meta = await this.meta(repo, digest);
     if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value });
     const tags = await this.tags.tagsFor(repo, digest);
     for (const tag of tags) await this.tags.delete(repo, tag);
-    const subject = meta.subject ? parseDigest(meta.subject) : undefined;
-    if (subject) await this.referrers.remove(repo, subject, digest);
     await deleteIfExists(this.driver, paths.manifestLink(repo, digest));
     return tags;
   }

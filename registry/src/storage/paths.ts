@@ -6,7 +6,7 @@
 //   │   ├── _layers/<alg>/<hex>                   link: the blob belongs to this repository
 //   │   ├── _manifests/<alg>/<hex>                link: manifest metadata (media type, subject)
 //   │   ├── _tags/<tag>                           the digest the tag points to
-//   │   └── _referrers/<alg>/<hex>/<alg>-<hex>    descriptor of a manifest whose subject is <alg>:<hex>
+//   │   └── _referrers/                          written by earlier versions; unread, removed with the repository
 //   ├── _uploads/<id>/{info,data}                 in-progress uploads (state survives restarts)
 //   └── _gc/                                      online garbage collection (gc/collector.ts)
 //       ├── lock                                  lease: the one replica running GC ({owner, expiresAt})
@@ -31,9 +31,6 @@ export const paths = {
   tag: (repo: string, tag: string) => `${REPOS}/${repo}/_tags/${tag}`,
   tagsRoot: (repo: string) => `${REPOS}/${repo}/_tags`,
   referrersRoot: (repo: string) => `${REPOS}/${repo}/_referrers`,
-  referrers: (repo: string, subject: Digest) => `${REPOS}/${repo}/_referrers/${subject.algorithm}/${subject.hex}`,
-  referrer: (repo: string, subject: Digest, d: Digest) =>
-    `${REPOS}/${repo}/_referrers/${subject.algorithm}/${subject.hex}/${d.algorithm}-${d.hex}`,
   uploadsRoot: () => '/_uploads',
   upload: (id: string) => `/_uploads/${id}`,
   uploadInfo: (id: string) => `/_uploads/${id}/info`,

@@ -9,7 +9,6 @@ import { createDriver } from './driver/index.js';
 import { instrument } from './driver/instrumented.js';
 import { GcStorage } from './gc-storage.js';
 import { ManifestStore } from './manifest-store.js';
-import { ReferrerStore } from './referrer-store.js';
 import { RepositoryStore } from './repository-store.js';
 import { TagStore } from './tag-store.js';
 import { UploadStore } from './upload-store.js';
@@ -24,7 +23,6 @@ export interface RegistryStorage {
   readonly uploads: UploadStore;
   readonly manifests: ManifestStore;
   readonly tags: TagStore;
-  readonly referrers: ReferrerStore;
   readonly repositories: RepositoryStore;
   readonly gc: GcStorage;
   /** Resolves when the backend answers (readiness). */
@@ -35,15 +33,13 @@ export interface RegistryStorage {
 export function createRegistryStorage(driver: StorageDriver): RegistryStorage {
   const blobs = new BlobStore(driver);
   const tags = new TagStore(driver, { statValidatedCache: driver.name === 'filesystem' });
-  const referrers = new ReferrerStore(driver);
-  const manifests = new ManifestStore(driver, blobs, tags, referrers);
+  const manifests = new ManifestStore(driver, blobs, tags);
   return {
     kind: driver.name,
     blobs,
     uploads: new UploadStore(driver, blobs),
     manifests,
     tags,
-    referrers,
     repositories: new RepositoryStore(driver),
     gc: new GcStorage(driver, blobs),
     async ping() {
