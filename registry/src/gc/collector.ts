@@ -127,7 +127,7 @@ class Aborted extends Error {}
 
 interface RepositoryMark {
   readonly repo: string;
-  readonly garbage: Array<{ digest: Digest; subject?: Digest; reason: DeletedManifest['reason'] }>;
+  readonly garbage: Array<{ digest: Digest; reason: DeletedManifest['reason'] }>;
   /** Layer links no live manifest references, with when each was linked: the sweep decides by age. */
   readonly unreferencedLinks: Array<{ digest: Digest; linkedAt: number }>;
 }
@@ -193,8 +193,7 @@ export class GarbageCollector {
     const garbage: RepositoryMark['garbage'] = [];
     for (const g of mark.garbage) {
       const digest = parseDigest(g.digest);
-      const subject = graph.manifests.get(g.digest)?.subject;
-      if (digest) garbage.push({ digest, subject: subject ? parseDigest(subject) : undefined, reason: g.reason });
+      if (digest) garbage.push({ digest, reason: g.reason });
     }
     const unreferencedLinks = mark.unreferencedLinks.flatMap((l) => {
       const digest = parseDigest(l.digest);
@@ -220,7 +219,7 @@ export class GarbageCollector {
   }
 
   private async sweepManifests(m: RepositoryMark, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
-    for (const { digest, subject, reason } of m.garbage) {
+    for (const { digest, reason } of m.garbage) {
       const before = await this.condemnable(digest, cutoff);
       if (before === null) continue;
       if (dryRun) {
