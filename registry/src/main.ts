@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // berth-registry: load config (file, then flags), then serve (draining on
 // SIGTERM/SIGINT) or run a one-off command (scrub).
 import { existsSync } from 'node:fs';

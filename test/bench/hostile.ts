@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { jsonLimitsSchema } from '#contract/config/schema.js';
 import { parseManifest } from '../../registry/src/manifest/parse.js';
 import { digestOf } from '../../registry/src/reference.js';
-import { startRegistryProcess } from '../harness/registry-process.js';
+import { REGISTRY_NODE_FLAGS, startRegistryProcess } from '../harness/registry-process.js';
 import { jsonClasses, parserClass, probe, sendHostile, slowClass, uploadFloodClass, type HostileRequest } from '../harness/hostile.js';
 import { Client } from '../harness/workload.js';
 import { RssSampler } from './rss.js';
@@ -34,7 +34,7 @@ interface Row {
 async function measureClass(name: string, requests: HostileRequest[], n: number, concurrency: number): Promise<Row> {
   const registry = await startRegistryProcess({
     config: { log: { level: 'warn', accessLog: false } },
-    wrap: main ? (node, rest) => ({ command: node, args: [main, ...rest.slice(1)] }) : undefined,
+    wrap: main ? (node, rest) => ({ command: node, args: rest.map((a, i) => (i === REGISTRY_NODE_FLAGS.length ? main : a)) }) : undefined,
   });
   try {
     const client = new Client(registry.url);

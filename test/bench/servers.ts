@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../harness/registry-process.js';
+import { freePort, REGISTRY_NODE_FLAGS } from '../harness/registry-process.js';
 import { toolPath } from '../harness/tools.js';
 
 export interface S3Target {
@@ -136,7 +136,7 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
     : { filesystem: { root: join(dir, 'data') } };
   const cfg = join(dir, 'config.yaml');
   await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, log: { level: 'warn', accessLog: false }, ...options.berthConfig }));
-  const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const nodeArgs = [...REGISTRY_NODE_FLAGS, ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
   return launch({ name: 'berth', isBerth: true, storage: options.storage, dir, port, configFile: cfg, command: process.execPath, args: [...nodeArgs, BERTH_MAIN, '--config', cfg] });
 }
 

@@ -21,6 +21,14 @@ function findRepoRoot(start: string): string {
 }
 const MAIN = join(REPO_ROOT, 'dist', 'registry', 'src', 'main.js');
 
+/**
+ * The V8 flags every launch of the registry uses (npm start, the image's launcher,
+ * the tests): a young generation of at most 3 × 4 MiB instead of 3 × 16 MiB. Bodies
+ * live outside V8's heap, so a bigger young generation only holds more garbage:
+ * the hostile-input classes peaked 16 MiB lower with it (147 vs 163 MiB).
+ */
+export const REGISTRY_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -75,7 +83,8 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
   await writeFile(configFile, yaml.dump(config));
   const logFile = join(dir, `registry-${port}-${Date.now()}.log`);
   const out = createWriteStream(logFile);
-  const launch = options.wrap?.(process.execPath, [MAIN, '--config', configFile]) ?? { command: process.execPath, args: [MAIN, '--config', configFile] };
+  const args = [...REGISTRY_NODE_FLAGS, MAIN, '--config', configFile];
+  const launch = options.wrap?.(process.execPath, args) ?? { command: process.execPath, args };
   const child = spawn(launch.command, launch.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
