@@ -214,8 +214,12 @@ export const jsonLimitsSchema = z.object({
 /** Concurrency limits on expensive work: over a limit a request waits in line, then gets 429 with Retry-After. */
 export const limitsSchema = z.object({
   json: jsonLimitsSchema.default({}),
-  /** Manifest PUTs read, parsed and stored at once. */
-  manifestPuts: z.number().int().positive().default(4).describe('Manifest PUTs read, parsed and stored at once.'),
+  /** Manifest PUTs read, parsed and stored at once, of bodies declared no bigger than largeManifestBytes. */
+  manifestPuts: z.number().int().positive().default(8).describe('Manifest PUTs read, parsed and stored at once, of bodies declared no bigger than largeManifestBytes.'),
+  /** The same for bigger bodies, or bodies of undeclared length: each holds up to http.maxManifestBytes. */
+  largeManifestPuts: z.number().int().positive().default(2).describe('The same for bigger bodies, or bodies of undeclared length: each holds up to http.maxManifestBytes.'),
+  /** Where a manifest body counts as large. Real manifests are a few KiB; an index of 100 platforms about 40 KiB. */
+  largeManifestBytes: z.number().int().positive().default(256 * 1024).describe('Where a manifest body counts as large. Real manifests are a few KiB; an index of 100 platforms about 40 KiB.'),
   /** Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients. */
   uploads: z.number().int().positive().default(16).describe('Upload requests streaming a body at once (monolithic POST, PATCH, PUT), over all clients.'),
   /** The same per client: per identity, or per address for anonymous requests. */

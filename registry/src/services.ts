@@ -24,6 +24,7 @@ import { Retention } from './policy/retention.js';
 import { BlobPresence } from './read/blob-presence.js';
 import { Listings } from './read/listings.js';
 import { openStorage } from './storage/registry-storage.js';
+import { ManifestBodies } from './limits/manifest-bodies.js';
 import { QuotaListener } from './write/quota-listener.js';
 import { WritePath } from './write/write-path.js';
 
@@ -64,6 +65,7 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
     pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, log, metrics,
+    manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
   };
   return { services, events, authRoutes: auth.routes, audit };
 }

@@ -95,6 +95,7 @@ function accessLog(services: Services) {
 function observe(services: Services, req: IncomingMessage, res: ServerResponse, state: RequestState): void {
   const { log, metrics, config } = services;
   const start = process.hrtime.bigint();
+  const remote = req.socket.remoteAddress; // read now: by 'close' an aborted request's socket may be detached (null)
   res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
   res.on('close', () => {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -105,7 +106,7 @@ function observe(services: Services, req: IncomingMessage, res: ServerResponse, 
     if (config.log.accessLog) {
       log.info({
         msg: 'request', requestId: state.requestId, method: req.method, path: pathOf(req), route, status,
-        durationMs: Math.round(seconds * 1e6) / 1e3, remote: req.socket.remoteAddress,
+        durationMs: Math.round(seconds * 1e6) / 1e3, remote,
         subject: state.subject, bytesOut: Number(res.getHeader('Content-Length') ?? 0) || undefined,
       });
     }

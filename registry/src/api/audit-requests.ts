@@ -70,6 +70,7 @@ function describe(req: IncomingMessage): { path: string; action: string; reposit
 
 export function auditRequests(server: Server, audit: AuditLog, access: AuditedAccess): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const remote = req.socket.remoteAddress; // read now: by 'close' an aborted request's socket may be detached (null)
     res.on('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
       const denied = status === 401 || status === 403;
@@ -81,7 +82,7 @@ export function auditRequests(server: Server, audit: AuditLog, access: AuditedAc
         actor: access.subjectOf(req) ?? claimedSubject(req),
         identity: access.identityOf(req),
         action, method: req.method ?? '', path, repository,
-        remote: req.socket.remoteAddress,
+        remote,
         status,
         result: denied ? 'denied' : status < 400 ? 'success' : 'failure',
       });

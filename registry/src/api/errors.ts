@@ -7,7 +7,7 @@ import { Code, RegistryError, type CodeName } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MetadataCursorError, MetadataUnavailableError } from '../metadata/index.js';
 import { InvalidPathError, StorageUnavailableError, WriteConflictError, isStorageFull } from '../storage/registry-storage.js';
-import { afterUnreadBody } from './unread-body.js';
+import { afterUnreadBody } from '../limits/unread-body.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   BLOB_UNKNOWN: 404,

@@ -16,6 +16,7 @@ import { formatScope, parseScopes } from './scope.js';
 import { IssuerUnreachableError } from './federation/https-client.js';
 import { InvalidTokenError, type TokenService } from './tokens.js';
 import { TOKEN_PATH } from './token-access.js';
+import { afterUnreadBody } from '../limits/unread-body.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -30,7 +31,8 @@ async function readForm(req: Request): Promise<URLSearchParams> {
   if (type !== 'application/x-www-form-urlencoded') throw new TokenRequestError(400, 'invalid_request', 'expected an application/x-www-form-urlencoded body');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // Not destroyed on a throw: the answer reads and discards the rest of the body first.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_FORM_BYTES) throw new TokenRequestError(413, 'invalid_request', 'form too large');
     chunks.push(chunk);
@@ -97,14 +99,16 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
 
   const fail = (res: Response, err: unknown, oauth: boolean) => {
     if (!(err instanceof TokenRequestError)) throw err;
-    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-    res.setHeader('Cache-Control', 'no-store');
-    if (oauth) {
-      res.status(err.status).json({ error: err.oauthError, error_description: err.message });
-    } else {
-      const code = err.status === 429 ? 'TOOMANYREQUESTS' : err.status === 401 ? 'UNAUTHORIZED' : err.status === 503 ? 'UNAVAILABLE' : 'UNSUPPORTED';
-      res.status(err.status).json({ errors: [{ code, message: err.message }] });
-    }
+    afterUnreadBody(res.req, () => {
+      for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+      res.setHeader('Cache-Control', 'no-store');
+      if (oauth) {
+        res.status(err.status).json({ error: err.oauthError, error_description: err.message });
+      } else {
+        const code = err.status === 429 ? 'TOOMANYREQUESTS' : err.status === 401 ? 'UNAUTHORIZED' : err.status === 503 ? 'UNAVAILABLE' : 'UNSUPPORTED';
+        res.status(err.status).json({ errors: [{ code, message: err.message }] });
+      }
+    });
   };
 
   app.get(TOKEN_PATH, async (req, res, next) => {

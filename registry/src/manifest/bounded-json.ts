@@ -11,12 +11,17 @@ export function configureJsonLimits(next: JsonLimits): void {
   limits = next;
 }
 
-/** Parses a manifest body, or throws MANIFEST_INVALID with the reason (a limit, or not JSON). */
-export function parseBoundedJson(body: Buffer): unknown {
+/** Throws MANIFEST_INVALID naming the first limit `body` goes beyond. */
+export function checkJsonLimits(body: Uint8Array): void {
   const violation = findJsonLimitViolation(body, limits);
   if (violation) {
     throw new RegistryError(Code.MANIFEST_INVALID, { reason: violation.reason, limit: violation.limit, max: violation.max, offset: violation.offset });
   }
+}
+
+/** Parses a manifest body, or throws MANIFEST_INVALID with the reason (a limit, or not JSON). */
+export function parseBoundedJson(body: Buffer): unknown {
+  checkJsonLimits(body);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {

@@ -13,8 +13,8 @@ import type { Retention } from '../../policy/retention.js';
 import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
+import type { ManifestBodies } from '../../limits/manifest-bodies.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
-import { noteReceived } from '../../storage/received-buffers.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
 
@@ -37,6 +37,8 @@ export interface Services {
   readonly scrub: ScrubService;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Reused buffers manifest bodies are read into. */
+  readonly manifestBodies: ManifestBodies;
 }
 
 export interface Ctx {
@@ -69,28 +71,6 @@ export function contentLength(req: IncomingMessage): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new RegistryError(Code.SIZE_INVALID, { contentLength: raw });
   return Number(raw);
-}
-
-/** Reads a bounded body (manifests); bigger bodies are refused with `tooLarge` without buffering them. */
-export async function readBody(req: IncomingMessage, limit: number, tooLarge: RegistryError): Promise<Buffer> {
-  const declared = contentLength(req);
-  if (declared !== undefined && declared > limit) throw tooLarge;
-  // With a Content-Length the bytes are copied into one buffer as they arrive, so each
-  // socket chunk dies young instead of living until a concatenation (half the memory).
-  const whole = declared !== undefined ? Buffer.allocUnsafe(declared) : undefined;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const c = chunk as Buffer;
-    if (total + c.length > limit || (whole && total + c.length > whole.length)) throw tooLarge;
-    if (whole) c.copy(whole, total);
-    else chunks.push(c);
-    total += c.length;
-  }
-  // The socket buffers are garbage once copied: counted toward the young-generation collections
-  // uploads trigger, a stream of large manifests does not pile up dead buffers.
-  noteReceived(total);
-  return whole ? whole.subarray(0, total) : Buffer.concat(chunks, total);
 }
 
 export function send(res: ServerResponse, status: number, headers: Record<string, string | number | string[]>, body?: Buffer | string): void {

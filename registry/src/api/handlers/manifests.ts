@@ -1,7 +1,8 @@
 // GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>
 import { Code, RegistryError } from '../../errors.js';
 import { parseReference } from '../../reference.js';
-import { actorOf, readBody, send, v2Path, type Ctx } from './context.js';
+import { checkJsonLimits } from '../../manifest/bounded-json.js';
+import { actorOf, send, v2Path, type Ctx } from './context.js';
 
 function headers(digest: string, mediaType: string, size: number): Record<string, string | number> {
   return { 'Content-Type': mediaType, 'Docker-Content-Digest': digest, 'Content-Length': size, ETag: `"${digest}"` };
@@ -28,7 +29,7 @@ export async function putManifest(ctx: Ctx): Promise<void> {
   parseReference(ctx.params.reference);
   const { config, metrics, writes } = ctx.services;
   const limit = config.http.maxManifestBytes;
-  const body = await readBody(ctx.req, limit, new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }));
+  const body = await ctx.services.manifestBodies.read(ctx.req, new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }), checkJsonLimits);
   metrics.bytesReceived.inc({ route: 'manifest' }, body.length);
   const tagParams = ctx.query.getAll('tag');
   const { digest, parsed } = await writes.manifests.put(ctx.repo, ctx.params.reference, body, ctx.req.headers['content-type'], tagParams, actorOf(ctx));
