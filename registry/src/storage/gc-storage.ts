@@ -6,6 +6,7 @@ import { parseDigest, type Digest } from '../reference.js';
 import type { BlobStore } from './blob-store.js';
 import { deleteIfExists, getOrUndefined, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
 import { GcLease, type LeaseOptions } from './gc-lease.js';
+import type { ManifestStore } from './manifest-store.js';
 import { GcMarkers } from './gc-markers.js';
 import { baseName, paths } from './paths.js';
 
@@ -18,7 +19,7 @@ export interface TakenLink {
 export class GcStorage {
   readonly markers: GcMarkers;
 
-  constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {
+  constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore, private readonly manifests: ManifestStore) {
     this.markers = new GcMarkers(driver);
   }
 
@@ -57,8 +58,10 @@ export class GcStorage {
   }
 
   /** S2 for a manifest link (the manifest's metadata goes with it). */
-  takeManifestLink(repo: string, d: Digest): Promise<TakenLink | undefined> {
-    return this.take(paths.manifestLink(repo, d));
+  async takeManifestLink(repo: string, d: Digest): Promise<TakenLink | undefined> {
+    const link = await this.take(paths.manifestLink(repo, d));
+    if (link) this.manifests.forgetLink(repo, d);
+    return link;
   }
 
   async restoreLink(link: TakenLink): Promise<void> {
@@ -80,6 +83,7 @@ export class GcStorage {
       throw err;
     }
     this.blobs.forget(d);
+    this.manifests.forgetBody(d);
     return true;
   }
 

@@ -130,7 +130,22 @@ export class ManifestStore {
     const tags = await this.tags.tagsFor(repo, digest);
     for (const tag of tags) await this.tags.delete(repo, tag);
     await deleteIfExists(this.driver, paths.manifestLink(repo, digest));
+    this.forgetLink(repo, digest);
     return tags;
+  }
+
+  /**
+   * Forgets what is cached about a repository's link to a manifest that is gone
+   * (deleted, or taken by GC), and about a manifest body GC removed: a stale entry
+   * would only cost a stat, but the entries of deleted content would otherwise
+   * stay until pushed out, and memory grew with every image deleted.
+   */
+  forgetLink(repo: string, digest: Digest): void {
+    this.servingMetas.delete(`${repo}@${digest.value}`);
+  }
+
+  forgetBody(digest: Digest): void {
+    this.bodies.delete(digest.value);
   }
 
   /** Every manifest digest linked in a repository. */

@@ -41,7 +41,7 @@ export function createRegistryStorage(driver: StorageDriver): RegistryStorage {
     manifests,
     tags,
     repositories: new RepositoryStore(driver),
-    gc: new GcStorage(driver, blobs),
+    gc: new GcStorage(driver, blobs, manifests),
     async ping() {
       await driver.list('/').catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
