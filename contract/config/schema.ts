@@ -175,7 +175,7 @@ export const metadataSchema = z.object({
     .describe('Where the metadata index lives: SQLite in-process (one replica) or a shared PostgreSQL (any number of replicas).'),
   sqlite: z.object({
     path: z.string().min(1).optional()
-      .describe('Index file on local disk; default <storage.filesystem.root>/_metadata/index.db, or ./metadata/index.db with S3 storage.'),
+      .describe('Index file on local disk; default <storage.filesystem.root>/_metadata/index.db. Required with S3 storage (a local disk of the replica\'s own), unless the engine is postgres.'),
   }).strict().default({}),
   postgres: z.object({
     url: z.string().min(1).optional().describe('postgres://user:password@host:5432/db?sslmode=verify-full'),
@@ -250,7 +250,12 @@ export const configSchema = z.object({
     /** JSON lines for every write and every denied request, to `file` or stdout. */
     auditLog: z.object({ enabled: z.boolean().default(false), file: z.string().optional() }).strict().default({}).describe('JSON lines for every write and every denied request, to `file` or stdout.'),
   }).strict().default({}),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  // No silent default in the working directory: two processes started there would share one file.
+  if (c.storage.s3 && c.metadata.engine === 'sqlite' && !c.metadata.sqlite.path) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['metadata', 'sqlite', 'path'], message: 'required with S3 storage (or metadata.engine: postgres)' });
+  }
+});
 
 /** The configuration as written in a file (every field optional). */
 export type RegistryConfigInput = z.input<typeof configSchema>;

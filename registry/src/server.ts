@@ -45,7 +45,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   configureHashWorkers(config.limits.hashWorkers);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
   const { storage, gc, scrub, access } = services;
-  await scrub.buildIfEmpty();
+  await scrub.buildAtStart();
   const limits = new RequestLimits(config.limits);
   const app = createRequestListener(services, {
     extraRoutes: (express) => {

@@ -12,6 +12,7 @@ import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { createLogger, type Logger } from '../../registry/src/log.js';
 import { startRegistry, type RunningRegistry } from '../../registry/src/server.js';
 import { OciClient } from './oci-client.js';
+import { withLocalIndex } from './registry-process.js';
 
 export interface InProcessRegistry {
   readonly url: string;
@@ -35,12 +36,12 @@ export interface InProcessOptions {
 export async function startInProcessRegistry(input: RegistryConfigInput = {}, options: InProcessOptions = {}): Promise<InProcessRegistry> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'berth-in-process-'));
   const dataDir = join(dir, 'data');
-  const config = parseConfig({
+  const config = parseConfig(withLocalIndex({
     ...input,
     http: { ...input.http, listen: '127.0.0.1:0' },
     storage: input.storage ?? { filesystem: { root: dataDir } },
     uploads: { purgeIntervalSeconds: 0, ...input.uploads },
-  });
+  }, join(dir, 'index.db')));
   const logLines: string[] = [];
   const running = await startRegistry(config, { log: logger(options.captureLog ? logLines : undefined) });
   return {

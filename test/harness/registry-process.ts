@@ -40,6 +40,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The config with an embedded index at `file` when the storage is S3 and the
+ * config names no index (the registry requires one: there is no data folder).
+ */
+export function withLocalIndex(config: RegistryConfigInput, file: string): RegistryConfigInput {
+  const engine = config.metadata?.engine ?? 'sqlite';
+  if (!config.storage?.s3 || engine !== 'sqlite' || config.metadata?.sqlite?.path) return config;
+  return { ...config, metadata: { ...config.metadata, sqlite: { path: file } } };
+}
+
 export interface RegistryProcess {
   readonly url: string;
   /** host:port, as clients name the registry. */
@@ -73,12 +83,12 @@ export interface StartRegistryOptions {
 export async function startRegistryProcess(options: StartRegistryOptions = {}): Promise<RegistryProcess> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'berth-reg-'));
   const port = options.port ?? await freePort();
-  const config: RegistryConfigInput = {
+  const config: RegistryConfigInput = withLocalIndex({
     ...options.config,
     http: { ...options.config?.http, listen: `127.0.0.1:${port}` },
     storage: options.config?.storage ?? { filesystem: { root: join(dir, 'data') } },
     log: { level: 'info', ...options.config?.log },
-  };
+  }, join(dir, `index-${port}.db`)); // a restart at the same port finds its index
   const configFile = join(dir, `config-${port}.yaml`);
   await writeFile(configFile, yaml.dump(config));
   const logFile = join(dir, `registry-${port}-${Date.now()}.log`);

@@ -3,8 +3,12 @@ import type { RegistryConfig } from '#contract/config/schema.js';
 import type { IndexOptions } from './config.js';
 
 /** `defaultSqlitePath` is used when `metadata.sqlite.path` is unset (it depends on the storage config). */
-export function indexOptions(metadata: RegistryConfig['metadata'], defaultSqlitePath: string): IndexOptions {
-  if (metadata.engine === 'sqlite') return { engine: { engine: 'sqlite', path: metadata.sqlite.path ?? defaultSqlitePath } };
+export function indexOptions(metadata: RegistryConfig['metadata'], defaultSqlitePath: string | undefined): IndexOptions {
+  if (metadata.engine === 'sqlite') {
+    const path = metadata.sqlite.path ?? defaultSqlitePath;
+    if (!path) throw new Error('metadata.sqlite.path: required with S3 storage');
+    return { engine: { engine: 'sqlite', path } };
+  }
   const pg = metadata.postgres;
   if (!pg) throw new Error('metadata.postgres: required with engine postgres');
   return {

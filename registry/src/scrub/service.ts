@@ -5,11 +5,13 @@
 // collects.
 import type { Logger } from '../log.js';
 import type { MetadataIndex } from '../metadata/index.js';
+import { StorageUnavailableError } from '../storage/driver/driver.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import { IndexRepair } from './repair.js';
 import { Scrubber, type ScrubReport } from './scrubber.js';
 
 const REPAIR_INTERVAL_MS = 30_000;
+const BUILD_RETRY_MS = 5_000;
 const LEASE = { ttlMs: 300_000, settleMs: 200 };
 
 export class ScrubService {
@@ -17,6 +19,7 @@ export class ScrubService {
   readonly repair: IndexRepair;
   private readonly timers: NodeJS.Timeout[] = [];
   private full?: Promise<ScrubReport | undefined>;
+  private buildPending = false;
 
   constructor(
     private readonly storage: RegistryStorage,
@@ -26,6 +29,21 @@ export class ScrubService {
   ) {
     this.scrubber = new Scrubber(storage, index, log);
     this.repair = new IndexRepair(this.scrubber, index, log, options.repairAfterSeconds * 1000);
+  }
+
+  /**
+   * buildIfEmpty at start. A store that is unavailable then does not keep the
+   * registry from starting (it answers 503 until the store is back, like any
+   * replica whose store goes away): the build is retried by start() until it runs.
+   */
+  async buildAtStart(): Promise<void> {
+    try {
+      await this.buildIfEmpty();
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      this.log.warn({ msg: 'storage unavailable: the metadata index will be built when it is back', err: err.message });
+      this.buildPending = true;
+    }
   }
 
   /** Builds the index from storage when it has no repository and storage has some; resolves once it is built. */
@@ -46,6 +64,13 @@ export class ScrubService {
       this.timers.push(timer);
     };
     every(Math.min(REPAIR_INTERVAL_MS, this.options.repairAfterSeconds * 1000), () => this.repair.repair(), 'metadata index repair');
+    if (this.buildPending) {
+      every(BUILD_RETRY_MS, async () => {
+        if (!this.buildPending) return;
+        await this.buildIfEmpty();
+        this.buildPending = false;
+      }, 'metadata index build');
+    }
     if (this.options.intervalSeconds > 0) every(this.options.intervalSeconds * 1000, () => this.scrubAll(), 'scheduled scrub');
   }
 
