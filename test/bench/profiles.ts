@@ -1,5 +1,5 @@
-// Workload sizes: the full profile (the published figures, < 15 minutes) and
-// --quick (a fast check of the same code paths).
+// Workload sizes: the full profile (the published figures: about 18 minutes, plus about
+// 23 for the metadata section on S3) and --quick (a fast check of the same code paths).
 import type { BlobCase } from './blobs.js';
 import { MiB } from './results.js';
 
