@@ -38,7 +38,7 @@ async function listAll(client: HttpClient, path: string, key: 'tags' | 'reposito
   return { entries, pages };
 }
 
-async function measureListing(server: ServerUnderTest, path: string, key: 'tags' | 'repositories', expected: number, connections: number, seconds: number):
+export async function measureListing(server: ServerUnderTest, path: string, key: 'tags' | 'repositories', expected: number, connections: number, seconds: number):
   Promise<{ rps: number; p50: number; p99: number; pages: number }> {
   const client = new HttpClient(server.url, connections);
   const latencies: number[] = [];

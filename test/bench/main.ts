@@ -1,9 +1,11 @@
-// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing,metadata-s3] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `--tags=N --repos=N` override the metadata section's sizes (the profile's otherwise).
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
 // same workloads in the same run, alternating between servers. Prints absolute
 // figures, Berth/Distribution ratios, the machine's own limits and the targets.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +14,7 @@ import { runBlobCases } from './blobs.js';
 import { runGcCase } from './gc.js';
 import { runImageCase, writeImageLayout } from './image.js';
 import { runListing, SMALL_REPO } from './listing.js';
+import { metadataTargets, runMetadataS3 } from './metadata-s3.js';
 import { diskWriteThroughput, hashWriteLimit, machineDescription, sha256Throughput } from './machine.js';
 import { FULL, QUICK } from './profiles.js';
 import { loadAverage } from './cpu.js';
@@ -20,7 +23,9 @@ import { OCI_MANIFEST, pushSmallImage, smallImage, type SmallImage } from './reg
 import { runRequestCases } from './requests.js';
 import { MiB, Results } from './results.js';
 import { DEBIAN_REGISTRY, ensureDebianRegistry, startBerth, startDistribution282, startDistributionV3, type ServerUnderTest, type StartOptions } from './servers.js';
+import { runStaleness } from './staleness.js';
 import { evaluateTargets } from './targets.js';
+import { POSTGRES_BIN } from '../harness/postgres.js';
 import { startS3Server } from '../harness/s3-server.js';
 import { toolPath } from '../harness/tools.js';
 
@@ -30,6 +35,7 @@ const flagValue = (name: string) => flag(name)?.split('=')[1];
 const profile = flag('quick') ? QUICK : FULL;
 const only = flagValue('only')?.split(',');
 const enabled = (section: string) => !only || only.includes(section);
+const metadataSizes = { tags: Number(flagValue('tags') ?? profile.metadataTags), repos: Number(flagValue('repos') ?? profile.metadataRepos) };
 const started = Date.now();
 // Compiled to dist/test/bench/main.js: the repository is three levels up.
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -69,6 +75,13 @@ async function runS3Workloads(results: Results): Promise<void> {
       if (enabled('s3-listing')) {
         log(`S3 listing: ${profile.tags} tags, ${profile.repos} repositories`);
         await runListing(servers, image, profile.tags, profile.repos, profile.listingSeconds, results, log);
+      }
+      if (enabled('metadata-s3')) {
+        log(`S3 metadata: ${metadataSizes.tags} tags, ${metadataSizes.repos} repositories`);
+        await runMetadataS3(servers, SMALL_REPO, image, metadataSizes, profile.listingSeconds, results, log);
+        log(`S3 metadata: cross-replica staleness, ${profile.stalenessRounds} rounds (scripts/testbed/build.sh postgres when missing)`);
+        if (!existsSync(join(POSTGRES_BIN, 'initdb'))) execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), 'postgres'], { stdio: 'inherit' });
+        await runStaleness(s3, image, profile.stalenessRounds, results, log);
       }
       if (!enabled('s3')) return;
       await runBlobCases(servers, [{ size: profile.bigBlob, concurrency: 1, mode: 'monolithic', count: 1 }], profile.bigBlobRepetitions, results, log);
@@ -169,13 +182,14 @@ async function main(): Promise<void> {
       // A failure here must not lose the figures gathered so far.
       await runGcWorkload(results, with282).catch((err: Error) => results.notes.push(`garbage collection workload failed: ${err.message}`));
     }
-    if ((enabled('s3') || enabled('s3-listing')) && !flag('no-s3')) await runS3Workloads(results);
+    if ((enabled('s3') || enabled('s3-listing') || enabled('metadata-s3')) && !flag('no-s3')) await runS3Workloads(results);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   const names = ['berth', 'dist-3.1.1', ...(with282 ? ['dist-2.8.2'] : [])];
   process.stdout.write(`\n${results.render(names)}\n\n`);
   for (const line of evaluateTargets(results, names.filter((n) => n !== 'berth'), profile)) process.stdout.write(`${line}\n`);
+  if (enabled('metadata-s3')) for (const line of metadataTargets(results, metadataSizes, 'dist-3.1.1')) process.stdout.write(`${line}\n`);
   for (const n of results.notes) process.stdout.write(`note: ${n}\n`);
   const json = flagValue('json');
   if (json) await writeFile(json, JSON.stringify({ profile: profile.name, machine: machineDescription(), loadAverageAtEnd: loadAverage(), ...results.toJSON() }, null, 2));

@@ -1,5 +1,5 @@
-// Workload sizes: the full profile (the published figures, < 15 minutes) and
-// --quick (a fast check of the same code paths).
+// Workload sizes: the full profile (the published figures: about 18 minutes, plus about
+// 23 for the metadata section on S3) and --quick (a fast check of the same code paths).
 import type { BlobCase } from './blobs.js';
 import { MiB } from './results.js';
 
@@ -21,6 +21,10 @@ export interface Profile {
   /** GC workload: repositories x images (two blobs each). */
   readonly gcRepos: number;
   readonly gcImages: number;
+  /** Metadata section on S3: tags of the large repository, repositories in the catalog, cross-replica rounds. */
+  readonly metadataTags: number;
+  readonly metadataRepos: number;
+  readonly stalenessRounds: number;
 }
 
 function cases(table: [number, number, number][]): BlobCase[] {
@@ -52,6 +56,9 @@ export const FULL: Profile = {
   imageRepetitions: 2,
   gcRepos: 50,
   gcImages: 100,
+  metadataTags: 10_000,
+  metadataRepos: 10_000,
+  stalenessRounds: 100,
 };
 
 export const QUICK: Profile = {
@@ -71,4 +78,7 @@ export const QUICK: Profile = {
   imageRepetitions: 1,
   gcRepos: 10,
   gcImages: 50,
+  metadataTags: 1_000,
+  metadataRepos: 1_000,
+  stalenessRounds: 20,
 };

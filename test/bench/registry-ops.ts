@@ -85,7 +85,7 @@ export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 /** A small valid OCI image (config + one random layer, 4 KiB by default) for the request-rate, listing and GC workloads. */
 export function smallImage(layerBytes = 4096): SmallImage {
   const layer = randomBytes(layerBytes);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
+  const config = Buffer.from(JSON.stringify({ created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,

@@ -15,6 +15,7 @@ export interface RequestCase {
 }
 
 export interface RequestFigures {
+  readonly requests: number;
   readonly rps: number;
   /** Server CPU time per request, in microseconds. */
   readonly cpuMicros: number;
@@ -29,7 +30,7 @@ export async function measure(server: ServerUnderTest, c: RequestCase, seconds: 
   const cpuBefore = cpuSeconds(server.pid);
   const r = await load({ ...options, seconds });
   const cpuMicros = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / Math.max(r.requests, 1);
-  return { rps: r.rps, cpuMicros, p50: r.p50, p99: r.p99, failures: r.failures };
+  return { requests: r.requests, rps: r.rps, cpuMicros, p50: r.p50, p99: r.p99, failures: r.failures };
 }
 
 export async function runRequestCases(servers: readonly ServerUnderTest[], cases: readonly RequestCase[], seconds: number, repetitions: number,
