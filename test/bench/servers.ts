@@ -135,7 +135,7 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
     }
     : { filesystem: { root: join(dir, 'data') } };
   const cfg = join(dir, 'config.yaml');
-  // With S3 storage the embedded index would default to ./metadata/index.db in the working directory: keep it with the run's data.
+  // With S3 storage the embedded index needs a path of its own: keep it with the run's data.
   const metadata = { sqlite: { path: join(dir, 'metadata', 'index.db') } };
   await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, metadata, log: { level: 'warn', accessLog: false }, ...options.berthConfig }));
   const nodeArgs = [...REGISTRY_NODE_FLAGS, ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
