@@ -280,6 +280,10 @@ describe('discovery', () => {
     const tail = await fetch(u('/v2/paged/tags/list?n=5&last=t09'));
     expect((await body(tail)).tags).toEqual(['t10', 't11']);
     expect(tail.headers.get('link')).toBeNull();
+    // With per-tag metadata, the next page's link asks for it too.
+    const detailed = await fetch(u('/v2/paged/tags/list?metadata=true&n=5'));
+    expect(((await body(detailed)).metadata as unknown[]).length).toBe(5);
+    expect(detailed.headers.get('link')).toBe('</v2/paged/tags/list?metadata=true&n=5&last=t04>; rel="next"');
     await expectError(await fetch(u('/v2/paged/tags/list?n=abc')), 400, 'PAGINATION_NUMBER_INVALID');
     await expectError(await fetch(u('/v2/never/pushed/tags/list')), 404, 'NAME_UNKNOWN');
   });

@@ -9,9 +9,9 @@ import { digestParam } from './blobs.js';
 import { parsePageSize, sendJSON, v2Path, type Ctx } from './context.js';
 
 /** Distribution's `n`/`last` pagination: the Link header when a page follows. */
-function linkHeader(basePath: string, n: number | undefined, page: NamePage<unknown>): Record<string, string> {
+function linkHeader(basePath: string, n: number | undefined, page: NamePage<unknown>, extra: Record<string, string> = {}): Record<string, string> {
   if (page.next === undefined) return {};
-  const next = new URLSearchParams({ ...(n !== undefined ? { n: String(n) } : {}), last: page.next });
+  const next = new URLSearchParams({ ...extra, ...(n !== undefined ? { n: String(n) } : {}), last: page.next });
   return { Link: `<${basePath}?${next.toString()}>; rel="next"` };
 }
 
@@ -22,7 +22,7 @@ export async function listTags(ctx: Ctx): Promise<void> {
   const { listings } = ctx.services;
   if (ctx.query.get('metadata') === 'true') {
     const page = await listings.tagDetails(ctx.repo, query);
-    sendJSON(ctx.res, 200, { name: ctx.repo, tags: page.items.map((t) => t.tag), metadata: page.items }, linkHeader(path, n, page));
+    sendJSON(ctx.res, 200, { name: ctx.repo, tags: page.items.map((t) => t.tag), metadata: page.items }, linkHeader(path, n, page, { metadata: 'true' }));
     return;
   }
   const page = await listings.tags(ctx.repo, query);
