@@ -24,6 +24,13 @@ describe('parseOptions', () => {
     expect(o).toMatchObject({ leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500, healthHost: '127.0.0.1', healthPort: 0, leaderElect: false, logLevel: 'debug' });
   });
 
+  it('turns node access on with the agent image, off without it', () => {
+    expect(parseOptions([], {}).nodeAccess).toBeUndefined();
+    expect(parseOptions(['--node-access-image=ghcr.io/x/op:v1'], {}).nodeAccess).toEqual({ image: 'ghcr.io/x/op:v1', certsDir: '/etc/containerd/certs.d' });
+    expect(parseOptions(['--node-access-image=i', '--node-certs-dir=/var/lib/certs.d'], {}).nodeAccess).toEqual({ image: 'i', certsDir: '/var/lib/certs.d' });
+    expect(() => parseOptions(['--node-access-image=i', '--node-certs-dir=certs.d'], {})).toThrow(/absolute path/);
+  });
+
   it('maps Registries to admin URLs for an operator outside the cluster', () => {
     const o = parseOptions(['--registry-url=team/main=http://127.0.0.1:5000', '--registry-url', 'ops/edge=https://edge.example:443', '--repository-status-interval=5'], {});
     expect([...o.registryUrls]).toEqual([['team/main', 'http://127.0.0.1:5000'], ['ops/edge', 'https://edge.example:443']]);

@@ -28,6 +28,8 @@ export interface OperatorOptions {
   registryUrls: Map<string, string>;
   /** Image of a Registry's managed PostgreSQL when its spec names none. */
   postgresImage: string;
+  /** Node access (controllers/registry/node-access.ts): on when the agent's image is given. */
+  nodeAccess?: { image: string; certsDir: string };
   logLevel: LogLevel;
 }
 
@@ -54,6 +56,9 @@ const usage = `berth-operator [flags]
                                  (repeatable; for an operator running outside the cluster)
   --postgres-image IMAGE         image of a Registry's managed PostgreSQL (metadata.managed) when
                                  its spec names none (default ${DEFAULT_POSTGRES_IMAGE})
+  --node-access-image IMAGE      install containerd host configuration for each Registry on every node with a
+                                 DaemonSet of IMAGE (the operator image); off when not given
+  --node-certs-dir PATH          containerd's registry config_path on the nodes (default /etc/containerd/certs.d)
   --log-level LEVEL              debug|info|warn|error (default info)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
@@ -77,6 +82,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'repository-status-interval': { type: 'string', default: '60' },
       'registry-url': { type: 'string', multiple: true, default: [] },
       'postgres-image': { type: 'string', default: DEFAULT_POSTGRES_IMAGE },
+      'node-access-image': { type: 'string' },
+      'node-certs-dir': { type: 'string', default: '/etc/containerd/certs.d' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -113,6 +120,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     repositoryStatusIntervalMs: num('repository-status-interval', values['repository-status-interval'], 0.1) * 1000,
     registryUrls: new Map((values['registry-url'] ?? []).map(registryUrl)),
     postgresImage: nonEmpty('postgres-image', values['postgres-image']),
+    ...(values['node-access-image'] ? { nodeAccess: { image: values['node-access-image'], certsDir: absolutePath('node-certs-dir', values['node-certs-dir']!) } } : {}),
     logLevel: level as LogLevel,
   };
   // client-go's invariants: otherwise a leader could lose the lease while still acting.
@@ -131,6 +139,11 @@ function registryUrl(flag: string): [string, string] {
   const m = /^([a-z0-9-]+\/[a-z0-9.-]+)=(https?:\/\/.+)$/.exec(flag);
   if (!m) throw new Error(`--registry-url: expected NAMESPACE/NAME=http(s)://HOST:PORT, got "${flag}"`);
   return [m[1], m[2]];
+}
+
+function absolutePath(flag: string, path: string): string {
+  if (!path.startsWith('/')) throw new Error(`--${flag}: expected an absolute path, got "${path}"`);
+  return path;
 }
 
 function splitHostPort(addr: string): [string, string] {

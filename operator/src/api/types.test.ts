@@ -43,6 +43,7 @@ const registrySpec: Complete<RegistrySpec> = {
   },
   service: { type: 'NodePort', port: 5000, nodePort: 30500 },
   tls: { secretRef: { name: 'tls' }, selfSigned: false },
+  nodeAccess: { enabled: true },
   auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },
   gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
   uploads: { purgeInterval: '1h', purgeAfter: '24h' },

@@ -91,6 +91,8 @@ export interface RegistrySpec {
   metadata?: MetadataSpec;
   service?: { type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; port?: number; nodePort?: number };
   tls?: { secretRef?: SecretKeyRef; selfSigned?: boolean };
+  /** Install containerd host configuration on the nodes so they pull by the Service name (default on). */
+  nodeAccess?: { enabled?: boolean };
   auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string };
   gc?: { enabled?: boolean; interval?: string; gracePeriod?: string };
   uploads?: { purgeInterval?: string; purgeAfter?: string };

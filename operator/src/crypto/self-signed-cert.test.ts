@@ -25,6 +25,13 @@ describe('createSelfSignedCertificate', () => {
     expect(cert.ca).toBe(false);
   });
 
+  it('carries IP addresses after the DNS names', () => {
+    const withIp = createSelfSignedCertificate({ commonName: 'x', dnsNames: ['x'], ipAddresses: ['10.96.0.37'], notBefore, notAfter });
+    const parsed = new X509Certificate(withIp.certPem);
+    expect(parsed.subjectAltName).toBe('DNS:x, IP Address:10.96.0.37');
+    expect(parsed.checkIP('10.96.0.37')).toBe('10.96.0.37');
+  });
+
   it('encodes validity after 2049 as GeneralizedTime', () => {
     const late = createSelfSignedCertificate({ commonName: 'x', dnsNames: ['x'], notBefore, notAfter: new Date('2051-06-01T00:00:00Z') });
     expect(new Date(new X509Certificate(late.certPem).validTo).getUTCFullYear()).toBe(2051);

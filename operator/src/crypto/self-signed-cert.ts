@@ -5,6 +5,8 @@ import { bitString, boolean, context, integer, octetString, oid, sequence, set, 
 export interface CertificateRequest {
   commonName: string;
   dnsNames: string[];
+  /** IPv4 addresses, e.g. the Service's ClusterIP that nodes dial (controllers/registry/node-access.ts). */
+  ipAddresses?: string[];
   notBefore: Date;
   notAfter: Date;
 }
@@ -39,7 +41,10 @@ export function createSelfSignedCertificate(req: CertificateRequest): KeyPair {
   const extension = (id: string, critical: boolean, value: Buffer) =>
     sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
   const extensions = sequence(
-    extension(OID.subjectAltName, false, sequence(...req.dnsNames.map((d) => context(2, Buffer.from(d, 'ascii'), false)))),
+    extension(OID.subjectAltName, false, sequence(
+      ...req.dnsNames.map((d) => context(2, Buffer.from(d, 'ascii'), false)),
+      ...(req.ipAddresses ?? []).map((ip) => context(7, Buffer.from(ip.split('.').map(Number)), false)),
+    )),
     extension(OID.basicConstraints, true, sequence()),
     // digitalSignature only (bit 0): what an ECDHE server key needs.
     extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x07, 0x80])),

@@ -10,6 +10,7 @@ import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { adminSecretData, type AdminCredential } from './admin-credential.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
+import { nodeAccessObjects, type NodeAccessInputs } from './node-access.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
 import { managedPostgresObjects, type PostgresCredentials } from './postgres.js';
 import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
@@ -28,6 +29,8 @@ export interface DesiredInputs {
   admin?: AdminCredential;
   /** Settings of the Registry's valid Repository objects, in a stable order. */
   repositories?: RepositorySettingsEntry[];
+  /** When node access is on: the ClusterIP, CA and settings the nodes' host configuration needs. */
+  nodeAccess?: NodeAccessInputs;
 }
 
 export interface DesiredState {
@@ -95,6 +98,7 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);
   if (pdb) objects.push(pdb);
+  if (inputs.nodeAccess) objects.push(...nodeAccessObjects(reg, inputs.nodeAccess));
 
   return { objects, configYaml, configHash, endpoint: `${serviceHost(reg)}:${reg.spec.service?.port ?? REGISTRY_PORT}` };
 }
@@ -114,6 +118,7 @@ export const OWNED_KINDS = {
   volumeClaims: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
   statefulSets: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  daemonSets: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job' },
   disruptionBudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 } as const;

@@ -14,6 +14,7 @@ import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js
 import { registryNames } from './names.js';
 import { generatePostgresCredentials, postgresCredentialsFromSecret } from './postgres.js';
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
+import { nodeAccessEnabled, serviceClusterIP, type NodeAccessInputs, type NodeAccessSettings } from './node-access.js';
 import { keyPairFromSecret, planSelfSignedTls, type TlsPlan } from './tls.js';
 
 export interface PreparedInputs {
@@ -28,6 +29,8 @@ export interface PreparedInputs {
 export interface RegistryDefaults {
   /** Image of the managed PostgreSQL (--postgres-image). */
   postgresImage: string;
+  /** Node access (--node-access-image, --node-certs-dir); without it no node configuration is installed. */
+  nodeAccess?: NodeAccessSettings;
 }
 
 /** The inputs of desired(): what exists is reused, what is missing generated, what is due planned for rotation. */
@@ -45,10 +48,23 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.signingKeys, ns);
     keyPlan = planSigningKeys(signingKeysFromSecret(secret), period, at);
   }
+  const nodeAccessOn = nodeAccessEnabled(reg, defaults.nodeAccess);
+  // Nodes dial the ClusterIP: the certificate must name it.
+  const clusterIP = nodeAccessOn ? await serviceClusterIP(client, reg) : undefined;
   let tlsPlan: TlsPlan | undefined;
   if (reg.spec.tls?.selfSigned) {
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.tls, ns);
-    tlsPlan = planSelfSignedTls(keyPairFromSecret(secret), serviceDnsNames(reg), at);
+    tlsPlan = planSelfSignedTls(keyPairFromSecret(secret), serviceDnsNames(reg), at, clusterIP ? [clusterIP] : []);
+  }
+  let nodeAccess: NodeAccessInputs | undefined;
+  if (nodeAccessOn && clusterIP) {
+    let caPem = tlsPlan?.pair.certPem;
+    if (reg.spec.tls?.secretRef) {
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
+      const ca = secret?.data?.['ca.crt'] ?? secret?.data?.['tls.crt'];
+      caPem = ca ? Buffer.from(ca, 'base64').toString('utf8') : undefined;
+    }
+    nodeAccess = { ...defaults.nodeAccess!, clusterIP, caPem };
   }
   let minioCredentials;
   if (reg.spec.storage.minio) {
@@ -67,5 +83,5 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
   }
   // Invalid Repository specs are left out here and reported on the Repository itself.
   const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
-  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries }, keyPlan, tlsPlan };
+  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries, nodeAccess }, keyPlan, tlsPlan };
 }

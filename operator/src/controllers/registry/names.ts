@@ -26,6 +26,8 @@ export function registryNames(name: string) {
     postgres: `${name}-postgres`,
     postgresCredentials: `${name}-postgres-credentials`,
     postgresData: `${name}-postgres-data`,
+    /** containerd host configuration for the nodes, and the DaemonSet that installs it (node-access.ts). */
+    nodeAccess: `${name}-node-access`,
   };
 }
 

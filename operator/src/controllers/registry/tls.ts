@@ -1,5 +1,6 @@
 // The self-signed serving certificate (tls.selfSigned): generated once, renewed
-// 30 days before it expires or when the Service's DNS names change.
+// 30 days before it expires or when the Service's names (DNS names, and the
+// ClusterIP nodes dial when node access is on) change.
 import { X509Certificate } from 'node:crypto';
 import { createSelfSignedCertificate, type KeyPair } from '../../crypto/self-signed-cert.js';
 
@@ -12,25 +13,25 @@ export interface TlsPlan {
   renewAt: Date;
 }
 
-export function planSelfSignedTls(existing: KeyPair | undefined, dnsNames: string[], now: Date): TlsPlan {
+export function planSelfSignedTls(existing: KeyPair | undefined, dnsNames: string[], now: Date, ipAddresses: string[] = []): TlsPlan {
   if (existing) {
     try {
       const cert = new X509Certificate(existing.certPem);
-      const sans = (cert.subjectAltName ?? '').split(', ').map((s) => s.replace(/^DNS:/, '')).sort();
+      const sans = (cert.subjectAltName ?? '').split(', ').map((s) => s.replace(/^(DNS:|IP Address:)/, '')).sort();
       const renewAt = new Date(Date.parse(cert.validTo) - RENEW_BEFORE_MS);
-      const sameNames = JSON.stringify(sans) === JSON.stringify([...dnsNames].sort());
+      const sameNames = JSON.stringify(sans) === JSON.stringify([...dnsNames, ...ipAddresses].sort());
       if (sameNames && now < renewAt) return { pair: existing, change: 'none', renewAt };
-      return issue(dnsNames, now, 'renewed');
+      return issue(dnsNames, ipAddresses, now, 'renewed');
     } catch {
       // Unparseable: replace it.
     }
   }
-  return issue(dnsNames, now, existing ? 'renewed' : 'created');
+  return issue(dnsNames, ipAddresses, now, existing ? 'renewed' : 'created');
 }
 
-function issue(dnsNames: string[], now: Date, change: TlsPlan['change']): TlsPlan {
+function issue(dnsNames: string[], ipAddresses: string[], now: Date, change: TlsPlan['change']): TlsPlan {
   const notAfter = new Date(now.getTime() + VALIDITY_MS);
-  const pair = createSelfSignedCertificate({ commonName: dnsNames[0], dnsNames, notBefore: new Date(now.getTime() - 5 * 60_000), notAfter });
+  const pair = createSelfSignedCertificate({ commonName: dnsNames[0], dnsNames, ipAddresses, notBefore: new Date(now.getTime() - 5 * 60_000), notAfter });
   return { pair, change, renewAt: new Date(notAfter.getTime() - RENEW_BEFORE_MS) };
 }
 
