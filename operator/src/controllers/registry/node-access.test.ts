@@ -25,11 +25,15 @@ describe('node access', () => {
   });
 
   it('sends containerd to the ClusterIP, over plain HTTP or over TLS with the CA', () => {
-    expect(hostsToml(registry(), inputs)).toMatch(/^server = "http:\/\/10\.96\.0\.37:5000"$/m);
-    expect(hostsToml(registry(), inputs)).not.toMatch(/^ca =/m);
+    const plain = hostsToml(registry(), inputs);
+    expect(plain).toMatch(/^server = "http:\/\/10\.96\.0\.37:5000"$/m);
+    // containerd 1.6 needs a host table.
+    expect(plain).toMatch(/^\[host\."http:\/\/10\.96\.0\.37:5000"\]\n {2}capabilities = \["pull", "resolve", "push"\]$/m);
+    expect(plain).not.toMatch(/ca =/);
     const tls = hostsToml(registry({ tls: { selfSigned: true } }), { ...inputs, caPem: 'PEM' });
     expect(tls).toMatch(/^server = "https:\/\/10\.96\.0\.37:5000"$/m);
     expect(tls).toMatch(/^ca = "ca\.crt"$/m);
+    expect(tls).toMatch(/^ {2}ca = "ca\.crt"$/m);
   });
 
   it('renders a ConfigMap and a DaemonSet that mounts only certs.d from the host, as root without capabilities', () => {

@@ -51,15 +51,23 @@ export function serviceHostNames(reg: Registry): string[] {
   return [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`].map((n) => (port === 443 ? n : `${n}:${port}`));
 }
 
-/** containerd hosts.toml: every name above is served at the ClusterIP (top-level settings apply to `server`). */
+/**
+ * containerd hosts.toml: every name above is served at the ClusterIP. The same
+ * endpoint is both the `server` and a `[host]` entry: containerd 1.6 refuses a
+ * file without a host table, newer ones accept both.
+ */
 export function hostsToml(reg: Registry, inputs: NodeAccessInputs): string {
-  const scheme = reg.spec.tls ? 'https' : 'http';
-  const port = reg.spec.service?.port ?? REGISTRY_PORT;
+  const url = `${reg.spec.tls ? 'https' : 'http'}://${inputs.clusterIP}:${reg.spec.service?.port ?? REGISTRY_PORT}`;
+  const ca = inputs.caPem ? [`ca = "${NODE_ACCESS_FILES.ca}"`] : [];
   return [
     `# Registry ${reg.metadata.namespace}/${reg.metadata.name}, written by the Berth operator: the node reaches`,
     '# the registry Service at its ClusterIP, so it needs no cluster DNS.',
-    `server = "${scheme}://${inputs.clusterIP}:${port}"`,
-    ...(inputs.caPem ? [`ca = "${NODE_ACCESS_FILES.ca}"`] : []),
+    `server = "${url}"`,
+    ...ca,
+    '',
+    `[host."${url}"]`,
+    '  capabilities = ["pull", "resolve", "push"]',
+    ...ca.map((l) => `  ${l}`),
     '',
   ].join('\n');
 }
