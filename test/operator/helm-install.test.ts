@@ -86,7 +86,8 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
 
   it('installs the chart and tells the user what to apply next', async () => {
     // The operator watches only this test's namespace: other test files run operators of their own.
-    const out = await helmIn(['install', RELEASE, CHART_DIR, '--create-namespace', '--set', `watchNamespace=${appNs}`]);
+    // A short propagation delay: the registry here reads its policy file at once (no kubelet in between).
+    const out = await helmIn(['install', RELEASE, CHART_DIR, '--create-namespace', '--set', `watchNamespace=${appNs}`, '--set', 'operator.policyPropagationDelaySeconds=2']);
     expect(out).toMatch(/STATUS: deployed/);
     expect(out).toMatch(/kubectl apply -n registry -f -/);
     expect(out).toMatch(/kind: Registry/);

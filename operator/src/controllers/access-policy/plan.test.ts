@@ -1,4 +1,4 @@
-import { activate, liveIsCurrent, planRobot, pullSecretWrite, schedule, type RobotInput, type RobotPlan } from './plan.js';
+import { activate, liveIsCurrent, planRobot, propagating, pullSecretWrite, schedule, type RobotInput, type RobotPlan } from './plan.js';
 import { digestOf, type StoredSecret } from './credentials.js';
 
 const H = 3600_000;
@@ -159,5 +159,14 @@ describe('schedule', () => {
 
   it('has nothing to wait for without robots', () => {
     expect(schedule([], timing)).toEqual({ nextRotation: Infinity, wake: Infinity });
+  });
+
+  it('counts credentials handed out less than the propagation delay ago, and wakes when they are valid', () => {
+    const fresh = secret('n', 'pw-n', T0 + H - 30_000, { activatedAt: iso(T0 + H - 30_000) });
+    const settled = secret('a', 'pw-a', T0, { activatedAt: iso(T0) });
+    const robots = [{ secrets: [fresh], plan: keep() }, { secrets: [settled], plan: keep() }];
+    expect(propagating(robots, timing)).toEqual({ robots: 1, until: T0 + H + 90_000 });
+    expect(schedule(robots, timing).wake).toBe(T0 + H + 90_000);
+    expect(propagating([{ secrets: [settled] }], timing)).toBeUndefined();
   });
 });

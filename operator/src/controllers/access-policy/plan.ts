@@ -134,6 +134,17 @@ export interface Schedule {
   wake: number;
 }
 
+/**
+ * Robots whose current credential entered the registry's policy less than the
+ * propagation delay ago (handed out at once, to a new namespace): the kubelet may
+ * not have delivered the policy to the registry pods yet. With when the last is there.
+ */
+export function propagating(robots: Array<{ secrets: StoredSecret[] }>, timing: RotationTiming): { robots: number; until: number } | undefined {
+  const pending = robots.map(({ secrets }) => newestActive(secrets)).filter((s) => !!s)
+    .map((s) => ms(s.createdAt) + timing.propagationMs).filter((validAt) => validAt > timing.now);
+  return pending.length ? { robots: pending.length, until: Math.max(...pending) } : undefined;
+}
+
 /** From each robot's secrets after this pass and its plan: the next rotation and the next time-based step. */
 export function schedule(robots: Array<{ secrets: StoredSecret[]; plan: RobotPlan }>, timing: RotationTiming): Schedule {
   let nextRotation = Infinity;
@@ -141,6 +152,9 @@ export function schedule(robots: Array<{ secrets: StoredSecret[]; plan: RobotPla
   for (const { secrets, plan } of robots) {
     const newest = newestActive(secrets);
     if (newest) nextRotation = Math.min(nextRotation, dueAt(ms(newest.createdAt), timing));
+    // A credential handed out at once becomes valid in the registry later: Ready flips then.
+    const validAt = newest ? ms(newest.createdAt) + timing.propagationMs : 0;
+    if (validAt > timing.now) wake = Math.min(wake, validAt);
     for (const s of secrets) {
       if (s.expiresAt) wake = Math.min(wake, ms(s.expiresAt));
       if (!s.activatedAt) wake = Math.min(wake, ms(s.createdAt) + timing.propagationMs);

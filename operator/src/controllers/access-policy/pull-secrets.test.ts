@@ -59,6 +59,10 @@ describe('conditions', () => {
     expect(types(accessPolicyConditions({ selected: 3, synced: 3, failures: [], rotating: false, registryFound: true }, 'main')))
       .toEqual([['Ready', 'True', 'Synced'], ['Synced', 'True', 'AllSynced'], ['Degraded', 'False', 'AsExpected']]);
     expect(types(accessPolicyConditions({ selected: 3, synced: 3, failures: [], rotating: true, registryFound: true }, 'main'))[1]).toEqual(['Synced', 'True', 'Rotating']);
+    // Synced, but a credential may not have reached the registry pods yet: not Ready until it has.
+    const fresh = accessPolicyConditions({ selected: 3, synced: 3, failures: [], rotating: false, registryFound: true, propagating: { namespaces: 1, until: '2026-01-01T00:02:00Z' } }, 'main');
+    expect(types(fresh).slice(0, 2)).toEqual([['Ready', 'False', 'Propagating'], ['Synced', 'True', 'AllSynced']]);
+    expect(fresh[0].message).toMatch(/1 namespace\(s\) reach the registry pods by 2026-01-01T00:02:00Z/);
   });
 
   it('names failed namespaces and their reasons', () => {

@@ -24,11 +24,11 @@ import {
   beginPass, planNamespaces, recordActivations, recordPlans, registryPolicies, saveState,
   type AccessPolicyCaches, type Pass, type PassContext, type RobotPass,
 } from './pass.js';
-import { pullSecretWrite, schedule } from './plan.js';
+import { propagating, pullSecretWrite, schedule } from './plan.js';
 import { PolicyStateStore } from './policy-secret.js';
 import { pullSecretsOf, writePullSecrets } from './pull-secrets.js';
 import { syncServiceAccounts } from './service-accounts.js';
-import { newFailuresMessage, policyStatus } from './status.js';
+import { newFailuresMessage, policyStatus, type SyncOutcome } from './status.js';
 
 export interface AccessPolicyReconcilerDeps {
   client: KubeClient;
@@ -101,8 +101,10 @@ async function sync(ctx: Context, pass: Pass): Promise<ReconcileResult | undefin
   const { written, rotating, rotated } = await steps.time('pullSecrets', () => syncPullSecrets(ctx, pass, robots));
   await steps.time('serviceAccounts', () => syncServiceAccountsAndSave(ctx, pass, written, rotated));
   await steps.time('cleanup', () => removeStale(ctx, pass));
-  const next = schedule(robots.map((r) => ({ secrets: pass.state.robots[r.robot].secrets, plan: r.plan })), pass.timing);
-  const synced = await steps.time('status', () => publishStatus(ctx, pass, written, rotating, next.nextRotation));
+  const after = robots.map((r) => ({ secrets: pass.state.robots[r.robot].secrets, plan: r.plan }));
+  const next = schedule(after, pass.timing);
+  const fresh = propagating(after, pass.timing);
+  const synced = await steps.time('status', () => publishStatus(ctx, pass, written, rotating, next.nextRotation, fresh));
   pass.log.debug('reconciled', { selected: pass.selection.selected.size, synced, failed: pass.failures.length, rotated, ms: steps.ms });
 
   // Transient failures (conflicts, unavailable API) retry with backoff; a missing namespace waits for its event.
@@ -138,11 +140,14 @@ async function removeStale(ctx: Context, pass: Pass): Promise<void> {
 }
 
 /** Status and a SyncFailed event when the failures changed; returns how many namespaces are synced. */
-async function publishStatus(ctx: Context, pass: Pass, written: Set<string>, rotating: boolean, nextRotation: number): Promise<number> {
+async function publishStatus(ctx: Context, pass: Pass, written: Set<string>, rotating: boolean, nextRotation: number, fresh?: { robots: number; until: number }): Promise<number> {
   const { policy, failures } = pass;
   failures.sort((a, b) => a.namespace.localeCompare(b.namespace));
   const synced = [...written].filter((ns) => !failures.some((f) => f.namespace === ns)).length;
-  const outcome = { selected: pass.selection.selected.size, synced, failures, rotating, registryFound: true };
+  const outcome: SyncOutcome = {
+    selected: pass.selection.selected.size, synced, failures, rotating, registryFound: true,
+    ...(fresh ? { propagating: { namespaces: fresh.robots, until: new Date(fresh.until).toISOString().replace(/\.\d{3}Z$/, 'Z') } } : {}),
+  };
   const status = policyStatus(policy, pass.registry.metadata.name, outcome, { lastRotationTime: pass.own.lastRotationTime, nextRotation }, pass.at);
   const failed = newFailuresMessage(policy.status, failures);
   if (failed) await ctx.events.record(policy, 'Warning', 'SyncFailed', failed);

@@ -11,6 +11,12 @@ export interface SyncOutcome {
   /** A rotation is under way (new secrets minted, not yet in every namespace). */
   rotating: boolean;
   registryFound: boolean;
+  /**
+   * Namespaces whose credential entered the registry's policy less than the
+   * propagation delay ago: the kubelet may not have delivered the policy file to
+   * the registry pods yet, so a pull with it can still be refused.
+   */
+  propagating?: { namespaces: number; until: string };
 }
 
 const cond = (type: string, ok: boolean, reason: string, message: string): ConditionInput => ({ type, status: ok ? 'True' : 'False', reason, message });
@@ -28,9 +34,12 @@ export function accessPolicyConditions(o: SyncOutcome, registryName: string): Co
   const degraded = failed
     ? cond('Degraded', true, 'SyncFailed', `${failed} namespace(s) failed: ${names}`)
     : cond('Degraded', false, 'AsExpected', 'no failures');
-  const ready = synced.status === 'True'
+  let ready = synced.status === 'True'
     ? cond('Ready', true, 'Synced', synced.message)
     : cond('Ready', false, synced.reason, synced.message);
+  if (ready.status === 'True' && o.propagating) {
+    ready = cond('Ready', false, 'Propagating', `new credentials in ${o.propagating.namespaces} namespace(s) reach the registry pods by ${o.propagating.until}`);
+  }
   return [ready, synced, degraded];
 }
 
