@@ -22,10 +22,14 @@ declare -A PKG=(
   [versitygw]=github.com/versity/versitygw/cmd/versitygw@v1.7.0
   # MinIO has only pseudo-versions on the proxy.
   [minio]=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+  # The MinIO client, for the bucket Job of managed MinIO (pseudo-versions only, too).
+  [mc]=github.com/minio/mc@v0.0.0-20250313080218-cf909e1063a9
+  # Cluster DNS of the test node: pods resolve Service names through it.
+  [coredns]=github.com/coredns/coredns@v1.15.0
   # v2.6.0 needs a newer Go toolchain than this machine's.
   [osv-scanner]=github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0
 )
-ALL=(conformance crane oras regctl helm versitygw etcd kube kubenode registry minio cosign osv-scanner berth-credential-provider)
+ALL=(conformance crane oras regctl helm versitygw etcd kube kubenode registry minio mc coredns cosign osv-scanner berth-credential-provider)
 # The project's own Go program (credential-provider/), built from this checkout.
 PROVIDER_SRC=$(cd "$HERE/../../credential-provider" && pwd)
 # Debian packages the suites need, installed when a command is missing.
@@ -33,13 +37,13 @@ declare -A APT=(
   [skopeo]="skopeo"
   [postgres]="postgresql"
   [chromium]="chromium fonts-liberation"
-  [node]="containerd runc containernetworking-plugins umoci busybox-static conntrack"
+  [node]="containerd runc containernetworking-plugins umoci busybox-static conntrack jq"
 )
 declare -A APT_PROBE=(
   [skopeo]="skopeo"
   [postgres]="/usr/lib/postgresql/15/bin/initdb"
   [chromium]="/usr/bin/chromium"
-  [node]="containerd runc umoci /usr/lib/cni/bridge /bin/busybox conntrack"
+  [node]="containerd runc umoci /usr/lib/cni/bridge /bin/busybox conntrack jq"
 )
 APT_ALL=(skopeo postgres chromium node)
 
