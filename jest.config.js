@@ -23,5 +23,13 @@ export default {
       globalSetup: '<rootDir>/test/harness/control-plane/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/control-plane/global-teardown.ts',
     },
+    {
+      ...common,
+      displayName: 'node',
+      // A real node (containerd, kubelet, kube-proxy, CoreDNS) next to its own control plane.
+      testMatch: ['<rootDir>/test/node/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/harness/node/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/node/global-teardown.ts',
+    },
   ],
 };

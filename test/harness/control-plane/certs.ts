@@ -1,6 +1,7 @@
 // Certificates for a throwaway control plane, made with openssl: one CA that
-// signs the apiserver's serving certificate (localhost, 127.0.0.1) and the admin
-// client certificate (O=system:masters), plus the ServiceAccount signing key.
+// signs the apiserver's serving certificate (localhost, 127.0.0.1, plus the
+// node's names when pods reach it) and the admin client certificate
+// (O=system:masters), plus the ServiceAccount signing key.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 
 export interface PlaneCerts {
   caCert: string;
+  caKey: string;
   serverCert: string;
   serverKey: string;
   adminCert: string;
@@ -20,10 +22,17 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function makeCerts(dir: string): PlaneCerts {
+/** Extra names of the apiserver's serving certificate. */
+export interface ServerNames {
+  ips?: string[];
+  dns?: string[];
+}
+
+export function makeCerts(dir: string, extra: ServerNames = {}): PlaneCerts {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   openssl(dir, ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=berth-testbed-ca', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  const sans = ['DNS:localhost', 'IP:127.0.0.1', ...(extra.dns ?? []).map((d) => `DNS:${d}`), ...(extra.ips ?? []).map((i) => `IP:${i}`)];
+  writeFileSync(join(dir, 'server.ext'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\n`);
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   openssl(dir, ['req', ...ec, '-subj', '/CN=localhost', '-keyout', 'apiserver.key', '-out', 'apiserver.csr']);
   openssl(dir, ['x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'apiserver.crt', '-extfile', 'server.ext']);
@@ -35,6 +44,7 @@ export function makeCerts(dir: string): PlaneCerts {
   const p = (f: string) => join(dir, f);
   return {
     caCert: p('ca.crt'),
+    caKey: p('ca.key'),
     serverCert: p('apiserver.crt'),
     serverKey: p('apiserver.key'),
     adminCert: p('admin.crt'),

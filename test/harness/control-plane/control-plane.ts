@@ -2,7 +2,9 @@
 // (optionally) kube-controller-manager running the garbage-collector, namespace,
 // serviceaccount and PVC-protection controllers, so ownerReference cleanup,
 // namespace deletion, default ServiceAccounts and PVC deletion behave as in a
-// cluster. No kubelet or scheduler: pods are never run.
+// cluster. No kubelet or scheduler: pods are never run, unless `node` is given
+// (test/harness/node): then the apiserver serves the node's pods on the node's
+// bridge address and the controller manager runs the workload controllers too.
 import https from 'node:https';
 import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,33 @@ export interface ControlPlaneOptions {
   installCrds?: boolean;
   /** How long to wait for each component (2 cores: the apiserver takes a while). */
   startTimeoutMs?: number;
+  /** Serve a real node's pods (see NodeServing). */
+  node?: NodeServing;
 }
+
+/**
+ * What a control plane needs to serve pods: the apiserver binds the node's bridge
+ * address (pods cannot reach the host's loopback) and advertises it as the
+ * `kubernetes` Service's endpoint, pods get ServiceAccount tokens, and the
+ * controller manager also runs what Deployments, StatefulSets, DaemonSets, Jobs,
+ * PVs and EndpointSlices need.
+ */
+export interface NodeServing {
+  address: string;
+  serviceCidr: string;
+  /** The `kubernetes` Service's ClusterIP: pods verify the apiserver under it. */
+  kubernetesServiceIp: string;
+}
+
+const BASE_CONTROLLERS = [
+  'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'root-ca-certificate-publisher-controller',
+  'serviceaccount-token-controller', 'persistentvolumeclaim-protection-controller',
+];
+const NODE_CONTROLLERS = [
+  'node-lifecycle-controller', 'deployment-controller', 'replicaset-controller', 'statefulset-controller', 'daemonset-controller',
+  'job-controller', 'endpointslice-controller', 'persistentvolume-binder-controller', 'persistentvolume-protection-controller',
+  'disruption-controller', 'pod-garbage-collector-controller',
+];
 
 export interface ControlPlane {
   name: string;
@@ -37,6 +65,8 @@ export interface ControlPlane {
   /** SIGTERM drains watches first (slow); SIGKILL simulates a crash. */
   stopApiServer(signal?: NodeJS.Signals): Promise<void>;
   startApiServer(): Promise<void>;
+  /** Stops the controller manager only (a node's teardown: no pod is recreated while the node drains). */
+  stopControllerManager(): Promise<void>;
   stop(opts?: { keepDir?: boolean }): Promise<void>;
   logs(): string[];
 }
@@ -111,9 +141,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const dir = mkdtempSync(join(stateDir, `${opts.name}-`));
   // etcd on tmpfs when there is one: fsync-free and fast on a 2-core machine.
   const etcdDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : dir, `berth-etcd-${opts.name}-`));
-  const certs = makeCerts(dir);
+  const node = opts.node;
+  const certs = makeCerts(dir, node ? {
+    ips: [node.address, node.kubernetesServiceIp],
+    dns: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+  } : {});
   const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const server = `https://127.0.0.1:${apiPort}`;
+  const apiAddress = node?.address ?? '127.0.0.1';
+  const server = `https://${apiAddress}:${apiPort}`;
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(server, certs));
   const processes: ManagedProcess[] = [];
@@ -151,15 +186,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--tls-private-key-file=${certs.serverKey}`,
       `--client-ca-file=${certs.caCert}`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      // The kubernetes Service endpoint may not be loopback; nothing needs it here.
-      '--endpoint-reconciler-type=none',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--bind-address=${apiAddress}`,
+      `--advertise-address=${apiAddress}`,
+      ...(node
+        ? [
+            `--service-cluster-ip-range=${node.serviceCidr}`,
+            // The node is registered by its bridge address only (a loopback node IP is refused).
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : [
+            // The kubernetes Service endpoint may not be loopback; nothing needs it here.
+            '--endpoint-reconciler-type=none',
+            '--service-cluster-ip-range=10.0.0.0/24',
+            // No kubelet: pods never run, so the admission plugin that wants their ServiceAccount is moot.
+            '--disable-admission-plugins=ServiceAccount',
+          ]),
       '--allow-privileged=true',
       '--authorization-mode=RBAC',
-      // No kubelet: pods never run, so the admission plugin that wants their ServiceAccount is moot.
-      '--disable-admission-plugins=ServiceAccount',
       `--service-account-issuer=https://127.0.0.1:${apiPort}/`,
       `--service-account-key-file=${certs.saPub}`,
       `--service-account-signing-key-file=${certs.saKey}`,
@@ -188,7 +231,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         `--kubeconfig=${kubeconfig}`,
         '--leader-elect=false',
         '--secure-port=0',
-        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller,persistentvolumeclaim-protection-controller',
+        `--controllers=${[...BASE_CONTROLLERS, ...(node ? NODE_CONTROLLERS : [])].join(',')}`,
         `--root-ca-file=${certs.caCert}`,
         `--service-account-private-key-file=${certs.saKey}`,
         // Small clusters, impatient tests: react quickly.
@@ -219,6 +262,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       if (apiserver) await stopProcess(apiserver, 20_000, signal);
     },
     startApiServer,
+    async stopControllerManager() {
+      if (kcm) await stopProcess(kcm);
+    },
     stop: (o) => stopAll(o?.keepDir),
     logs: () => processes.map((p) => p.logFile),
   };
