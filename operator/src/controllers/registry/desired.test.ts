@@ -98,6 +98,9 @@ describe('desired(registry) reacting to the spec', () => {
     expect(dep.spec.replicas).toBe(3);
     expect(dep.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
     expect(podSpec(state.objects).topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1 });
+    // A terminating pod serves until the Service rules dropped it, then drains within the grace period.
+    expect(podSpec(state.objects).containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(podSpec(state.objects).terminationGracePeriodSeconds).toBeGreaterThan(5 + 30);
   });
 
   it('configures S3 with key files mounted from the user Secret', () => {

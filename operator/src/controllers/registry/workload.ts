@@ -8,6 +8,8 @@ import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, sel
 const COMPONENT = 'berth-registry';
 /** The registry image runs as this unprivileged user (distroless "nonroot"). */
 const NONROOT_UID = 65532;
+/** How long a terminating pod keeps serving before SIGTERM (kube-proxy and peers catch up meanwhile). */
+export const PRE_STOP_SECONDS = 5;
 
 function meta(reg: Registry, name: string) {
   return { name, namespace: reg.metadata.namespace, labels: ownedLabels(reg, COMPONENT), ownerReferences: [ownerReference(reg)] };
@@ -77,7 +79,7 @@ export function registryDeployment(reg: Registry, configHash: string): KubeObjec
         metadata: { labels: ownedLabels(reg, COMPONENT), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
         spec: {
           automountServiceAccountToken: false,
-          // Longer than the registry's drain timeout (30 s) so in-flight pushes finish.
+          // Longer than the pre-stop wait plus the registry's drain timeout (30 s), so in-flight pushes finish.
           terminationGracePeriodSeconds: 45,
           securityContext: {
             runAsNonRoot: true,
@@ -103,6 +105,10 @@ export function registryDeployment(reg: Registry, configHash: string): KubeObjec
               ports: [{ name: 'http', containerPort: REGISTRY_PORT, protocol: 'TCP' }],
               readinessProbe: probe('/readyz', 5, 3),
               livenessProbe: probe('/healthz', 10, 6),
+              // A deleted pod stays in the nodes' Service rules for a moment; it keeps serving until
+              // they are updated, and only then gets SIGTERM (stop listening, drain). Without this a
+              // rollout refused pulls (connection refused, no route to host) on a real node.
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
               resources: reg.spec.resources ?? { requests: { cpu: '100m', memory: '128Mi' } },
               securityContext: {
                 allowPrivilegeEscalation: false,
