@@ -5,7 +5,7 @@
 # scripts/testbed/build.sh made. Each image holds what its Dockerfile (or the
 # upstream image) puts in it and nothing else: no shell, no package manager.
 #
-#   scripts/images/build.sh [IMAGE ...]     IMAGE: operator registry minio mc coredns pause busybox (default: all)
+#   scripts/images/build.sh [IMAGE ...]     IMAGE: operator registry minio mc postgres coredns pause busybox (default: all)
 #
 # Output in $BERTH_CACHE/images (~/.cache/berth/images):
 #   oci/          one OCI layout holding every image (tag NAME-KEY), layers shared
@@ -18,12 +18,12 @@ CACHE=${BERTH_CACHE:-$HOME/.cache/berth}
 BIN=$CACHE/bin
 OUT=$CACHE/images
 LAYOUT=$OUT/oci
-SCRIPT_HASH=$(cat "$0" "$ROOT/scripts/images/pause.c" | sha256sum | cut -c1-64)
+SCRIPT_HASH=$(cat "$0" "$ROOT/scripts/images/pause.c" "$ROOT/scripts/images/postgres-entrypoint.sh" | sha256sum | cut -c1-64)
 # Every file and the image config carry this date, so identical inputs give identical layers.
 EPOCH=1767225600 # 2026-01-01T00:00:00Z
 CREATED=2026-01-01T00:00:00Z
 PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-ALL=(operator registry minio mc coredns pause busybox)
+ALL=(operator registry minio mc postgres coredns pause busybox)
 
 mkdir -p "$OUT"
 exec 9>"$OUT/build.lock"; flock 9
@@ -186,6 +186,37 @@ image_mc() {
   mkdir -p "$WORK/sh/bin"; install -m 0755 /bin/busybox "$WORK/sh/bin/busybox"
   ln -s busybox "$WORK/sh/bin/sh"; ln -s busybox "$WORK/sh/bin/sleep"
   add_layer "$2" "$2" "$WORK/sh"; rm -rf "$WORK/sh"
+}
+
+# PostgreSQL 15 from Debian's packages, with the official image's contract for the
+# managed metadata database: POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB and
+# PGDATA, a database initialised on first start, pg_isready on the PATH, user 999.
+PG=/usr/lib/postgresql/15
+image_postgres() {
+  [ -x "$PG/bin/postgres" ] || die "$PG/bin/postgres is missing: run scripts/testbed/build.sh postgres"
+  if [ "$1" = key ]; then { base_tag; dpkg-query -W postgresql-15 libc6; sha256sum "$ROOT/scripts/images/postgres-entrypoint.sh" /bin/busybox; } | key_of; return; fi
+  local d=$WORK/pg f lib
+  mkdir -p "$d$PG/bin" "$d$PG/lib" "$d/usr/share/postgresql" "$d/usr/share" "$d/bin" "$d/usr/local/bin" "$d/var/lib/postgresql" "$d/var/run/postgresql"
+  for f in postgres initdb pg_ctl pg_isready; do install -m 0755 "$PG/bin/$f" "$d$PG/bin/$f"; done
+  # Server modules (plpgsql, text search dictionaries, encodings), without the LLVM JIT.
+  find "$PG/lib" -maxdepth 1 -name '*.so' ! -name 'llvmjit*' -exec install -m 0755 {} "$d$PG/lib/" \;
+  cp -a /usr/share/postgresql/15 "$d/usr/share/postgresql/15"
+  cp -a /usr/share/zoneinfo "$d/usr/share/zoneinfo"
+  for lib in $( { for f in "$d$PG"/bin/* "$d$PG"/lib/*.so; do ldd "$f"; done; } | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u); do
+    install -D -m 0755 "$(readlink -f "$lib")" "$d$lib"
+  done
+  install -m 0755 /bin/busybox "$d/bin/busybox"
+  for f in sh mkdir chmod rm cat mktemp; do ln -s busybox "$d/bin/$f"; done
+  install -m 0755 "$ROOT/scripts/images/postgres-entrypoint.sh" "$d/usr/local/bin/docker-entrypoint.sh"
+  # The base's users plus postgres (999), as in the official image.
+  mkdir -p "$d/etc"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' > "$d/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\npostgres:x:999:\n' > "$d/etc/group"
+  chmod 0644 "$d/etc/passwd" "$d/etc/group"
+  add_layer "$(base_tag)" "$2" "$d"; rm -rf "$d"
+  configure "$2" --config.user 999:999 --config.workingdir / \
+    --config.env PATH=$PG/bin:/usr/local/bin:/usr/bin:/bin --config.env PGDATA=/var/lib/postgresql/data \
+    --config.exposedports 5432/tcp --config.entrypoint docker-entrypoint.sh --config.cmd postgres
 }
 
 # busybox with every applet: the workloads the tests push and run.

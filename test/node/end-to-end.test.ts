@@ -87,19 +87,22 @@ describe('2. kubectl apply of each example Registry', () => {
     expect(pod.status!.containerStatuses![0].restartCount).toBe(0);
   });
 
-  it('registry-ha-minio.yaml: MinIO runs as a StatefulSet, the bucket Job completes, 3 replicas serve TLS', async () => {
+  it('registry-ha-minio.yaml: MinIO and PostgreSQL run as StatefulSets, the bucket Job completes, 3 replicas serve TLS', async () => {
     const t0 = Date.now();
     const ha = example('registry-ha-minio.yaml');
     // The images built here, through the CRD's image fields.
     ha.spec.image = cluster.info.images.registry.ref;
     ha.spec.storage.minio.image = cluster.info.images.minio.ref;
     ha.spec.storage.minio.clientImage = cluster.info.images.mc.ref;
+    ha.spec.metadata.managed.image = cluster.info.images.postgres.ref;
     await cluster.kubectl(['apply', '-n', NS, '-f', '-'], { input: JSON.stringify(ha) });
     const reg = await waitForStatus(cluster.client, NS, 'ha', 'Ready with 3 replicas', (r) => condition(r, 'Ready')?.status === 'True' && r.status?.readyReplicas === 3, 6 * 60_000);
-    figure('registry-ha-minio.yaml apply → Ready=True (3 replicas, MinIO, bucket Job)', `${seconds(t0)} s`);
+    figure('registry-ha-minio.yaml apply → Ready=True (3 replicas, MinIO, bucket Job, PostgreSQL)', `${seconds(t0)} s`);
     expect(condition(reg, 'StorageReady')?.reason).toBe('MinioReady');
-    const sts = await cluster.client.get<KubeObject & { status: Any }>('apps/v1', 'StatefulSet', 'ha-minio', NS);
-    expect(sts.status.readyReplicas).toBe(1);
+    for (const name of ['ha-minio', 'ha-postgres']) {
+      const sts = await cluster.client.get<KubeObject & { status: Any }>('apps/v1', 'StatefulSet', name, NS);
+      expect(sts.status.readyReplicas).toBe(1);
+    }
     const jobs = (await cluster.client.list<KubeObject & { status: Any }>('batch/v1', 'Job', { namespace: NS })).items.filter((j) => j.metadata.name.startsWith('ha-minio-bucket-'));
     expect(jobs.map((j) => j.status.succeeded)).toEqual([1]);
     const ep = await endpointOf(cluster.client, NS, 'ha');

@@ -97,7 +97,7 @@ describe.each([
 });
 
 describe('the images the operator deploys', () => {
-  it('MinIO, mc, CoreDNS and pause hold their binary (and mc a shell for the bucket Job), nothing else', () => {
+  it('MinIO, mc, PostgreSQL, CoreDNS and pause hold their programs (mc and PostgreSQL a shell for their scripts), nothing else', () => {
     const images = sharedNode().images;
     const only = (img: BuiltImage, extra: RegExp[]) => [...inspect(img).files.keys()].filter((p) => !BASE.some((re) => re.test(p)) && !extra.some((re) => re.test(p)));
     expect(only(images.minio, [/^\/usr(\/bin(\/minio)?)?$/])).toEqual([]);
@@ -105,5 +105,10 @@ describe('the images the operator deploys', () => {
     expect(only(images.coredns, [/^\/coredns$/])).toEqual([]);
     expect([...inspect(images.pause).files.keys()]).toEqual(['/pause']);
     expect(inspect(images.minio).config.Entrypoint).toEqual(['/usr/bin/minio']);
+    // PostgreSQL: Debian's server binaries and what they load, the official image's entrypoint contract, user 999.
+    const pg = inspect(images.postgres);
+    expect(pg.config).toMatchObject({ User: '999:999', Entrypoint: ['docker-entrypoint.sh'], Cmd: ['postgres'] });
+    expect(only(images.postgres, [/^\/usr(\/(lib|share))?$/, /^\/usr\/lib\/postgresql(\/.*)?$/, /^\/usr\/share\/(postgresql|zoneinfo)(\/.*)?$/, /^\/usr\/lib\/x86_64-linux-gnu(\/[^/]+\.so[.\d]*)?$/,
+      /^\/usr\/local(\/bin(\/docker-entrypoint\.sh)?)?$/, /^\/bin(\/(busybox|sh|mkdir|chmod|rm|cat|mktemp))?$/, /^\/var(\/(lib|run)(\/postgresql)?)?$/])).toEqual([]);
   });
 });

@@ -73,7 +73,7 @@ export function assertMachineCanRunNode(binDir: string): void {
   const binaries = [
     ...['kubelet', 'kube-scheduler', 'kube-proxy', 'kubectl', 'coredns', 'minio', 'mc'].map((b) => join(binDir, b)),
     '/usr/bin/containerd', '/usr/bin/containerd-shim-runc-v2', '/usr/sbin/runc', '/usr/bin/ctr', '/usr/lib/cni/bridge', '/usr/lib/cni/host-local',
-    '/usr/lib/cni/loopback', '/usr/sbin/iptables', '/usr/sbin/conntrack', '/usr/bin/umoci', '/usr/bin/skopeo', '/bin/busybox',
+    '/usr/lib/cni/loopback', '/usr/sbin/iptables', '/usr/sbin/conntrack', '/usr/bin/umoci', '/usr/bin/skopeo', '/bin/busybox', '/usr/lib/postgresql/15/bin/postgres',
   ];
   const blockers = nodeBlockers(readMachineFacts(binaries));
   if (blockers.length) throw new NodeUnsupportedError(blockers);
