@@ -42,6 +42,7 @@ describe('Registry schema', () => {
       storage: { filesystem: { persistentVolumeClaim: { size: '10Gi', accessModes: ['ReadWriteOnce'] } } },
       metadata: { embedded: {} },
       service: { type: 'ClusterIP', port: 5000 },
+      nodeAccess: { enabled: true },
       auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },
       gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
       uploads: { purgeInterval: '1h', purgeAfter: '24h' },
