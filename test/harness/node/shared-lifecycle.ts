@@ -1,7 +1,8 @@
 // Start and stop of the node shared by one jest run (see global-setup.ts).
 import { join } from 'node:path';
 import { killStaleProcesses } from '../control-plane/processes.js';
-import { cleanStaleNodes, startNode, type RunningNode } from './node.js';
+import { startNode, type RunningNode } from './node.js';
+import { cleanStaleNodes } from './teardown.js';
 import { NODE_ERROR_ENV, NODE_INFO_ENV } from './shared-node.js';
 
 let node: RunningNode | undefined;
