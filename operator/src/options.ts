@@ -120,7 +120,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     repositoryStatusIntervalMs: num('repository-status-interval', values['repository-status-interval'], 0.1) * 1000,
     registryUrls: new Map((values['registry-url'] ?? []).map(registryUrl)),
     postgresImage: nonEmpty('postgres-image', values['postgres-image']),
-    ...(values['node-access-image'] ? { nodeAccess: { image: values['node-access-image'], certsDir: absolutePath('node-certs-dir', values['node-certs-dir']!) } } : {}),
+    ...(values['node-access-image'] ? { nodeAccess: { image: values['node-access-image'], certsDir: absolutePath('node-certs-dir', values['node-certs-dir']) } } : {}),
     logLevel: level as LogLevel,
   };
   // client-go's invariants: otherwise a leader could lose the lease while still acting.

@@ -39,7 +39,7 @@ beforeAll(() => {
 });
 afterAll(() => cluster?.close());
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 const operatorPods = async () => (await pods(cluster.client, RELEASE_NS, 'app.kubernetes.io/component=operator')).filter((p) => !p.metadata.deletionTimestamp);
 const lease = async () => (await cluster.client.get<KubeObject & { spec: { holderIdentity?: string } }>('coordination.k8s.io/v1', 'Lease', 'berth-operator', RELEASE_NS)).spec.holderIdentity;
 /** Seconds the pull and run took; fails with the kubelet's message when the pull failed. */

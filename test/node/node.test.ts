@@ -84,11 +84,11 @@ describe('the test node', () => {
       https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/api/v1/namespaces/${ns}/serviceaccounts/default',
         servername: 'kubernetes.default.svc', ca: fs.readFileSync(sa + 'ca.crt'), headers: { authorization: 'Bearer ' + fs.readFileSync(sa + 'token', 'utf8') } },
         (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => console.log(res.statusCode, JSON.parse(b).metadata.name)); });`;
-    await cluster.client.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-sa', namespace: ns }, rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] }] } as KubeObject);
+    await cluster.client.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-sa', namespace: ns }, rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] }] });
     await cluster.client.apply({
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'read-sa', namespace: ns },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-sa' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
-    } as KubeObject);
+    });
     const spec = podSpec('in-cluster', ns, cluster.info.images.registry.ref, ['/nodejs/bin/node', '-e', script], { automountServiceAccountToken: true });
     (spec.spec as { containers: Container[] }).containers[0].imagePullPolicy = 'Never';
     await createPod(cluster.client, spec);

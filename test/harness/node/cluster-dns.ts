@@ -33,13 +33,13 @@ export function clusterDnsObjects(net: NodeNetwork, image: string): KubeObject[]
         { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       ],
-    } as KubeObject,
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'system:coredns' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
       subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NS }],
-    } as KubeObject,
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: NAME, namespace: NS }, data: { Corefile: corefile } } as KubeObject,
+    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: NAME, namespace: NS }, data: { Corefile: corefile } },
     {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: NAME, namespace: NS, labels: LABELS },
       spec: {
@@ -68,7 +68,7 @@ export function clusterDnsObjects(net: NodeNetwork, image: string): KubeObject[]
           },
         },
       },
-    } as KubeObject,
+    },
     {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: NS, labels: LABELS },
       spec: {
@@ -79,6 +79,6 @@ export function clusterDnsObjects(net: NodeNetwork, image: string): KubeObject[]
           { name: 'dns-tcp', port: 53, targetPort: DNS_PORT, protocol: 'TCP' },
         ],
       },
-    } as KubeObject,
+    },
   ];
 }

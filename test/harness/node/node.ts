@@ -128,7 +128,7 @@ export async function startNode(log: (m: string) => void = () => {}): Promise<Ru
     const c = containerd;
     const imported = (async () => {
       const ti = Date.now();
-      await importImages(c, images!);
+      await importImages(c, images);
       lap('imageImport', ti);
     })();
     const tp = Date.now();
@@ -146,7 +146,7 @@ export async function startNode(log: (m: string) => void = () => {}): Promise<Ru
         apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'berth-node:system-nodes' },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node' },
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
-      } as KubeObject, { force: true });
+      }, { force: true });
       track(startProcess('kube-scheduler', join(binDir, 'kube-scheduler'),
         [`--kubeconfig=${plane.kubeconfig}`, '--leader-elect=false', '--secure-port=0', '--v=1'], join(dir, 'kube-scheduler.log')));
       await imported;

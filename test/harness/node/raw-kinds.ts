@@ -28,12 +28,12 @@ export async function listRaw<T extends KubeObject>(client: KubeClient, kind: Ra
 }
 
 export function createRaw<T extends KubeObject>(client: KubeClient, obj: KubeObject): Promise<T> {
-  return client.request<T>('POST', rawPath(obj.kind as RawKind, undefined, obj.metadata.namespace), { body: obj });
+  return client.request<T>('POST', rawPath(obj.kind, undefined, obj.metadata.namespace), { body: obj });
 }
 
 /** Server-side apply of a kind outside the operator's table. */
 export function applyRaw<T extends KubeObject>(client: KubeClient, obj: KubeObject): Promise<T> {
-  return client.request<T>('PATCH', rawPath(obj.kind as RawKind, obj.metadata.name, obj.metadata.namespace), {
+  return client.request<T>('PATCH', rawPath(obj.kind, obj.metadata.name, obj.metadata.namespace), {
     query: { fieldManager: FIELD_MANAGER, force: true },
     body: obj,
     contentType: 'application/apply-patch+yaml',

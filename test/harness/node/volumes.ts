@@ -24,7 +24,7 @@ export function storageClass(): KubeObject {
     provisioner: 'kubernetes.io/no-provisioner',
     volumeBindingMode: 'WaitForFirstConsumer',
     reclaimPolicy: 'Retain',
-  } as KubeObject;
+  };
 }
 
 export function localVolume(name: string, path: string): KubeObject {
@@ -40,7 +40,7 @@ export function localVolume(name: string, path: string): KubeObject {
       local: { path },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE_NAME] }] }] } },
     },
-  } as KubeObject;
+  };
 }
 
 /** Adds `count` unbound volumes under `dir`; returns their names. */

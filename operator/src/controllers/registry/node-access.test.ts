@@ -5,7 +5,7 @@ import { desired } from './desired.js';
 import { registry } from './fixtures.test-support.js';
 import { hostsToml, NODE_ACCESS_HASH_ANNOTATION, nodeAccessEnabled, nodeAccessObjects, serviceHostNames, type NodeAccessInputs } from './node-access.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 const settings = { image: 'ghcr.io/berth-dev/berth-operator:v0.1.0', certsDir: '/etc/containerd/certs.d' };
 const inputs: NodeAccessInputs = { ...settings, clusterIP: '10.96.0.37' };
 const byKind = (objs: KubeObject[], kind: string) => objs.find((o) => o.kind === kind) as KubeObject & Any;
