@@ -67,13 +67,17 @@ stage_base() { # DIR
 }
 
 # The Node runtime where distroless puts it (/nodejs/bin/node), with the shared
-# libraries it loads and their loader.
+# libraries it and the native addons of MODULES (better-sqlite3's, for the
+# metadata index) load, and their loader.
 NODE_BIN=$(readlink -f "$(command -v node)")
-node_libs() { ldd "$NODE_BIN" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'; }
-stage_node() { # DIR
+node_libs() { # [MODULES]
+  { ldd "$NODE_BIN"; [ -z "${1:-}" ] || find "$1" -type f -name '*.node' -exec ldd {} \; 2>/dev/null; } \
+    | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u
+}
+stage_node() { # DIR MODULES
   local d=$1 lib
   install -D -m 0755 "$NODE_BIN" "$d/nodejs/bin/node"
-  for lib in $(node_libs); do install -D -m 0755 "$(readlink -f "$lib")" "$d$lib"; done
+  for lib in $(node_libs "$2"); do install -D -m 0755 "$(readlink -f "$lib")" "$d$lib"; done
 }
 
 # Production dependencies: the lockfile's tree without devDependencies
@@ -118,10 +122,10 @@ base_tag() {
 }
 node_tag() {
   local base modules k; base=$(base_tag); modules=$(prod_modules)
-  k=$( { echo "$base"; sha256sum "$NODE_BIN" $(node_libs); echo "$modules"; } | key_of)
+  k=$( { echo "$base"; sha256sum "$NODE_BIN" $(node_libs "$modules"); echo "$modules"; } | key_of)
   local tag=node-$k
   if ! has_tag "$tag"; then
-    mkdir -p "$WORK/node"; stage_node "$WORK/node"; add_layer "$base" "$tag.tmp" "$WORK/node"; rm -rf "$WORK/node"
+    mkdir -p "$WORK/node"; stage_node "$WORK/node" "$modules"; add_layer "$base" "$tag.tmp" "$WORK/node"; rm -rf "$WORK/node"
     mkdir -p "$WORK/mods/app"; cp -a "$modules" "$WORK/mods/app/node_modules"; add_layer "$tag.tmp" "$tag" "$WORK/mods"; rm -rf "$WORK/mods"
     umoci rm --image "$LAYOUT:$tag.tmp"
   fi

@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import { ROTATE_ANNOTATION } from '../../operator/src/controllers/access-policy/names.js';
@@ -155,6 +156,28 @@ describe('3. a push with the synced push secret, through the Service', () => {
       } finally {
         crane.close();
       }
+    }
+  });
+});
+
+describe('2-3. the filesystem registry\'s metadata index', () => {
+  it('is SQLite on the registry\'s volume, written by the pod (read-only root filesystem) and answering for the push', async () => {
+    const pvc = await cluster.client.get<KubeObject & { spec: { volumeName: string } }>('v1', 'PersistentVolumeClaim', 'main-data', NS);
+    const pv = await cluster.client.get<KubeObject & { spec: { local: { path: string } } }>('v1', 'PersistentVolume', pvc.spec.volumeName);
+    const file = join(pv.spec.local.path, '_metadata', 'index.db');
+    const ep = await endpointOf(cluster.client, NS, 'main');
+    const cred = await credentialFrom(cluster.client, 'team-a-ci', 'berth-push-secret', MAIN);
+    const auth = { authorization: `Bearer ${await token(ep, cred, 'repository:team-a/app:pull')}` };
+    const head = await send(ep, 'HEAD', '/v2/team-a/app/manifests/v1', { headers: { ...auth, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(head.status).toBe(200);
+    const tags = await send(ep, 'GET', '/v2/team-a/app/tags/list', { headers: auth });
+    expect((JSON.parse(tags.body.toString()) as { tags: string[] }).tags).toContain('v1');
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare('SELECT digest FROM tags WHERE repo = ? AND tag = ?').get('team-a/app', 'v1') as { digest: string } | undefined;
+      expect(row?.digest).toBe(head.headers['docker-content-digest']);
+    } finally {
+      db.close();
     }
   });
 });

@@ -94,6 +94,15 @@ describe.each([
     expect([...topLevel(shipped)].sort()).toEqual([...topLevel(production)].sort());
     for (const devOnly of ['jest', 'ts-jest', 'typescript', '@types/jest']) expect(shipped).not.toContain(devOnly);
   });
+
+  it('carry better-sqlite3\'s native addon (the metadata index) and every library it loads', () => {
+    const addon = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+    expect(image.files.get(`/app/${addon}`)).toBe('-');
+    const libs = execFileSync('ldd', [join(REPO_ROOT, addon)], { encoding: 'utf8' }).split('\n')
+      .map((l) => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s*(\/\S+)/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    expect(libs.length).toBeGreaterThan(0);
+    for (const lib of libs) expect([lib, image.files.get(lib)]).toEqual([lib, '-']);
+  });
 });
 
 describe('the images the operator deploys', () => {
