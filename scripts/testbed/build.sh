@@ -37,13 +37,14 @@ declare -A APT=(
   [skopeo]="skopeo"
   [postgres]="postgresql"
   [chromium]="chromium fonts-liberation"
-  [node]="containerd runc containernetworking-plugins umoci busybox-static conntrack jq"
+  # gcc and libc6-dev: scripts/images/build.sh links the pause image's program statically.
+  [node]="containerd runc containernetworking-plugins umoci busybox-static conntrack jq gcc libc6-dev"
 )
 declare -A APT_PROBE=(
   [skopeo]="skopeo"
   [postgres]="/usr/lib/postgresql/15/bin/initdb"
   [chromium]="/usr/bin/chromium"
-  [node]="containerd runc umoci /usr/lib/cni/bridge /bin/busybox conntrack jq"
+  [node]="containerd runc umoci /usr/lib/cni/bridge /bin/busybox conntrack jq gcc strip /usr/lib/x86_64-linux-gnu/libc.a"
 )
 APT_ALL=(skopeo postgres chromium node)
 
@@ -131,7 +132,7 @@ build_one() {
 APT_UPDATED=
 ensure_apt() {
   local group=$1 missing=0 p
-  for p in ${APT_PROBE[$group]}; do command -v "$p" >/dev/null || [ -x "$p" ] || missing=1; done
+  for p in ${APT_PROBE[$group]}; do command -v "$p" >/dev/null || [ -e "$p" ] || missing=1; done
   [ $missing = 0 ] && return 0
   echo "[build] installing ${APT[$group]} from Debian" >&2
   local t0=$SECONDS

@@ -18,6 +18,7 @@ import { ROTATE_ANNOTATION } from '../../operator/src/controllers/access-policy/
 import { CONFIG_HASH_ANNOTATION } from '../../operator/src/controllers/registry/names.js';
 import { EXAMPLES_DIR, CHART_DIR } from '../harness/helm-chart.js';
 import { ctrSync } from '../harness/node/containerd.js';
+import { getRaw } from '../harness/node/raw-kinds.js';
 import { binDir } from '../harness/control-plane/binaries.js';
 import { condition, REGISTRY_API, waitForStatus } from '../operator/support/registry.js';
 import { connect, getPod, isReady, pods, waitFor, waitForReadyPods, type Cluster } from './support/cluster.js';
@@ -163,7 +164,7 @@ describe('3. a push with the synced push secret, through the Service', () => {
 describe('2-3. the filesystem registry\'s metadata index', () => {
   it('is SQLite on the registry\'s volume, written by the pod (read-only root filesystem) and answering for the push', async () => {
     const pvc = await cluster.client.get<KubeObject & { spec: { volumeName: string } }>('v1', 'PersistentVolumeClaim', 'main-data', NS);
-    const pv = await cluster.client.get<KubeObject & { spec: { local: { path: string } } }>('v1', 'PersistentVolume', pvc.spec.volumeName);
+    const pv = await getRaw<KubeObject & { spec: { local: { path: string } } }>(cluster.client, 'PersistentVolume', pvc.spec.volumeName);
     const file = join(pv.spec.local.path, '_metadata', 'index.db');
     const ep = await endpointOf(cluster.client, NS, 'main');
     const cred = await credentialFrom(cluster.client, 'team-a-ci', 'berth-push-secret', MAIN);
