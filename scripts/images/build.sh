@@ -158,8 +158,9 @@ image_registry() {
   local d=$WORK/registry/app
   mkdir -p "$d" "$WORK/registry/usr/local/bin"; install -m 0644 "$ROOT/package.json" "$d/package.json"
   for p in "${parts[@]}"; do stage_dist "$p" "$d/dist"; done
-  # The Deployment runs the command `berth-registry`; there is no shell, so the launcher names node by path.
-  printf '#!/nodejs/bin/node\nimport("/app/dist/registry/src/main.js");\n' > "$WORK/registry/usr/local/bin/berth-registry"
+  # The Deployment runs the command `berth-registry`; there is no shell, so the launcher names node by path
+  # (with the V8 flags of package.json's start script, as Dockerfile.registry's launcher).
+  printf '#!/nodejs/bin/node --max-semi-space-size=4\nimport("/app/dist/registry/src/main.js");\n' > "$WORK/registry/usr/local/bin/berth-registry"
   chmod 0755 "$WORK/registry/usr/local/bin/berth-registry"
   add_layer "$(node_tag)" "$2" "$WORK/registry"
   configure "$2" --config.user 65532:65532 --config.workingdir /app \

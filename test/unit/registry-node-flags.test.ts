@@ -17,6 +17,10 @@ test("the image's launcher passes them in its shebang", () => {
   expect(read('Dockerfile.registry')).toContain(`printf '#!/nodejs/bin/node ${flags}\\n`);
 });
 
+test('the image built without Docker (scripts/images/build.sh) has the same launcher', () => {
+  expect(read('scripts/images/build.sh')).toContain(`printf '#!/nodejs/bin/node ${flags}\\n`);
+});
+
 test("the entry point's shebang passes them", () => {
   expect(read('registry/src/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
 });
