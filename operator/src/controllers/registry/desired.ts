@@ -9,6 +9,7 @@ import type { KeyPair } from '../../crypto/self-signed-cert.js';
 import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { adminSecretData, type AdminCredential } from './admin-credential.js';
+import { clusterIssuerObjects } from './federation.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
 import { managedPostgresObjects, type PostgresCredentials } from './postgres.js';
@@ -28,6 +29,8 @@ export interface DesiredInputs {
   admin?: AdminCredential;
   /** Settings of the Registry's valid Repository objects, in a stable order. */
   repositories?: RepositorySettingsEntry[];
+  /** The cluster's ServiceAccount issuer, when spec.auth.federation.cluster is set. */
+  clusterIssuerUrl?: string;
 }
 
 export interface DesiredState {
@@ -51,6 +54,7 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     signingKeyIds: inputs.signingKeys.map((k) => k.kid),
     adminPasswordHash: inputs.admin?.passwordHash,
     repositories: inputs.repositories,
+    clusterIssuerUrl: inputs.clusterIssuerUrl,
   });
   // The hash covers everything the pods read at start-up, so any change rolls them.
   const hash = createHash('sha256').update(configYaml);
@@ -92,6 +96,7 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     if (!inputs.managedPostgres) throw new Error('desired: metadata.managed needs managedPostgres');
     objects.push(...managedPostgresObjects(reg, inputs.managedPostgres.credentials, inputs.managedPostgres.defaultImage));
   }
+  objects.push(...clusterIssuerObjects(reg));
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);
   if (pdb) objects.push(pdb);
@@ -116,4 +121,5 @@ export const OWNED_KINDS = {
   statefulSets: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job' },
   disruptionBudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  serviceAccounts: { apiVersion: 'v1', kind: 'ServiceAccount' },
 } as const;
