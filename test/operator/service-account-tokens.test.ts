@@ -1,35 +1,34 @@
 // Pulls with pods' own ServiceAccount tokens, set up by the operator, on the real
 // control plane. The operator renders a Registry that trusts the cluster's issuer
 // (and a CI issuer) and an AccessPolicy in serviceAccountToken mode; a real registry
-// process runs with exactly the rendered config (only pod paths rewritten to temp
-// files, and the in-cluster API server name to the test bed's address), its policy
-// file kept equal to the policy Secret the way the kubelet does, and its own token
-// from the ServiceAccount the operator created, whose TokenReview permission is
-// the binding the operator created. Pod-bound tokens from TokenRequest pull with
+// process runs with exactly the rendered config (test/harness/rendered-registry.ts:
+// only pod paths rewritten to temp files, and the in-cluster API server name to the
+// test bed's address), its policy file following the policy Secret, and its own
+// token from the ServiceAccount the operator created, whose TokenReview permission
+// is the binding the operator created. Pod-bound tokens from TokenRequest pull with
 // crane and skopeo, as berth-credential-provider hands them to the runtime.
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
-import type { RegistryConfigInput } from '#contract/config/schema.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube/types.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { OidcIssuer } from '../harness/oidc-issuer.js';
-import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
+import type { RegistryProcess } from '../harness/registry-process.js';
+import { IN_CLUSTER_API, startRenderedRegistry, type RenderedRegistry } from '../harness/rendered-registry.js';
 import { ServiceAccounts } from '../harness/service-accounts.js';
 import { run, runOk } from '../harness/tools.js';
 import { uniqueName, waitFor } from './support/kube.js';
 import { controllerStarted, withOperator } from './support/operator.js';
 import { createRegistry, REGISTRY_API, waitForGone, waitForObject } from './support/registry.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 type Rbac = KubeObject & { rules?: Any[]; roleRef?: Any; subjects?: Any[] };
 const RBAC = 'rbac.authorization.k8s.io/v1';
-const IN_CLUSTER_API = 'https://kubernetes.default.svc';
 const CI_AUDIENCE = 'berth-ci';
 
 const fx = withOperator('satoken', { identity: 'satoken-op', args: () => ['--policy-propagation-delay=2'] });
@@ -37,12 +36,11 @@ let client: KubeClient;
 let ns: string;
 let kube: ServiceAccounts;
 let dir: string;
+let rendered: RenderedRegistry;
 let registry: RegistryProcess;
 let host: string;
 let audience: string;
 let oidc: OidcIssuer;
-let syncing = true;
-let syncLoop: Promise<void>;
 /** The namespaces the policy selects (by label), and one it does not. */
 let teamA: string;
 let teamB: string;
@@ -63,21 +61,6 @@ async function patchPolicy(name: string, spec: Record<string, unknown>): Promise
 async function policyFile(): Promise<Any> {
   const s = await client.get<Secret>('v1', 'Secret', 'main-policy', ns);
   return JSON.parse(b64(s.data!['policy.yaml']));
-}
-
-/** The kubelet's part: keep the mounted policy file equal to the policy Secret (atomic swap, as a projected volume does). */
-async function syncPolicyFile(file: string): Promise<void> {
-  let last = '';
-  while (syncing) {
-    const s = await client.getOptional<Secret>('v1', 'Secret', 'main-policy', ns).catch(() => undefined);
-    const text = s?.data?.['policy.yaml'] ? b64(s.data['policy.yaml']) : '';
-    if (text && text !== last) {
-      writeFileSync(`${file}.tmp`, text);
-      renameSync(`${file}.tmp`, file);
-      last = text;
-    }
-    await sleep(100);
-  }
 }
 
 /** A fresh client home per call, so no credential leaks between steps. */
@@ -152,40 +135,16 @@ beforeAll(async () => {
     storage: { filesystem: {} },
     auth: { federation: { cluster: {}, issuers: [{ name: 'github', issuer: oidc.issuer, audiences: [CI_AUDIENCE], requiredClaims: ['repository', 'ref'], caConfigMapRef: { name: 'github-ca' } }] } },
   });
-  const cm = await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'main-config', ns, (c) => c.data['config.yaml'].includes('federation'));
-  const keys = await waitForObject<Secret>(client, 'v1', 'Secret', 'main-signing-keys', ns);
+  await waitForObject<KubeObject & Any>(client, 'v1', 'ConfigMap', 'main-config', ns, (c) => c.data['config.yaml'].includes('federation'));
+  await waitForObject(client, 'v1', 'Secret', 'main-signing-keys', ns);
   await waitForObject(client, 'v1', 'ServiceAccount', 'main', ns);
   await waitForObject(client, RBAC, 'ClusterRoleBinding', `berth:${ns}:main:token-review`, undefined);
-
-  // The registry's own token, as its pod would have it mounted: the ServiceAccount the operator created.
-  const registryTokenFile = join(dir, 'registry-token');
-  writeFileSync(registryTokenFile, await kube.token(ns, 'main', undefined, undefined, 3600));
-
-  const config = yaml.load(cm.data['config.yaml']) as Any;
-  mkdirSync(join(dir, 'keys'));
-  mkdirSync(join(dir, 'policy'));
-  for (const k of config.auth.signingKeys) {
-    const file = join(dir, 'keys', `${k.kid}.pem`);
-    writeFileSync(file, b64(keys.data![`${k.kid}.pem`]));
-    k.privateKeyFile = file;
-  }
-  config.auth.policyFile = join(dir, 'policy', 'policy.yaml');
-  config.storage = { filesystem: { root: join(dir, 'data') } };
-  const [clusterIssuer, github] = config.auth.federation.issuers;
-  audience = clusterIssuer.audiences[0];
-  Object.assign(clusterIssuer, {
-    caFile, tokenFile: registryTokenFile,
-    apiServer: clusterIssuer.apiServer.replace(IN_CLUSTER_API, server),
-    jwksURI: clusterIssuer.jwksURI.replace(IN_CLUSTER_API, server),
-  });
-  // The CI issuer's CA, from the ConfigMap the pod would mount it from.
-  expect(github.caFile).toBe('/etc/berth/federation/github/ca.crt');
-  github.caFile = join(dir, 'github-ca.crt');
-  writeFileSync(github.caFile, (await client.get<KubeObject & Any>('v1', 'ConfigMap', 'github-ca', ns)).data['ca.crt']);
-  writeFileSync(config.auth.policyFile, '{}\n');
-  syncLoop = syncPolicyFile(config.auth.policyFile);
-  const port = await freePort();
-  registry = await startRegistryProcess({ config: config as RegistryConfigInput, port, dir });
+  await waitForObject<KubeObject & Any>(client, 'apps/v1', 'Deployment', 'main', ns, (d) => d.spec.template.spec.serviceAccountName === 'main');
+  // Its own token is the ServiceAccount's the operator made; TokenReview works through the operator's binding.
+  rendered = await startRenderedRegistry({ client, namespace: ns, name: 'main', dir, apiServer: server, caFile });
+  registry = rendered.process;
+  audience = rendered.audience!;
+  expect(rendered.rendered.auth.federation.issuers[1].caFile).toBe('/etc/berth/federation/github/ca.crt');
   host = registry.host;
 
   // Seed team-a/app and team-b/app as the admin.
@@ -206,9 +165,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  syncing = false;
-  await syncLoop;
-  await registry?.stop();
+  await rendered?.stop();
   await oidc?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
