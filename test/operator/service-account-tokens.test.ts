@@ -267,7 +267,7 @@ describe('AccessPolicy credentials: serviceAccountToken', () => {
     }
   });
 
-  it('selecting another ServiceAccount reaches the registry (the time is printed; npm run bench:operator measures it)', async () => {
+  it('selecting another ServiceAccount reaches the registry (the time is printed; npm run bench:grants measures it)', async () => {
     const token = await podToken(teamA, 'other');
     expect(await manifestStatus('team-a/app', token)).toBe(403);
     const changed = Date.now();
