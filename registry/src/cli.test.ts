@@ -35,7 +35,7 @@ test('YAML errors name the file', async () => {
 });
 
 test('rendered YAML parses back to the same config (the operator round trip)', () => {
-  const input = { http: { listen: '0.0.0.0:5000' }, storage: { s3: { endpoint: 'http://minio:9000', bucket: 'registry', accessKeyFile: '/k', secretKeyFile: '/s' } }, auth: { enabled: true } };
+  const input = { http: { listen: '0.0.0.0:5000' }, storage: { s3: { endpoint: 'http://minio:9000', bucket: 'registry', accessKeyFile: '/k', secretKeyFile: '/s' } }, metadata: { sqlite: { path: '/var/lib/berth/index.db' } }, auth: { enabled: true } };
   expect(parseConfigYaml(renderConfigYaml(input))).toEqual(parseConfig(input));
   expect(() => renderConfigYaml({ bogus: 1 } as never)).toThrow('bogus: unknown key');
 });

@@ -65,13 +65,18 @@ export interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
   verbs: string[];
+  resourceNames?: string[];
 }
 
-/** RBAC rules flattened to sorted "group resource verb" permissions (group "" is the core API). */
+/**
+ * RBAC rules flattened to sorted "group resource verb" permissions (group "" is the core
+ * API); a rule limited to named objects adds them: "group resource verb name1,name2".
+ */
 export function permissions(rules: readonly PolicyRule[]): string[] {
   const out = new Set<string>();
   for (const r of rules) {
-    for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g || 'core'} ${res} ${v}`);
+    const names = r.resourceNames?.length ? ` ${[...r.resourceNames].sort().join(',')}` : '';
+    for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g || 'core'} ${res} ${v}${names}`);
   }
   return [...out].sort();
 }

@@ -67,6 +67,8 @@ describe('Registry schema', () => {
     ['a token TTL over an hour', { storage: fs, auth: { tokenTTL: '2h' } }, 'auth.tokenTTL must be between 30s and 1h'],
     ['a GC interval under a minute', { storage: fs, gc: { interval: '30s' } }, 'gc.interval must be at least 1m'],
     ['purging uploads after 5 minutes', { storage: fs, uploads: { purgeAfter: '5m' } }, 'uploads.purgeAfter must be at least 10m'],
+    ['federation with auth off', { storage: fs, auth: { enabled: false, federation: { cluster: {} } } }, 'auth.federation requires auth.enabled'],
+    ['a CI issuer named cluster', { storage: fs, auth: { federation: { issuers: [{ name: 'cluster', issuer: 'https://ci.example', audiences: ['a'] }] } } }, 'issuers: the name cluster is reserved for auth.federation.cluster'],
   ])('rejects %s with a clear message', async (_what, spec, message) => {
     const err = await rejection(create('Registry', spec));
     expect(err.message).toContain(message);
@@ -80,6 +82,18 @@ describe('Registry schema', () => {
     expect(managed.spec.metadata).toEqual({ managed: { size: '10Gi', resources: { requests: { cpu: '100m', memory: '256Mi' } } } });
     expect((await rejection(create('Registry', { storage: fs, metadata: { managed: { size: 'big' } } }))).message).toContain('spec.metadata.managed.size');
     expect((await rejection(create('Registry', { storage: fs, metadata: { postgres: {} } }))).message).toContain('spec.metadata.postgres.secretRef');
+  });
+
+  it('defaults federation settings, and refuses issuers that are not https or named twice', async () => {
+    const reg = await create('Registry', { storage: fs, auth: { federation: { cluster: {}, issuers: [{ name: 'github', issuer: 'https://token.actions.githubusercontent.com', audiences: ['a'], caConfigMapRef: { name: 'ca' } }] } } });
+    expect(reg.spec.auth.federation).toEqual({
+      cluster: { verify: 'both', apiServer: 'https://kubernetes.default.svc' },
+      issuers: [{ name: 'github', issuer: 'https://token.actions.githubusercontent.com', audiences: ['a'], type: 'oidc', caConfigMapRef: { name: 'ca', key: 'ca.crt' } }],
+    });
+    const issuer = { name: 'ci', issuer: 'http://ci.example', audiences: ['a'] };
+    expect((await rejection(create('Registry', { storage: fs, auth: { federation: { issuers: [issuer] } } }))).message).toMatch(/issuer/);
+    const twice = [{ ...issuer, issuer: 'https://a.example' }, { ...issuer, issuer: 'https://b.example' }];
+    expect((await rejection(create('Registry', { storage: fs, auth: { federation: { issuers: twice } } }))).message).toMatch(/Duplicate value/);
   });
 
   it('rejects names that cannot name its Service and Job', async () => {
@@ -145,11 +159,26 @@ describe('AccessPolicy schema', () => {
     expect(policy.spec.serviceAccounts).toBeUndefined();
   });
 
+  it('defaults credentials to pullSecret, and takes CI identities without namespaces', async () => {
+    expect((await create('AccessPolicy', base)).spec.credentials).toEqual(['pullSecret']);
+    const { namespaces: _n, ...noNamespaces } = base;
+    const ci = await create('AccessPolicy', { ...noNamespaces, federated: [{ issuer: 'github', claims: { repository: 'acme/*' } }] });
+    expect(ci.spec.federated).toEqual([{ issuer: 'github', claims: { repository: 'acme/*' } }]);
+    const both = await create('AccessPolicy', { ...base, credentials: ['pullSecret', 'serviceAccountToken'], serviceAccounts: ['web'] });
+    expect(both.spec.credentials).toEqual(['pullSecret', 'serviceAccountToken']);
+  });
+
   it.each([
     ['no namespaces', { ...base, namespaces: {} }, 'namespaces: set a selector, a list of names, or both'],
+    ['neither namespaces nor federated', { registryRef: { name: 'main' }, repositories: ['a'], actions: ['pull'] }, 'set namespaces, federated, or both'],
+    ['ServiceAccount tokens without serviceAccounts', { ...base, credentials: ['serviceAccountToken'] }, 'credentials: serviceAccountToken needs serviceAccounts'],
+    ['a federated entry with wildcards only', { ...base, federated: [{ issuer: 'github', subject: '*', claims: { ref: '?*' } }] }, 'federated: name a subject or a claim with at least one literal character'],
+    ['a federated entry naming the issuer alone', { ...base, federated: [{ issuer: 'github' }] }, 'federated: name a subject or a claim with at least one literal character'],
+    ['a federated entry for the cluster issuer', { ...base, federated: [{ issuer: 'cluster', subject: 'system:serviceaccount:a:b' }] }, 'federated: the cluster\'s ServiceAccounts are granted through namespaces'],
     ['delete without push', { ...base, actions: ['pull', 'delete'] }, 'actions: delete requires push'],
     ['In without values', { ...base, namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'In' }] } } }, 'matchExpressions: In and NotIn need values'],
     ['a rotation period under 10 minutes', { ...base, rotationPeriod: '5m' }, 'rotationPeriod must be at least 10m'],
+    ['the same credential twice', { ...base, credentials: ['pullSecret', 'pullSecret'] }, 'Duplicate value'],
   ])('rejects %s with a clear message', async (_what, spec, message) => {
     expect((await rejection(create('AccessPolicy', spec))).message).toContain(message);
   });

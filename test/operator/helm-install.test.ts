@@ -117,12 +117,14 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     // The team's namespaces, as examples/access-policy-team.yaml selects them: team-a-ci by name, the rest by label.
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a-ci' } });
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: webNs, labels: { team: 'team-a' } } });
+    // The ServiceAccount examples/access-policy-workload-identity.yaml grants its own tokens.
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: webNs } });
     // examples/registry-external-s3.yaml tells the user to create this Secret first.
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-s3', namespace: appNs }, stringData: { accessKey: 'AKIAEXAMPLE', secretKey: 'example-secret' } });
     // examples/registry-cnpg.yaml reads the Secrets a CloudNativePG cluster named berth-db creates, with their keys.
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'berth-db-app', namespace: appNs }, stringData: { uri: `postgresql://app:pw@berth-db-rw.${appNs}:5432/app`, username: 'app', password: 'pw', dbname: 'app' } });
     await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'berth-db-ca', namespace: appNs }, stringData: { 'ca.crt': 'certificate', 'ca.key': 'private key' } });
-    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'registry-cnpg.yaml', 'access-policy-team.yaml', 'repository-retention.yaml', 'repository-ci-cache.yaml']) {
+    for (const file of ['registry-filesystem.yaml', 'registry-ha-minio.yaml', 'registry-external-s3.yaml', 'registry-cnpg.yaml', 'registry-workload-identity.yaml', 'access-policy-team.yaml', 'access-policy-workload-identity.yaml', 'repository-retention.yaml', 'repository-ci-cache.yaml']) {
       for (const obj of examples(file)) await client.create({ ...obj, metadata: { ...obj.metadata, namespace: appNs } });
     }
     const main = await waitForStatus(client, appNs, 'main', 'reconciled', (r) => !!r.status?.configHash && !!r.status.signingKeyID);
@@ -176,6 +178,30 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
       const file = Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8');
       return file.includes(pullCredential.username) && file.includes(pushCredential.username);
     });
+  });
+
+  it('sets up the workload identity examples: no Secret, ServiceAccounts granted by uid, the kubelet\'s RBAC and configuration', async () => {
+    type Policy = KubeObject & { status?: { serviceAccountCount?: number; conditions?: Array<{ type: string; status: string }> } };
+    const ready = (p: Policy, type: string) => p.status?.conditions?.find((c) => c.type === type)?.status === 'True';
+    const tokens = await waitFor('team-a-tokens ServiceAccountTokensReady', async () => {
+      const p = await client.get<Policy>(REGISTRY_API, 'AccessPolicy', 'team-a-tokens', appNs);
+      return ready(p, 'ServiceAccountTokensReady') && ready(p, 'Ready') ? p : undefined;
+    });
+    expect(tokens.status?.serviceAccountCount).toBe(1);
+    await waitFor('team-a-github Ready', async () => ready(await client.get<Policy>(REGISTRY_API, 'AccessPolicy', 'team-a-github', appNs), 'Ready'));
+    const secrets = await client.list('v1', 'Secret', { labelSelector: `berth.dev/access-policy-uid=${tokens.metadata.uid}` });
+    expect(secrets.items).toEqual([]);
+    const webUid = (await client.get('v1', 'ServiceAccount', 'web', webNs)).metadata.uid;
+    await waitForObject<KubeObject & { data?: Record<string, string> }>(client, 'v1', 'Secret', 'identity-policy', appNs, (secret) => {
+      const file = Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8');
+      return file.includes(`system:serviceaccount:${webNs}:web`) && file.includes(webUid!) && file.includes('acme/team-a');
+    });
+    const role = await client.get<KubeObject & { rules: PolicyRule[] }>('rbac.authorization.k8s.io/v1', 'ClusterRole', `berth:kubelet-audience:${appNs}:team-a-tokens`);
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: [`identity.${appNs}.svc`], verbs: ['request-serviceaccounts-token-audience'], resourceNames: ['web'] }]);
+    await waitForObject(client, 'rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', `berth:${appNs}:identity:token-review`, undefined);
+    await waitForObject(client, 'v1', 'ConfigMap', 'identity-credential-provider', appNs);
+    const config = yaml.load((await client.get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 'identity-config', appNs)).data['config.yaml']) as RegistryConfig;
+    expect(config.auth.federation.issuers.map((i) => i.name)).toEqual(['cluster', 'github']);
   });
 
   it('starts a registry from exactly the filesystem example\'s rendered config and mounted Secrets', async () => {
@@ -264,7 +290,11 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     expect(operator!.lines.filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
     const clusterRole = await client.get<KubeObject & { rules: PolicyRule[] }>('rbac.authorization.k8s.io/v1', 'ClusterRole', OPERATOR);
     const role = await client.get<KubeObject & { rules: PolicyRule[] }>('rbac.authorization.k8s.io/v1', 'Role', `${OPERATOR}-leader-election`, releaseNs);
-    const granted = permissions([...clusterRole.rules, ...role.rules]);
+    // What the RBAC escalation check demands of whoever writes a binding, never a request of its own.
+    const escalationOnly = ['core * request-serviceaccounts-token-audience', 'rbac.authorization.k8s.io clusterroles bind system:auth-delegator'];
+    const allGranted = permissions([...clusterRole.rules, ...role.rules]);
+    expect(allGranted).toEqual(expect.arrayContaining(escalationOnly));
+    const granted = allGranted.filter((p) => !escalationOnly.includes(p));
     const used = proxy.permissionsUsed();
     // Every call was granted by the chart…
     expect(used.filter((p) => !granted.includes(p))).toEqual([]);

@@ -9,13 +9,15 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
-import { serviceAccountKubeconfig, waitFor } from './support/kube.js';
+import { clientFor, createNamespace, serviceAccountKubeconfig, waitFor } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { condition, createRegistry, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
 
 let client: KubeClient;
 let ns: string;
 let dir: string;
+let server: { server: string; caData?: string };
+const RBAC = 'rbac.authorization.k8s.io/v1';
 
 const rbacFile = new URL('../../operator/deploy/rbac.yaml', import.meta.url);
 
@@ -38,7 +40,8 @@ async function operatorServiceAccount(admin: KubeClient, namespace: string): Pro
   const kc = new KubeConfig();
   kc.loadFromFile(sharedKubeconfig());
   const cluster = kc.getCurrentCluster()!;
-  return serviceAccountKubeconfig(admin, namespace, 'berth-operator', join(dir, 'kubeconfig'), { server: cluster.server, caData: cluster.caData });
+  server = { server: cluster.server, caData: cluster.caData };
+  return serviceAccountKubeconfig(admin, namespace, 'berth-operator', join(dir, 'kubeconfig'), server);
 }
 
 const fx = withOperator('rbac', { identity: 'rbac-op', kubeconfig: operatorServiceAccount });
@@ -78,5 +81,53 @@ describe('operator RBAC', () => {
       await waitForGone(client, apiVersion, kind, name, ns, 20_000);
     }
     expect(forbidden()).toEqual([]);
+  });
+
+  it('writes the cluster-scoped RBAC of workload identity, and its finalizers remove it', async () => {
+    const app = await createNamespace(client, 'rbac-app');
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: app } });
+    await createRegistry(client, ns, 'tokens', { storage: { filesystem: {} }, auth: { federation: { cluster: { verify: 'both' } } } });
+    await client.create({
+      apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'web', namespace: ns },
+      spec: { registryRef: { name: 'tokens' }, namespaces: { names: [app] }, credentials: ['serviceAccountToken'], serviceAccounts: ['web'], repositories: ['a/*'], actions: ['pull'] },
+    });
+    const kubelet = `berth:kubelet-audience:${ns}:web`;
+    const review = `berth:${ns}:tokens:token-review`;
+    await waitForObject(client, RBAC, 'ClusterRole', kubelet, undefined);
+    await waitForObject(client, RBAC, 'ClusterRoleBinding', kubelet, undefined);
+    await waitForObject(client, RBAC, 'ClusterRoleBinding', review, undefined);
+    await waitForObject(client, 'v1', 'ServiceAccount', 'tokens', ns);
+    await client.delete('berth.dev/v1alpha1', 'AccessPolicy', 'web', ns);
+    await waitForGone(client, RBAC, 'ClusterRole', kubelet, undefined);
+    await client.delete('berth.dev/v1alpha1', 'Registry', 'tokens', ns);
+    await waitForGone(client, RBAC, 'ClusterRoleBinding', review, undefined);
+    expect(forbidden()).toEqual([]);
+  });
+
+  it('needs its two escalation-only rules: without them the API server refuses both bindings', async () => {
+    const [clusterRole] = yaml.loadAll(readFileSync(rbacFile, 'utf8')) as Array<KubeObject & { rules: Array<{ verbs: string[] }> }>;
+    const reduced = `berth-operator-reduced-${ns}`;
+    const rules = clusterRole.rules.filter((r) => !r.verbs.includes('bind') && !r.verbs.includes('request-serviceaccounts-token-audience'));
+    expect(rules).toHaveLength(clusterRole.rules.length - 2);
+    await client.create({ apiVersion: RBAC, kind: 'ClusterRole', metadata: { name: reduced }, rules });
+    await client.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reduced', namespace: ns } });
+    await client.create({
+      apiVersion: RBAC, kind: 'ClusterRoleBinding', metadata: { name: reduced },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reduced }, subjects: [{ kind: 'ServiceAccount', name: 'reduced', namespace: ns }],
+    });
+    const weaker = clientFor(await serviceAccountKubeconfig(client, ns, 'reduced', join(dir, 'reduced.kubeconfig'), server));
+    try {
+      const role = { apiVersion: RBAC, kind: 'ClusterRole', metadata: { name: `${reduced}-kubelet` }, rules: [{ apiGroups: [''], resources: ['aud'], verbs: ['request-serviceaccounts-token-audience'], resourceNames: ['web'] }] };
+      await expect(weaker.apply(role, { force: true })).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/escalat|not currently held/) });
+      const binding = {
+        apiVersion: RBAC, kind: 'ClusterRoleBinding', metadata: { name: `${reduced}-review` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' }, subjects: [{ kind: 'ServiceAccount', name: 'x', namespace: ns }],
+      };
+      await expect(weaker.apply(binding, { force: true })).rejects.toMatchObject({ status: 403 });
+    } finally {
+      weaker.close();
+      await client.delete(RBAC, 'ClusterRoleBinding', reduced);
+      await client.delete(RBAC, 'ClusterRole', reduced);
+    }
   });
 });

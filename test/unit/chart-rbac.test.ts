@@ -30,10 +30,14 @@ describe('chart RBAC', () => {
     const objects = await renderChart({ set: { replicaCount: 2 } });
     const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(roles).toEqual(['ClusterRole/berth-operator', 'Role/berth-operator-leader-election']);
-    // No wildcard anywhere: every permission is named.
+    // No wildcard anywhere but one: holding the kubelet audience verb for any audience
+    // (each Registry picks its own), which the RBAC escalation check demands before the
+    // operator may grant nodes that verb for one audience and named ServiceAccounts.
     for (const o of objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
-      for (const p of permissions(rulesOf(o))) expect(p).not.toContain('*');
+      for (const p of permissions(rulesOf(o))) if (p !== 'core * request-serviceaccounts-token-audience') expect(p).not.toContain('*');
     }
+    const audience = rulesOf(findObject(objects, 'ClusterRole', 'berth-operator')).filter((r) => r.verbs.includes('request-serviceaccounts-token-audience'));
+    expect(audience).toEqual([{ apiGroups: [''], resources: ['*'], verbs: ['request-serviceaccounts-token-audience'] }]);
   });
 
   it('binds the ClusterRole cluster-wide, also when only one namespace is watched', async () => {

@@ -58,6 +58,23 @@ app.kubernetes.io/part-of: berth
 {{- end }}
 {{- end }}
 
+{{/* Pod selector labels of the credential provider installer. */}}
+{{- define "berth.providerSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "berth.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: credential-provider
+{{- end }}
+
+{{/* The credential provider installer's image: repository:tag, or repository@digest. */}}
+{{- define "berth.providerImage" -}}
+{{- $image := .Values.credentialProvider.installer.image }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default (printf "v%s" .Chart.AppVersion) $image.tag) }}
+{{- end }}
+{{- end }}
+
 {{/* Leader election is forced on with several replicas (the schema also refuses false then). */}}
 {{- define "berth.leaderElect" -}}
 {{- if or .Values.leaderElection.enabled (gt (int .Values.replicaCount) 1) }}true{{ else }}false{{ end }}

@@ -44,7 +44,17 @@ const registrySpec: Complete<RegistrySpec> = {
   service: { type: 'NodePort', port: 5000, nodePort: 30500 },
   tls: { secretRef: { name: 'tls' }, selfSigned: false },
   nodeAccess: { enabled: true },
-  auth: { enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h' },
+  auth: {
+    enabled: true, tokenTTL: '5m', signingKeyRotationPeriod: '720h',
+    federation: {
+      cluster: { audience: 'main.registry.svc', verify: 'both', issuer: 'https://kubernetes.default.svc.cluster.local', apiServer: 'https://kubernetes.default.svc', additionalHosts: ['registry.example.test'] },
+      issuers: [{
+        name: 'github', issuer: 'https://token.actions.githubusercontent.com', audiences: ['https://registry.example.test'], type: 'oidc',
+        jwksURI: 'https://token.actions.githubusercontent.com/.well-known/jwks', subjectClaim: 'sub', requiredClaims: ['repository_id'],
+        caConfigMapRef: { name: 'github-ca', key: 'ca.crt' },
+      }],
+    },
+  },
   gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
   uploads: { purgeInterval: '1h', purgeAfter: '24h' },
 };
@@ -69,7 +79,9 @@ const repositoryStatus: Complete<RepositoryStatus> = {
 const accessPolicySpec: Complete<AccessPolicySpec> = {
   registryRef: { name: 'main' },
   namespaces: { names: ['team-a'], selector: { matchLabels: { team: 'a' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }] } },
+  credentials: ['pullSecret', 'serviceAccountToken'],
   serviceAccounts: ['default'],
+  federated: [{ issuer: 'github', subject: 'repo:acme/team-a:*', claims: { ref: 'refs/heads/main' } }],
   repositories: ['team-a/**'],
   actions: ['pull', 'push'],
   rotationPeriod: '24h',
@@ -78,7 +90,7 @@ const accessPolicySpec: Complete<AccessPolicySpec> = {
   additionalHosts: ['registry.example.test:443'],
 };
 const accessPolicyStatus: Complete<AccessPolicyStatus> = {
-  observedGeneration: 3, namespaceCount: 2, syncedNamespaceCount: 1,
+  observedGeneration: 3, namespaceCount: 2, syncedNamespaceCount: 1, serviceAccountCount: 4,
   failedNamespaces: [{ namespace: 'team-b', reason: 'SecretNameTaken', message: 'a Secret of that name exists' }],
   lastRotationTime: '2026-01-01T00:00:00Z', nextRotationTime: '2026-01-02T00:00:00Z', conditions: [condition],
 };

@@ -81,6 +81,41 @@ export interface MetadataSpec {
   managed?: ManagedPostgresSpec;
 }
 
+/**
+ * The cluster's own ServiceAccount issuer: pods pull with pod-bound tokens the kubelet
+ * requests for `audience` (AccessPolicy credentials `serviceAccountToken`).
+ */
+export interface ClusterIssuerSpec {
+  /** The tokens' audience: the kubelet's serviceAccountTokenAudience and the RBAC resource nodes are granted. Default `<name>.<namespace>.svc`. */
+  audience?: string;
+  /** `both` (default): signature and TokenReview; `jwks`: signature only. */
+  verify?: 'jwks' | 'both';
+  /** The issuer URL (`iss`); default: read from the API server's OIDC discovery document. */
+  issuer?: string;
+  /** The API server pods reach, for TokenReview and the JWKS. */
+  apiServer?: string;
+  /** Image host names (HOST[:PORT]) the kubelet configuration matches besides the Service's names. */
+  additionalHosts?: string[];
+}
+
+/** An outside OIDC issuer (a CI system) whose tokens the registry accepts. */
+export interface FederatedIssuerSpec {
+  name: string;
+  issuer: string;
+  audiences: string[];
+  type?: 'oidc' | 'kubernetes';
+  jwksURI?: string;
+  subjectClaim?: string;
+  requiredClaims?: string[];
+  /** A ConfigMap in the Registry's namespace holding the CA bundle of the issuer's endpoints. */
+  caConfigMapRef?: { name: string; key?: string };
+}
+
+export interface FederationSpec {
+  cluster?: ClusterIssuerSpec;
+  issuers?: FederatedIssuerSpec[];
+}
+
 export interface RegistrySpec {
   replicas?: number;
   image?: string;
@@ -93,7 +128,7 @@ export interface RegistrySpec {
   tls?: { secretRef?: SecretKeyRef; selfSigned?: boolean };
   /** Install containerd host configuration on the nodes so they pull by the Service name (default on). */
   nodeAccess?: { enabled?: boolean };
-  auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string };
+  auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string; federation?: FederationSpec };
   gc?: { enabled?: boolean; interval?: string; gracePeriod?: string };
   uploads?: { purgeInterval?: string; purgeAfter?: string };
 }
@@ -144,10 +179,23 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
 }
 
+export type CredentialMode = 'pullSecret' | 'serviceAccountToken';
+
+/** Identities of an outside issuer (Registry spec.auth.federation.issuers) by subject and claim globs. */
+export interface FederatedIdentitySpec {
+  issuer: string;
+  subject?: string;
+  claims?: Record<string, string>;
+}
+
 export interface AccessPolicySpec {
   registryRef: { name: string };
-  namespaces: { names?: string[]; selector?: LabelSelector };
+  namespaces?: { names?: string[]; selector?: LabelSelector };
+  /** How selected workloads authenticate: robot pull secrets, their own ServiceAccount tokens, or both (a migration). */
+  credentials?: CredentialMode[];
   serviceAccounts?: string[];
+  /** CI identities granted the same repositories and actions. */
+  federated?: FederatedIdentitySpec[];
   repositories: string[];
   actions: Array<'pull' | 'push' | 'delete'>;
   rotationPeriod?: string;
@@ -161,6 +209,8 @@ export interface AccessPolicyStatus {
   observedGeneration?: number;
   namespaceCount?: number;
   syncedNamespaceCount?: number;
+  /** ServiceAccounts granted pulls with their own tokens. */
+  serviceAccountCount?: number;
   failedNamespaces?: Array<{ namespace: string; reason: string; message?: string }>;
   lastRotationTime?: string;
   nextRotationTime?: string;

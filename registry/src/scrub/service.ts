@@ -5,8 +5,7 @@
 // collects.
 import type { Logger } from '../log.js';
 import type { MetadataIndex } from '../metadata/index.js';
-import { StorageUnavailableError } from '../storage/driver/driver.js';
-import type { RegistryStorage } from '../storage/registry-storage.js';
+import { StorageUnavailableError, type RegistryStorage } from '../storage/registry-storage.js';
 import { IndexRepair } from './repair.js';
 import { Scrubber, type ScrubReport } from './scrubber.js';
 

@@ -31,15 +31,15 @@ export async function waitForStatus(client: KubeClient, namespace: string, name:
   }, timeoutMs);
 }
 
-export async function waitForObject<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, ok: (o: T) => boolean = () => true, timeoutMs = 60_000): Promise<T> {
-  return waitFor(`${kind} ${namespace}/${name}`, async () => {
+export async function waitForObject<T extends KubeObject>(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string | undefined, ok: (o: T) => boolean = () => true, timeoutMs = 60_000): Promise<T> {
+  return waitFor(`${kind} ${namespace ?? ''}/${name}`, async () => {
     const o = await client.getOptional<T>(apiVersion, kind, name, namespace);
     return o && ok(o) ? o : undefined;
   }, timeoutMs);
 }
 
-export async function waitForGone(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`${kind} ${namespace}/${name} to be deleted`, async () => !(await client.getOptional(apiVersion, kind, name, namespace)), timeoutMs);
+export async function waitForGone(client: KubeClient, apiVersion: string, kind: string, name: string, namespace: string | undefined, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${kind} ${namespace ?? ''}/${name} to be deleted`, async () => !(await client.getOptional(apiVersion, kind, name, namespace)), timeoutMs);
 }
 
 export async function eventReasons(client: KubeClient, namespace: string, name: string, kind = 'Registry'): Promise<string[]> {

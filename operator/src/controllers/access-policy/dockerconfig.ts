@@ -1,8 +1,7 @@
 // The `.dockerconfigjson` of a pull secret: one `auths` entry per hostname the
 // registry is reached by, all with the same robot credential.
 import type { AccessPolicy, Registry } from '../../api/types.js';
-import { REGISTRY_PORT } from '../registry/config.js';
-import { registryNames } from '../registry/names.js';
+import { serviceImageHosts } from '../registry/names.js';
 
 export interface Credential {
   username: string;
@@ -11,12 +10,7 @@ export interface Credential {
 
 /** In-cluster Service names (with the port, as image references spell them) plus configured extra hosts. */
 export function registryHosts(reg: Registry, policy: AccessPolicy): string[] {
-  const svc = registryNames(reg.metadata.name).service;
-  const ns = reg.metadata.namespace;
-  const port = reg.spec.service?.port ?? REGISTRY_PORT;
-  const names = [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`];
-  const hosts = names.map((n) => (port === 443 ? n : `${n}:${port}`));
-  return [...new Set([...hosts, ...(policy.spec.additionalHosts ?? [])])];
+  return [...new Set([...serviceImageHosts(reg), ...(policy.spec.additionalHosts ?? [])])];
 }
 
 export function renderDockerConfig(hosts: string[], cred: Credential): string {

@@ -38,6 +38,16 @@ export function serviceAccountFieldManager(p: AccessPolicy): string {
   return `berth-operator/accesspolicy/${p.metadata.name}`.slice(0, 128);
 }
 
+/** credentials: pullSecret (the default): a robot credential in a Secret per selected namespace. */
+export function wantsPullSecrets(p: AccessPolicy): boolean {
+  return (p.spec.credentials ?? ['pullSecret']).includes('pullSecret');
+}
+
+/** credentials: serviceAccountToken: the selected ServiceAccounts pull with their own tokens. */
+export function wantsServiceAccountTokens(p: AccessPolicy): boolean {
+  return (p.spec.credentials ?? []).includes('serviceAccountToken');
+}
+
 export function secretName(p: AccessPolicy): string {
   return p.spec.secretName ?? DEFAULT_SECRET_NAME;
 }

@@ -11,13 +11,15 @@ import type { Logger } from '../../runtime/logger.js';
 import { mintSecret, type Minted } from './credentials.js';
 import { readDockerConfig } from './dockerconfig.js';
 import type { Failure } from './failures.js';
-import { ROTATE_ANNOTATION, robotName, secretName } from './names.js';
+import type { RbacObject } from './kubelet-rbac.js';
+import { ROTATE_ANNOTATION, robotName, secretName, wantsPullSecrets, wantsServiceAccountTokens } from './names.js';
 import { activate, liveIsCurrent, planRobot, type PullSecretWrite, type RobotPlan, type RotationTiming } from './plan.js';
 import type { LoadedState, PolicyStateStore } from './policy-secret.js';
 import { DOCKER_CONFIG_KEY, isOurs, pullSecretsOf } from './pull-secrets.js';
 import { selectNamespaces, type Selection } from './selector.js';
 import type { ServiceAccountObject } from './service-accounts.js';
 import type { PolicyState, RegistryPolicyState } from './state.js';
+import { selectServiceAccounts, type ServiceAccountGrant } from './token-grants.js';
 
 /** What the AccessPolicy reconciler reads from its controller's informer caches. */
 export interface AccessPolicyCaches {
@@ -29,6 +31,9 @@ export interface AccessPolicyCaches {
   registries: Cache<Registry>;
   /** The Registries' `<registry>-policy` Secrets. */
   policySecrets: Cache<SecretObject>;
+  /** The kubelet RBAC of every policy with ServiceAccount tokens (cluster-scoped). */
+  kubeletRoles: Cache<RbacObject>;
+  kubeletRoleBindings: Cache<RbacObject>;
 }
 
 /** What lives across passes. */
@@ -50,6 +55,10 @@ export interface Pass {
   at: Date;
   timing: RotationTiming;
   selection: Selection;
+  /** The selected namespaces that get a pull secret: all of them with credentials pullSecret, none otherwise. */
+  secretNamespaces: Set<string>;
+  /** credentials: serviceAccountToken: the ServiceAccounts granted (undefined when not asked for). */
+  grants?: ServiceAccountGrant[];
   /** The Registry's AccessPolicies, this one as just read. */
   policies: AccessPolicy[];
   loaded: LoadedState;
@@ -89,8 +98,10 @@ export async function beginPass(ctx: PassContext, policy: AccessPolicy, registry
     log.info('rotation requested', { token });
   }
   const rotateRequestedAt = own.rotateRequestedAt ? Date.parse(own.rotateRequestedAt) : undefined;
+  const secretNamespaces = wantsPullSecrets(policy) ? selection.selected : new Set<string>();
+  const grants = wantsServiceAccountTokens(policy) ? selectServiceAccounts(policy, selection.selected, ctx.caches.serviceAccounts.list()) : undefined;
   return {
-    policy, registry, at, selection, policies, loaded, state, own, log,
+    policy, registry, at, selection, secretNamespaces, grants, policies, loaded, state, own, log,
     timing: { now: at.getTime(), ...periods, propagationMs: ctx.propagationMs, rotateRequestedAt },
     ours: pullSecretsOf(policy, ctx.caches.pullSecrets.list()),
     failures: selection.missing.map((ns) => ({ namespace: ns, reason: 'NamespaceNotFound', message: 'listed in spec.namespaces.names but does not exist' })),
@@ -102,7 +113,7 @@ export async function planNamespaces(ctx: PassContext, pass: Pass): Promise<Robo
   const { policy, state } = pass;
   const name = secretName(policy);
   const cachedIn = new Map(pass.ours.filter((s) => s.metadata.name === name).map((s) => [s.metadata.namespace!, s]));
-  return mapLimit([...pass.selection.selected].sort(), ctx.limit, async (ns) => {
+  return mapLimit([...pass.secretNamespaces].sort(), ctx.limit, async (ns) => {
     const robot = robotName(policy.metadata.name, ns);
     const stored = state.robots[robot]?.secrets ?? [];
     let live = cachedIn.get(ns);
@@ -118,11 +129,16 @@ export async function planNamespaces(ctx: PassContext, pass: Pass): Promise<Robo
   });
 }
 
-/** Puts the plans into the state, and drops robots of namespaces no longer selected and of policies that are gone. */
+/**
+ * Puts the plans and the ServiceAccount grants into the state, and drops robots of
+ * namespaces that no longer get a pull secret and of policies that are gone.
+ */
 export function recordPlans(ctx: PassContext, pass: Pass, robots: RobotPass[]): void {
   const { state, timing } = pass;
   const name = pass.policy.metadata.name;
-  for (const [robot, r] of Object.entries(state.robots)) if (r.policy === name && !pass.selection.selected.has(r.namespace)) delete state.robots[robot];
+  if (pass.grants?.length) pass.own.serviceAccountTokens = pass.grants;
+  else delete pass.own.serviceAccountTokens;
+  for (const [robot, r] of Object.entries(state.robots)) if (r.policy === name && !pass.secretNamespaces.has(r.namespace)) delete state.robots[robot];
   for (const item of robots) {
     let secrets = item.plan.secrets;
     if (item.minted && item.plan.kind === 'mint' && item.plan.immediate) {

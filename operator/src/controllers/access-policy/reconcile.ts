@@ -1,10 +1,11 @@
 // The AccessPolicy reconciler. One pass, level-triggered: read the policy, the
 // namespaces it selects (from the informer caches), the Registry's policy state;
-// mint what is missing or due; write the registry's policy file FIRST, then the
-// pull secrets, then record which secrets are now in use (so old ones start
-// expiring only once their successors are everywhere); patch ServiceAccounts;
-// delete what no longer belongs; publish status. Nothing it logs, records or
-// publishes contains a credential.
+// mint what is missing or due; write the registry's policy file FIRST (robots,
+// and the ServiceAccounts granted their own tokens), then the pull secrets, then
+// record which secrets are now in use (so old ones start expiring only once their
+// successors are everywhere); patch ServiceAccounts; write the kubelet RBAC for
+// token pulls; delete what no longer belongs; publish status. Nothing it logs,
+// records or publishes contains a credential.
 import { parseDurationSeconds } from '../../api/duration.js';
 import { API_VERSION, type AccessPolicy, type AccessPolicyStatus, type Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -16,9 +17,13 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import type { Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
 import { StepTimes } from '../../runtime/step-times.js';
+import { clusterAudience, clusterIssuer } from '../registry/federation.js';
 import { removePullSecrets } from './cleanup.js';
 import { registryHosts } from './dockerconfig.js';
-import { DEFAULT_OVERLAP, DEFAULT_ROTATION_PERIOD, FINALIZER, secretName } from './names.js';
+import { describeError } from './failures.js';
+import { federatedProblem } from './federated-identities.js';
+import { desiredKubeletRbac, liveKubeletRbac, removeKubeletRbac, syncKubeletRbac } from './kubelet-rbac.js';
+import { DEFAULT_OVERLAP, DEFAULT_ROTATION_PERIOD, FINALIZER, secretName, wantsPullSecrets, wantsServiceAccountTokens } from './names.js';
 import { OwnWrites } from './own-writes.js';
 import {
   beginPass, planNamespaces, recordActivations, recordPlans, registryPolicies, saveState,
@@ -28,7 +33,8 @@ import { propagating, pullSecretWrite, schedule } from './plan.js';
 import { PolicyStateStore } from './policy-secret.js';
 import { pullSecretsOf, writePullSecrets } from './pull-secrets.js';
 import { syncServiceAccounts } from './service-accounts.js';
-import { newFailuresMessage, policyStatus, type SyncOutcome } from './status.js';
+import { newFailuresMessage, policyStatus, type SyncOutcome, type TokenOutcome } from './status.js';
+import { grantedNames } from './token-grants.js';
 
 export interface AccessPolicyReconcilerDeps {
   client: KubeClient;
@@ -77,6 +83,8 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
       return;
     }
     const policy = await addFinalizer(ctx.client, found, FINALIZER);
+    const problem = federatedProblem(policy);
+    if (problem) throw new TerminalError(problem);
     const at = ctx.now();
     const periods = {
       periodMs: duration(policy.spec.rotationPeriod ?? DEFAULT_ROTATION_PERIOD, 'rotationPeriod'),
@@ -89,7 +97,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
   };
 }
 
-/** Steps 1–7 of a pass over a policy whose Registry exists. */
+/** Steps 1–8 of a pass over a policy whose Registry exists. */
 async function sync(ctx: Context, pass: Pass): Promise<ReconcileResult | undefined> {
   const steps = new StepTimes();
   const robots = await steps.time('plan', () => planNamespaces(ctx, pass));
@@ -100,16 +108,18 @@ async function sync(ctx: Context, pass: Pass): Promise<ReconcileResult | undefin
   });
   const { written, rotating, rotated } = await steps.time('pullSecrets', () => syncPullSecrets(ctx, pass, robots));
   await steps.time('serviceAccounts', () => syncServiceAccountsAndSave(ctx, pass, written, rotated));
+  const tokens = await steps.time('kubeletRbac', () => syncKubeletAccess(ctx, pass));
   await steps.time('cleanup', () => removeStale(ctx, pass));
   const after = robots.map((r) => ({ secrets: pass.state.robots[r.robot].secrets, plan: r.plan }));
   const next = schedule(after, pass.timing);
   const fresh = propagating(after, pass.timing);
-  const synced = await steps.time('status', () => publishStatus(ctx, pass, written, rotating, next.nextRotation, fresh));
-  pass.log.debug('reconciled', { selected: pass.selection.selected.size, synced, failed: pass.failures.length, rotated, ms: steps.ms });
+  const synced = await steps.time('status', () => publishStatus(ctx, pass, written, rotating, next.nextRotation, tokens, fresh));
+  pass.log.debug('reconciled', { selected: pass.selection.selected.size, synced, failed: pass.failures.length, rotated, serviceAccounts: pass.grants?.length, ms: steps.ms });
 
   // Transient failures (conflicts, unavailable API) retry with backoff; a missing namespace waits for its event.
   const retryable = pass.failures.filter((f) => f.reason !== 'NamespaceNotFound' && f.reason !== 'SecretNameTaken');
   if (retryable.length) throw new Error(`${retryable.length} namespace(s) not synced; first: ${retryable[0].namespace} (${retryable[0].reason})`);
+  if (tokens?.rbacError) throw new Error(`kubelet RBAC not written: ${tokens.rbacError}`);
   return requeueAfter(next.wake - pass.timing.now);
 }
 
@@ -126,26 +136,56 @@ async function syncPullSecrets(ctx: Context, pass: Pass, robots: RobotPass[]) {
 /** ServiceAccounts (opt-in) where the pull secret exists; then the state, which records them and the activations. */
 async function syncServiceAccountsAndSave(ctx: Context, pass: Pass, written: Set<string>, rotated: number): Promise<void> {
   const { policy } = pass;
-  const sync = { serviceAccounts: ctx.caches.serviceAccounts.list(), selected: pass.selection.selected, written, robots: pass.state.robots };
+  const sync = { serviceAccounts: ctx.caches.serviceAccounts.list(), selected: pass.secretNamespaces, written, robots: pass.state.robots };
   pass.failures.push(...(await syncServiceAccounts(ctx.client, policy, sync, ctx.limit, ctx.ownWrites)));
   await saveState(ctx, pass);
   if (rotated > 0) await ctx.events.record(policy, 'Normal', 'Rotated', `new credentials in ${rotated} namespace(s); the previous ones stay valid for ${policy.spec.overlap ?? DEFAULT_OVERLAP}`);
 }
 
-/** Pull secrets in namespaces that stopped matching (their robots are already gone), and under a former name. */
+/**
+ * credentials: serviceAccountToken: the ClusterRole and binding that let nodes ask for the
+ * registry's audience for the granted ServiceAccounts (removed when none is granted or tokens
+ * are no longer asked for). Returns what the status reports about the grants.
+ */
+async function syncKubeletAccess(ctx: Context, pass: Pass): Promise<TokenOutcome | undefined> {
+  const { policy, registry, grants } = pass;
+  const audience = clusterAudience(registry);
+  const want = grants ? desiredKubeletRbac(policy, audience, grantedNames(grants)) : [];
+  const live = liveKubeletRbac(policy, ctx.caches.kubeletRoles.list(), ctx.caches.kubeletRoleBindings.list());
+  let rbacError: string | undefined;
+  try {
+    await syncKubeletRbac(ctx.client, want, live, ctx.ownWrites);
+  } catch (err) {
+    rbacError = describeError(err).message;
+  }
+  if (!grants) return undefined;
+  return {
+    serviceAccounts: grants.length,
+    namespaces: new Set(grants.map((g) => g.namespace)).size,
+    names: grantedNames(grants),
+    audience,
+    clusterIssuer: !!clusterIssuer(registry),
+    ...(rbacError ? { rbacError } : {}),
+  };
+}
+
+/** Pull secrets in namespaces that no longer get one (their robots are already gone), and under a former name. */
 async function removeStale(ctx: Context, pass: Pass): Promise<void> {
   const name = secretName(pass.policy);
-  const stale = pass.ours.filter((s) => !pass.selection.selected.has(s.metadata.namespace!) || s.metadata.name !== name);
+  const stale = pass.ours.filter((s) => !pass.secretNamespaces.has(s.metadata.namespace!) || s.metadata.name !== name);
   pass.failures.push(...(await removePullSecrets(ctx.client, pass.policy, stale, ctx.caches.serviceAccounts.list(), ctx.limit)));
 }
 
 /** Status and a SyncFailed event when the failures changed; returns how many namespaces are synced. */
-async function publishStatus(ctx: Context, pass: Pass, written: Set<string>, rotating: boolean, nextRotation: number, fresh?: { robots: number; until: number }): Promise<number> {
+async function publishStatus(ctx: Context, pass: Pass, written: Set<string>, rotating: boolean, nextRotation: number, tokens: TokenOutcome | undefined,
+  fresh?: { robots: number; until: number }): Promise<number> {
   const { policy, failures } = pass;
   failures.sort((a, b) => a.namespace.localeCompare(b.namespace));
-  const synced = [...written].filter((ns) => !failures.some((f) => f.namespace === ns)).length;
+  // Without pull secrets a selected namespace is done once the policy file names its ServiceAccounts.
+  const done = wantsPullSecrets(policy) ? [...written] : [...pass.selection.selected];
+  const synced = done.filter((ns) => !failures.some((f) => f.namespace === ns)).length;
   const outcome: SyncOutcome = {
-    selected: pass.selection.selected.size, synced, failures, rotating, registryFound: true,
+    selected: pass.selection.selected.size, synced, failures, rotating, registryFound: true, pullSecrets: wantsPullSecrets(policy), tokens,
     ...(fresh ? { propagating: { namespaces: fresh.robots, until: new Date(fresh.until).toISOString().replace(/\.\d{3}Z$/, 'Z') } } : {}),
   };
   const status = policyStatus(policy, pass.registry.metadata.name, outcome, { lastRotationTime: pass.own.lastRotationTime, nextRotation }, pass.at);
@@ -157,7 +197,8 @@ async function publishStatus(ctx: Context, pass: Pass, written: Set<string>, rot
 
 async function reportRegistryMissing(ctx: Context, policy: AccessPolicy, at: Date): Promise<void> {
   const registry = policy.spec.registryRef.name;
-  const outcome = { selected: 0, synced: 0, failures: [], rotating: false, registryFound: false };
+  const tokens = wantsServiceAccountTokens(policy) ? { serviceAccounts: 0, namespaces: 0, names: [], audience: '', clusterIssuer: false } : undefined;
+  const outcome = { selected: 0, synced: 0, failures: [], rotating: false, registryFound: false, tokens };
   if (policy.status?.conditions?.find((c) => c.type === 'Degraded')?.reason !== 'RegistryNotFound') {
     await ctx.events.record(policy, 'Warning', 'RegistryNotFound', `Registry ${registry} not found in ${policy.metadata.namespace}`);
   }
@@ -168,7 +209,7 @@ async function publish(ctx: Context, policy: AccessPolicy, status: AccessPolicyS
   ctx.ownWrites.record(await writeStatus(ctx.client, policy, status));
 }
 
-/** Deleting: pull secrets and ServiceAccount entries everywhere, then the robots in the policy file, then the finalizer. */
+/** Deleting: pull secrets and ServiceAccount entries everywhere, then the robots and grants in the policy file, then the kubelet RBAC, then the finalizer. */
 async function finalize(ctx: Context, policy: AccessPolicy, log: Logger): Promise<void> {
   const ours = pullSecretsOf(policy, ctx.caches.pullSecrets.list());
   const failures = await removePullSecrets(ctx.client, policy, ours, ctx.caches.serviceAccounts.list(), ctx.limit);
@@ -182,6 +223,8 @@ async function finalize(ctx: Context, policy: AccessPolicy, log: Logger): Promis
     const others = registryPolicies(ctx.caches.policies.list(), policy.metadata.namespace, registry.metadata.name).filter((p) => p.metadata.uid !== policy.metadata.uid);
     await ctx.store.save(registry, loaded, state, others, ctx.now().getTime());
   }
+  const rbac = liveKubeletRbac(policy, ctx.caches.kubeletRoles.list(), ctx.caches.kubeletRoleBindings.list());
+  if (wantsServiceAccountTokens(policy) || rbac.role || rbac.binding) await removeKubeletRbac(ctx.client, policy);
   await removeFinalizer(ctx.client, policy, FINALIZER);
   log.info('access policy cleaned up', { pullSecrets: ours.length });
 }

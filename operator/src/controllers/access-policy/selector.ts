@@ -28,7 +28,7 @@ export interface Selection {
 }
 
 export function selectNamespaces(policy: AccessPolicy, namespaces: KubeObject[]): Selection {
-  const { names = [], selector } = policy.spec.namespaces;
+  const { names = [], selector } = policy.spec.namespaces ?? {};
   const active = new Map(namespaces.filter((n) => !n.metadata.deletionTimestamp).map((n) => [n.metadata.name, n]));
   const selected = new Set<string>();
   if (selector) for (const [name, ns] of active) if (matchesSelector(ns.metadata.labels, selector)) selected.add(name);
@@ -42,6 +42,6 @@ export function selectNamespaces(policy: AccessPolicy, namespaces: KubeObject[])
 
 /** Whether a policy could select this namespace (used to route namespace events to policies). */
 export function policySelects(policy: AccessPolicy, ns: KubeObject): boolean {
-  const { names = [], selector } = policy.spec.namespaces;
+  const { names = [], selector } = policy.spec.namespaces ?? {};
   return names.includes(ns.metadata.name) || (!!selector && matchesSelector(ns.metadata.labels, selector));
 }

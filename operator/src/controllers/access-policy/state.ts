@@ -10,6 +10,8 @@ import type { AccessPolicy } from '../../api/types.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
 import { STATE_KEY } from './names.js';
 import type { StoredSecret } from './credentials.js';
+import { federatedEntries } from './federated-identities.js';
+import { grantMatchers, type ServiceAccountGrant } from './token-grants.js';
 
 export interface RobotState {
   policy: string;
@@ -24,6 +26,8 @@ export interface PolicyState {
   rotateToken?: string;
   rotateRequestedAt?: string;
   lastRotationTime?: string;
+  /** credentials: serviceAccountToken: the ServiceAccounts granted, by name and uid, as of the last pass. */
+  serviceAccountTokens?: ServiceAccountGrant[];
 }
 
 export interface RegistryPolicyState {
@@ -64,9 +68,17 @@ export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPol
   }
   const rules: NonNullable<PolicyFile['rules']> = [];
   for (const [name, policy] of [...live].sort(([a], [b]) => a.localeCompare(b))) {
-    const s = subjects.get(name);
-    if (!s?.length) continue;
-    rules.push({ name: `accesspolicy/${policy.metadata.namespace}/${name}`, subjects: s, repositories: policy.spec.repositories, actions: policy.spec.actions });
+    const s = subjects.get(name) ?? [];
+    // Robots, the ServiceAccounts granted their own tokens, and CI identities: one rule, the same grant.
+    const federated = [...grantMatchers(state.policies[name]?.serviceAccountTokens ?? []), ...federatedEntries(policy)];
+    if (!s.length && !federated.length) continue;
+    rules.push({
+      name: `accesspolicy/${policy.metadata.namespace}/${name}`,
+      ...(s.length ? { subjects: s } : {}),
+      ...(federated.length ? { federated } : {}),
+      repositories: policy.spec.repositories,
+      actions: policy.spec.actions,
+    });
   }
   return { robots, rules };
 }

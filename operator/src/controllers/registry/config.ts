@@ -9,6 +9,7 @@ import { TerminalError } from '../../runtime/errors.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { ADMIN_USERNAME } from './admin-credential.js';
 import { metadataConfig } from './metadata.js';
+import { federationConfig } from './federation.js';
 import { registryNames, serviceHost } from './names.js';
 
 /** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
@@ -68,12 +69,15 @@ export interface ConfigInputs {
   adminPasswordHash?: string;
   /** Settings rendered from the Registry's Repository objects. */
   repositories?: RepositorySettingsEntry[];
+  /** The cluster's ServiceAccount issuer (`iss`), when spec.auth.federation.cluster is set. */
+  clusterIssuerUrl?: string;
 }
 
 export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryConfigInput {
   const { spec } = reg;
   const { signingKeyIds, adminPasswordHash, repositories = [] } = inputs;
   const authEnabled = spec.auth?.enabled ?? true;
+  const federation = federationConfig(reg, inputs.clusterIssuerUrl);
   return {
     http: {
       listen: `0.0.0.0:${REGISTRY_PORT}`,
@@ -101,6 +105,8 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
       // Robots and rules rendered from every AccessPolicy of this Registry (controllers/access-policy).
       ...(authEnabled ? { policyFile: `${paths.policyDir}/${POLICY_FILE_KEY}` } : {}),
       ...(authEnabled && adminPasswordHash ? { admin: { username: ADMIN_USERNAME, passwordHash: adminPasswordHash } } : {}),
+      // Absent unless configured, so a Registry without issuers renders (and hashes) as before.
+      ...(federation.issuers.length ? { federation } : {}),
     },
     repositories,
   };

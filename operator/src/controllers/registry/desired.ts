@@ -9,6 +9,7 @@ import type { KeyPair } from '../../crypto/self-signed-cert.js';
 import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { adminSecretData, type AdminCredential } from './admin-credential.js';
+import { clusterIssuerObjects } from './federation.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
 import { nodeAccessObjects, type NodeAccessInputs } from './node-access.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
@@ -31,6 +32,8 @@ export interface DesiredInputs {
   repositories?: RepositorySettingsEntry[];
   /** When node access is on: the ClusterIP, CA and settings the nodes' host configuration needs. */
   nodeAccess?: NodeAccessInputs;
+  /** The cluster's ServiceAccount issuer, when spec.auth.federation.cluster is set. */
+  clusterIssuerUrl?: string;
 }
 
 export interface DesiredState {
@@ -54,6 +57,7 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     signingKeyIds: inputs.signingKeys.map((k) => k.kid),
     adminPasswordHash: inputs.admin?.passwordHash,
     repositories: inputs.repositories,
+    clusterIssuerUrl: inputs.clusterIssuerUrl,
   });
   // The hash covers everything the pods read at start-up, so any change rolls them.
   const hash = createHash('sha256').update(configYaml);
@@ -95,6 +99,7 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     if (!inputs.managedPostgres) throw new Error('desired: metadata.managed needs managedPostgres');
     objects.push(...managedPostgresObjects(reg, inputs.managedPostgres.credentials, inputs.managedPostgres.defaultImage));
   }
+  objects.push(...clusterIssuerObjects(reg));
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);
   if (pdb) objects.push(pdb);
@@ -121,4 +126,5 @@ export const OWNED_KINDS = {
   daemonSets: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job' },
   disruptionBudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  serviceAccounts: { apiVersion: 'v1', kind: 'ServiceAccount' },
 } as const;

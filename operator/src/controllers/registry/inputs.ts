@@ -9,7 +9,9 @@ import type { SecretObject } from '../../kube/types.js';
 import { TerminalError } from '../../runtime/errors.js';
 import { repositoriesBlock } from '../repository/settings.js';
 import { adminCredentialFromSecret, generateAdminCredential } from './admin-credential.js';
+import type { ClusterIssuerDiscovery } from './cluster-issuer.js';
 import { serviceDnsNames, type DesiredInputs } from './desired.js';
+import { clusterIssuer } from './federation.js';
 import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
 import { registryNames } from './names.js';
 import { generatePostgresCredentials, postgresCredentialsFromSecret } from './postgres.js';
@@ -34,7 +36,7 @@ export interface RegistryDefaults {
 }
 
 /** The inputs of desired(): what exists is reused, what is missing generated, what is due planned for rotation. */
-export async function prepareInputs(client: KubeClient, reg: Registry, repositories: Repository[], defaults: RegistryDefaults, at: Date): Promise<PreparedInputs> {
+export async function prepareInputs(client: KubeClient, reg: Registry, repositories: Repository[], defaults: RegistryDefaults, at: Date, discovery: ClusterIssuerDiscovery): Promise<PreparedInputs> {
   const ns = reg.metadata.namespace!;
   const names = registryNames(reg.metadata.name);
   let keyPlan: SigningKeyPlan | undefined;
@@ -83,5 +85,7 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
   }
   // Invalid Repository specs are left out here and reported on the Repository itself.
   const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
-  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries, nodeAccess }, keyPlan, tlsPlan };
+  const cluster = clusterIssuer(reg);
+  const clusterIssuerUrl = cluster ? cluster.issuer ?? await discovery.issuer() : undefined;
+  return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries, nodeAccess, clusterIssuerUrl }, keyPlan, tlsPlan };
 }

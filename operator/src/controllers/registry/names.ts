@@ -1,6 +1,7 @@
 // Names and labels of everything a Registry owns. Labels are how the reconciler
 // finds (and prunes) what it applied earlier, so they live in one place.
 import type { Registry } from '../../api/types.js';
+import { REGISTRY_PORT } from './config.js';
 
 export const MANAGED_BY = 'berth-operator';
 export const REGISTRY_LABEL = 'berth.dev/registry';
@@ -28,6 +29,10 @@ export function registryNames(name: string) {
     postgresData: `${name}-postgres-data`,
     /** containerd host configuration for the nodes, and the DaemonSet that installs it (node-access.ts). */
     nodeAccess: `${name}-node-access`,
+    /** The registry pods' own ServiceAccount (with a cluster issuer: their token reads the JWKS and asks for TokenReviews). */
+    serviceAccount: name,
+    /** The kubelet's CredentialProviderConfig for ServiceAccount-token pulls. */
+    credentialProvider: `${name}-credential-provider`,
   };
 }
 
@@ -63,4 +68,12 @@ export function ownerReference(reg: Registry) {
 
 export function serviceHost(reg: Registry): string {
   return `${registryNames(reg.metadata.name).service}.${reg.metadata.namespace}.svc`;
+}
+
+/** The Service's in-cluster names as image references spell them (with the port unless it is 443). */
+export function serviceImageHosts(reg: Registry): string[] {
+  const svc = registryNames(reg.metadata.name).service;
+  const ns = reg.metadata.namespace;
+  const port = reg.spec.service?.port ?? REGISTRY_PORT;
+  return [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`].map((n) => (port === 443 ? n : `${n}:${port}`));
 }

@@ -13,9 +13,11 @@ import { isTerminal } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
+import { ClusterIssuerDiscovery } from './cluster-issuer.js';
 import { desired, OWNED_KINDS, type DesiredState } from './desired.js';
 import { prepareInputs, type PreparedInputs, type RegistryDefaults } from './inputs.js';
 import { pruneSelector } from './names.js';
+import { releaseTokenReviewBinding, syncTokenReviewBinding } from './token-review.js';
 import { observe } from './observe.js';
 import { computeConditions, invalidSpecConditions, type Observed } from './status.js';
 
@@ -26,6 +28,8 @@ export interface RegistryReconcilerDeps {
   repositories: Cache<Repository>;
   defaults: RegistryDefaults;
   now?: () => Date;
+  /** Where the cluster's ServiceAccount issuer is read (shared so it is asked once per TTL). */
+  discovery?: ClusterIssuerDiscovery;
 }
 
 /** How often to look again while waiting on something no watch reports (a user's Secret). */
@@ -34,30 +38,33 @@ const WAIT_RECHECK_MS = 10_000;
 export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   const { client, events } = deps;
   const now = deps.now ?? (() => new Date());
+  const discovery = deps.discovery ?? new ClusterIssuerDiscovery(client);
 
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {
     const { namespace, name } = splitKey(key);
-    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace);
-    // Gone or going: the garbage collector removes everything we own through ownerReferences.
-    if (!reg || reg.metadata.deletionTimestamp) return;
+    const found = await client.getOptional<Registry>(API_VERSION, 'Registry', name, namespace);
+    if (!found) return;
+    // Going: the garbage collector removes everything we own through ownerReferences; the TokenReview binding is cluster-scoped.
+    if (found.metadata.deletionTimestamp) return releaseTokenReviewBinding(client, found);
     const at = now();
 
     let prepared: PreparedInputs;
     let state: DesiredState;
     try {
-      prepared = await prepareInputs(client, reg, deps.repositories.list(), deps.defaults, at);
-      state = desired(reg, prepared.inputs);
+      prepared = await prepareInputs(client, found, deps.repositories.list(), deps.defaults, at, discovery);
+      state = desired(found, prepared.inputs);
     } catch (err) {
-      if (isTerminal(err)) await reportInvalidSpec(client, events, reg, err.message, at);
+      if (isTerminal(err)) await reportInvalidSpec(client, events, found, err.message, at);
       throw err;
     }
 
     const { pruned } = await applyAll(client, state.objects, {
       namespace: namespace!,
-      labelSelector: pruneSelector(reg),
-      ownerUid: reg.metadata.uid!,
+      labelSelector: pruneSelector(found),
+      ownerUid: found.metadata.uid!,
       kinds: Object.values(OWNED_KINDS),
     });
+    const reg = await syncTokenReviewBinding(client, found);
     await recordChanges(events, reg, state, prepared, pruned);
     const observed = await observe(client, reg);
     const ready = await publishStatus(client, events, reg, state, prepared, observed, at);

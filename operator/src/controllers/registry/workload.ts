@@ -3,6 +3,7 @@ import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
 import { metadataChoice, metadataVolumes } from './metadata.js';
+import { clusterIssuer, issuerCaVolumes } from './federation.js';
 import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
 const COMPONENT = 'berth-registry';
@@ -48,6 +49,7 @@ function volumes(reg: Registry) {
     list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
   }
   list.push(...metadataVolumes(reg));
+  list.push(...issuerCaVolumes(reg));
   return list;
 }
 
@@ -78,7 +80,10 @@ export function registryDeployment(reg: Registry, configHash: string): KubeObjec
       template: {
         metadata: { labels: ownedLabels(reg, COMPONENT), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
         spec: {
-          automountServiceAccountToken: false,
+          // A cluster issuer needs the pods' own token (JWKS, TokenReview); otherwise none is mounted.
+          ...(clusterIssuer(reg)
+            ? { serviceAccountName: registryNames(reg.metadata.name).serviceAccount, automountServiceAccountToken: true }
+            : { automountServiceAccountToken: false }),
           // Longer than the pre-stop wait plus the registry's drain timeout (30 s), so in-flight pushes finish.
           terminationGracePeriodSeconds: 45,
           securityContext: {

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 function s3Block(s3: Record<string, unknown>) {
-  return configSchema.parse({ storage: { s3: { endpoint: 'http://minio.berth.svc:9000', bucket: 'registry', ...s3 } } }).storage.s3!;
+  return configSchema.parse({ storage: { s3: { endpoint: 'http://minio.berth.svc:9000', bucket: 'registry', ...s3 } }, metadata: { engine: 'postgres', postgres: { url: 'postgres://x/y' } } }).storage.s3!;
 }
 
 test('defaults: path-style addressing, us-east-1, no prefix, 30 s timeout, 16 MiB parts, no redirects', () => {
