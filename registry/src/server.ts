@@ -44,7 +44,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   configureJsonLimits(config.limits.json);
   configureHashWorkers(config.limits.hashWorkers);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
-  const { storage, gc, scrub, access } = services;
+  const { storage, gc, scrub, access, mirror } = services;
   await scrub.buildIfEmpty();
   const limits = new RequestLimits(config.limits);
   const app = createRequestListener(services, {
@@ -87,6 +87,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await drain(server, config.http.drainTimeoutSeconds);
       metricsServer?.close();
       await access.close();
+      await mirror.close();
       await gc.stop();
       await scrub.stop();
       await events.close();

@@ -81,6 +81,21 @@ export class OciLayout {
     return this.add(index, 'application/vnd.oci.image.index.v1+json');
   }
 
+  /** Writes the blobs and an index.json listing `images` with their platforms (what `crane push --index` pushes as one index). */
+  async writeImages(images: Descriptor[]): Promise<void> {
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    for (const [digest, content] of this.blobs) await writeFile(join(this.dir, 'blobs', 'sha256', digest.slice(7)), content);
+    await writeFile(join(this.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: images }));
+  }
+
+  /** The content of a blob added to this layout. */
+  blob(digest: string): Buffer {
+    const b = this.blobs.get(digest);
+    if (!b) throw new Error(`no blob ${digest} in this layout`);
+    return b;
+  }
+
   /** Writes oci-layout, index.json (with `tag` as ref.name) and every blob. */
   async write(top: Descriptor, tag: string): Promise<void> {
     await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
