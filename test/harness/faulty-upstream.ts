@@ -35,6 +35,8 @@ export interface LoggedRequest {
 export interface FaultOptions {
   /** Only requests of these kinds meet the fault (default: every request). */
   readonly only?: readonly RequestKind[];
+  /** Only the next N of them (default: until the fault is changed). */
+  readonly times?: number;
 }
 
 export function kindOf(method: string, path: string): RequestKind {
@@ -52,6 +54,7 @@ export class FaultyUpstream {
   readonly requests: LoggedRequest[] = [];
   private fault: Fault = { kind: 'none' };
   private options: FaultOptions = {};
+  private left = Infinity;
   private server: Server;
   private readonly sockets = new Set<Socket>();
   private remaining = 100;
@@ -82,6 +85,7 @@ export class FaultyUpstream {
     const wasDown = this.fault.kind === 'down';
     this.fault = fault;
     this.options = options;
+    this.left = options.times ?? Infinity;
     if (fault.kind === 'down' && !wasDown) {
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const s of this.sockets) s.destroy();
@@ -133,7 +137,9 @@ export class FaultyUpstream {
   }
 
   private applies(kind: RequestKind): boolean {
-    return this.fault.kind !== 'none' && (!this.options.only || this.options.only.includes(kind));
+    if (this.fault.kind === 'none' || (this.options.only && !this.options.only.includes(kind)) || this.left <= 0) return false;
+    this.left--;
+    return true;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -178,9 +184,10 @@ export class FaultyUpstream {
         up.pipe(res);
         return;
       }
-      let offset = 0;
+      // Offsets are the blob's: a resumed (206) body starts where its Content-Range says, so a reset at byte N happens once.
+      let offset = Number(/^bytes (\d+)-/.exec(String(up.headers['content-range'] ?? ''))?.[1] ?? 0);
       up.on('data', (chunk: Buffer) => {
-        if (fault.kind === 'reset' && offset + chunk.length > fault.atByte) {
+        if (fault.kind === 'reset' && offset < fault.atByte && offset + chunk.length > fault.atByte) {
           res.write(chunk.subarray(0, fault.atByte - offset));
           up.destroy();
           res.socket?.resetAndDestroy();
@@ -191,13 +198,17 @@ export class FaultyUpstream {
           chunk[fault.atByte - offset] ^= 0xff;
         }
         offset += chunk.length;
+        // Paused for the trickle and/or for the client; resumed when neither holds it.
+        let holds = 0;
+        const hold = () => { holds++; up.pause(); };
+        const free = () => { if (--holds === 0) up.resume(); };
         if (fault.kind === 'slow' && fault.bytesPerSecond) {
-          up.pause();
-          setTimeout(() => up.resume(), (chunk.length / fault.bytesPerSecond) * 1000);
+          hold();
+          setTimeout(free, (chunk.length / fault.bytesPerSecond) * 1000);
         }
         if (!res.write(chunk)) {
-          up.pause();
-          res.once('drain', () => up.resume());
+          hold();
+          res.once('drain', free);
         }
       });
       up.on('end', () => res.end());

@@ -52,7 +52,8 @@ export class OciLayout {
   }
 
   /** An image with `layers` random layers of `layerSize` bytes each, for one platform. */
-  image(options: { layers?: number; layerSize?: number; os?: string; architecture?: string } = {}): Descriptor {
+  /** `uncompressed` stores plain tar layers (big layers without spending seconds in gzip). */
+  image(options: { layers?: number; layerSize?: number; os?: string; architecture?: string; uncompressed?: boolean } = {}): Descriptor {
     const os = options.os ?? 'linux';
     const architecture = options.architecture ?? 'amd64';
     const layers: Descriptor[] = [];
@@ -60,7 +61,7 @@ export class OciLayout {
     for (let i = 0; i < (options.layers ?? 2); i++) {
       const tar = tarOf(`file-${i}.bin`, randomBytes(options.layerSize ?? 4096));
       diffIds.push(sha256(tar));
-      layers.push(this.add(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
+      layers.push(options.uncompressed ? this.add(tar, 'application/vnd.oci.image.layer.v1.tar') : this.add(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
     }
     const config = this.add(Buffer.from(JSON.stringify({
       architecture, os, created: '2026-01-01T00:00:00Z',

@@ -24,9 +24,10 @@ export class BlobCache {
 
   async get(t: CacheTarget, digest: Digest): Promise<ServedBlob> {
     const host = t.upstream.host;
-    if (await this.present(t, digest)) {
-      this.deps.metrics.cacheRequests.inc({ upstream: host, result: 'hit' });
-      return { kind: 'local' };
+    const here = await this.present(t, digest);
+    if (here) {
+      this.deps.metrics.cacheRequests.inc({ upstream: host, result: here.kind === 'local' ? 'hit' : 'bypass' });
+      return here;
     }
     const fill = this.fill(t, digest);
     await fill.ready;
@@ -37,7 +38,8 @@ export class BlobCache {
 
   /** The blob's size for a HEAD, asking the upstream (HEAD, never a download) when it is not here. */
   async size(t: CacheTarget, digest: Digest): Promise<number> {
-    if (await this.present(t, digest)) return (await this.deps.storage.blobs.stat(t.repo, digest)).size;
+    const here = await this.present(t, digest);
+    if (here) return here.size;
     const filling = this.fills.get(this.key(t, digest));
     if (filling) {
       await filling.ready;
@@ -45,7 +47,7 @@ export class BlobCache {
     }
     const { circuit, client, host } = t.upstream;
     if (!circuit.tryAcquire()) {
-      throw new RegistryError(Code.UNAVAILABLE, { upstream: host }, { 'Retry-After': String(circuit.retryAfterSeconds()) });
+      throw new RegistryError(circuit.lastStatus === 429 ? Code.TOOMANYREQUESTS : Code.UNAVAILABLE, { upstream: host }, { 'Retry-After': String(circuit.retryAfterSeconds()) });
     }
     try {
       const found = await client.headBlob(t.remote, digest);
@@ -58,25 +60,36 @@ export class BlobCache {
         circuit.succeeded();
         throw new RegistryError(Code.BLOB_UNKNOWN, { digest: digest.value, upstream: host, reason: err.message });
       }
-      circuit.failed(err.retryAfterSeconds);
-      throw new RegistryError(Code.UNAVAILABLE, { upstream: host, reason: err.message }, { 'Retry-After': String(circuit.retryAfterSeconds()) });
+      circuit.failed(err.retryAfterSeconds, Date.now(), err.status);
+      throw new RegistryError(err.status === 429 ? Code.TOOMANYREQUESTS : Code.UNAVAILABLE, { upstream: host, reason: err.message }, { 'Retry-After': String(circuit.retryAfterSeconds()) });
     }
   }
 
-  /** True when the blob can be served from storage (linking it first when it is stored for another repository). */
-  private async present(t: CacheTarget, digest: Digest): Promise<boolean> {
+  /**
+   * How the blob can be served from storage, when it can: linked here, or stored for
+   * another repository and named by this repository's cached manifests (then linked
+   * here when the cache has room, else served by digest without counting).
+   */
+  private async present(t: CacheTarget, digest: Digest): Promise<Extract<ServedBlob, { kind: 'local' | 'stored' }> | undefined> {
     const { blobs, manifests } = this.deps.storage;
-    if (await blobs.isLinked(t.repo, digest)) {
-      if ((await blobs.globalSize(digest)) !== undefined) return true;
-    } else if ((await blobs.globalSize(digest)) !== undefined && !t.excluded) {
+    const size = await blobs.globalSize(digest);
+    if (size !== undefined && (await blobs.isLinked(t.repo, digest))) return { kind: 'local', size };
+    if (size !== undefined) {
       // Only a digest this repository's own cached manifests name: a digest alone must not
       // reach content stored for other repositories (it may be private).
       const graph = await manifests.graph(t.repo);
-      const named = [...graph.values()].some((n) => n.blobs.some((b) => b.value === digest.value));
-      if (named && (await this.deps.writes.cache.linkBlob(t.repo, digest, { upstream: t.upstream.host }))) return true;
+      if ([...graph.values()].some((n) => n.blobs.some((b) => b.value === digest.value))) {
+        const room = await this.deps.budget.reserve(t.upstream, size);
+        if (!room) return { kind: 'stored', size };
+        try {
+          if (await this.deps.writes.cache.linkBlob(t.repo, digest, { upstream: t.upstream.host })) return { kind: 'local', size };
+        } finally {
+          room.release();
+        }
+      }
     }
     if (t.excluded) throw new RegistryError(Code.BLOB_UNKNOWN, { digest: digest.value });
-    return false;
+    return undefined;
   }
 
   private fill(t: CacheTarget, digest: Digest): BlobFill {

@@ -110,7 +110,7 @@ export class BlobFill {
           body.destroy();
           if (this.size === undefined || received >= this.size || resumes >= MAX_RESUMES) throw err;
           resumes++;
-          this.deps.log.info({ msg: 'resuming a broken upstream download', upstream: this.t.upstream.host, digest: this.digest.value, at: received });
+          this.deps.log.warn({ msg: 'resuming a broken upstream download', upstream: this.t.upstream.host, digest: this.digest.value, at: received, err: (err as Error).message });
           body = (await this.request(received)).body;
         }
       }
@@ -123,7 +123,7 @@ export class BlobFill {
   private async request(offset: number): Promise<RemoteBlob> {
     const { circuit, client, host } = this.t.upstream;
     if (!circuit.tryAcquire()) {
-      throw new RegistryError(Code.UNAVAILABLE, { upstream: host, reason: 'upstream unavailable, not asked again yet' },
+      throw new RegistryError(circuit.lastStatus === 429 ? Code.TOOMANYREQUESTS : Code.UNAVAILABLE, { upstream: host, reason: 'upstream unavailable, not asked again yet' },
         { 'Retry-After': String(circuit.retryAfterSeconds()) });
     }
     let blob: RemoteBlob | undefined;
@@ -131,7 +131,7 @@ export class BlobFill {
       blob = await client.getBlob(this.t.remote, this.digest, offset);
     } catch (err) {
       if (err instanceof RemoteError && err.kind === 'unavailable') {
-        circuit.failed(err.retryAfterSeconds);
+        circuit.failed(err.retryAfterSeconds, Date.now(), err.status);
         throw new RegistryError(err.status === 429 ? Code.TOOMANYREQUESTS : Code.UNAVAILABLE, { upstream: host, reason: err.message },
           { 'Retry-After': String(circuit.retryAfterSeconds()) });
       }

@@ -7,6 +7,8 @@
 export class Circuit {
   private openUntil = 0;
   private probing = false;
+  /** The HTTP status of the failure that opened it (429 is told to clients as such), if any. */
+  lastStatus: number | undefined;
 
   constructor(private readonly openSeconds: number, private readonly onChange: (open: boolean) => void = () => undefined) {}
 
@@ -35,8 +37,9 @@ export class Circuit {
   }
 
   /** Opens (or re-opens) the circuit for the configured window, or for `retryAfterSeconds` when the upstream said. */
-  failed(retryAfterSeconds?: number, now = Date.now()): void {
+  failed(retryAfterSeconds?: number, now = Date.now(), status?: number): void {
     this.probing = false;
+    this.lastStatus = status;
     const wasOpen = this.openUntil !== 0;
     this.openUntil = now + (retryAfterSeconds ?? this.openSeconds) * 1000;
     if (!wasOpen) this.onChange(true);

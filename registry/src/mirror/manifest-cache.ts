@@ -104,14 +104,14 @@ export class ManifestCache {
       const code = status === 429 ? Code.TOOMANYREQUESTS : Code.UNAVAILABLE;
       throw new RegistryError(code, { upstream: host, reason: why }, { 'Retry-After': String(retryAfter) }, `upstream ${host} unavailable: ${why}`);
     };
-    if (!circuit.tryAcquire()) return stale('upstream unavailable, not asked again yet', circuit.retryAfterSeconds());
+    if (!circuit.tryAcquire()) return stale('upstream unavailable, not asked again yet', circuit.retryAfterSeconds(), circuit.lastStatus);
     try {
       const served = await exchange();
       circuit.succeeded();
       return served;
     } catch (err) {
       if (err instanceof RemoteError && err.kind === 'unavailable') {
-        circuit.failed(err.retryAfterSeconds);
+        circuit.failed(err.retryAfterSeconds, Date.now(), err.status);
         this.deps.log.warn({ msg: 'upstream unavailable', upstream: host, err: err.message });
         return stale(err.message, circuit.retryAfterSeconds(), err.status);
       }

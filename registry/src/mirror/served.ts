@@ -15,8 +15,12 @@ export interface ServedManifest {
 }
 
 export type ServedBlob =
-  /** Stored here: served like any local blob. */
-  | { readonly kind: 'local' }
+  /**
+   * In storage: linked here (`local`), or stored for another repository and named by
+   * this one's cached manifests but over the cache's limit to link (`stored`).
+   * Either way served from storage by digest.
+   */
+  | { readonly kind: 'local' | 'stored'; readonly size: number }
   /** Being downloaded: read from the fill's spool as the bytes arrive. */
   | {
     readonly kind: 'streaming';

@@ -25,11 +25,11 @@ function blobsOf(layout: OciLayout, manifest: Descriptor): string[] {
 
 /** Pushes an image (several platforms → an index) to `host/repo:tag` with crane. */
 export async function seedImage(host: string, repo: string, tag: string,
-  options: { layers?: number; layerSize?: number; platforms?: string[] } = {}): Promise<SeededImage> {
+  options: { layers?: number; layerSize?: number; platforms?: string[]; uncompressed?: boolean } = {}): Promise<SeededImage> {
   const layout = new OciLayout(await mkdtemp(join(tmpdir(), 'berth-seed-')));
   const platforms = options.platforms ?? ['linux/amd64'];
   const images = platforms.map((p) => layout.image({
-    layers: options.layers ?? 2, layerSize: options.layerSize ?? 4096, os: p.split('/')[0], architecture: p.split('/')[1],
+    layers: options.layers ?? 2, layerSize: options.layerSize ?? 4096, os: p.split('/')[0], architecture: p.split('/')[1], uncompressed: options.uncompressed,
   }));
   const out: SeededImage['platforms'] = {};
   images.forEach((img, i) => { out[platforms[i]] = { manifest: img.digest, blobs: blobsOf(layout, img) }; });

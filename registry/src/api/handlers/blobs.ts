@@ -46,14 +46,16 @@ export async function headBlob(ctx: Ctx): Promise<void> {
 export async function getBlob(ctx: Ctx): Promise<void> {
   const { storage, config } = ctx.services;
   const d = digestParam(ctx);
+  let size: number | undefined;
   if (ctx.cache) {
     const served = await ctx.services.mirror.blob(ctx.cache, d);
     if (served.kind === 'streaming') {
       await streamFilling(ctx, d, served);
       return;
     }
+    size = served.size;
   }
-  const info = await ctx.services.blobPresence.stat(ctx.repo, d);
+  size ??= (await ctx.services.blobPresence.stat(ctx.repo, d)).size;
   const redirect = config.storage.s3?.redirect;
   if (redirect?.enabled) {
     const url = await storage.blobs.redirectURL(d, 'GET', redirect.expirySeconds);
@@ -62,9 +64,9 @@ export async function getBlob(ctx: Ctx): Promise<void> {
       return;
     }
   }
-  const range = parseRange(ctx.req.headers.range, info.size);
+  const range = parseRange(ctx.req.headers.range, size);
   if (range === null) {
-    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size: info.size }, { 'Content-Range': `bytes */${info.size}` },
+    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size }, { 'Content-Range': `bytes */${size}` },
       'requested range not satisfiable');
   }
   const headers: Record<string, string | number> = {
@@ -75,10 +77,10 @@ export async function getBlob(ctx: Ctx): Promise<void> {
     'Cache-Control': 'max-age=31536000',
   };
   const start = range?.start ?? 0;
-  const length = range ? range.end - range.start + 1 : info.size;
+  const length = range ? range.end - range.start + 1 : size;
   const stream = await storage.blobs.open(d, start, length);
   headers['Content-Length'] = length;
-  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
   ctx.res.writeHead(range ? 206 : 200, headers);
   ctx.services.metrics.bytesSent.inc({ route: 'blob' }, length);
   if (canCopyDirectly(stream)) await stream.copyTo(ctx.res);
