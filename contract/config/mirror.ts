@@ -1,6 +1,7 @@
 // The mirroring part of the configuration: the upstreams a pull-through cache serves,
 // the sync rules that copy from them on a schedule, and the replication rules that
 // push local repositories to other registries.
+import semver from 'semver';
 import { z } from 'zod';
 import { validateRepositoryPattern } from '../auth/repository-pattern.js';
 
@@ -14,6 +15,7 @@ const repositoryPattern = z.string().superRefine((p, ctx) => {
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 const tagGlob = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.*?-]+$/, 'tag patterns use tag characters plus * and ?');
+const semverRange = z.string().refine((r) => semver.validRange(r) !== null, 'not a semver range (e.g. ">=3.19 <4", "^1.2")');
 const platform = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'os/architecture[/variant], e.g. linux/arm64/v8');
 
 export const remoteTlsSchema = z.object({
@@ -51,7 +53,7 @@ export const syncRuleSchema = z.object({
   repositories: z.array(z.string().min(1)).min(1).describe('Upstream repositories to copy (`library/alpine`).'),
   tags: z.array(tagGlob).default(['*']).describe('Tags to copy (globs).'),
   excludeTags: z.array(tagGlob).default([]),
-  semver: z.string().optional().describe('Only tags that are semantic versions within this range (`>=3.19 <4`).'),
+  semver: semverRange.optional().describe('Only tags that are semantic versions within this range (`>=3.19 <4`); a leading "v" is allowed.'),
   newest: z.number().int().positive().optional().describe('Only the newest N of the selected tags (by version, else by name).'),
   platforms: z.array(platform).default([]).describe('Only these platforms of a multi-platform image (all when empty).'),
   intervalSeconds: duration.default(3600).describe('How often the rule runs; 0 runs it only on demand (admin API).'),
@@ -87,7 +89,7 @@ export const replicationRuleSchema = z.object({
   repositories: z.array(repositoryPattern).min(1).describe('Local repositories to push (patterns).'),
   tags: z.array(tagGlob).default(['*']),
   excludeTags: z.array(tagGlob).default([]),
-  semver: z.string().optional(),
+  semver: semverRange.optional(),
   newest: z.number().int().positive().optional(),
   url: z.string().url().describe('The destination registry, e.g. https://registry.prod.example.com.'),
   prefix: z.string().regex(/^(?:[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)?$/, 'a repository path or empty')

@@ -1,6 +1,6 @@
 // Assembles the registry's services from a config: storage, repository policies,
 // the write path and its listeners, garbage collection, the pull-through cache,
-// events and access control.
+// sync and replication, events and access control.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RegistryConfig } from '#contract/config/schema.js';
@@ -19,6 +19,8 @@ import { MetadataIndex } from './metadata/index.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { PullThroughCache } from './mirror/pull-through.js';
+import { pinnedBySync } from './replication/rules.js';
+import { openReplication } from './replication/setup.js';
 import { TagImmutability } from './policy/immutability.js';
 import { createQuotaGate } from './policy/quota-gate.js';
 import { RepositorySettings } from './policy/repository-settings.js';
@@ -60,15 +62,20 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
   const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
-  const mirror = await PullThroughCache.open({ config, storage, writes, metrics, log, collect: () => gc.request() });
-  listeners.push(mirror.listener); // the write path holds this array: the cache's budget hears every write from now on
+  const mirror = await PullThroughCache.open({ config, storage, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
+  const replication = await openReplication({
+    config, mirror, storage, writes, log, metrics,
+    onReport: (report) => events.emit('replication', undefined, { ...report }, report.result),
+  });
+  // The write path holds this array: the cache's budget and push replication hear every write from now on.
+  listeners.push(mirror.listener, replication);
   const audit = config.events.auditLog.enabled
     ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
     : undefined;
   const access = audit?.access ?? auth.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
-    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, log, metrics,
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, replication, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
   };
   return { services, events, authRoutes: auth.routes, audit };

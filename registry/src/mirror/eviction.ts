@@ -5,7 +5,7 @@
 // kept alive (an index, its children, their signatures) and the layer links no
 // remaining manifest references. Online GC then frees the bytes; a blob another
 // repository links (a local image sharing a layer) keeps its other links and is
-// never collected. Roots pulled within the upstream's evictionGraceSeconds stay:
+// never collected. Tags a sync rule copies are pinned. Roots pulled within the upstream's evictionGraceSeconds stay:
 // their image may be in the middle of being pulled.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -40,6 +40,8 @@ export class Evictor {
     private readonly log: Logger,
     /** Asks for a GC run to free the bytes of what was evicted. */
     private readonly collect: () => void,
+    /** Tags kept whatever their age (a sync rule's). */
+    private readonly pinned: (repo: string, tag: string) => boolean = () => false,
   ) {}
 
   /** Evicts the least recently pulled roots until `used()` is at most `target` or nothing evictable is left; returns how many went. */
@@ -65,6 +67,7 @@ export class Evictor {
     for (const repo of (await this.storage.repositories.list()).filter((r) => r.startsWith(prefix))) {
       const tagged = await this.tagged(repo);
       for (const [tag, { digest, writtenAt }] of tagged) {
+        if (this.pinned(repo, tag)) continue;
         out.push({ repo, tag, digest, lastPulled: this.pullTimes.lastPulled(repo, tag) ?? writtenAt });
       }
       const graph = await this.storage.manifests.graph(repo);

@@ -53,6 +53,8 @@ export interface MirrorDeps {
   /** Asks for a garbage collection run (after evictions). */
   readonly collect: () => void;
   readonly pullTimes?: PullTimes;
+  /** Cached tags eviction leaves alone (what sync rules copy). */
+  readonly pinned?: (repo: string, tag: string) => boolean;
 }
 
 export class PullThroughCache implements Mirror {
@@ -64,7 +66,7 @@ export class PullThroughCache implements Mirror {
     const pullTimes = deps.pullTimes ?? new MemoryPullTimes();
     const locks = new KeyedMutex();
     const { writes } = deps;
-    const evictor = new Evictor(deps.storage, writes, pullTimes, locks, deps.metrics, deps.log, deps.collect);
+    const evictor = new Evictor(deps.storage, writes, pullTimes, locks, deps.metrics, deps.log, deps.collect, deps.pinned);
     const budget = new CacheBudget(deps.storage, deps.metrics, namespaces, evictor);
     this.listener = budget;
     this.manifests = new ManifestCache({ storage: deps.storage, writes, budget, pullTimes, locks, metrics: deps.metrics, log: deps.log });

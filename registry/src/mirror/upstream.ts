@@ -47,9 +47,8 @@ export class Upstream {
     return this.include.some((re) => re.test(remoteName)) && !this.exclude.some((re) => re.test(remoteName));
   }
 
-  /** Docker Hub's official images live under `library/`: `alpine` is `library/alpine` there. */
   remoteName(name: string): string {
-    return this.host === 'docker.io' && !name.includes('/') ? `library/${name}` : name;
+    return remoteName(this.host, name);
   }
 
   close(): void {
@@ -63,4 +62,9 @@ export class Upstream {
     const remaining = res && /^\s*(\d+)/.exec(String(res.headers['ratelimit-remaining'] ?? ''));
     if (remaining) metrics.cacheRateLimitRemaining.set({ upstream: this.host }, Number(remaining[1]));
   }
+}
+
+/** Docker Hub's official images live under `library/`: `alpine` is `library/alpine` there. */
+export function remoteName(host: string, name: string): string {
+  return host === 'docker.io' && !name.includes('/') ? `library/${name}` : name;
 }

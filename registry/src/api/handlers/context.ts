@@ -16,6 +16,7 @@ import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
 import type { ManifestBodies } from '../../limits/manifest-bodies.js';
+import type { ReplicationService } from '../../replication/service.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
@@ -39,6 +40,8 @@ export interface Services {
   readonly scrub: ScrubService;
   /** The pull-through cache (a no-op without upstreams). */
   readonly mirror: Mirror;
+  /** Sync and replication rules (none configured: an empty service). */
+  readonly replication: ReplicationService;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** Reused buffers manifest bodies are read into. */
