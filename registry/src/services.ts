@@ -62,7 +62,7 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
   const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
-  const mirror = await PullThroughCache.open({ config, storage, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
+  const mirror = await PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
   const replication = await openReplication({
     config, mirror, storage, writes, log, metrics,
     onReport: (report) => events.emit('replication', undefined, { ...report }, report.result),

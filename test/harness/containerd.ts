@@ -45,8 +45,8 @@ export async function startContainerd(): Promise<Containerd> {
   const logFile = join(dir, 'containerd.log');
   const out = createWriteStream(logFile);
   const child = spawn(CONTAINERD, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ctr = (args: string[]) => run(CTR, ['--address', socket, '--namespace', 'berth-test', ...args], { timeoutMs: 120_000 });
   for (const deadline = Date.now() + 20_000; ;) {

@@ -29,8 +29,8 @@ export async function startDistribution(): Promise<DistributionProcess> {
   const logFile = join(dir, 'registry.log');
   const out = createWriteStream(logFile);
   const child = spawn(toolPath('registry'), ['serve', config], { env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 20_000; ;) {

@@ -4,6 +4,7 @@
 // is filled from the upstream, with one fill per blob however many clients ask:
 // they all read the fill's spool.
 import { Code, RegistryError } from '../errors.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -14,6 +15,8 @@ import type { ServedBlob } from './served.js';
 
 export interface BlobCacheDeps extends FillDeps {
   readonly storage: RegistryStorage;
+  /** Which blobs the repository's cached manifests name. */
+  readonly index: MetadataIndex;
   readonly metrics: Metrics;
 }
 
@@ -71,14 +74,14 @@ export class BlobCache {
    * here when the cache has room, else served by digest without counting).
    */
   private async present(t: CacheTarget, digest: Digest): Promise<Extract<ServedBlob, { kind: 'local' | 'stored' }> | undefined> {
-    const { blobs, manifests } = this.deps.storage;
+    const { blobs } = this.deps.storage;
     const size = await blobs.globalSize(digest);
     if (size !== undefined && (await blobs.isLinked(t.repo, digest))) return { kind: 'local', size };
     if (size !== undefined) {
       // Only a digest this repository's own cached manifests name: a digest alone must not
       // reach content stored for other repositories (it may be private).
-      const graph = await manifests.graph(t.repo);
-      if ([...graph.values()].some((n) => n.blobs.some((b) => b.value === digest.value))) {
+      const graph = await this.deps.index.repositoryGraph(t.repo);
+      if ([...graph.blobs.values()].some((list) => list.includes(digest.value))) {
         const room = await this.deps.budget.reserve(t.upstream, size);
         if (!room) return { kind: 'stored', size };
         try {

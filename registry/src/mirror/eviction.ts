@@ -5,25 +5,26 @@
 // kept alive (an index, its children, their signatures) and the layer links no
 // remaining manifest references. Online GC then frees the bytes; a blob another
 // repository links (a local image sharing a layer) keeps its other links and is
-// never collected. Tags a sync rule copies are pinned. Roots pulled within the upstream's evictionGraceSeconds stay:
-// their image may be in the middle of being pulled.
+// never collected. Tags a sync rule copies are pinned. Roots pulled within the
+// upstream's evictionGraceSeconds stay: their image may be in the middle of being pulled.
+// Everything is read from the metadata index: the cached repositories' graphs and
+// their last-pulled times (the pulls every manifest GET and cache HEAD record), so
+// the order survives restarts and is the same on every replica.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { liveManifests } from '../manifest/liveness.js';
+import { liveManifests, type LivenessNode } from '../manifest/liveness.js';
+import type { MetadataIndex, RepositoryGraph } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Digest } from '../reference.js';
+import { parseDigest } from '../reference.js';
 import type { KeyedMutex } from '../storage/keyed-mutex.js';
-import type { ManifestNode } from '../storage/manifest-store.js';
-import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { WritePath } from '../write/write-path.js';
 import { SYSTEM_EVICTION } from '../write/write-events.js';
-import type { PullTimes } from './pull-times.js';
 import type { Upstream } from './upstream.js';
 
 interface Root {
   readonly repo: string;
   readonly tag?: string;
-  readonly digest: Digest;
+  readonly digest: string;
   readonly lastPulled: number;
 }
 
@@ -31,9 +32,8 @@ const REASON = 'cache over its size limit';
 
 export class Evictor {
   constructor(
-    private readonly storage: RegistryStorage,
+    private readonly index: MetadataIndex,
     private readonly writes: WritePath,
-    private readonly pullTimes: PullTimes,
     /** Per-repository locks shared with the cache's manifest writes. */
     private readonly locks: KeyedMutex,
     private readonly metrics: Metrics,
@@ -61,70 +61,81 @@ export class Evictor {
 
   /** Every evictable root of the upstream's cache, least recently pulled first. */
   private async roots(u: Upstream): Promise<Root[]> {
+    await this.index.flushPulls(); // pulls are buffered for a few seconds: the newest ones count too
     const notAfter = Date.now() - u.config.evictionGraceSeconds * 1000;
     const out: Root[] = [];
     const prefix = `${u.host}/`;
-    for (const repo of (await this.storage.repositories.list()).filter((r) => r.startsWith(prefix))) {
-      const tagged = await this.tagged(repo);
-      for (const [tag, { digest, writtenAt }] of tagged) {
-        if (this.pinned(repo, tag)) continue;
-        out.push({ repo, tag, digest, lastPulled: this.pullTimes.lastPulled(repo, tag) ?? writtenAt });
-      }
-      const graph = await this.storage.manifests.graph(repo);
-      for (const node of untaggedRoots(graph, [...tagged.values()].map((t) => t.digest.value))) {
-        out.push({ repo, digest: node.digest, lastPulled: this.pullTimes.lastPulled(repo, node.digest.value) ?? Date.parse(node.meta.pushedAt) });
+    for await (const names of this.index.repositoryNames()) {
+      for (const repo of names.filter((r) => r.startsWith(prefix))) {
+        const graph = await this.index.repositoryGraph(repo);
+        const pulled = lastPulled(graph, await this.index.lastPulls(repo));
+        for (const [tag, { digest, pushedAt }] of graph.tags) {
+          if (!this.pinned(repo, tag)) out.push({ repo, tag, digest, lastPulled: pulled(digest) ?? pushedAt });
+        }
+        for (const digest of untaggedRoots(graph)) out.push({ repo, digest, lastPulled: pulled(digest) ?? graph.manifests.get(digest)!.pushedAt });
       }
     }
     return out.filter((r) => r.lastPulled <= notAfter).sort((a, b) => a.lastPulled - b.lastPulled);
   }
 
-  private async tagged(repo: string): Promise<Map<string, { digest: Digest; writtenAt: number }>> {
-    const out = new Map<string, { digest: Digest; writtenAt: number }>();
-    for (const tag of (await this.storage.tags.list(repo)) ?? []) {
-      const entry = await this.storage.tags.entry(repo, tag);
-      if (entry) out.set(tag, entry);
-    }
-    return out;
-  }
-
-  /** Removes one root and what only it kept; false when it changed meanwhile (moved, pulled, gone) or is immutable. */
+  /** Removes one root and what only it kept; false when it changed meanwhile (moved, gone) or is immutable. */
   private evictRoot(root: Root): Promise<boolean> {
     const { repo } = root;
     return this.locks.run(repo, async () => {
-      const tagged = await this.tagged(repo);
-      if (root.tag !== undefined && tagged.get(root.tag)?.digest.value !== root.digest.value) return false;
-      const graph = await this.storage.manifests.graph(repo);
-      const tagDigests = [...tagged.values()].map((t) => t.digest.value);
+      const graph = await this.index.repositoryGraph(repo);
+      if (root.tag !== undefined && graph.tags.get(root.tag)?.digest !== root.digest) return false;
+      const nodes = livenessNodes(graph);
       const otherRoots = [
-        ...[...tagged].filter(([tag]) => tag !== root.tag).map(([, t]) => t.digest.value),
-        ...untaggedRoots(graph, tagDigests).map((n) => n.digest.value).filter((d) => d !== root.digest.value),
+        ...[...graph.tags].filter(([tag]) => tag !== root.tag).map(([, t]) => t.digest),
+        ...untaggedRoots(graph).filter((d) => d !== root.digest),
       ];
-      const keep = liveManifests(graph, otherRoots);
-      const gone = [...liveManifests(graph, [root.digest.value])].filter((d) => !keep.has(d) && graph.has(d));
+      const keep = liveManifests(nodes, otherRoots);
+      const gone = [...liveManifests(nodes, [root.digest])].filter((d) => !keep.has(d) && graph.manifests.has(d));
       try {
         if (root.tag !== undefined) await this.writes.manifests.deleteTag(repo, root.tag, SYSTEM_EVICTION, REASON);
-        for (const d of gone) await ignoring(Code.MANIFEST_UNKNOWN, () => this.writes.manifests.deleteManifest(repo, graph.get(d)!.digest, SYSTEM_EVICTION, REASON));
+        for (const d of gone) await ignoring(Code.MANIFEST_UNKNOWN, () => this.writes.manifests.deleteManifest(repo, parseDigest(d)!, SYSTEM_EVICTION, REASON));
       } catch (err) {
         if (hasCode(err, Code.DENIED) || hasCode(err, Code.MANIFEST_UNKNOWN)) return false; // an immutable tag, or gone already
         throw err;
       }
       const referenced = new Set<string>();
-      for (const d of keep) for (const b of graph.get(d)?.blobs ?? []) referenced.add(b.value);
-      for (const link of await this.storage.blobs.links(repo)) {
-        if (!referenced.has(link.value)) await ignoring(Code.BLOB_UNKNOWN, () => this.writes.blobs.unlink(repo, link, SYSTEM_EVICTION));
+      for (const d of keep) for (const b of graph.blobs.get(d) ?? []) referenced.add(b);
+      for (const link of graph.links.keys()) {
+        if (!referenced.has(link)) await ignoring(Code.BLOB_UNKNOWN, () => this.writes.blobs.unlink(repo, parseDigest(link)!, SYSTEM_EVICTION));
       }
-      this.pullTimes.forget(repo, root.tag ?? root.digest.value);
-      return true;
+      return true; // the index forgets the pull times of deleted manifests with them
     });
   }
 }
 
+/**
+ * A root's last pull: the newest pull of its manifest or of an index's children
+ * (containerd resolves a tag with a HEAD, then GETs the index and its platform's
+ * manifest by digest); undefined when none was recorded.
+ */
+function lastPulled(graph: RepositoryGraph, pulls: ReadonlyMap<string, number>): (digest: string) => number | undefined {
+  return (digest) => {
+    let at: number | undefined;
+    for (const d of [digest, ...(graph.children.get(digest) ?? [])]) {
+      const p = pulls.get(d);
+      if (p !== undefined && (at === undefined || p > at)) at = p;
+    }
+    return at;
+  };
+}
+
+function livenessNodes(graph: RepositoryGraph): Map<string, LivenessNode> {
+  const nodes = new Map<string, LivenessNode>();
+  for (const [digest, m] of graph.manifests) nodes.set(digest, { subject: m.subject, children: graph.children.get(digest) ?? [] });
+  return nodes;
+}
+
 /** Manifests no tag reaches that are neither an index's child nor a referrer: pulled by digest, evicted on their own. */
-function untaggedRoots(graph: ReadonlyMap<string, ManifestNode>, tagDigests: readonly string[]): ManifestNode[] {
-  const reached = liveManifests(graph, tagDigests);
+function untaggedRoots(graph: RepositoryGraph): string[] {
+  const reached = liveManifests(livenessNodes(graph), [...graph.tags.values()].map((t) => t.digest));
   const children = new Set<string>();
-  for (const node of graph.values()) for (const c of node.children) children.add(c.value);
-  return [...graph.values()].filter((n) => !reached.has(n.digest.value) && !children.has(n.digest.value) && n.subject === undefined);
+  for (const list of graph.children.values()) for (const c of list) children.add(c);
+  return [...graph.manifests].filter(([d, m]) => !reached.has(d) && !children.has(d) && m.subject === undefined).map(([d]) => d);
 }
 
 async function ignoring(code: (typeof Code)[keyof typeof Code], run: () => Promise<void>): Promise<void> {

@@ -12,13 +12,13 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseManifest } from '../manifest/parse.js';
 import { digestOf, parseDigest, parseReference, type Digest } from '../reference.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { KeyedMutex } from '../storage/keyed-mutex.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { WritePath } from '../write/write-path.js';
 import { RemoteError, type RemoteManifest } from '../remote/registry-client.js';
 import type { CacheTarget } from './addressing.js';
 import type { CacheBudget } from './cache-budget.js';
-import type { PullTimes } from './pull-times.js';
 import { SingleFlight } from './single-flight.js';
 import { staleWarning, type CacheResult, type ServedManifest } from './served.js';
 
@@ -36,7 +36,8 @@ export interface ManifestCacheDeps {
   readonly storage: RegistryStorage;
   readonly writes: WritePath;
   readonly budget: CacheBudget;
-  readonly pullTimes: PullTimes;
+  /** Where pulls are recorded (HEADs too: containerd resolves a tag with one), for eviction's order. */
+  readonly pulls: Pick<MetadataIndex, 'recordPull'>;
   readonly locks: KeyedMutex;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -51,7 +52,7 @@ export class ManifestCache {
     const ref = parseReference(reference);
     const served = ref.digest ? await this.byDigest(t, ref.digest) : await this.byTag(t, ref.tag);
     this.deps.metrics.cacheRequests.inc({ upstream: t.upstream.host, result: served.result });
-    this.deps.pullTimes.pulled(t.repo, reference);
+    this.deps.pulls.recordPull(t.repo, served.digest.value, ref.tag);
     return served;
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Digest } from '../reference.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
@@ -17,7 +18,6 @@ import { BlobCache } from './blob-cache.js';
 import { CacheBudget } from './cache-budget.js';
 import { Evictor } from './eviction.js';
 import { ManifestCache } from './manifest-cache.js';
-import { MemoryPullTimes, type PullTimes } from './pull-times.js';
 import type { ServedBlob, ServedManifest } from './served.js';
 import { Upstream } from './upstream.js';
 
@@ -52,7 +52,8 @@ export interface MirrorDeps {
   readonly log: Logger;
   /** Asks for a garbage collection run (after evictions). */
   readonly collect: () => void;
-  readonly pullTimes?: PullTimes;
+  /** The metadata index: cached repositories' graphs and last-pulled times, for eviction. */
+  readonly index: MetadataIndex;
   /** Cached tags eviction leaves alone (what sync rules copy). */
   readonly pinned?: (repo: string, tag: string) => boolean;
 }
@@ -63,15 +64,14 @@ export class PullThroughCache implements Mirror {
   private readonly blobs: BlobCache;
 
   private constructor(private readonly namespaces: Namespaces, deps: MirrorDeps) {
-    const pullTimes = deps.pullTimes ?? new MemoryPullTimes();
     const locks = new KeyedMutex();
     const { writes } = deps;
-    const evictor = new Evictor(deps.storage, writes, pullTimes, locks, deps.metrics, deps.log, deps.collect, deps.pinned);
+    const evictor = new Evictor(deps.index, writes, locks, deps.metrics, deps.log, deps.collect, deps.pinned);
     const budget = new CacheBudget(deps.storage, deps.metrics, namespaces, evictor);
     this.listener = budget;
-    this.manifests = new ManifestCache({ storage: deps.storage, writes, budget, pullTimes, locks, metrics: deps.metrics, log: deps.log });
+    this.manifests = new ManifestCache({ storage: deps.storage, writes, budget, pulls: deps.index, locks, metrics: deps.metrics, log: deps.log });
     this.blobs = new BlobCache({
-      storage: deps.storage, writes, budget, metrics: deps.metrics, log: deps.log,
+      storage: deps.storage, index: deps.index, writes, budget, metrics: deps.metrics, log: deps.log,
       spoolDir: deps.config.mirror.spoolDir ?? join(tmpdir(), 'berth-spool'),
     });
   }

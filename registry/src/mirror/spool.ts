@@ -75,17 +75,16 @@ export class Spool {
   /** A reader of bytes [start, end) (end defaults to the whole blob); it holds the spool open until it ends. */
   reader(start = 0, end?: number): Readable {
     this.refs++;
-    const spool = this;
     let pos = start;
     let pumping = false;
     const stop = end ?? this.size ?? Infinity;
     const readable = new Readable({
       highWaterMark: READ_CHUNK,
-      read() {
+      read: () => {
         if (!pumping) void pump();
       },
-      destroy(err, done) {
-        spool.release();
+      destroy: (err, done) => {
+        this.release();
         done(err);
       },
     });
@@ -94,23 +93,23 @@ export class Spool {
       try {
         for (;;) {
           if (readable.destroyed) return;
-          const state = spool.state;
+          const state = this.state;
           if (state.kind === 'failed') {
             readable.destroy(state.error);
             return;
           }
-          const available = state.kind === 'verified' ? spool.written : spool.written - 1; // the last byte waits for the digest
-          if (pos >= stop || (state.kind === 'verified' && pos >= spool.written)) {
+          const available = state.kind === 'verified' ? this.written : this.written - 1; // the last byte waits for the digest
+          if (pos >= stop || (state.kind === 'verified' && pos >= this.written)) {
             readable.push(null);
             return;
           }
           const n = Math.min(stop, available) - pos;
           if (n <= 0) {
-            await spool.changed;
+            await this.changed;
             continue;
           }
           const buf = Buffer.allocUnsafe(Math.min(n, READ_CHUNK));
-          const { bytesRead } = await spool.file.read(buf, 0, buf.length, pos);
+          const { bytesRead } = await this.file.read(buf, 0, buf.length, pos);
           pos += bytesRead;
           if (!readable.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) return;
         }

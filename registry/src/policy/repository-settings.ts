@@ -37,7 +37,7 @@ export class RepositorySettings {
 
   constructor(entries: readonly Entry[], options: SettingsOptions = {}) {
     const namespaces = options.quotaExemptNamespaces ?? [];
-    const exempt = namespaces.length ? `(?!(?:${namespaces.map((n) => n.replace(/[.\-]/g, '\\$&')).join('|')})/)` : '';
+    const exempt = namespaces.length ? `(?!(?:${namespaces.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})/)` : '';
     this.compiled = entries.map((entry) => {
       const pattern = compileRepositoryPattern(entry.match);
       return {

@@ -54,7 +54,7 @@ export class HttpTransport {
       // Kept for the whole exchange: a failure after the headers reaches the body's reader.
       out.on('error', (err) => {
         clearTimeout(deadline);
-        reject(err instanceof RemoteUnreachableError ? err : new RemoteUnreachableError(url.origin, (err as Error).message, { cause: err }));
+        reject(err instanceof RemoteUnreachableError ? err : new RemoteUnreachableError(url.origin, (err).message, { cause: err }));
       });
       if (req.body === undefined) out.end();
       else if (Buffer.isBuffer(req.body)) out.end(req.body);

@@ -36,7 +36,7 @@ export class TokenAuth {
 
   /** Answers a 401 for `scope`; false when there is nothing new to try (the remote refuses us). */
   async answer(res: IncomingMessage, scope: string, sent: string | undefined): Promise<boolean> {
-    const challenge = parseChallenge(res.headers['www-authenticate'] as string | undefined);
+    const challenge = parseChallenge(res.headers['www-authenticate']);
     if (!challenge) return false;
     if (challenge.scheme === 'basic') {
       const header = this.basicHeader();

@@ -104,7 +104,7 @@ export class LocalSource implements ImageSource {
   }
 
   async referrers(repo: string, digest: Digest): Promise<Descriptor[]> {
-    return (await this.storage.referrers.list(repo, digest, undefined)) as Descriptor[];
+    return (await this.storage.referrers.list(repo, digest, undefined));
   }
 
   tags(repo: string): Promise<string[] | undefined> {

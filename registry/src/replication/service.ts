@@ -104,7 +104,7 @@ export class ReplicationService implements WriteListener {
     for (;;) {
       const pending = [...this.states.values()].flatMap((s) => [s.draining, s.running]).filter((p) => p !== undefined);
       if (!pending.length) return;
-      await Promise.all(pending.map((p) => p!.catch(() => undefined)));
+      await Promise.all(pending.map((p) => p.catch(() => undefined)));
     }
   }
 

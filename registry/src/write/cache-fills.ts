@@ -1,7 +1,8 @@
 // Cache fills: what a pull-through cache writes when it copies content from an
 // upstream. They go through the write path like any push, so the GC protocol, the
-// metrics and every listener (events, the cache's own budget, the metadata index)
-// follow them, with two differences a cache needs:
+// metrics and every listener (events, the cache's own budget) follow them, and each opens an index journal entry before storage changes and
+// records in the metadata index after (so listings, referrers and GC see cached
+// content like any other), with two differences a cache needs:
 //   - no quota: cached bytes count against the cache's own size limit
 //     (mirror/cache-budget.ts), never against a team's quota;
 //   - a manifest may be stored before what it references (an index's other
@@ -14,6 +15,7 @@ import { Code, RegistryError } from '../errors.js';
 import { parseManifest } from '../manifest/parse.js';
 import { digestOf, type Digest } from '../reference.js';
 import type { WriteResult } from '../storage/upload-store.js';
+import type { Intent } from './index-writer.js';
 import type { WriteContext } from './write-context.js';
 import { SYSTEM_CACHE, type CacheOrigin } from './write-events.js';
 
@@ -25,11 +27,15 @@ export class CacheFills {
     const { uploads } = this.w.storage;
     const upload = await uploads.create(repo);
     let result: WriteResult;
+    let intent: Intent | undefined;
     this.w.metrics.activeUploads.inc();
     try {
       result = await uploads.complete(repo, upload.id, digest, source, {
         algorithm: digest.algorithm,
-        beforeCommit: () => this.w.gc.beforeBlobLink(digest),
+        beforeCommit: async () => {
+          await this.w.gc.beforeBlobLink(digest);
+          intent = await this.w.index.begin(repo, 'cache-blob');
+        },
       });
     } catch (err) {
       await uploads.cancel(repo, upload.id).catch(() => undefined); // gone already after a digest mismatch
@@ -37,9 +43,9 @@ export class CacheFills {
     } finally {
       this.w.metrics.activeUploads.dec();
     }
+    if (intent === undefined) throw new Error('a cache fill completed without its index journal entry');
     this.w.metrics.bytesReceived.inc({ route: 'cache-fill' }, result.written);
-    await this.w.gc.afterBlobLink(repo, digest);
-    await this.w.notify({ kind: 'blob-linked', repo, digest, size: result.size, actor: SYSTEM_CACHE, cache });
+    await this.linked(intent, repo, digest, result.size, cache);
     return result;
   }
 
@@ -49,10 +55,23 @@ export class CacheFills {
     await this.w.gc.beforeBlobLink(digest);
     const size = await blobs.globalSize(digest);
     if (size === undefined) return false;
+    // A failed storage step leaves the journal entry open: scrub verifies the repository.
+    const intent = await this.w.index.begin(repo, 'cache-link');
     await blobs.link(repo, digest);
-    await this.w.gc.afterBlobLink(repo, digest);
-    await this.w.notify({ kind: 'blob-linked', repo, digest, size, actor: SYSTEM_CACHE, cache });
+    await this.linked(intent, repo, digest, size, cache);
     return true;
+  }
+
+  /** After a link: the GC re-check (which may take the link back), then the index, then the listeners. */
+  private async linked(intent: Intent, repo: string, digest: Digest, size: number, cache: CacheOrigin): Promise<void> {
+    try {
+      await this.w.gc.afterBlobLink(repo, digest);
+    } catch (err) {
+      await this.w.index.end(intent); // the link is gone again: nothing for the index
+      throw err;
+    }
+    await this.w.index.blobLinked(intent, repo, digest, size);
+    await this.w.notify({ kind: 'blob-linked', repo, digest, size, actor: SYSTEM_CACHE, cache });
   }
 
   /**
@@ -66,10 +85,13 @@ export class CacheFills {
     const parsed = parseManifest(body, mediaType);
     const { storage } = this.w;
     const previous = tag === undefined ? undefined : await storage.tags.resolve(repo, tag);
+    const tags = tag === undefined ? [] : [tag];
     await this.w.gc.beforePartialManifestPut(digest, parsed);
-    await storage.manifests.commit(repo, digest, body, parsed, tag === undefined ? [] : [tag]);
+    const intent = await this.w.index.begin(repo, 'cache-manifest');
+    await storage.manifests.commit(repo, digest, body, parsed, tags);
+    await this.w.index.manifestPut(intent, repo, digest, parsed.mediaType, body, tags, SYSTEM_CACHE);
     await this.w.notify({
-      kind: 'manifest-put', repo, digest, mediaType: parsed.mediaType, size: body.length, body, tags: tag === undefined ? [] : [tag],
+      kind: 'manifest-put', repo, digest, mediaType: parsed.mediaType, size: body.length, body, tags,
       subject: parsed.subject, actor: SYSTEM_CACHE, cache,
     });
     if (tag !== undefined && previous && previous.value !== digest.value) {

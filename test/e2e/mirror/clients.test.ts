@@ -15,7 +15,7 @@ import { startDistribution, type DistributionProcess } from '../../harness/distr
 import { FaultyUpstream } from '../../harness/faulty-upstream.js';
 import { startRegistryProcess, type RegistryProcess } from '../../harness/registry-process.js';
 import { runOk } from '../../harness/tools.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ADMIN, authWorkspace, robot } from '../../registry/auth/fixtures.js';
 import { cacheRequests, seedImage, type SeededImage } from './fixtures.js';
 
@@ -24,7 +24,7 @@ let dist: DistributionProcess;
 let hub: FaultyUpstream;
 let ghcr: RegistryProcess;
 let ghcrProxy: FaultyUpstream;
-let cache: TestRegistry;
+let cache: InProcessRegistry;
 let cacheHost: string;
 let containerd: Containerd;
 let work: string;
@@ -56,7 +56,7 @@ beforeAll(async () => {
 
   const credentialsFile = join(work, 'ghcr.yaml');
   await writeFile(credentialsFile, 'username: mirror\npassword: mirror-secret\n');
-  cache = await startTestRegistry({
+  cache = await startInProcessRegistry({
     mirror: { upstreams: [{ host: 'docker.io', url: hub.url }, { host: 'ghcr.io', url: ghcrProxy.url, credentialsFile }] },
   });
   cacheHost = new URL(cache.url).host;

@@ -7,8 +7,9 @@
 import { parseDigest } from '../../../registry/src/reference.js';
 import { startDistribution, type DistributionProcess } from '../../harness/distribution-process.js';
 import { FaultyUpstream } from '../../harness/faulty-upstream.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
-import { missingContent, putManifest, imageManifest, makeBlob, quotaUsed, runGc, uploadBlob, type Blob } from '../../registry/lifecycle/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { OCI_MANIFEST, OciClient, ociImage, randomBlob as makeBlob, type Blob } from '../../harness/oci-client.js';
+import { quotaUsed, runGc } from '../../registry/lifecycle/admin.js';
 import { cacheRequests, get, hashBlob, seedImage, sha256, sleep, type SeededImage } from './fixtures.js';
 
 const KiB = 1024;
@@ -25,11 +26,18 @@ afterAll(async () => {
 });
 
 /** Pulls an image through the cache: manifest and every blob, checked. */
-async function pull(cache: TestRegistry, repo: string, image: SeededImage, tag: string): Promise<void> {
+async function pull(cache: InProcessRegistry, repo: string, image: SeededImage, tag: string): Promise<void> {
   const m = await get(`${cache.url}/v2/docker.io/${repo}/manifests/${tag}`);
   expect(m.status).toBe(200);
   for (const b of image.platforms['linux/amd64'].blobs) expect((await hashBlob(`${cache.url}/v2/docker.io/${repo}/blobs/${b}`)).digest).toBe(b);
 }
+
+// Pushes as the local tests' clients do: monolithic blob uploads, manifests by PUT.
+const uploadBlob = async (url: string, repo: string, b: Blob) => (await new OciClient(url).uploadBlob(repo, b)).status;
+const imageManifest = (config: Blob, layers: Blob[]) => ociImage(config, layers).manifest.content;
+const putManifest = (url: string, repo: string, reference: string, body: Buffer) =>
+  fetch(`${url}/v2/${repo}/manifests/${reference}`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body });
+const missingContent = (url: string, repo: string, digest: string, blobs: Blob[]) => new OciClient(url).missingContent(repo, digest, blobs);
 
 const blobOf = (image: SeededImage, i: number): Blob => {
   const digest = image.platforms['linux/amd64'].blobs[i];
@@ -37,7 +45,7 @@ const blobOf = (image: SeededImage, i: number): Blob => {
 };
 
 describe('size limit', () => {
-  let cache: TestRegistry;
+  let cache: InProcessRegistry;
   const images: Record<string, SeededImage> = {};
   // Each image: 2 layers of ~64 KiB; the limit holds three.
   const LIMIT = 3 * 140 * KiB;
@@ -45,7 +53,7 @@ describe('size limit', () => {
   beforeAll(async () => {
     for (const name of ['a', 'b', 'c', 'd']) images[name] = await seedImage(dist.host, `lru/${name}`, 'v1', { layerSize: 64 * KiB });
     images.huge = await seedImage(dist.host, 'lru/huge', 'v1', { layers: 1, layerSize: 600 * KiB });
-    cache = await startTestRegistry({
+    cache = await startInProcessRegistry({
       mirror: { upstreams: [{ host: 'docker.io', url: hub.url, maxSizeBytes: LIMIT, evictionGraceSeconds: 0 }] },
       gc: { gracePeriodSeconds: 0.2 },
       repositories: [{ match: '**', quotaBytes: 100 * KiB }],
@@ -104,12 +112,12 @@ describe('eviction racing pushes to local repositories', () => {
   const MIN_ROUNDS = 300;
   const DEADLINE_MS = 200_000;
   const NAMES = ['race/a', 'race/b', 'race/c', 'race/d'];
-  let cache: TestRegistry;
+  let cache: InProcessRegistry;
   const images: SeededImage[] = [];
 
   beforeAll(async () => {
     for (const name of NAMES) images.push(await seedImage(dist.host, name, 'v1', { layers: 2, layerSize: 8 * KiB }));
-    cache = await startTestRegistry({
+    cache = await startInProcessRegistry({
       // Room for one image: each pull evicts the one before.
       mirror: { upstreams: [{ host: 'docker.io', url: hub.url, maxSizeBytes: 30 * KiB, evictionGraceSeconds: 0, tagTTLSeconds: 3600 }] },
       gc: { gracePeriodSeconds: 0.3, leaseSeconds: 10 },
@@ -135,7 +143,7 @@ describe('eviction racing pushes to local repositories', () => {
       const text = await res.text();
       if (res.status === 201) return { digest: sha256(body), blobs: [config, shared] };
       // A link swept between its upload and the manifest: refused, and the client pushes again (never a loss).
-      expect({ status: res.status, code: text.includes('MANIFEST_BLOB_UNKNOWN') }).toEqual({ status: 404, code: true });
+      expect({ status: res.status, code: text.includes('MANIFEST_BLOB_UNKNOWN') }).toEqual({ status: 400, code: true });
       stats.refused++;
     }
     throw new Error('a local push was refused 10 times');

@@ -9,7 +9,7 @@
 import { startDistribution, type DistributionProcess } from '../../harness/distribution-process.js';
 import { FaultyUpstream, type Fault, type RequestKind } from '../../harness/faulty-upstream.js';
 import { parseDigest } from '../../../registry/src/reference.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
 import { get, hashBlob, seedImage, type SeededImage } from './fixtures.js';
 
 interface Case {
@@ -32,14 +32,14 @@ const CASES: Case[] = [
 ];
 
 let dist: DistributionProcess;
-let cache: TestRegistry;
+let cache: InProcessRegistry;
 const proxies = new Map<string, FaultyUpstream>();
 const counts: string[] = [];
 
 beforeAll(async () => {
   dist = await startDistribution();
   for (const c of CASES) proxies.set(c.name, await FaultyUpstream.start(dist.url));
-  cache = await startTestRegistry({
+  cache = await startInProcessRegistry({
     mirror: { upstreams: CASES.map((c) => ({ host: `${c.name}.example`, url: proxies.get(c.name)!.url, tagTTLSeconds: 0 })) },
   });
 });

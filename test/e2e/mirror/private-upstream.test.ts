@@ -12,7 +12,7 @@ import { startDistribution, type DistributionProcess } from '../../harness/distr
 import { FaultyUpstream } from '../../harness/faulty-upstream.js';
 import { startRegistryProcess, type RegistryProcess } from '../../harness/registry-process.js';
 import { run, runOk } from '../../harness/tools.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ADMIN, authWorkspace, basic, eventually, robot } from '../../registry/auth/fixtures.js';
 import { get, seedImage, type SeededImage } from './fixtures.js';
 
@@ -20,7 +20,7 @@ let dist: DistributionProcess;
 let hub: FaultyUpstream;
 let ghcr: RegistryProcess;
 let ghcrProxy: FaultyUpstream;
-let cache: TestRegistry;
+let cache: InProcessRegistry;
 let credentialsFile: string;
 let env: NodeJS.ProcessEnv;
 let privateImage: SeededImage;
@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   credentialsFile = join(cacheAuth.dir, 'ghcr-credentials.yaml');
   await writeFile(credentialsFile, 'username: mirror\npassword: wrong\n');
-  cache = await startTestRegistry({
+  cache = await startInProcessRegistry({
     ...cacheAuth.config(),
     log: { level: 'silent' },
     mirror: {

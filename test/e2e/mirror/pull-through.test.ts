@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { startDistribution, type DistributionProcess } from '../../harness/distribution-process.js';
 import { FaultyUpstream } from '../../harness/faulty-upstream.js';
 import { runOk } from '../../harness/tools.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
 import { cacheRequests, get, hashBlob, seedImage, sleep, webhookReceiver, type Receiver } from './fixtures.js';
 
 let dist: DistributionProcess;
 let hub: FaultyUpstream;
-let cache: TestRegistry;
+let cache: InProcessRegistry;
 let receiver: Receiver;
 let host: string;
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
   dist = await startDistribution();
   hub = await FaultyUpstream.start(dist.url);
   receiver = await webhookReceiver();
-  cache = await startTestRegistry({
+  cache = await startInProcessRegistry({
     mirror: {
       upstreams: [
         { host: 'docker.io', aliases: ['registry-1.docker.io'], url: hub.url, exclude: ['private/**'] },

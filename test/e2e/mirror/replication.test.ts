@@ -14,8 +14,8 @@ import { startDistribution, type DistributionProcess } from '../../harness/distr
 import { FaultyUpstream } from '../../harness/faulty-upstream.js';
 import { startRegistryProcess, type RegistryProcess } from '../../harness/registry-process.js';
 import { run, runOk } from '../../harness/tools.js';
-import { startTestRegistry, type TestRegistry } from '../../registry/api/helpers.js';
-import { ADMIN, authWorkspace, robot } from '../../registry/auth/fixtures.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { authWorkspace, robot } from '../../registry/auth/fixtures.js';
 import { get, seedImage, type SeededImage } from './fixtures.js';
 
 const INSECURE = ['--allow-http-registry', '--allow-insecure-registry'];
@@ -24,7 +24,7 @@ let env: NodeJS.ProcessEnv;
 let dist: DistributionProcess;
 let hub: FaultyUpstream;
 let prod: RegistryProcess;
-let cache: TestRegistry;
+let cache: InProcessRegistry;
 let cacheHost: string;
 const versions: Record<string, SeededImage> = {};
 
@@ -64,7 +64,7 @@ beforeAll(async () => {
   const credentialsFile = join(work, 'prod.yaml');
   await writeFile(credentialsFile, 'username: promoter\npassword: promoter-secret\n');
 
-  cache = await startTestRegistry({
+  cache = await startInProcessRegistry({
     mirror: {
       upstreams: [{ host: 'docker.io', url: hub.url }],
       sync: [
