@@ -9,6 +9,7 @@ import { TerminalError } from '../../runtime/errors.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { ADMIN_USERNAME } from './admin-credential.js';
 import { metadataConfig } from './metadata.js';
+import { mirrorConfig } from './mirror.js';
 import { registryNames, serviceHost } from './names.js';
 
 /** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
@@ -103,6 +104,7 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
       ...(authEnabled && adminPasswordHash ? { admin: { username: ADMIN_USERNAME, passwordHash: adminPasswordHash } } : {}),
     },
     repositories,
+    ...mirrorConfig(reg),
   };
 }
 

@@ -10,6 +10,7 @@ import { REGISTRY_PORT, renderRegistryConfig } from './config.js';
 import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { adminSecretData, type AdminCredential } from './admin-credential.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
+import { containerdHosts, containerdInstaller } from './mirror.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
 import { managedPostgresObjects, type PostgresCredentials } from './postgres.js';
 import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
@@ -28,6 +29,8 @@ export interface DesiredInputs {
   admin?: AdminCredential;
   /** Settings of the Registry's valid Repository objects, in a stable order. */
   repositories?: RepositorySettingsEntry[];
+  /** The registry as nodes reach it (`http(s)://<ClusterIP>:<port>`), once its Service has a ClusterIP: containerd's mirror host. */
+  serviceEndpoint?: string;
 }
 
 export interface DesiredState {
@@ -92,6 +95,12 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     if (!inputs.managedPostgres) throw new Error('desired: metadata.managed needs managedPostgres');
     objects.push(...managedPostgresObjects(reg, inputs.managedPostgres.credentials, inputs.managedPostgres.defaultImage));
   }
+  const hosts = containerdHosts(reg, inputs.serviceEndpoint);
+  if (hosts) {
+    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.containerdHosts, 'berth-containerd-hosts'), data: hosts });
+    const installer = containerdInstaller(reg, names.containerdHosts);
+    if (installer) objects.push(installer);
+  }
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);
   if (pdb) objects.push(pdb);
@@ -114,6 +123,7 @@ export const OWNED_KINDS = {
   volumeClaims: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
   statefulSets: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  daemonSets: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job' },
   disruptionBudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 } as const;

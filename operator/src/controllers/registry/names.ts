@@ -26,6 +26,8 @@ export function registryNames(name: string) {
     postgres: `${name}-postgres`,
     postgresCredentials: `${name}-postgres-credentials`,
     postgresData: `${name}-postgres-data`,
+    /** containerd's hosts.toml per upstream (spec.mirror), and the DaemonSet that installs them on nodes. */
+    containerdHosts: `${name}-containerd-hosts`,
   };
 }
 

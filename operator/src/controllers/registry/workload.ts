@@ -3,6 +3,7 @@ import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
 import { metadataChoice, metadataVolumes } from './metadata.js';
+import { mirrorVolumes } from './mirror.js';
 import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
 const COMPONENT = 'berth-registry';
@@ -45,7 +46,7 @@ function volumes(reg: Registry) {
   if (minio) {
     list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
   }
-  list.push(...metadataVolumes(reg));
+  list.push(...metadataVolumes(reg), ...mirrorVolumes(reg));
   return list;
 }
 
