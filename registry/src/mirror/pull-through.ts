@@ -18,6 +18,7 @@ import { BlobCache } from './blob-cache.js';
 import { CacheBudget } from './cache-budget.js';
 import { Evictor } from './eviction.js';
 import { ManifestCache } from './manifest-cache.js';
+import { reachability, type UpstreamReachability } from './reachability.js';
 import type { ServedBlob, ServedManifest } from './served.js';
 import { Upstream } from './upstream.js';
 
@@ -29,6 +30,8 @@ export interface Mirror {
   blobSize(t: CacheTarget, digest: Digest): Promise<number>;
   /** Upstreams by host (sync rules copy from them). */
   upstream(host: string): Upstream | undefined;
+  /** Whether each upstream answers now (GET /admin/upstreams). */
+  reachability(): Promise<UpstreamReachability[]>;
   /** Follows the write path to keep the caches' sizes (a no-op without upstreams); add it to the write path's listeners. */
   readonly listener: WriteListener;
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export const NO_MIRROR: Mirror = {
   blob: () => Promise.reject(new Error('no upstream is configured')),
   blobSize: () => Promise.reject(new Error('no upstream is configured')),
   upstream: () => undefined,
+  reachability: () => Promise.resolve([]),
   listener: { onWrite: () => undefined },
   close: async () => undefined,
 };
@@ -102,6 +106,10 @@ export class PullThroughCache implements Mirror {
 
   upstream(host: string): Upstream | undefined {
     return this.namespaces.upstream(host);
+  }
+
+  reachability(): Promise<UpstreamReachability[]> {
+    return Promise.all(this.namespaces.upstreams.map(reachability));
   }
 
   /** Stops talking to the upstreams: fills in flight fail (their uploads are purged later) and readers are cut. */

@@ -85,6 +85,19 @@ export class RegistryClient {
     return new URL(`${this.base.pathname.replace(/\/+$/, '')}/v2/${path}`, this.base);
   }
 
+  /** `GET /v2/` without credentials: the status the registry answered (a 401 challenge included); RemoteError 'unavailable' when none came. */
+  async probe(): Promise<number> {
+    let res: IncomingMessage;
+    try {
+      res = await this.transport.send({ method: 'GET', url: new URL(`${this.base.pathname.replace(/\/+$/, '')}/v2/`, this.base) });
+    } catch (err) {
+      if (err instanceof RemoteUnreachableError) throw new RemoteError('unavailable', err.message);
+      throw err;
+    }
+    res.resume();
+    return res.statusCode ?? 0;
+  }
+
   async headManifest(repo: string, reference: string): Promise<RemoteManifestInfo | undefined> {
     const res = await this.call('HEAD', repo, 'pull', this.url(`${repo}/manifests/${reference}`), { Accept: MANIFEST_ACCEPT });
     res.resume();

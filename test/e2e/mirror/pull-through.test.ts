@@ -164,3 +164,18 @@ test('pushes into a cached namespace are refused with UNSUPPORTED; excluded repo
   expect(excluded.status).toBe(404);
   expect(hub.count()).toBe(0);
 });
+
+test('GET /admin/upstreams: each upstream asked GET /v2/ without credentials; a failing one reported with why', async () => {
+  type Report = { upstreams: Array<{ host: string; reachable: boolean; detail: string }> };
+  const report = async () => (await (await fetch(`${cache.url}/admin/upstreams`)).json()) as Report;
+  expect((await report()).upstreams.map((u) => [u.host, u.reachable])).toEqual([['docker.io', true], ['quick.example', true]]);
+  expect(hub.count('base')).toBe(2);
+  await hub.set({ kind: 'status', status: 503 });
+  try {
+    const failing = (await report()).upstreams;
+    expect(failing.map((u) => [u.host, u.reachable])).toEqual([['docker.io', false], ['quick.example', false]]);
+    for (const u of failing) expect(u.detail).toMatch(/503/);
+  } finally {
+    await hub.set({ kind: 'none' });
+  }
+});
