@@ -64,7 +64,7 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
   const mirror = await PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
   const replication = await openReplication({
-    config, mirror, storage, writes, log, metrics,
+    config, mirror, storage, index, writes, log, metrics,
     onReport: (report) => events.emit('replication', undefined, { ...report }, report.result),
   });
   // The write path holds this array: the cache's budget and push replication hear every write from now on.

@@ -6,6 +6,7 @@ import { Code, hasCode } from '../errors.js';
 import type { Descriptor } from '../manifest/parse.js';
 import { digestOf, parseDigest, type Digest } from '../reference.js';
 import type { RegistryClient } from '../remote/registry-client.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { CacheOrigin } from '../write/write-events.js';
 import type { WritePath } from '../write/write-path.js';
@@ -87,7 +88,7 @@ export class RemoteEndpoint implements ImageSource, ImageDestination {
 
 /** Local repositories as a replication's source. */
 export class LocalSource implements ImageSource {
-  constructor(private readonly storage: RegistryStorage) {}
+  constructor(private readonly storage: RegistryStorage, private readonly index: MetadataIndex) {}
 
   async manifest(repo: string, reference: string): Promise<SourceManifest | undefined> {
     try {
@@ -103,8 +104,15 @@ export class LocalSource implements ImageSource {
     return this.storage.blobs.open(digest);
   }
 
+  /** From the metadata index, which answers the referrers API. */
   async referrers(repo: string, digest: Digest): Promise<Descriptor[]> {
-    return (await this.storage.referrers.list(repo, digest, undefined));
+    const out: Descriptor[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await this.index.referrers(repo, digest.value, { limit: 1000, after });
+      out.push(...page.items);
+      if (!page.next) return out;
+      after = page.next;
+    }
   }
 
   tags(repo: string): Promise<string[] | undefined> {

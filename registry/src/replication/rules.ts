@@ -9,6 +9,7 @@ import type { Mirror } from '../mirror/pull-through.js';
 import { remoteName } from '../mirror/upstream.js';
 import { openCredentialsFile, ANONYMOUS_SOURCE, type CredentialSource } from '../remote/credentials.js';
 import { RegistryClient } from '../remote/registry-client.js';
+import type { MetadataIndex } from '../metadata/index.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { WritePath } from '../write/write-path.js';
 import { Copier } from './copier.js';
@@ -82,7 +83,8 @@ export class ReplicationRule implements Rule {
   private readonly patterns: RegExp[];
   private readonly client: RegistryClient;
 
-  private constructor(readonly config: ReplicationRuleConfig, private readonly storage: RegistryStorage, private readonly credentials: CredentialSource) {
+  private constructor(readonly config: ReplicationRuleConfig, private readonly storage: RegistryStorage, private readonly index: MetadataIndex,
+    private readonly credentials: CredentialSource) {
     this.name = config.name;
     this.intervalSeconds = config.intervalSeconds;
     this.selector = new TagSelector(config);
@@ -90,9 +92,9 @@ export class ReplicationRule implements Rule {
     this.client = new RegistryClient({ url: config.url, tls: config.tls, credentials, timeoutMs: config.timeoutSeconds * 1000 });
   }
 
-  static async open(config: ReplicationRuleConfig, storage: RegistryStorage, log: Logger): Promise<ReplicationRule> {
+  static async open(config: ReplicationRuleConfig, storage: RegistryStorage, index: MetadataIndex, log: Logger): Promise<ReplicationRule> {
     const credentials = config.credentialsFile ? await openCredentialsFile(config.credentialsFile, new URL(config.url).hostname, log) : ANONYMOUS_SOURCE;
-    return new ReplicationRule(config, storage, credentials);
+    return new ReplicationRule(config, storage, index, credentials);
   }
 
   covers(repo: string): boolean {
@@ -113,7 +115,7 @@ export class ReplicationRule implements Rule {
   }
 
   copier(log: Logger): Copier {
-    return new Copier(new LocalSource(this.storage), new RemoteEndpoint(this.client),
+    return new Copier(new LocalSource(this.storage, this.index), new RemoteEndpoint(this.client),
       { platforms: [], concurrency: this.config.concurrency, referrers: this.config.referrers }, log);
   }
 

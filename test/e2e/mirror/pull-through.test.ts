@@ -64,6 +64,14 @@ test('cold pull by path prefix: one manifest GET and one GET per blob; warm pull
   expect(index.manifests[0].digest).toBe(image.digest);
   const metrics = await (await fetch(`${cache.url}/metrics`)).text();
   expect(cacheRequests(metrics, 'docker.io', 'hit')).toBeGreaterThanOrEqual(10 * (blobs.length + 1));
+  // The fill went through the write path's index steps: the metadata index lists the cached repository, tag and content.
+  const { index: meta } = cache.running.services;
+  expect(await meta.resolveTag('docker.io/library/alpine', '3.20')).toBe(image.digest);
+  expect((await meta.getManifest('docker.io/library/alpine', image.digest))?.digest).toBe(image.digest);
+  for (const b of blobs) expect(await meta.linkedBlob('docker.io/library/alpine', b)).toBeDefined();
+  expect(JSON.parse((await get(`${cache.url}/v2/_catalog`)).body.toString()).repositories).toContain('docker.io/library/alpine');
+  expect(JSON.parse((await get(`${cache.url}/v2/docker.io/library/alpine/tags/list`)).body.toString()).tags).toEqual(['3.20']);
+  expect(await meta.openIntentsFor('docker.io/library/alpine')).toBe(0);
   process.stdout.write(`upstream requests: cold pull ${cold}, 10 warm pulls 0\n`);
 });
 
