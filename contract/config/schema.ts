@@ -3,6 +3,7 @@
 // file is the single source of truth for both.
 import { z } from 'zod';
 import { federationSchema } from './federation.js';
+import { mirrorSchema, replicationSchema } from './mirror.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z.number().int().nonnegative();
@@ -160,7 +161,7 @@ export const gcSchema = z.object({
 export const webhookSchema = z.object({
   url: z.string().url(),
   headers: z.record(z.string()).default({}),
-  events: z.array(z.enum(['push', 'pull', 'delete', 'quota-refused'])).default(['push', 'delete']),
+  events: z.array(z.enum(['push', 'pull', 'delete', 'quota-refused', 'cache', 'replication'])).default(['push', 'delete']),
   timeoutSeconds: z.number().positive().default(5),
   maxRetries: z.number().int().nonnegative().default(5),
   /** First retry delay; doubles per attempt up to maxBackoffSeconds. */
@@ -250,6 +251,10 @@ export const configSchema = z.object({
     /** JSON lines for every write and every denied request, to `file` or stdout. */
     auditLog: z.object({ enabled: z.boolean().default(false), file: z.string().optional() }).strict().default({}).describe('JSON lines for every write and every denied request, to `file` or stdout.'),
   }).strict().default({}),
+  /** Pull-through cache of other registries, and scheduled copies from them (docs/mirroring.md). */
+  mirror: mirrorSchema.default({}).describe('Pull-through cache of other registries, and scheduled copies from them (docs/mirroring.md).'),
+  /** Pushes of local repositories to other registries, on push or on a schedule (docs/mirroring.md). */
+  replication: replicationSchema.describe('Pushes of local repositories to other registries, on push or on a schedule (docs/mirroring.md).'),
 }).strict().superRefine((c, ctx) => {
   // No silent default in the working directory: two processes started there would share one file.
   if (c.storage.s3 && c.metadata.engine === 'sqlite' && !c.metadata.sqlite.path) {

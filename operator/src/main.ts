@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const deps = { client, events: new EventRecorder(client, 'berth-operator', log), log, metrics };
   const settings = { namespace: opts.namespace, resyncMs: opts.resyncMs, workers: opts.workers, backoffMaxMs: opts.backoffMaxMs };
   const controllers = [
-    registryController(deps, { ...settings, defaults: { postgresImage: opts.postgresImage, nodeAccess: opts.nodeAccess } }),
+    registryController(deps, { ...settings, defaults: { postgresImage: opts.postgresImage, nodeAccess: opts.nodeAccess }, registryUrls: opts.registryUrls }),
     accessPolicyController(deps, { ...settings, propagationMs: opts.policyPropagationMs }),
     repositoryController(deps, { ...settings, statusIntervalMs: opts.repositoryStatusIntervalMs, registryUrls: opts.registryUrls }),
   ];

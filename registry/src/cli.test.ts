@@ -49,3 +49,11 @@ test('CLI flags parse; unknown flags fail', () => {
   expect(() => parseCli(['serve', '--dry-run'])).toThrow('--dry-run goes with scrub');
   expect(() => parseCli(['scrub', 'extra'])).toThrow('unexpected argument: extra');
 });
+
+test('install-containerd-hosts takes --from, --to and --interval, and nothing else does', () => {
+  expect(parseCli(['install-containerd-hosts', '--from', '/hosts', '--to', '/certs.d', '--interval', '10']))
+    .toMatchObject({ command: 'install-containerd-hosts', from: '/hosts', to: '/certs.d', intervalSeconds: 10 });
+  expect(() => parseCli(['install-containerd-hosts', '--from', '/hosts'])).toThrow('needs both');
+  expect(() => parseCli(['serve', '--from', '/hosts', '--to', '/x'])).toThrow('go with install-containerd-hosts');
+  expect(() => parseCli(['install-containerd-hosts', '--from', '/a', '--to', '/b', '--interval', '0'])).toThrow('--interval');
+});

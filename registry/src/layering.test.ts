@@ -5,8 +5,9 @@
 //   services, server, main, cli  wiring
 //   api                          HTTP: routes, handlers, admin, errors → statuses
 //   events                       CloudEvents, webhooks, audit log
-//   write, read                  the one write path; reads answered from the index
-//   gc, scrub                    online garbage collection; the index repaired from storage
+//   write, read, mirror,         the one write path; reads answered from the index; the pull-through cache
+//   replication                  (fills go through write); sync and replication
+//   gc, scrub, remote            online garbage collection; the index repaired from storage; the client of other registries
 //   policy, auth, security       quotas, immutability, retention; identities and grants; scanning, signatures
 //   limits                       concurrency limits on expensive requests
 //   storage, metadata            stores over the driver; the metadata index
@@ -22,8 +23,8 @@ const RANK: Record<string, number> = {
   manifest: 1,
   storage: 2, metadata: 2,
   policy: 3, auth: 3, security: 3, limits: 3,
-  gc: 4, scrub: 4,
-  write: 5, read: 5,
+  gc: 4, scrub: 4, remote: 4,
+  write: 5, read: 5, mirror: 5, replication: 5,
   events: 6,
   api: 7,
   services: 8, server: 8, main: 8, cli: 8,

@@ -1,11 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // berth-registry: load config (file, then flags), then serve (draining on
-// SIGTERM/SIGINT) or run a one-off command (scrub).
+// SIGTERM/SIGINT), run a one-off command (scrub), or install containerd's
+// mirror configuration on a node (the operator's DaemonSet).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
+import { runContainerdHostsInstaller } from './mirror/containerd-hosts-installer.js';
 import { scrubCommand } from './scrub/command.js';
 import { startRegistry } from './server.js';
 
@@ -42,6 +44,10 @@ async function main(): Promise<void> {
     cli = parseCli(process.argv.slice(2));
     if (cli.help) {
       process.stdout.write(USAGE);
+      return;
+    }
+    if (cli.command === 'install-containerd-hosts') {
+      await runContainerdHostsInstaller(cli.from!, cli.to!, cli.intervalSeconds ?? 30, (line) => process.stdout.write(`${line}\n`));
       return;
     }
     config = await loadConfig(cli);

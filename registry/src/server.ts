@@ -44,7 +44,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   configureJsonLimits(config.limits.json);
   configureHashWorkers(config.limits.hashWorkers);
   const { services, events, authRoutes, audit } = await assembleServices(config, log, options.access);
-  const { storage, gc, scrub, access } = services;
+  const { storage, gc, scrub, access, mirror, replication } = services;
   await scrub.buildAtStart();
   const limits = new RequestLimits(config.limits);
   const app = createRequestListener(services, {
@@ -77,6 +77,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const metricsServer = config.metrics.enabled && config.metrics.listen ? await serveMetrics(services, config.metrics.listen) : undefined;
   gc.start();
   scrub.start();
+  replication.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
@@ -87,6 +88,8 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await drain(server, config.http.drainTimeoutSeconds);
       metricsServer?.close();
       await access.close();
+      await replication.stop();
+      await mirror.close();
       await gc.stop();
       await scrub.stop();
       await events.close();

@@ -1,5 +1,6 @@
 // Assembles the registry's services from a config: storage, repository policies,
-// the write path and its listeners, garbage collection, events and access control.
+// the write path and its listeners, garbage collection, the pull-through cache,
+// sync and replication, events and access control.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RegistryConfig } from '#contract/config/schema.js';
@@ -17,6 +18,9 @@ import { indexOptions } from './metadata/from-config.js';
 import { MetadataIndex } from './metadata/index.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
+import { PullThroughCache } from './mirror/pull-through.js';
+import { pinnedBySync } from './replication/rules.js';
+import { openReplication } from './replication/setup.js';
 import { TagImmutability } from './policy/immutability.js';
 import { createQuotaGate } from './policy/quota-gate.js';
 import { RepositorySettings } from './policy/repository-settings.js';
@@ -26,6 +30,7 @@ import { Listings } from './read/listings.js';
 import { openStorage } from './storage/registry-storage.js';
 import { ManifestBodies } from './limits/manifest-bodies.js';
 import { QuotaListener } from './write/quota-listener.js';
+import type { WriteListener } from './write/write-events.js';
 import { WritePath } from './write/write-path.js';
 
 export interface Assembled {
@@ -49,22 +54,28 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const index = await openIndex(config, log);
   const auth = accessOverride ? { access: accessOverride, routes: undefined } : await createAuth(config, log, metrics);
   const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
-  const settings = new RepositorySettings(config.repositories);
+  // A cached namespace's bytes count against its upstream's maxSizeBytes, never a team's quota.
+  const settings = new RepositorySettings(config.repositories, { quotaExemptNamespaces: config.mirror.upstreams.map((u) => u.host) });
   const quota = createQuotaGate(settings, storage, index, metrics);
-  const writes = new WritePath({
-    storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
-    listeners: [new QuotaListener(quota), new CloudEventListener(events)],
-  });
+  const listeners: WriteListener[] = [new QuotaListener(quota), new CloudEventListener(events)];
+  const writes = new WritePath({ storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log, listeners });
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
   const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
+  const mirror = await PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
+  const replication = await openReplication({
+    config, mirror, storage, index, writes, log, metrics,
+    onReport: (report) => events.emit('replication', undefined, { ...report }, report.result),
+  });
+  // The write path holds this array: the cache's budget and push replication hear every write from now on.
+  listeners.push(mirror.listener, replication);
   const audit = config.events.auditLog.enabled
     ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
     : undefined;
   const access = audit?.access ?? auth.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
-    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, log, metrics,
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, replication, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
   };
   return { services, events, authRoutes: auth.routes, audit };

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing,metadata-s3] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing,metadata-s3,mirror] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
 // `--tags=N --repos=N` override the metadata section's sizes (the profile's otherwise).
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
@@ -26,6 +26,7 @@ import { DEBIAN_REGISTRY, ensureDebianRegistry, startBerth, startDistribution282
 import { runStaleness } from './staleness.js';
 import { evaluateTargets } from './targets.js';
 import { POSTGRES_BIN } from '../harness/postgres.js';
+import { evaluateMirrorTargets, runMirrorBench } from './mirror.js';
 import { startS3Server } from '../harness/s3-server.js';
 import { toolPath } from '../harness/tools.js';
 
@@ -183,6 +184,10 @@ async function main(): Promise<void> {
       await runGcWorkload(results, with282).catch((err: Error) => results.notes.push(`garbage collection workload failed: ${err.message}`));
     }
     if ((enabled('s3') || enabled('s3-listing') || enabled('metadata-s3')) && !flag('no-s3')) await runS3Workloads(results);
+    if (enabled('mirror')) {
+      log('pull-through cache: Berth in front of Distribution v3 through a counting, fault-injecting proxy');
+      await runMirrorBench(results, log).catch((err: Error) => results.notes.push(`mirror workload failed: ${err.message}`));
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${results.render(names)}\n\n`);
   for (const line of evaluateTargets(results, names.filter((n) => n !== 'berth'), profile)) process.stdout.write(`${line}\n`);
   if (enabled('metadata-s3')) for (const line of metadataTargets(results, metadataSizes, 'dist-3.1.1')) process.stdout.write(`${line}\n`);
+  if (enabled('mirror')) for (const line of evaluateMirrorTargets(results)) process.stdout.write(`${line}\n`);
   for (const n of results.notes) process.stdout.write(`note: ${n}\n`);
   const json = flagValue('json');
   if (json) await writeFile(json, JSON.stringify({ profile: profile.name, machine: machineDescription(), loadAverageAtEnd: loadAverage(), ...results.toJSON() }, null, 2));

@@ -52,7 +52,8 @@ export class OciLayout {
   }
 
   /** An image with `layers` random layers of `layerSize` bytes each, for one platform. */
-  image(options: { layers?: number; layerSize?: number; os?: string; architecture?: string } = {}): Descriptor {
+  /** `uncompressed` stores plain tar layers (big layers without spending seconds in gzip). */
+  image(options: { layers?: number; layerSize?: number; os?: string; architecture?: string; uncompressed?: boolean } = {}): Descriptor {
     const os = options.os ?? 'linux';
     const architecture = options.architecture ?? 'amd64';
     const layers: Descriptor[] = [];
@@ -60,7 +61,7 @@ export class OciLayout {
     for (let i = 0; i < (options.layers ?? 2); i++) {
       const tar = tarOf(`file-${i}.bin`, randomBytes(options.layerSize ?? 4096));
       diffIds.push(sha256(tar));
-      layers.push(this.add(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
+      layers.push(options.uncompressed ? this.add(tar, 'application/vnd.oci.image.layer.v1.tar') : this.add(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
     }
     const config = this.add(Buffer.from(JSON.stringify({
       architecture, os, created: '2026-01-01T00:00:00Z',
@@ -79,6 +80,21 @@ export class OciLayout {
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: children,
     }));
     return this.add(index, 'application/vnd.oci.image.index.v1+json');
+  }
+
+  /** Writes the blobs and an index.json listing `images` with their platforms (what `crane push --index` pushes as one index). */
+  async writeImages(images: Descriptor[]): Promise<void> {
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    for (const [digest, content] of this.blobs) await writeFile(join(this.dir, 'blobs', 'sha256', digest.slice(7)), content);
+    await writeFile(join(this.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: images }));
+  }
+
+  /** The content of a blob added to this layout. */
+  blob(digest: string): Buffer {
+    const b = this.blobs.get(digest);
+    if (!b) throw new Error(`no blob ${digest} in this layout`);
+    return b;
   }
 
   /** Writes oci-layout, index.json (with `tag` as ref.name) and every blob. */

@@ -16,6 +16,8 @@ export const ConditionType = {
   Ready: 'Ready',
   StorageReady: 'StorageReady',
   MetadataReady: 'MetadataReady',
+  /** spec.mirror: whether the registry reaches every upstream (asked through its admin API). */
+  UpstreamsReachable: 'UpstreamsReachable',
   Progressing: 'Progressing',
   Degraded: 'Degraded',
 } as const;
@@ -41,6 +43,10 @@ export const Reason = {
   CASecretMissing: 'CASecretMissing',
   PostgresReady: 'PostgresReady',
   PostgresUnavailable: 'PostgresUnavailable',
+  // UpstreamsReachable
+  AllReachable: 'AllReachable',
+  UpstreamUnreachable: 'UpstreamUnreachable',
+  RegistryNotAnswering: 'RegistryNotAnswering',
   // Progressing
   RollingOut: 'RollingOut',
   RolloutComplete: 'RolloutComplete',

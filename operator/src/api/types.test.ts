@@ -57,6 +57,29 @@ const registrySpec: Complete<RegistrySpec> = {
   },
   gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
   uploads: { purgeInterval: '1h', purgeAfter: '24h' },
+  mirror: {
+    upstreams: [{
+      host: 'docker.io', aliases: ['registry-1.docker.io'], url: 'https://registry-1.docker.io',
+      credentialsSecretRef: { name: 'hub', key: '.dockerconfigjson' }, caSecretRef: { name: 'hub-ca', key: 'ca.crt' },
+      tagTTL: '5m', staleIfError: '168h', include: ['library/**'], exclude: ['library/private'], maxSize: '50Gi',
+      maxConcurrentFetches: 8, maxBandwidth: '50Mi', anonymousPull: true,
+    }],
+    sync: [{
+      name: 'alpine', upstream: 'docker.io', repositories: ['library/alpine'], tags: ['3.*'], excludeTags: ['*-rc*'], semver: '>=3.19 <4',
+      newest: 3, platforms: ['linux/arm64'], interval: '1h', concurrency: 4, referrers: true,
+    }],
+    containerd: {
+      endpoint: 'https://10.96.0.50:5000', caFile: '/etc/containerd/certs.d/berth-ca.crt', skipVerify: false, fallbackToUpstream: true,
+      installer: { enabled: true, certsDir: '/etc/containerd/certs.d' },
+    },
+  },
+  replication: {
+    rules: [{
+      name: 'promote', repositories: ['team-a/**'], tags: ['v*'], excludeTags: ['*-dev'], semver: '^1', newest: 5,
+      url: 'https://registry.prod.example.test', prefix: 'promoted', credentialsSecretRef: { name: 'prod', key: '.dockerconfigjson' },
+      caSecretRef: { name: 'prod-ca', key: 'ca.crt' }, onPush: true, interval: '1h', concurrency: 4, referrers: true,
+    }],
+  },
 };
 const registryStatus: Complete<RegistryStatus> = {
   observedGeneration: 3, endpoint: 'main.registry.svc:5000', readyReplicas: 2, configHash: 'abc123', signingKeyID: 'k1', conditions: [condition],

@@ -116,6 +116,77 @@ export interface FederationSpec {
   issuers?: FederatedIssuerSpec[];
 }
 
+/** A Secret key holding registry credentials: a Docker config.json or YAML {username, password}. */
+export interface CredentialsSecretRef {
+  name: string;
+  /** Default `.dockerconfigjson` (a kubernetes.io/dockerconfigjson Secret). */
+  key?: string;
+}
+
+/** An upstream registry the pull-through cache serves (docs/mirroring.md). */
+export interface UpstreamSpec {
+  host: string;
+  aliases?: string[];
+  url: string;
+  credentialsSecretRef?: CredentialsSecretRef;
+  /** A CA bundle trusted for the upstream; default key `ca.crt`. */
+  caSecretRef?: SecretKeySelector;
+  tagTTL?: string;
+  staleIfError?: string;
+  include?: string[];
+  exclude?: string[];
+  maxSize?: string;
+  maxConcurrentFetches?: number;
+  /** Bytes per second, as a quantity. */
+  maxBandwidth?: string;
+  anonymousPull?: boolean;
+}
+
+/** Tag selection shared by sync and replication rules. */
+export interface TagSelection {
+  tags?: string[];
+  excludeTags?: string[];
+  semver?: string;
+  newest?: number;
+}
+
+export interface SyncRuleSpec extends TagSelection {
+  name: string;
+  upstream: string;
+  repositories: string[];
+  platforms?: string[];
+  interval?: string;
+  concurrency?: number;
+  referrers?: boolean;
+}
+
+export interface MirrorSpec {
+  upstreams?: UpstreamSpec[];
+  sync?: SyncRuleSpec[];
+  /** containerd's hosts.toml per upstream, in a ConfigMap, and an opt-in installer DaemonSet. */
+  containerd?: {
+    /** How nodes reach the registry; unset: the Service's ClusterIP. */
+    endpoint?: string;
+    caFile?: string;
+    skipVerify?: boolean;
+    fallbackToUpstream?: boolean;
+    installer?: { enabled?: boolean; certsDir?: string };
+  };
+}
+
+export interface ReplicationRuleSpec extends TagSelection {
+  name: string;
+  repositories: string[];
+  url: string;
+  prefix?: string;
+  credentialsSecretRef?: CredentialsSecretRef;
+  caSecretRef?: SecretKeySelector;
+  onPush?: boolean;
+  interval?: string;
+  concurrency?: number;
+  referrers?: boolean;
+}
+
 export interface RegistrySpec {
   replicas?: number;
   image?: string;
@@ -131,6 +202,8 @@ export interface RegistrySpec {
   auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string; federation?: FederationSpec };
   gc?: { enabled?: boolean; interval?: string; gracePeriod?: string };
   uploads?: { purgeInterval?: string; purgeAfter?: string };
+  mirror?: MirrorSpec;
+  replication?: { rules?: ReplicationRuleSpec[] };
 }
 
 export interface RegistryStatus {

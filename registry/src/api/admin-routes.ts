@@ -1,6 +1,6 @@
 // The admin API: run GC (and retention) on demand, run retention alone, scrub the
-// metadata index against storage, read quota
-// usage, and read or delete one repository (what the operator's Repository
+// metadata index against storage, read quota usage, ask whether the cache's upstreams
+// answer, read the sync and replication rules' status or run one now, and read or delete one repository (what the operator's Repository
 // reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
 // registry resource `gc`, which only the admin holds (or everyone, when auth is off).
 import type { Express, Request, Response } from 'express';
@@ -55,6 +55,15 @@ export function mountAdminRoutes(app: Express, services: Services): void {
   }));
   app.get('/admin/quotas', admin(async (_req, res) => {
     res.json({ quotas: await services.quota.status() });
+  }));
+  app.get('/admin/upstreams', admin(async (_req, res) => {
+    res.json({ upstreams: await services.mirror.reachability() });
+  }));
+  app.get('/admin/replication', admin(async (_req, res) => {
+    res.json({ rules: services.replication.status() });
+  }));
+  app.post('/admin/replication/:rule', admin(async (req, res) => {
+    res.json(await services.replication.run(String((req.params as { rule?: string }).rule), 'admin'));
   }));
   app.get('/admin/repositories/*name', admin(async (req, res) => {
     const name = await repositoryName(services, req);

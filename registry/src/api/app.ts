@@ -135,7 +135,15 @@ async function dispatch(services: Services, req: IncomingMessage, res: ServerRes
     throw new RegistryError(Code.UNSUPPORTED, { method: req.method, route: match.route.name },
       { Allow: Object.keys(match.route.methods).join(', ') }, 'method not allowed');
   }
-  const ctx: Ctx = { req, res, services, repo: match.repo, params: match.params, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+  const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  // `?ns=docker.io` and `/v2/docker.io/...` both name the cached repository docker.io/<name>.
+  const { repo, cache } = match.route.named ? services.mirror.address(match.repo, query.get('ns')) : { repo: match.repo, cache: undefined };
+  if (match.route.named && !isValidRepositoryName(repo)) throw new RegistryError(Code.NAME_INVALID, { name: repo });
+  const ctx: Ctx = { req, res, services, repo, cache, params: match.params, query };
+  if (cache && op.access(ctx).some((a) => a.actions.includes('push'))) {
+    throw new RegistryError(Code.UNSUPPORTED, { repository: repo, reason: `a pull-through cache of ${cache.upstream.host}: its content comes from there` },
+      {}, 'pushes into a cached namespace are not supported');
+  }
   ctx.grant = await services.access.authorize(req, op.access(ctx), op.optionalAccess?.(ctx));
   state.subject = ctx.grant.subject;
   const release = await admit?.(match.route.name, req, ctx.grant.subject);

@@ -48,7 +48,11 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
   const admin = await adminCredential(auth);
   if (!admin) log.warn({ msg: 'auth enabled without an admin password: no admin identity' });
 
-  const anonymousPull = config.repositories.filter((r) => r.anonymousPull).map((r) => r.match);
+  // Public upstreams declared anonymousPull: their whole cached namespace.
+  const anonymousPull = [
+    ...config.repositories.filter((r) => r.anonymousPull).map((r) => r.match),
+    ...config.mirror.upstreams.filter((u) => u.anonymousPull).map((u) => `${u.host}/**`),
+  ];
   let policy: PolicySource;
   if (auth.policyFile) {
     policy = await PolicyFileSource.open({ file: auth.policyFile, anonymousPull, log, metrics });

@@ -1,7 +1,8 @@
 // CloudEvents 1.0, structured JSON mode: the envelope every webhook receives.
 import { randomUUID } from 'node:crypto';
 
-export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused';
+/** What a webhook subscribes to; a kind may have actions (`cache` → `cache.filled`, `cache.tag-moved`). */
+export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused' | 'cache' | 'replication';
 
 export interface CloudEvent<T = unknown> {
   readonly specversion: '1.0';
@@ -16,12 +17,12 @@ export interface CloudEvent<T = unknown> {
 
 export const EVENT_TYPE_PREFIX = 'dev.berth.registry.';
 
-export function cloudEvent<T>(kind: EventKind, source: string, subject: string | undefined, data: T, now = new Date()): CloudEvent<T> {
+export function cloudEvent<T>(kind: EventKind, source: string, subject: string | undefined, data: T, now = new Date(), action?: string): CloudEvent<T> {
   return {
     specversion: '1.0',
     id: randomUUID(),
     source,
-    type: EVENT_TYPE_PREFIX + kind,
+    type: EVENT_TYPE_PREFIX + kind + (action ? `.${action}` : ''),
     ...(subject ? { subject } : {}),
     time: now.toISOString(),
     datacontenttype: 'application/json',

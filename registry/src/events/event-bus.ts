@@ -8,7 +8,8 @@ import { WebhookSink } from './webhook-sink.js';
 
 /** Where events go: the webhooks, or nowhere when none is configured. */
 export interface EventSink {
-  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>): void;
+  /** `action` refines the type: `cache` + `filled` is dev.berth.registry.cache.filled. */
+  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>, action?: string): void;
 }
 
 export class EventBus implements EventSink {
@@ -18,10 +19,10 @@ export class EventBus implements EventSink {
     this.sinks = config.webhooks.map((w) => new WebhookSink(w, log, metrics));
   }
 
-  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>): void {
+  emit(kind: EventKind, repository: string | undefined, data: Record<string, unknown>, action?: string): void {
     const targets = this.sinks.filter((s) => s.wants(kind));
     if (!targets.length) return;
-    const event = cloudEvent(kind, this.source, repository, { repository, ...data });
+    const event = cloudEvent(kind, this.source, repository, { repository, ...data }, new Date(), action);
     for (const sink of targets) sink.enqueue(event);
   }
 

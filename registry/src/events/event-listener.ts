@@ -12,6 +12,12 @@ export class CloudEventListener implements WriteListener {
   onWrite(event: WriteEvent): void {
     switch (event.kind) {
       case 'manifest-put':
+        if (event.cache) {
+          this.sink.emit('cache', event.repo, {
+            upstream: event.cache.upstream, tags: event.tags, digest: event.digest.value, mediaType: event.mediaType, size: event.size,
+          }, 'filled');
+          break;
+        }
         this.sink.emit('push', event.repo, {
           ...who(event.actor), tags: event.tags, digest: event.digest.value, mediaType: event.mediaType, size: event.size,
         });
@@ -27,6 +33,15 @@ export class CloudEventListener implements WriteListener {
         break;
       case 'repository-deleted':
         this.sink.emit('delete', event.repo, { ...who(event.actor), repository: event.repo, wholeRepository: true });
+        break;
+      case 'blob-linked':
+        if (event.cache) this.sink.emit('cache', event.repo, { upstream: event.cache.upstream, blob: event.digest.value, size: event.size }, 'filled');
+        break;
+      case 'cache-tag-moved':
+        this.sink.emit('cache', event.repo, { upstream: event.cache.upstream, tag: event.tag, from: event.from.value, to: event.to.value }, 'tag-moved');
+        break;
+      case 'cache-upstream-missing':
+        this.sink.emit('cache', event.repo, { upstream: event.cache.upstream, tag: event.tag, digest: event.digest.value }, 'upstream-missing');
         break;
       case 'quota-refused':
         this.sink.emit('quota-refused', event.repo, { ...event.refusal });

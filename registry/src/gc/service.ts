@@ -33,6 +33,7 @@ export class GcService {
   private current?: Promise<GcRunResult>;
   private currentDryRun = false;
   private timer?: NodeJS.Timeout;
+  private requested = false;
 
   constructor(private readonly options: GcServiceOptions) {
     this.collector = new GarbageCollector(options.storage, options.index, options.log, options.metrics, options.writes.collection);
@@ -56,6 +57,20 @@ export class GcService {
     this.currentDryRun = dryRun;
     this.current ??= this.runOnce(dryRun).finally(() => { this.current = undefined; });
     return this.current;
+  }
+
+  /**
+   * Asks for a run soon (a cache evicted content and wants its bytes freed): the
+   * run starts once any current run ended, and requests made until then share it.
+   */
+  request(): void {
+    if (this.requested) return;
+    this.requested = true;
+    void (async () => {
+      await this.current?.catch(() => undefined);
+      this.requested = false;
+      await this.run({}).catch((err) => this.options.log.error({ msg: 'requested garbage collection failed', err }));
+    })();
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ import { analyze, migrate, type MigrationReport } from './migrations/runner.js';
 import { auditPage } from './reads/audit.js';
 import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
 import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
+import { lastPulls } from './reads/pulls.js';
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
@@ -211,6 +212,11 @@ export class MetadataIndex {
   /** The blob's size and link time when it is linked in the repository. */
   async linkedBlob(repo: string, digest: string): Promise<LinkedBlob | undefined> {
     return this.read(() => linkedBlob(this.engine.db, repo, digest));
+  }
+
+  /** Digest → newest pull time of the repository's pulled manifests (written pulls only: flushPulls() first for the newest). */
+  async lastPulls(repo: string): Promise<Map<string, number>> {
+    return this.read(() => lastPulls(this.engine.db, repo));
   }
 
   async blobSize(digest: string): Promise<number | undefined> {

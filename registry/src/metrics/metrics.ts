@@ -92,6 +92,55 @@ export class Metrics {
     labelNames: ['webhook', 'result'] as const, registers: [this.registry],
   });
 
+  // Pull-through cache and replication.
+  readonly cacheRequests = new Counter({
+    name: 'berth_cache_requests_total',
+    help: 'Pulls of cached content by upstream and result (hit: served locally; revalidated: the upstream confirmed it; miss: fetched; stale: served while the upstream failed or lost it; bypass: fetched and not stored).',
+    labelNames: ['upstream', 'result'] as const, registers: [this.registry],
+  });
+  readonly cacheUpstreamRequests = new Counter({
+    name: 'berth_cache_upstream_requests_total', help: 'Requests the cache made to an upstream, by method and status ("error" when no answer came).',
+    labelNames: ['upstream', 'method', 'status'] as const, registers: [this.registry],
+  });
+  readonly cacheRateLimitRemaining = new Gauge({
+    name: 'berth_cache_upstream_ratelimit_remaining', help: 'The upstream\'s last RateLimit-Remaining header (Docker Hub: pulls left in its window).',
+    labelNames: ['upstream'] as const, registers: [this.registry],
+  });
+  readonly cacheCircuitOpen = new Gauge({
+    name: 'berth_cache_upstream_circuit_open', help: '1 while the cache does not ask an upstream that failed, 0 otherwise.',
+    labelNames: ['upstream'] as const, registers: [this.registry],
+  });
+  readonly cacheBytes = new Gauge({
+    name: 'berth_cache_bytes', help: 'Bytes of unique content in an upstream\'s cached repositories (what its maxSizeBytes limits).',
+    labelNames: ['upstream'] as const, registers: [this.registry],
+  });
+  readonly cacheEvictions = new Counter({
+    name: 'berth_cache_evictions_total', help: 'Cached tags and untagged manifests evicted to stay under an upstream\'s size limit.',
+    labelNames: ['upstream'] as const, registers: [this.registry],
+  });
+  readonly cacheFillBytes = new Counter({
+    name: 'berth_cache_fill_bytes_total', help: 'Blob bytes downloaded from an upstream, by whether they were stored (stored, bypass).',
+    labelNames: ['upstream', 'mode'] as const, registers: [this.registry],
+  });
+  readonly replicationRuns = new Counter({
+    name: 'berth_replication_runs_total', help: 'Runs of sync and replication rules by rule, kind (sync, replication) and result (success, partial, failure).',
+    labelNames: ['rule', 'kind', 'result'] as const, registers: [this.registry],
+  });
+  readonly replicationCopied = new Counter({
+    name: 'berth_replication_copied_total', help: 'Objects a rule copied (manifest, blob) or found already present (skipped).',
+    labelNames: ['rule', 'kind'] as const, registers: [this.registry],
+  });
+  readonly replicationBytes = new Counter({
+    name: 'berth_replication_copied_bytes_total', help: 'Blob bytes a rule copied.', labelNames: ['rule'] as const, registers: [this.registry],
+  });
+  readonly replicationFailures = new Counter({
+    name: 'berth_replication_failures_total', help: 'Images a rule failed to copy.', labelNames: ['rule'] as const, registers: [this.registry],
+  });
+  readonly replicationLastSuccess = new Gauge({
+    name: 'berth_replication_last_success_timestamp_seconds', help: 'When a rule last finished without failures (Unix time).',
+    labelNames: ['rule'] as const, registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'berth_registry_' });
   }

@@ -19,18 +19,33 @@ export interface QuotaScope {
 interface Compiled {
   readonly entry: Entry;
   readonly pattern: RegExp;
+  /** `pattern` minus the quota-exempt namespaces. */
+  readonly quotaPattern: RegExp;
   readonly immutable: RegExp[];
+}
+
+export interface SettingsOptions {
+  /**
+   * Namespaces whose repositories count against no quota scope: a pull-through
+   * cache's (`docker.io`), whose bytes count against the cache's own size limit.
+   */
+  readonly quotaExemptNamespaces?: readonly string[];
 }
 
 export class RepositorySettings {
   private readonly compiled: Compiled[];
 
-  constructor(entries: readonly Entry[]) {
-    this.compiled = entries.map((entry) => ({
-      entry,
-      pattern: compileRepositoryPattern(entry.match),
-      immutable: entry.immutableTags.map(compileTagPattern),
-    }));
+  constructor(entries: readonly Entry[], options: SettingsOptions = {}) {
+    const namespaces = options.quotaExemptNamespaces ?? [];
+    const exempt = namespaces.length ? `(?!(?:${namespaces.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})/)` : '';
+    this.compiled = entries.map((entry) => {
+      const pattern = compileRepositoryPattern(entry.match);
+      return {
+        entry, pattern,
+        quotaPattern: exempt ? new RegExp(`^${exempt}(?:${pattern.source})`) : pattern,
+        immutable: entry.immutableTags.map(compileTagPattern),
+      };
+    });
   }
 
   private matching(repo: string): Compiled[] {
@@ -62,7 +77,7 @@ export class RepositorySettings {
   allQuotaScopes(): QuotaScope[] {
     return this.compiled
       .filter((c) => c.entry.quotaBytes !== undefined)
-      .map((c) => ({ key: c.entry.match, limitBytes: c.entry.quotaBytes!, pattern: c.pattern }))
+      .map((c) => ({ key: c.entry.match, limitBytes: c.entry.quotaBytes!, pattern: c.quotaPattern }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

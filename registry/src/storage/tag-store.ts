@@ -26,20 +26,33 @@ export class TagStore {
   constructor(private readonly driver: StorageDriver, private readonly options: TagStoreOptions = {}) {}
 
   async resolve(repo: string, tag: string): Promise<Digest | undefined> {
+    return (await this.lookup(repo, tag, false))?.digest;
+  }
+
+  /** The tag's digest and when the tag was last written (a cache's "validated at"), or undefined. */
+  async entry(repo: string, tag: string): Promise<{ digest: Digest; writtenAt: number } | undefined> {
+    const found = await this.lookup(repo, tag, true);
+    return found?.digest && found.modTime !== undefined ? { digest: found.digest, writtenAt: found.modTime } : undefined;
+  }
+
+  private async lookup(repo: string, tag: string, withTime: boolean): Promise<{ digest: Digest | undefined; modTime?: number } | undefined> {
     const path = paths.tag(repo, tag);
     try {
-      if (!this.options.statValidatedCache) return await this.read(path);
+      if (!this.options.statValidatedCache) {
+        const modTime = withTime ? (await this.driver.stat(path)).modTime.getTime() : undefined;
+        return { digest: await this.read(path), modTime };
+      }
       const cached = this.resolved.get(path);
       const info = await this.driver.stat(path); // before the read: a rewrite in between only costs a re-read
       const modTime = info.modTime.getTime();
-      if (cached && cached.modTime === modTime) return cached.digest;
+      if (cached && cached.modTime === modTime) return { digest: cached.digest, modTime };
       const digest = await this.read(path);
       this.resolved.delete(path);
       if (digest && Date.now() - modTime > SETTLED_MS) {
         if (this.resolved.size >= MAX_CACHED) this.resolved.delete(this.resolved.keys().next().value!);
         this.resolved.set(path, { digest, modTime });
       }
-      return digest;
+      return { digest, modTime };
     } catch (err) {
       if (isNotFound(err)) {
         this.resolved.delete(path);

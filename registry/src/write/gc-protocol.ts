@@ -40,6 +40,20 @@ export class GcWriterProtocol {
   }
 
   /**
+   * Before a cache fill commits a manifest whose references may be absent (an
+   * index's other platforms, layers fetched on demand later): the touch and check
+   * of W1, W2 for its own digest and for the references already in storage, which a
+   * sweep could otherwise take while the manifest commits. An absent reference is
+   * filled later through `beforeBlobLink`/`afterBlobLink` like any upload.
+   */
+  async beforePartialManifestPut(digest: Digest, parsed: ParsedManifest): Promise<void> {
+    const refs = [...parsed.blobs, ...parsed.manifests];
+    const present = await Promise.all(refs.map(async (d) => ((await this.storage.blobs.exists(d)) ? d : undefined)));
+    await this.storage.gc.markers.touchAll([digest, ...present.filter((d): d is Digest => d !== undefined)]);
+    if (!(await this.blobPresent(digest))) this.storage.blobs.forget(digest);
+  }
+
+  /**
    * Before an upload completes onto a blob that may exist, or a mount links one: the
    * writer's touch. A blob that is absent needs none (the upload moves fresh content
    * into place, younger than any cutoff; a quarantined copy being deleted is a

@@ -1,6 +1,6 @@
 // The registry's one write path. Every change to content — a client's push or
 // delete, a mount, retention, an upload purge, garbage collection's deletions,
-// and later cache fills and rollbacks — goes through it, so every invariant and
+// cache fills, and later rollbacks — goes through it, so every invariant and
 // every listener (events, quotas, the metadata index) applies to all of them.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -12,6 +12,7 @@ import type { RetentionExecutor } from '../policy/retention.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { CollectionListener } from '../gc/collector.js';
 import { BlobWrites } from './blob-writes.js';
+import { CacheFills } from './cache-fills.js';
 import { GcWriterProtocol } from './gc-protocol.js';
 import { IndexWriter, type Intent } from './index-writer.js';
 import { ManifestWrites } from './manifest-writes.js';
@@ -31,6 +32,8 @@ export interface WritePathOptions {
 export class WritePath {
   readonly blobs: BlobWrites;
   readonly manifests: ManifestWrites;
+  /** What a pull-through cache writes (mirror/): no quota, partial images allowed. */
+  readonly cache: CacheFills;
   private readonly context: WriteContext;
 
   constructor(options: WritePathOptions) {
@@ -38,6 +41,7 @@ export class WritePath {
       new IndexWriter(options.index, options.storage, options.log), options.metrics, options.log, options.listeners);
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
+    this.cache = new CacheFills(this.context);
   }
 
   /** Retention deletes through the write path, as the actor "retention". */

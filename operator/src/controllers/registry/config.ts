@@ -10,6 +10,7 @@ import type { RepositorySettingsEntry } from '../repository/settings.js';
 import { ADMIN_USERNAME } from './admin-credential.js';
 import { metadataConfig } from './metadata.js';
 import { federationConfig } from './federation.js';
+import { mirrorConfig } from './mirror.js';
 import { registryNames, serviceHost } from './names.js';
 
 /** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
@@ -109,6 +110,7 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
       ...(federation.issuers.length ? { federation } : {}),
     },
     repositories,
+    ...mirrorConfig(reg),
   };
 }
 

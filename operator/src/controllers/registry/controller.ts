@@ -24,8 +24,8 @@ function ownedWatches(): { [R in keyof typeof OWNED_KINDS]: Watch<KubeObject, Re
   return Object.fromEntries(entries) as { [R in keyof typeof OWNED_KINDS]: Watch<KubeObject, RegistryCaches> };
 }
 
-export function registryController({ client, events, log, metrics }: ControllerDeps, settings: ControllerSettings & { defaults: RegistryDefaults }): Controller<RegistryCaches> {
-  const { defaults, ...runtime } = settings;
+export function registryController({ client, events, log, metrics }: ControllerDeps, settings: ControllerSettings & { defaults: RegistryDefaults; registryUrls?: ReadonlyMap<string, string> }): Controller<RegistryCaches> {
+  const { defaults, registryUrls, ...runtime } = settings;
   return new Controller<RegistryCaches>(client, {
     ...runtime,
     name: 'registry',
@@ -34,5 +34,5 @@ export function registryController({ client, events, log, metrics }: ControllerD
       ...ownedWatches(),
       repositories: { apiVersion: API_VERSION, kind: 'Repository', toKeys: (r) => [`${r.metadata.namespace}/${r.spec.registryRef.name}`] },
     },
-  }, (caches) => registryReconciler({ client, events, repositories: caches.repositories, defaults }), log, metrics);
+  }, (caches) => registryReconciler({ client, events, repositories: caches.repositories, defaults, registryUrls }), log, metrics);
 }

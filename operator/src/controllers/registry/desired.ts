@@ -12,6 +12,7 @@ import { adminSecretData, type AdminCredential } from './admin-credential.js';
 import { clusterIssuerObjects } from './federation.js';
 import { minioObjects, type MinioCredentials } from './minio.js';
 import { nodeAccessObjects, type NodeAccessInputs } from './node-access.js';
+import { containerdHosts, containerdInstaller } from './mirror.js';
 import { ownedLabels, ownerReference, registryNames, serviceHost } from './names.js';
 import { managedPostgresObjects, type PostgresCredentials } from './postgres.js';
 import { SIGNING_KEYS_ANNOTATION, type SigningKey } from './signing-keys.js';
@@ -34,6 +35,8 @@ export interface DesiredInputs {
   nodeAccess?: NodeAccessInputs;
   /** The cluster's ServiceAccount issuer, when spec.auth.federation.cluster is set. */
   clusterIssuerUrl?: string;
+  /** The registry as nodes reach it (`http(s)://<ClusterIP>:<port>`), once its Service has a ClusterIP: containerd's mirror host. */
+  serviceEndpoint?: string;
 }
 
 export interface DesiredState {
@@ -100,6 +103,12 @@ export function desired(reg: Registry, inputs: DesiredInputs): DesiredState {
     objects.push(...managedPostgresObjects(reg, inputs.managedPostgres.credentials, inputs.managedPostgres.defaultImage));
   }
   objects.push(...clusterIssuerObjects(reg));
+  const hosts = containerdHosts(reg, inputs.serviceEndpoint);
+  if (hosts) {
+    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.containerdHosts, 'berth-containerd-hosts'), data: hosts });
+    const installer = containerdInstaller(reg, names.containerdHosts);
+    if (installer) objects.push(installer);
+  }
   objects.push(registryDeployment(reg, configHash), registryService(reg));
   const pdb = registryPdb(reg);
   if (pdb) objects.push(pdb);

@@ -33,6 +33,8 @@ export function registryNames(name: string) {
     serviceAccount: name,
     /** The kubelet's CredentialProviderConfig for ServiceAccount-token pulls. */
     credentialProvider: `${name}-credential-provider`,
+    /** containerd's hosts.toml per upstream (spec.mirror), and the DaemonSet that installs them on nodes. */
+    containerdHosts: `${name}-containerd-hosts`,
   };
 }
 

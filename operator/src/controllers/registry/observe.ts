@@ -3,13 +3,14 @@
 import type { Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeObject, SecretObject } from '../../kube/types.js';
+import { adminTarget, readUpstreams, RegistryUnreachableError } from '../repository/admin-client.js';
 import { caSecretKey, metadataChoice, urlSecretKey } from './metadata.js';
 import { bucketJobName } from './minio.js';
 import { registryNames } from './names.js';
 import type { Observed, ObservedWorkload } from './status.js';
 
 /** What the workloads and the user's Secrets report, for the status conditions. */
-export async function observe(client: KubeClient, reg: Registry): Promise<Observed> {
+export async function observe(client: KubeClient, reg: Registry, registryUrls?: ReadonlyMap<string, string>): Promise<Observed> {
   const ns = reg.metadata.namespace!;
   const names = registryNames(reg.metadata.name);
   const observed: Observed = { deployment: await client.getOptional<KubeObject & ObservedWorkload>('apps/v1', 'Deployment', names.deployment, ns) };
@@ -40,6 +41,17 @@ export async function observe(client: KubeClient, reg: Registry): Promise<Observ
   if (reg.spec.tls?.secretRef) {
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
     observed.tlsSecretFound = !!secret?.data?.['tls.crt'] && !!secret.data['tls.key'];
+  }
+  if (reg.spec.mirror?.upstreams?.length) {
+    if ((observed.deployment?.status?.availableReplicas ?? 0) < 1) observed.upstreams = { error: 'no registry replica is available to ask' };
+    else {
+      try {
+        observed.upstreams = { reports: await readUpstreams(await adminTarget(client, reg, registryUrls)) };
+      } catch (err) {
+        if (!(err instanceof RegistryUnreachableError)) throw err;
+        observed.upstreams = { error: err.message };
+      }
+    }
   }
   return observed;
 }

@@ -27,6 +27,8 @@ export interface RegistryReconcilerDeps {
   /** Every Repository, from the controller's cache (synced before any reconcile: an empty one would drop every setting and roll the pods). */
   repositories: Cache<Repository>;
   defaults: RegistryDefaults;
+  /** Where to reach registries' admin APIs instead of their Services (an operator outside the cluster). */
+  registryUrls?: ReadonlyMap<string, string>;
   now?: () => Date;
   /** Where the cluster's ServiceAccount issuer is read (shared so it is asked once per TTL). */
   discovery?: ClusterIssuerDiscovery;
@@ -34,6 +36,8 @@ export interface RegistryReconcilerDeps {
 
 /** How often to look again while waiting on something no watch reports (a user's Secret). */
 const WAIT_RECHECK_MS = 10_000;
+/** How often the UpstreamsReachable condition is refreshed. */
+const UPSTREAMS_RECHECK_MS = 60_000;
 
 export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
   const { client, events } = deps;
@@ -66,7 +70,7 @@ export function registryReconciler(deps: RegistryReconcilerDeps): Reconciler {
     });
     const reg = await syncTokenReviewBinding(client, found);
     await recordChanges(events, reg, state, prepared, pruned);
-    const observed = await observe(client, reg);
+    const observed = await observe(client, reg, deps.registryUrls);
     const ready = await publishStatus(client, events, reg, state, prepared, observed, at);
     log.debug('reconciled', { generation: reg.metadata.generation, configHash: state.configHash, ready });
     return requeueAfter(nextCheckMs(prepared, observed, at));
@@ -120,5 +124,7 @@ function nextCheckMs({ keyPlan, tlsPlan }: PreparedInputs, observed: Observed, a
   // Secrets the user owns are not watched: look again while waiting for them.
   const metadataSecretMissing = observed.metadataSecrets && (!observed.metadataSecrets.urlFound || observed.metadataSecrets.caFound === false);
   if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false || metadataSecretMissing) waits.push(WAIT_RECHECK_MS);
+  // Upstreams come and go without any watch telling: ask again on a period.
+  if (observed.upstreams) waits.push(UPSTREAMS_RECHECK_MS);
   return Math.min(...waits);
 }

@@ -98,3 +98,24 @@ describe('computeConditions', () => {
     ]);
   });
 });
+
+describe('UpstreamsReachable', () => {
+  const ready = deployment(1, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+  const upstreams = (u: Observed['upstreams']) => byType(computeConditions(registry(), { deployment: ready, volumeClaimPhase: 'Bound', upstreams: u }));
+
+  it('is absent without upstreams, and never holds Ready back', () => {
+    expect(byType(computeConditions(registry(), { deployment: ready, volumeClaimPhase: 'Bound' })).UpstreamsReachable).toBeUndefined();
+    const failing = upstreams({ reports: [{ host: 'docker.io', reachable: false, detail: 'GET /v2/ answered 503' }] });
+    expect(failing).toMatchObject({ Ready: 'True/Available', UpstreamsReachable: 'False/UpstreamUnreachable' });
+  });
+
+  it('is True when every upstream answers, False naming each that does not, Unknown when the registry cannot be asked', () => {
+    expect(upstreams({ reports: [{ host: 'docker.io', reachable: true, detail: 'GET /v2/ answered 401' }] }).UpstreamsReachable).toBe('True/AllReachable');
+    const conds = computeConditions(registry(), {
+      deployment: ready, volumeClaimPhase: 'Bound',
+      upstreams: { reports: [{ host: 'docker.io', reachable: true, detail: 'GET /v2/ answered 200' }, { host: 'ghcr.io', reachable: false, detail: 'connect ECONNREFUSED' }] },
+    });
+    expect(conds.find((c) => c.type === 'UpstreamsReachable')).toMatchObject({ status: 'False', message: 'ghcr.io: connect ECONNREFUSED' });
+    expect(upstreams({ error: 'no registry replica is available to ask' }).UpstreamsReachable).toBe('Unknown/RegistryNotAnswering');
+  });
+});

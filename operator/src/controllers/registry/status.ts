@@ -31,6 +31,8 @@ export interface Observed {
   tlsSecretFound?: boolean;
   /** metadata.postgres: whether the URL Secret (and the CA Secret, when named) exist with their keys. */
   metadataSecrets?: { urlFound: boolean; caFound?: boolean };
+  /** spec.mirror.upstreams: what the registry's admin API says of each, or why it could not be asked. */
+  upstreams?: { reports: Array<{ host: string; reachable: boolean; detail: string }> } | { error: string };
   /** metadata.managed: the PostgreSQL StatefulSet. */
   managedPostgres?: { statefulSet?: ObservedWorkload };
 }
@@ -112,7 +114,19 @@ export function computeConditions(reg: Registry, observed: Observed): ConditionI
   } else if (available < 1) ready = cond(ConditionType.Ready, false, Reason.DeploymentUnavailable, `0 of ${want} replicas available`);
   else ready = cond(ConditionType.Ready, true, Reason.Available, `${available} of ${want} replicas available`);
 
-  return [ready, storage, metadata, progressing, degraded];
+  const upstreams = upstreamsCondition(observed);
+  return upstreams ? [ready, storage, metadata, progressing, degraded, upstreams] : [ready, storage, metadata, progressing, degraded];
+}
+
+/** Only with spec.mirror upstreams: True when the registry reaches each, Unknown while it cannot be asked. It never holds Ready back: cached content is served either way. */
+export function upstreamsCondition(observed: Observed): ConditionInput | undefined {
+  const u = observed.upstreams;
+  if (!u) return undefined;
+  const type = ConditionType.UpstreamsReachable;
+  if ('error' in u) return { type, status: 'Unknown', reason: Reason.RegistryNotAnswering, message: u.error };
+  const failing = u.reports.filter((r) => !r.reachable);
+  if (!failing.length) return cond(type, true, Reason.AllReachable, `${u.reports.length} of ${u.reports.length} upstreams answer`);
+  return cond(type, false, Reason.UpstreamUnreachable, failing.map((r) => `${r.host}: ${r.detail}`).join('; '));
 }
 
 /** Conditions for a spec the operator cannot act on. */

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
 import { metadataChoice, metadataVolumes } from './metadata.js';
 import { clusterIssuer, issuerCaVolumes } from './federation.js';
+import { mirrorVolumes } from './mirror.js';
 import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
 const COMPONENT = 'berth-registry';
@@ -48,7 +49,7 @@ function volumes(reg: Registry) {
   if (minio) {
     list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
   }
-  list.push(...metadataVolumes(reg));
+  list.push(...metadataVolumes(reg), ...mirrorVolumes(reg));
   list.push(...issuerCaVolumes(reg));
   return list;
 }

@@ -89,6 +89,21 @@ export async function readRepository(target: AdminTarget, name: string): Promise
   return fail('GET', repoPath(name), a);
 }
 
+/** What `GET /admin/upstreams` answers (registry/src/mirror/reachability.ts). */
+export interface UpstreamReport {
+  host: string;
+  url: string;
+  reachable: boolean;
+  detail: string;
+}
+
+/** Whether each of the pull-through cache's upstreams answers the registry now. */
+export async function readUpstreams(target: AdminTarget): Promise<UpstreamReport[]> {
+  const a = await send(target, 'GET', '/admin/upstreams');
+  if (a.status === 200) return (JSON.parse(a.body) as { upstreams: UpstreamReport[] }).upstreams;
+  return fail('GET', '/admin/upstreams', a);
+}
+
 /** Deletes the repository's tags, manifests and links (content goes with the next GC); true if there was any. */
 export async function deleteRepositoryContent(target: AdminTarget, name: string): Promise<boolean> {
   const a = await send(target, 'DELETE', repoPath(name));

@@ -2,6 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Code, RegistryError } from '../../errors.js';
 import { requireDigest, type Digest } from '../../reference.js';
+import type { ServedBlob } from '../../mirror/served.js';
 import { canCopyDirectly } from '../../storage/registry-storage.js';
 import { actorOf, send, type Ctx } from './context.js';
 
@@ -32,9 +33,9 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 
 export async function headBlob(ctx: Ctx): Promise<void> {
   const d = digestParam(ctx);
-  const info = await ctx.services.blobPresence.stat(ctx.repo, d);
+  const size = ctx.cache ? await ctx.services.mirror.blobSize(ctx.cache, d) : (await ctx.services.blobPresence.stat(ctx.repo, d)).size;
   send(ctx.res, 200, {
-    'Content-Length': info.size,
+    'Content-Length': size,
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': d.value,
     'Accept-Ranges': 'bytes',
@@ -45,7 +46,16 @@ export async function headBlob(ctx: Ctx): Promise<void> {
 export async function getBlob(ctx: Ctx): Promise<void> {
   const { storage, config } = ctx.services;
   const d = digestParam(ctx);
-  const info = await ctx.services.blobPresence.stat(ctx.repo, d);
+  let size: number | undefined;
+  if (ctx.cache) {
+    const served = await ctx.services.mirror.blob(ctx.cache, d);
+    if (served.kind === 'streaming') {
+      await streamFilling(ctx, d, served);
+      return;
+    }
+    size = served.size;
+  }
+  size ??= (await ctx.services.blobPresence.stat(ctx.repo, d)).size;
   const redirect = config.storage.s3?.redirect;
   if (redirect?.enabled) {
     const url = await storage.blobs.redirectURL(d, 'GET', redirect.expirySeconds);
@@ -54,9 +64,9 @@ export async function getBlob(ctx: Ctx): Promise<void> {
       return;
     }
   }
-  const range = parseRange(ctx.req.headers.range, info.size);
+  const range = parseRange(ctx.req.headers.range, size);
   if (range === null) {
-    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size: info.size }, { 'Content-Range': `bytes */${info.size}` },
+    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size }, { 'Content-Range': `bytes */${size}` },
       'requested range not satisfiable');
   }
   const headers: Record<string, string | number> = {
@@ -67,14 +77,40 @@ export async function getBlob(ctx: Ctx): Promise<void> {
     'Cache-Control': 'max-age=31536000',
   };
   const start = range?.start ?? 0;
-  const length = range ? range.end - range.start + 1 : info.size;
+  const length = range ? range.end - range.start + 1 : size;
   const stream = await storage.blobs.open(d, start, length);
   headers['Content-Length'] = length;
-  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
   ctx.res.writeHead(range ? 206 : 200, headers);
   ctx.services.metrics.bytesSent.inc({ route: 'blob' }, length);
   if (canCopyDirectly(stream)) await stream.copyTo(ctx.res);
   else await pipeline(stream, ctx.res);
+}
+
+/** A blob still being downloaded by the cache: read from its spool, whole or by range, as the bytes arrive. */
+async function streamFilling(ctx: Ctx, d: Digest, served: Extract<ServedBlob, { kind: 'streaming' }>): Promise<void> {
+  const size = served.size;
+  const range = size === undefined ? undefined : parseRange(ctx.req.headers.range, size);
+  if (range === null) {
+    throw new RegistryError(Code.RANGE_INVALID, { range: ctx.req.headers.range, size }, { 'Content-Range': `bytes */${size}` }, 'requested range not satisfiable');
+  }
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': d.value, ETag: `"${d.value}"`, 'Cache-Control': 'max-age=31536000',
+  };
+  if (size !== undefined) {
+    headers['Accept-Ranges'] = 'bytes';
+    headers['Content-Length'] = range ? range.end - range.start + 1 : size;
+  }
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  const body = served.open(range?.start ?? 0, range ? range.end + 1 : undefined);
+  ctx.res.writeHead(range ? 206 : 200, headers);
+  let sent = 0;
+  body.on('data', (c: Buffer) => { sent += c.length; });
+  try {
+    await pipeline(body, ctx.res);
+  } finally {
+    ctx.services.metrics.bytesSent.inc({ route: 'blob' }, sent);
+  }
 }
 
 export async function deleteBlob(ctx: Ctx): Promise<void> {

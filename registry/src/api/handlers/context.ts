@@ -8,12 +8,15 @@ import type { GcService } from '../../gc/service.js';
 import type { ScrubService } from '../../scrub/service.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { CacheTarget } from '../../mirror/addressing.js';
+import type { Mirror } from '../../mirror/pull-through.js';
 import type { QuotaGate } from '../../policy/quota-gate.js';
 import type { Retention } from '../../policy/retention.js';
 import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
 import type { ManifestBodies } from '../../limits/manifest-bodies.js';
+import type { ReplicationService } from '../../replication/service.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
@@ -35,6 +38,10 @@ export interface Services {
   readonly gc: GcService;
   /** The index repaired from storage: at start, after interrupted writes, on a schedule. */
   readonly scrub: ScrubService;
+  /** The pull-through cache (a no-op without upstreams). */
+  readonly mirror: Mirror;
+  /** Sync and replication rules (none configured: an empty service). */
+  readonly replication: ReplicationService;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** Reused buffers manifest bodies are read into. */
@@ -45,8 +52,10 @@ export interface Ctx {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly services: Services;
-  /** Repository name (validated), empty for registry-level routes. */
+  /** Repository name (validated), empty for registry-level routes; a cached repository's full name (`docker.io/library/alpine`). */
   readonly repo: string;
+  /** Set when the repository is in a pull-through cache's namespace. */
+  readonly cache?: CacheTarget;
   /** Path parameters after the name (reference, digest, upload id). */
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;

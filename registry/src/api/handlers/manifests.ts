@@ -11,6 +11,10 @@ function headers(digest: string, mediaType: string, size: number): Record<string
 export async function getManifest(ctx: Ctx, head = false): Promise<void> {
   const reference = ctx.params.reference;
   parseReference(reference);
+  if (ctx.cache) {
+    await getCachedManifest(ctx, reference, head);
+    return;
+  }
   const { storage } = ctx.services;
   if (head) {
     const { digest, meta } = await storage.manifests.resolve(ctx.repo, reference);
@@ -24,6 +28,20 @@ export async function getManifest(ctx: Ctx, head = false): Promise<void> {
 }
 
 export const headManifest = (ctx: Ctx) => getManifest(ctx, true);
+
+/** A manifest of a cached repository: fresh, fetched, or stale with a Warning (mirror/manifest-cache.ts). */
+async function getCachedManifest(ctx: Ctx, reference: string, head: boolean): Promise<void> {
+  const m = await ctx.services.mirror.manifest(ctx.cache!, reference);
+  const out = headers(m.digest.value, m.mediaType, m.body.length);
+  if (m.warning) out.Warning = m.warning;
+  if (head) {
+    send(ctx.res, 200, out);
+    return;
+  }
+  ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
+  ctx.res.writeHead(200, out).end(m.body);
+  ctx.services.pulls.manifestPulled(ctx.repo, reference, m.digest, m.mediaType, actorOf(ctx));
+}
 
 export async function putManifest(ctx: Ctx): Promise<void> {
   parseReference(ctx.params.reference);
