@@ -1,7 +1,8 @@
 // CloudEvents 1.0, structured JSON mode: the envelope every webhook receives.
 import { randomUUID } from 'node:crypto';
 
-export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused';
+/** `vulnerability`: an advisory newly found in a tagged image by a re-match against a newer database. */
+export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused' | 'vulnerability';
 
 export interface CloudEvent<T = unknown> {
   readonly specversion: '1.0';

@@ -18,7 +18,7 @@ import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
-import { announcedVulnerabilities, getInventory, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
+import { announcedVulnerabilities, getInventory, indexesListing, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
 import type {
   AuditEntry, AuditQuery, AuditRecord, CatalogQuery, InventoryKind, InventoryRecord, KnownVulnerability, LinkedBlob, ManifestInfo, ManifestRecord,
   Page, PullRecord, ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, ScanResultRecord, SignatureVerdictRecord, TagHistoryEntry, TagInfo,
@@ -232,6 +232,11 @@ export class MetadataIndex {
 
   async signatureVerdict(repo: string, digest: string, keyset: string): Promise<SignatureVerdictRecord | undefined> {
     return this.read(() => getSignatureVerdict(this.engine.db, repo, digest, keyset));
+  }
+
+  /** Indexes in the repository that list `digest` as a child (a signed index signs its children). */
+  async indexesListing(repo: string, digest: string): Promise<string[]> {
+    return this.read(() => indexesListing(this.engine.db, repo, digest));
   }
 
   /** The repositories holding a manifest, with its tags in each. */

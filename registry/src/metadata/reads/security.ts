@@ -87,3 +87,10 @@ export async function placesOf(db: Db, digest: string): Promise<{ repo: string; 
   }
   return out;
 }
+
+/** Indexes in the repository that list `digest` as a child. */
+export async function indexesListing(db: Db, repo: string, digest: string): Promise<string[]> {
+  const rows = await db.selectFrom('manifest_refs').select('digest')
+    .where('ref_digest', '=', digest).where('repo', '=', repo).where('kind', '=', 'manifest').orderBy('digest').execute();
+  return rows.map((r) => r.digest);
+}
