@@ -1,12 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // berth-registry: load config (file, then flags), then serve (draining on
-// SIGTERM/SIGINT) or run a one-off command (scrub).
+// SIGTERM/SIGINT) or run a one-off command (scrub, vulndb import).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
 import { scrubCommand } from './scrub/command.js';
+import { vulndbImportCommand } from './scanning/vulndb-import.js';
 import { startRegistry } from './server.js';
 
 async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (cli.command === 'scrub') process.exitCode = await scrubCommand(config, { dryRun: cli.dryRun });
+  else if (cli.command === 'vulndb-import') process.exitCode = await vulndbImportCommand(config, { dir: cli.vulndbDir!, tag: cli.tag });
   else await serve(config);
 }
 

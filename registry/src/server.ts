@@ -77,6 +77,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const metricsServer = config.metrics.enabled && config.metrics.listen ? await serveMetrics(services, config.metrics.listen) : undefined;
   gc.start();
   scrub.start();
+  services.security.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
@@ -89,6 +90,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await access.close();
       await gc.stop();
       await scrub.stop();
+      await services.security.stop();
       await events.close();
       await audit?.log.close();
       await services.index.close();

@@ -11,7 +11,7 @@
 // then pendingScan decides: a stalled scanner never holds a pull longer.
 import type { PreventVulnerable, RequireSignature, RepositorySecurity } from '#contract/config/security.js';
 import type { Grant, PullPolicyScope } from '../auth/access.js';
-import { Code, RegistryError } from '../errors.js';
+import { Code, hasCode, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { INDEXES } from '../manifest/media-types.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -74,10 +74,21 @@ export class PullGate {
       }
       return;
     }
-    for (const s of signature) await this.checkSignature(pulled, s);
+    for (const s of signature) await this.failClosed(pulled, 'requireSignature', s, () => this.checkSignature(pulled, s));
     if (vulnerable.length) {
       const allowlist = new Allowlist(repoRules.flatMap((r) => r.rule.cveAllowlist));
-      await this.checkVulnerabilities(pulled, vulnerable, allowlist);
+      await this.failClosed(pulled, 'preventVulnerable', vulnerable[0], () => this.checkVulnerabilities(pulled, vulnerable, allowlist));
+    }
+  }
+
+  /** A policy that cannot be evaluated (storage or index failing, a corrupt signature store) refuses, never lets through. */
+  private async failClosed(pulled: PulledManifest, policy: PolicyName, applicable: Applicable<{ mode: 'Enforce' | 'Audit' }>, evaluate: () => Promise<void>): Promise<void> {
+    try {
+      await evaluate();
+    } catch (err) {
+      if (hasCode(err, Code.DENIED)) throw err;
+      this.log.warn({ msg: 'pull policy could not be evaluated', repo: pulled.repo, digest: pulled.digest, policy, err: (err as Error).message });
+      this.enforce(pulled, policy, applicable.source, applicable.policy.mode, `the policy could not be evaluated: ${(err as Error).message}`);
     }
   }
 

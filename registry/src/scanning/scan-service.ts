@@ -77,6 +77,8 @@ export class ScanService implements WriteListener {
   private readonly gauges: VulnerabilityGauges;
   private readonly stopping = new AbortController();
   private readonly enabled: boolean;
+  /** One-off commands (vulndb import) write without serving: nothing is scanned or loaded for them. */
+  private started = false;
 
   constructor(private readonly deps: ScanServiceDeps) {
     const { config, storage, index, writes, trust, metrics, log } = deps;
@@ -110,6 +112,7 @@ export class ScanService implements WriteListener {
   }
 
   start(): void {
+    this.started = true;
     if (this.enabled && this.backend.followsVulnDb) this.vulndb.start();
   }
 
@@ -123,7 +126,7 @@ export class ScanService implements WriteListener {
   onWrite(event: WriteEvent): void {
     switch (event.kind) {
       case 'manifest-put':
-        if (!this.enabled) return;
+        if (!this.enabled || !this.started) return;
         if (event.repo === this.vulndb.repository) {
           void this.vulndb.refresh();
           return;

@@ -14,6 +14,7 @@ import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
 import type { ManifestBodies } from '../../limits/manifest-bodies.js';
+import type { SupplyChain } from '../../supply-chain.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
@@ -35,6 +36,8 @@ export interface Services {
   readonly gc: GcService;
   /** The index repaired from storage: at start, after interrupted writes, on a schedule. */
   readonly scrub: ScrubService;
+  /** Scanning, the vulnerability database, trusted keys and the pull gate. */
+  readonly security: SupplyChain;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** Reused buffers manifest bodies are read into. */
