@@ -49,3 +49,11 @@ test('CLI flags parse; unknown flags fail', () => {
   expect(() => parseCli(['serve', '--dry-run'])).toThrow('--dry-run goes with scrub');
   expect(() => parseCli(['scrub', 'extra'])).toThrow('unexpected argument: extra');
 });
+
+test('vulndb import takes a directory and an optional tag; --tag goes with it only', () => {
+  expect(parseCli(['vulndb', 'import', './osv', '--tag', '2026-12-06'])).toMatchObject({ command: 'vulndb-import', vulndbDir: './osv', tag: '2026-12-06' });
+  expect(parseCli(['vulndb', 'import', './osv']).tag).toBeUndefined();
+  expect(() => parseCli(['vulndb', 'import'])).toThrow('needs a directory');
+  expect(() => parseCli(['vulndb', 'export', 'x'])).toThrow('unknown vulndb command');
+  expect(() => parseCli(['serve', '--tag', 'x'])).toThrow('--tag goes with vulndb import');
+});
