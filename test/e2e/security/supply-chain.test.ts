@@ -20,6 +20,8 @@ const CRITICAL: OsvAdvisory = { id: 'BERTH-2099-0001', aliases: ['CVE-2099-0001'
 const LEXICAL_TRAP: OsvAdvisory = { id: 'BERTH-2099-0002', pkg: 'busybox', fixed: '1.36.1-r5', severity: 'HIGH' };
 const SECRETS = { pusher: 'pusher-secret-1', workload: 'workload-secret-1' } as const;
 const INSECURE = ['--allow-http-registry=true', '--allow-insecure-registry=true'];
+/** oras over plain HTTP with a robot's (or the admin's) credentials. */
+const orasAs = (user: string, password: string) => ['--plain-http', '-u', user, '-p', password];
 
 let ws: AuthWorkspace;
 let registry: RegistryProcess;
@@ -95,7 +97,7 @@ afterAll(async () => {
 
 it('the database pushed with oras push is loaded', async () => {
   const db = await osvDirectory(join(ws.dir, 'db'), [CRITICAL, LEXICAL_TRAP]);
-  await runOk('oras', ['push', '--plain-http', `${registry.host}/berth-system/vulndb:2026-12-06`, '--artifact-type', 'application/vnd.berth.osv-db.v1', 'Alpine/all.zip:application/zip'],
+  await runOk('oras', ['push', ...orasAs(ADMIN.username, ADMIN.password), `${registry.host}/berth-system/vulndb:2026-12-06`, '--artifact-type', 'application/vnd.berth.osv-db.v1', 'Alpine/all.zip:application/zip'],
     { env: env.admin, cwd: db });
   await eventually(async () => {
     const status = JSON.parse((await admin.call('GET', '/v2/_berth/security/status')).text) as { scanning: { vulnDB: { state: string; tag?: string; advisories?: number } } };
@@ -145,13 +147,13 @@ it('a signed image with a Critical vulnerability is still refused', async () => 
 
 it('osv-scanner on the SBOM Berth attached, with the same database, reports the same set', async () => {
   const digest = (await admin.call('HEAD', '/v2/prod/app/manifests/vulnerable')).headers.get('docker-content-digest')!;
-  const discovered = JSON.parse(await runOk('oras', ['discover', '--plain-http', '--format', 'json', '--artifact-type', 'application/vnd.cyclonedx+json', `${registry.host}/prod/app@${digest}`], { env: env.admin })) as
+  const discovered = JSON.parse(await runOk('oras', ['discover', ...orasAs(ADMIN.username, ADMIN.password), '--format', 'json', '--artifact-type', 'application/vnd.cyclonedx+json', `${registry.host}/prod/app@${digest}`], { env: env.admin })) as
     { referrers?: { digest: string; annotations?: Record<string, string> }[]; manifests?: { digest: string; annotations?: Record<string, string> }[] };
   const referrers = discovered.referrers ?? discovered.manifests ?? [];
   expect(referrers).toHaveLength(1);
   expect(referrers[0].annotations?.['dev.berth.sbom.indexer']).toBeDefined();
   const out = join(ws.dir, 'sbom-out');
-  await runOk('oras', ['pull', '--plain-http', '-o', out, `${registry.host}/prod/app@${referrers[0].digest}`], { env: env.admin });
+  await runOk('oras', ['pull', ...orasAs(ADMIN.username, ADMIN.password), '-o', out, `${registry.host}/prod/app@${referrers[0].digest}`], { env: env.admin });
   const dbDir = join(ws.dir, 'osvdb');
   await mkdir(join(dbDir, 'osv-scalibr', 'Alpine'), { recursive: true });
   await writeFile(join(dbDir, 'osv-scalibr', 'Alpine', 'all.zip'), await readFile(join(ws.dir, 'db', 'Alpine', 'all.zip')));
@@ -172,7 +174,7 @@ it('a user SBOM attached with oras attach is used as is', async () => {
       { type: 'library', name: 'busybox', version: '1.36.1-r28', purl: 'pkg:apk/alpine/busybox@1.36.1-r28?arch=x86_64&distro=3.20.3' },
     ],
   }));
-  await runOk('oras', ['attach', '--plain-http', '--artifact-type', 'application/vnd.cyclonedx+json', `${registry.host}/prod/app@${digest}`, 'user.cdx.json:application/vnd.cyclonedx+json'],
+  await runOk('oras', ['attach', ...orasAs('pusher', SECRETS.pusher), '--artifact-type', 'application/vnd.cyclonedx+json', `${registry.host}/prod/app@${digest}`, 'user.cdx.json:application/vnd.cyclonedx+json'],
     { env: env.pusher, cwd: ws.dir });
   await reportIds(digest, ['BERTH-2099-0001']);
 });
