@@ -1,7 +1,7 @@
 // The admin API: run GC (and retention) on demand, run retention alone, scrub the
-// metadata index against storage, read quota
-// usage, and read or delete one repository (what the operator's Repository
-// reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
+// metadata index against storage, read quota usage, read a repository's
+// vulnerability summary, and read or delete one repository (what the operator's
+// Repository reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
 // registry resource `gc`, which only the admin holds (or everyone, when auth is off).
 import type { Express, Request, Response } from 'express';
 import { Code, RegistryError } from '../errors.js';
@@ -61,6 +61,11 @@ export function mountAdminRoutes(app: Express, services: Services): void {
     const status = await repositoryStatus(services.index, services.quota, name);
     if (!status) throw new RegistryError(Code.NAME_UNKNOWN, { name });
     res.json(status);
+  }));
+  // What Repository.status.security shows: counts per severity in the tagged images, the top advisories, the database.
+  app.get('/admin/security/repositories/*name', admin(async (req, res) => {
+    const name = await repositoryName(services, req);
+    res.json(await services.security.scans.repositoryVulnerabilities(name));
   }));
   app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
     const name = await repositoryName(services, req);

@@ -235,6 +235,17 @@ describe('requireSignature', () => {
   });
 });
 
+describe('the repository summary (what Repository.status.security shows)', () => {
+  it('counts each advisory once at its highest severity across the tagged images, with the tags it is in', async () => {
+    const res = await registry.client.call('GET', '/admin/security/repositories/vuln/app');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({
+      counts: { Critical: 1, Medium: 1, High: 0 }, tags: 2, scannedTags: 2,
+      top: [{ id: 'BERTH-2099-0001', severity: 'Critical', tags: ['v1'] }, { id: 'BERTH-2099-0003', severity: 'Medium', tags: ['fixed', 'v1'] }],
+    });
+  });
+});
+
 describe('the security status', () => {
   it('reports the database in use, the queue and the keys', async () => {
     const res = await registry.client.call('GET', '/v2/_berth/security/status');
