@@ -3,6 +3,8 @@
 // referrer, Harbor report), a new database re-matched without reading a layer,
 // and each way a pull is refused (403 DENIED with the reason) or let through.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importVulnDb } from '../../../registry/src/scanning/vulndb-import.js';
@@ -21,6 +23,9 @@ let dir: string;
 let registry: InProcessRegistry;
 let release: KeyPair;
 let other: KeyPair;
+let receiver: Server;
+/** CloudEvents the webhook received. */
+const delivered: { type: string; data: { digest: string; vulnerability: string } }[] = [];
 
 interface ErrorBody { errors: { code: string; message: string; detail?: { reason?: string; policy?: string } }[] }
 const errorOf = (a: Answer) => (JSON.parse(a.text) as ErrorBody).errors[0];
@@ -58,7 +63,17 @@ beforeAll(async () => {
   release = ecdsaKey();
   other = ecdsaKey();
   await writeFile(join(dir, 'release.pub'), release.publicPem);
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      delivered.push(JSON.parse(Buffer.concat(chunks).toString()) as (typeof delivered)[number]);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   registry = await startInProcessRegistry({
+    events: { webhooks: [{ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, events: ['vulnerability'] }] },
     security: {
       scanning: { enabled: true },
       vulnDB: { repository: VULNDB, refreshIntervalSeconds: 3600 },
@@ -79,6 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
+  receiver?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -174,6 +190,12 @@ describe('scan on push', () => {
     // Re-matching against the same database announces nothing again.
     const again = await scans.rematcher.rematch();
     expect(again?.announced).toBe(0);
+    await registry.running.events.flushed();
+    // One CloudEvent per new (digest, advisory): BERTH-2099-0001 for strict/app, found when v1 came (its push-time scan
+    // had no database); BERTH-2099-0003 for the three tagged digests. Findings of push-time scans are not news.
+    const events = delivered.map((e) => `${e.type} ${e.data.vulnerability}`).sort();
+    expect(events).toEqual(['dev.berth.registry.vulnerability BERTH-2099-0001', ...Array<string>(3).fill('dev.berth.registry.vulnerability BERTH-2099-0003')]);
+    expect(new Set(delivered.filter((e) => e.data.vulnerability === 'BERTH-2099-0003').map((e) => e.data.digest)).size).toBe(3);
   });
 });
 
