@@ -24,7 +24,7 @@ function minSeverityOf(ctx: Ctx): Severity | undefined {
   const raw = ctx.query.get('minSeverity');
   if (raw === null || raw === '') return undefined;
   const found = SEVERITY_LEVELS.find((s) => s.toLowerCase() === raw.toLowerCase());
-  if (!found) throw new RegistryError(Code.UNSUPPORTED, { minSeverity: raw, expected: SEVERITY_LEVELS }, {}, `invalid minSeverity ${raw}`);
+  if (!found) throw new RegistryError(Code.PARAMETER_INVALID, { minSeverity: raw, expected: SEVERITY_LEVELS }, {}, `invalid minSeverity ${raw}`);
   return found;
 }
 
