@@ -7,7 +7,7 @@ import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
 import { scrubCommand } from './scrub/command.js';
-import { vulndbImportCommand } from './scanning/vulndb-import.js';
+import { vulndbImportCommand } from './vulndb-command.js';
 import { startRegistry } from './server.js';
 
 async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {

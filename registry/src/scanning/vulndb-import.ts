@@ -1,14 +1,11 @@
-// `berth-registry vulndb import DIR`: the air-gapped way in for a vulnerability
-// database. DIR is osv.dev's layout (<Ecosystem>/all.zip, what a connected
+// The air-gapped way in for a vulnerability database (`berth-registry vulndb
+// import DIR`, vulndb-command.ts). DIR is osv.dev's layout (<Ecosystem>/all.zip, what a connected
 // machine downloads from https://osv-vulnerabilities.storage.googleapis.com);
 // it becomes the database artifact, pushed through the write path into
 // security.vulnDB.repository. Registries serving the same storage load it at
 // their next refresh and re-match every stored inventory against it.
-import type { RegistryConfig } from '#contract/config/schema.js';
-import { createLogger } from '../log.js';
 import { parseDigest } from '../reference.js';
 import { buildVulnDbArtifact } from '../security/osv/vulndb-artifact.js';
-import { assembleServices } from '../services.js';
 import type { WritePath } from '../write/write-path.js';
 import type { Actor } from '../write/write-events.js';
 
@@ -25,24 +22,4 @@ export async function importVulnDb(writes: WritePath, repo: string, dir: string,
 /** The default tag: the UTC date and time, so successive imports sort and the newest is used. */
 export function defaultTag(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-}
-
-export async function vulndbImportCommand(config: RegistryConfig, options: { dir: string; tag?: string }): Promise<number> {
-  const log = createLogger(config.log.level, process.stderr);
-  const { services, events } = await assembleServices(config, log);
-  const repo = config.security.vulnDB.repository;
-  const tag = options.tag ?? defaultTag();
-  try {
-    const digest = await importVulnDb(services.writes, repo, options.dir, tag);
-    process.stdout.write(`${JSON.stringify({ repository: repo, tag, digest })}\n`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`berth-registry: vulndb import: ${(err as Error).message}\n`);
-    return 1;
-  } finally {
-    await services.security.stop();
-    await events.close();
-    await services.index.close();
-    await services.storage.close();
-  }
 }
