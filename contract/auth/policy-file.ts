@@ -6,6 +6,7 @@ import yaml from 'js-yaml';
 import { z, ZodError } from 'zod';
 import { validateRepositoryPattern } from './repository-pattern.js';
 import { parseSecretHash } from './secret-hash.js';
+import { pullPolicySchema } from '../config/security.js';
 
 /** The subject of requests without credentials. */
 export const ANONYMOUS = 'anonymous';
@@ -68,6 +69,12 @@ export const policyFileSchema = z.object({
     federated: z.array(federatedMatcherSchema).default([]),
     repositories: z.array(pattern).min(1),
     actions: z.array(z.enum(['pull', 'push', 'delete', '*'])).min(1),
+    /**
+     * Pull policies for the identities this rule names (AccessPolicy.spec.pullPolicy), on the
+     * repositories it covers, on top of the repositories' own. An identity that may push to a
+     * repository is exempt there, so signing and pushing keep working.
+     */
+    pullPolicy: pullPolicySchema.optional(),
   }).strict().refine((r) => r.subjects.length + r.federated.length > 0, { message: 'a rule needs subjects or federated identities', path: ['subjects'] })).default([]),
   /** Repository patterns everyone, including anonymous, may pull. */
   anonymousPull: z.array(pattern).default([]),

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { federationSchema } from './federation.js';
 import { mirrorSchema, replicationSchema } from './mirror.js';
+import { repositorySecuritySchema, securitySchema } from './security.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z.number().int().nonnegative();
@@ -144,6 +145,8 @@ export const repositorySettingsSchema = z.object({
     /** Only report what would be deleted. */
     dryRun: z.boolean().default(true).describe('Only report what would be deleted.'),
   }).strict().optional(),
+  /** Pull policies (vulnerabilities, signatures) and the CVE allowlist; see docs/supply-chain.md. */
+  security: repositorySecuritySchema.optional().describe('Pull policies (preventVulnerable, requireSignature) and the CVE allowlist; see docs/supply-chain.md.'),
 }).strict();
 
 export const gcSchema = z.object({
@@ -161,7 +164,7 @@ export const gcSchema = z.object({
 export const webhookSchema = z.object({
   url: z.string().url(),
   headers: z.record(z.string()).default({}),
-  events: z.array(z.enum(['push', 'pull', 'delete', 'quota-refused', 'cache', 'replication'])).default(['push', 'delete']),
+  events: z.array(z.enum(['push', 'pull', 'delete', 'quota-refused', 'cache', 'replication', 'vulnerability'])).default(['push', 'delete']),
   timeoutSeconds: z.number().positive().default(5),
   maxRetries: z.number().int().nonnegative().default(5),
   /** First retry delay; doubles per attempt up to maxBackoffSeconds. */
@@ -244,6 +247,7 @@ export const configSchema = z.object({
   gc: gcSchema.default({}),
   metadata: metadataSchema.default({}),
   limits: limitsSchema.default({}),
+  security: securitySchema.default({}).describe('Scanning, the vulnerability database and trusted signing keys; see docs/supply-chain.md.'),
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
     /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */
@@ -260,6 +264,11 @@ export const configSchema = z.object({
   if (c.storage.s3 && c.metadata.engine === 'sqlite' && !c.metadata.sqlite.path) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['metadata', 'sqlite', 'path'], message: 'required with S3 storage (or metadata.engine: postgres)' });
   }
+  // A policy naming a key the registry does not have could never pass: refuse it at start.
+  const keys = new Set(c.security.trust.keys.map((k) => k.name));
+  c.repositories.forEach((r, i) => r.security?.requireSignature?.keys.forEach((k, j) => {
+    if (!keys.has(k)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['repositories', i, 'security', 'requireSignature', 'keys', j], message: `no trust key named ${k} in security.trust.keys` });
+  }));
 });
 
 /** The configuration as written in a file (every field optional). */

@@ -57,3 +57,11 @@ test('install-containerd-hosts takes --from, --to and --interval, and nothing el
   expect(() => parseCli(['serve', '--from', '/hosts', '--to', '/x'])).toThrow('go with install-containerd-hosts');
   expect(() => parseCli(['install-containerd-hosts', '--from', '/a', '--to', '/b', '--interval', '0'])).toThrow('--interval');
 });
+
+test('vulndb import takes a directory and an optional tag; --tag goes with it only', () => {
+  expect(parseCli(['vulndb', 'import', './osv', '--tag', '2026-12-06'])).toMatchObject({ command: 'vulndb-import', vulndbDir: './osv', tag: '2026-12-06' });
+  expect(parseCli(['vulndb', 'import', './osv']).tag).toBeUndefined();
+  expect(() => parseCli(['vulndb', 'import'])).toThrow('needs a directory');
+  expect(() => parseCli(['vulndb', 'export', 'x'])).toThrow('unknown vulndb command');
+  expect(() => parseCli(['serve', '--tag', 'x'])).toThrow('--tag goes with vulndb import');
+});

@@ -2,9 +2,11 @@
 // import only from its own rank or below, only storage/ sees the storage layout
 // and the drivers, and no two folders import each other, directly or not.
 //
-//   services, server, main, cli  wiring
+//   services, server, main, cli, wiring
+//   vulndb-command
 //   api                          HTTP: routes, handlers, admin, errors → statuses
-//   events                       CloudEvents, webhooks, audit log
+//   events, scanning,            CloudEvents, webhooks, audit log; scan on push, the vulnerability database;
+//   pull-policy, supply-chain    the pull gate; their assembly
 //   write, read, mirror,         the one write path; reads answered from the index; the pull-through cache
 //   replication                  (fills go through write); sync and replication
 //   gc, scrub, remote            online garbage collection; the index repaired from storage; the client of other registries
@@ -25,9 +27,9 @@ const RANK: Record<string, number> = {
   policy: 3, auth: 3, security: 3, limits: 3,
   gc: 4, scrub: 4, remote: 4,
   write: 5, read: 5, mirror: 5, replication: 5,
-  events: 6,
+  events: 6, scanning: 6, 'pull-policy': 6, 'supply-chain': 6,
   api: 7,
-  services: 8, server: 8, main: 8, cli: 8,
+  services: 8, server: 8, main: 8, cli: 8, 'vulndb-command': 8,
 };
 
 function sources(dir: string): string[] {

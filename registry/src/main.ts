@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // berth-registry: load config (file, then flags), then serve (draining on
-// SIGTERM/SIGINT), run a one-off command (scrub), or install containerd's
+// SIGTERM/SIGINT), run a one-off command (scrub, vulndb import), or install containerd's
 // mirror configuration on a node (the operator's DaemonSet).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
 import { runContainerdHostsInstaller } from './mirror/containerd-hosts-installer.js';
 import { scrubCommand } from './scrub/command.js';
+import { vulndbImportCommand } from './vulndb-command.js';
 import { startRegistry } from './server.js';
 
 async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (cli.command === 'scrub') process.exitCode = await scrubCommand(config, { dryRun: cli.dryRun });
+  else if (cli.command === 'vulndb-import') process.exitCode = await vulndbImportCommand(config, { dir: cli.vulndbDir!, tag: cli.tag });
   else await serve(config);
 }
 

@@ -78,6 +78,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   gc.start();
   scrub.start();
   replication.start();
+  services.security.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
 
   let stopping: Promise<void> | undefined;
@@ -92,6 +93,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await mirror.close();
       await gc.stop();
       await scrub.stop();
+      await services.security.stop();
       await events.close();
       await audit?.log.close();
       await services.index.close();

@@ -32,6 +32,7 @@ import { ManifestBodies } from './limits/manifest-bodies.js';
 import { QuotaListener } from './write/quota-listener.js';
 import type { WriteListener } from './write/write-events.js';
 import { WritePath } from './write/write-path.js';
+import { createSupplyChain } from './supply-chain.js';
 
 export interface Assembled {
   readonly services: Services;
@@ -59,6 +60,9 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const quota = createQuotaGate(settings, storage, index, metrics);
   const listeners: WriteListener[] = [new QuotaListener(quota), new CloudEventListener(events)];
   const writes = new WritePath({ storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log, listeners });
+  // Scanning listens to the write path it also writes through (its SBOM referrers), so it joins the listeners once built.
+  const security = await createSupplyChain({ config, storage, index, writes, settings, events, metrics, log, scannerToken: 'scannerToken' in auth ? auth.scannerToken : undefined });
+  listeners.push(security.scans);
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
   const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
@@ -75,7 +79,7 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const access = audit?.access ?? auth.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
-    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, replication, log, metrics,
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, replication, security, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
   };
   return { services, events, authRoutes: auth.routes, audit };

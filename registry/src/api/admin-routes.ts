@@ -1,6 +1,7 @@
 // The admin API: run GC (and retention) on demand, run retention alone, scrub the
-// metadata index against storage, read quota usage, ask whether the cache's upstreams
-// answer, read the sync and replication rules' status or run one now, and read or delete one repository (what the operator's Repository
+// metadata index against storage, read quota usage, read a repository's
+// vulnerability summary, ask whether the cache's upstreams answer, read the sync and
+// replication rules' status or run one now, and read or delete one repository (what the operator's Repository
 // reconciler uses for status and `deletionPolicy: Delete`). Every route needs the
 // registry resource `gc`, which only the admin holds (or everyone, when auth is off).
 import type { Express, Request, Response } from 'express';
@@ -70,6 +71,11 @@ export function mountAdminRoutes(app: Express, services: Services): void {
     const status = await repositoryStatus(services.index, services.quota, name);
     if (!status) throw new RegistryError(Code.NAME_UNKNOWN, { name });
     res.json(status);
+  }));
+  // What Repository.status.security shows: counts per severity in the tagged images, the top advisories, the database.
+  app.get('/admin/security/repositories/*name', admin(async (req, res) => {
+    const name = await repositoryName(services, req);
+    res.json(await services.security.scans.repositoryVulnerabilities(name));
   }));
   app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
     const name = await repositoryName(services, req);

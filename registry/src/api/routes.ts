@@ -6,6 +6,7 @@ import { isValidRepositoryName } from '../reference.js';
 import type { Ctx } from './handlers/context.js';
 import { listCatalog, listReferrers, listTags } from './handlers/listing.js';
 import { deleteManifest, getManifest, headManifest, putManifest } from './handlers/manifests.js';
+import { getSecurityStatus, getSignatures, getVulnerabilities, postScan } from './handlers/security.js';
 import { cancelUpload, completeUpload, patchUpload, startUpload, uploadStatus } from './handlers/uploads.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -43,6 +44,22 @@ export const routes: readonly Route[] = [
   {
     name: 'catalog', pattern: /^_catalog$/, params: [], named: false,
     methods: { GET: { handler: listCatalog, access: () => [catalog()] } },
+  },
+  {
+    name: 'security-status', pattern: /^_berth\/security\/status$/, params: [], named: false,
+    methods: { GET: { handler: getSecurityStatus, access: () => [catalog()] } },
+  },
+  {
+    name: 'vulnerabilities', pattern: /^(.+)\/_berth\/vulnerabilities\/([^/]+)$/, params: ['digest'], named: true,
+    methods: { GET: { handler: getVulnerabilities, access: pull } },
+  },
+  {
+    name: 'signatures', pattern: /^(.+)\/_berth\/signatures\/([^/]+)$/, params: ['digest'], named: true,
+    methods: { GET: { handler: getSignatures, access: pull } },
+  },
+  {
+    name: 'scan', pattern: /^(.+)\/_berth\/scan\/([^/]+)$/, params: ['digest'], named: true,
+    methods: { POST: { handler: postScan, access: push } },
   },
   {
     name: 'tags', pattern: /^(.+)\/tags\/list$/, params: [], named: true,

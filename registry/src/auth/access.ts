@@ -2,6 +2,7 @@
 // declares the access it needs; an AccessController decides, or throws a
 // RegistryError (401 with a challenge, 403 DENIED, 429 TOOMANYREQUESTS).
 import type { IncomingMessage } from 'node:http';
+import type { PullPolicy } from '#contract/config/security.js';
 
 export type Action = 'pull' | 'push' | 'delete' | '*';
 
@@ -10,6 +11,19 @@ export interface Access {
   /** Repository name, or "catalog" for the registry resource. */
   readonly name: string;
   readonly actions: readonly Action[];
+}
+
+/** A pull policy a credential carries (a policy-file rule's `pullPolicy`), named by its rule. */
+export interface CredentialPullPolicy {
+  readonly source: string;
+  readonly policy: PullPolicy;
+}
+
+/** What pull policies apply to a credential on a repository. */
+export interface PullPolicyScope {
+  readonly policies: readonly CredentialPullPolicy[];
+  /** The credential may push there (or is the admin or the scanner): no pull policy applies, so signing and scanning keep working. Asked only when some policy applies. */
+  exempt(): boolean;
 }
 
 export interface Grant {
@@ -29,6 +43,8 @@ export interface Grant {
   readonly unrestricted?: boolean;
   /** Facts about a federated identity for the audit log (issuer, pod, pod uid, ...). */
   readonly audit?: Readonly<Record<string, string>>;
+  /** The credential's pull policies on a repository; absent: none, and not exempt (auth off). */
+  pullPolicies?(repo: string): PullPolicyScope;
 }
 
 export interface AccessController {

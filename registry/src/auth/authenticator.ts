@@ -17,7 +17,8 @@ import type { FederatedPrincipal } from './federation/principal.js';
 import { FederationVerifier } from './federation/verifier.js';
 import { InvalidTokenError } from './tokens.js';
 
-export type IdentityKind = 'admin' | 'robot' | 'anonymous' | 'federated';
+/** `scanner`: the registry's own scanner backends (a pull-only token the registry mints for a scan). */
+export type IdentityKind = 'admin' | 'robot' | 'anonymous' | 'federated' | 'scanner';
 
 export interface Identity {
   readonly kind: IdentityKind;

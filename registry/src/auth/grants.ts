@@ -12,6 +12,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     unrestricted: identity.kind === 'admin',
     audit: identity.federated?.audit,
+    pullPolicies: (repo) => permissions.pullPolicyScope(identity, repo),
   };
 }
 
@@ -28,5 +29,7 @@ export function tokenGrant(identity: Identity, claims: readonly Access[], permis
     can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     audit: identity.federated?.audit,
+    // The credential's rights decide the exemption, not the token's scope: a pusher's pull-only token is still a pusher's.
+    pullPolicies: (repo) => permissions.pullPolicyScope(identity, repo),
   };
 }

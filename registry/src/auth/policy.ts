@@ -1,6 +1,7 @@
 // The compiled access policy: per-request checks are plain lookups over the
 // policy file (contract/auth/policy-file.ts) parsed once.
-import type { Access, Action } from './access.js';
+import type { PullPolicy } from '#contract/config/security.js';
+import type { Access, Action, CredentialPullPolicy } from './access.js';
 import { compileRepositoryPattern } from '#contract/auth/repository-pattern.js';
 import { parseSecretHash, type ParsedHash } from '#contract/auth/secret-hash.js';
 import { ANONYMOUS, ANY_AUTHENTICATED, PolicyError, parsePolicyFile, policyFileSchema, type ValidPolicyFile } from '#contract/auth/policy-file.js';
@@ -16,6 +17,8 @@ export interface RobotSecret {
 }
 
 interface CompiledRule {
+  readonly name: string;
+  readonly pullPolicy?: PullPolicy;
   readonly subjects: ReadonlySet<string>;
   readonly federated: readonly FederatedMatcher[];
   readonly repositories: readonly RegExp[];
@@ -36,7 +39,9 @@ export class Policy {
       hash: parseSecretHash(s.hash),
       expiresAt: s.expiresAt ? Date.parse(s.expiresAt) : Infinity,
     }))]));
-    this.rules = doc.rules.map((r) => ({
+    this.rules = doc.rules.map((r, i) => ({
+      name: r.name ?? `rules[${i}]`,
+      pullPolicy: r.pullPolicy,
       subjects: new Set(r.subjects),
       federated: r.federated.map(compileFederatedMatcher),
       repositories: r.repositories.map(compileRepositoryPattern),
@@ -61,6 +66,11 @@ export class Policy {
 
   get robotCount(): number {
     return this.robots.size;
+  }
+
+  /** Whether any rule carries a pull policy (most registries: none, and pulls skip the lookup). */
+  get hasPullPolicies(): boolean {
+    return this.rules.some((r) => r.pullPolicy);
   }
 
   get ruleCount(): number {
@@ -95,6 +105,21 @@ export class Policy {
   allowsFederated(principal: FederatedPrincipal, type: Access['type'], name: string, action: Action): boolean {
     if (type === 'registry') return name === 'catalog' && this.catalog.has(ANONYMOUS);
     return covers(this.federatedRepositoryActions(principal, name), action);
+  }
+
+  /** Pull policies of the rules that grant `subject` pull on `repo`. */
+  pullPolicies(subject: string, repo: string): CredentialPullPolicy[] {
+    return this.policiesWhere((rule) => this.appliesTo(rule.subjects, subject), repo);
+  }
+
+  federatedPullPolicies(principal: FederatedPrincipal, repo: string): CredentialPullPolicy[] {
+    return this.policiesWhere((rule) => rule.subjects.has(ANONYMOUS) || rule.federated.some((m) => m.matches(principal)), repo);
+  }
+
+  private policiesWhere(applies: (rule: CompiledRule) => boolean, repo: string): CredentialPullPolicy[] {
+    return this.rules
+      .filter((rule) => rule.pullPolicy && rule.actions.has('pull') && applies(rule) && rule.repositories.some((re) => re.test(repo)))
+      .map((rule) => ({ source: rule.name, policy: rule.pullPolicy! }));
   }
 
   private actionsWhere(applies: (rule: CompiledRule) => boolean, repo: string): Set<Action> {

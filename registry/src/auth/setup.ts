@@ -5,11 +5,11 @@ import type { Express } from 'express';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { OpenAccess, type AccessController } from './access.js';
+import { OpenAccess, repository, type AccessController } from './access.js';
 import { Authenticator, type AdminCredential } from './authenticator.js';
 import { FederationVerifier } from './federation/verifier.js';
 import { LoginLimiter } from './login-limiter.js';
-import { Permissions } from './permissions.js';
+import { Permissions, SCANNER_SUBJECT } from './permissions.js';
 import { Policy } from './policy.js';
 import { PolicyFileSource, staticPolicy, type PolicySource } from './policy-source.js';
 import { parseSecretHash } from '#contract/auth/secret-hash.js';
@@ -22,6 +22,8 @@ export interface Auth {
   readonly access: AccessController;
   /** Mounts the token endpoint (nothing when auth is off). */
   readonly routes: (app: Express) => void;
+  /** A short-lived pull-only token for one repository, for a scanner backend (undefined when auth is off). */
+  readonly scannerToken?: (repo: string) => Promise<string>;
 }
 
 async function adminCredential(config: RegistryConfig['auth']): Promise<AdminCredential | undefined> {
@@ -75,5 +77,9 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
     { service: auth.service, realm: auth.realm, publicURL: config.http.publicURL }, metrics, log, () => policy.close());
   log.info({ msg: 'auth enabled', service: auth.service, signingKey: keys[0].kid, verifyingKeys: keys.map((k) => k.kid),
     federatedIssuers: auth.federation.issuers.map((i) => `${i.name}=${i.issuer} (${i.verify})`) });
-  return { access, routes: (app) => mountTokenEndpoint(app, { tokens, authenticator, permissions, log }) };
+  return {
+    access,
+    routes: (app) => mountTokenEndpoint(app, { tokens, authenticator, permissions, log }),
+    scannerToken: async (repo) => (await tokens.issueAccessToken(SCANNER_SUBJECT, [repository(repo, 'pull')])).token,
+  };
 }

@@ -1,8 +1,11 @@
 // CloudEvents 1.0, structured JSON mode: the envelope every webhook receives.
 import { randomUUID } from 'node:crypto';
 
-/** What a webhook subscribes to; a kind may have actions (`cache` → `cache.filled`, `cache.tag-moved`). */
-export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused' | 'cache' | 'replication';
+/**
+ * What a webhook subscribes to; a kind may have actions (`cache` → `cache.filled`, `cache.tag-moved`).
+ * `vulnerability`: an advisory newly found in a tagged image by a re-match against a newer database.
+ */
+export type EventKind = 'push' | 'pull' | 'delete' | 'quota-refused' | 'cache' | 'replication' | 'vulnerability';
 
 export interface CloudEvent<T = unknown> {
   readonly specversion: '1.0';

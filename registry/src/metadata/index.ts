@@ -19,9 +19,11 @@ import { lastPulls } from './reads/pulls.js';
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
+import { announcedVulnerabilities, getInventory, indexesListing, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
 import type {
-  AuditEntry, AuditQuery, AuditRecord, CatalogQuery, LinkedBlob, ManifestInfo, ManifestRecord, Page, PullRecord,
-  ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, TagHistoryEntry, TagInfo, Usage, WriteContext,
+  AuditEntry, AuditQuery, AuditRecord, CatalogQuery, InventoryKind, InventoryRecord, KnownVulnerability, LinkedBlob, ManifestInfo, ManifestRecord,
+  Page, PullRecord, ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, ScanResultRecord, SignatureVerdictRecord, TagHistoryEntry, TagInfo,
+  Usage, WriteContext,
 } from './types.js';
 import { appendAudit } from './writes/audit.js';
 import { closeIntent, openIntent, openIntentsFor, staleIntents, type WriteIntent } from './writes/intents.js';
@@ -31,6 +33,7 @@ import { PullBuffer, writePulls } from './writes/pulls.js';
 import { countRepository, recountRepository, type Counters } from './writes/recount.js';
 import { deleteRepository } from './writes/repositories.js';
 import { RepositoryChanges } from './writes/repository-row.js';
+import { forgetSecurity, pruneScanResults, putInventory, putScanResult, putSignatureVerdict, recordSightings, setInventorySbom, type Sighting } from './writes/security.js';
 import type { WriteScope } from './writes/scope.js';
 import { deleteTag, setTag } from './writes/tags.js';
 
@@ -42,6 +45,8 @@ export type { RepositoryGraph } from './reads/graph.js';
 export * from './types.js';
 export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } from './errors.js';
 export type { WriteIntent } from './writes/intents.js';
+export type { Sighting } from './writes/security.js';
+export type { ScanCounts } from './reads/security.js';
 
 /** Transient PostgreSQL conflicts worth one more try (serialization failure, deadlock). */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -168,6 +173,81 @@ export class MetadataIndex {
   /** Recomputes a repository's counters from its rows; returns the old ones when they had drifted. */
   async recountRepository(repo: string): Promise<Counters | undefined> {
     return this.write((w) => recountRepository(w, repo));
+  }
+
+  // ---- supply chain: derived from content, keyed by digest (docs/supply-chain.md) ----
+
+  async putInventory(record: InventoryRecord): Promise<void> {
+    await this.read(() => this.engine.transact((trx) => putInventory(trx, record)));
+  }
+
+  async setInventorySbom(digest: string, sbomDigest: string): Promise<void> {
+    await this.read(() => this.engine.transact((trx) => setInventorySbom(trx, digest, sbomDigest)));
+  }
+
+  async inventory(digest: string): Promise<InventoryRecord | undefined> {
+    return this.read(() => getInventory(this.engine.db, digest));
+  }
+
+  /** Stored inventories of one kind, a slice at a time (re-matching reads these, never a layer). */
+  async *inventories(kind: InventoryKind, slice = 200): AsyncGenerator<InventoryRecord[]> {
+    for (let after = ''; ;) {
+      const rows = await this.read(() => inventorySlice(this.engine.db, kind, after, slice));
+      if (rows.length) yield rows;
+      if (rows.length < slice) return;
+      after = rows.at(-1)!.digest;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Stores (or replaces) a result and drops the digest's results against other databases. */
+  async putScanResult(record: ScanResultRecord): Promise<void> {
+    await this.read(() => this.engine.transact(async (trx) => {
+      await putScanResult(trx, record);
+      await pruneScanResults(trx, record.digest, record.dbDigest);
+    }));
+  }
+
+  async scanResult(digest: string, dbDigest: string): Promise<ScanResultRecord | undefined> {
+    return this.read(() => getScanResult(this.engine.db, digest, dbDigest));
+  }
+
+  async scanCounts(dbDigest: string | undefined): Promise<ScanCounts> {
+    return this.read(() => scanCounts(this.engine.db, dbDigest));
+  }
+
+  /** Records advisories found in a digest; returns the ids it had never been seen with. */
+  async recordSightings(digest: string, sightings: readonly Sighting[], dbDigest: string, announce: boolean, at = Date.now()): Promise<string[]> {
+    if (!sightings.length) return [];
+    return this.read(() => this.engine.transact((trx) => recordSightings(trx, digest, sightings, dbDigest, announce, at)));
+  }
+
+  /** Announced advisories of the repository's tagged manifests after id `after` (the operator's Events). */
+  async announcedVulnerabilities(repo: string, after = 0, limit?: number): Promise<Page<KnownVulnerability & { tags: string[] }>> {
+    return this.read(() => announcedVulnerabilities(this.engine.db, repo, after, limit));
+  }
+
+  async putSignatureVerdict(record: SignatureVerdictRecord): Promise<void> {
+    await this.read(() => this.engine.transact((trx) => putSignatureVerdict(trx, record)));
+  }
+
+  async signatureVerdict(repo: string, digest: string, keyset: string): Promise<SignatureVerdictRecord | undefined> {
+    return this.read(() => getSignatureVerdict(this.engine.db, repo, digest, keyset));
+  }
+
+  /** Indexes in the repository that list `digest` as a child (a signed index signs its children). */
+  async indexesListing(repo: string, digest: string): Promise<string[]> {
+    return this.read(() => indexesListing(this.engine.db, repo, digest));
+  }
+
+  /** The repositories holding a manifest, with its tags in each. */
+  async placesOf(digest: string): Promise<{ repo: string; tags: string[] }[]> {
+    return this.read(() => placesOf(this.engine.db, digest));
+  }
+
+  /** Drops every supply-chain row about manifests GC deleted. */
+  async forgetSecurity(digests: readonly string[]): Promise<void> {
+    if (digests.length) await this.read(() => this.engine.transact((trx) => forgetSecurity(trx, digests)));
   }
 
   // ---- the write journal ----

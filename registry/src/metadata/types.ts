@@ -182,3 +182,59 @@ export interface AuditQuery {
   /** Entries older than this cursor (newest first). */
   readonly cursor?: string;
 }
+
+// ---- supply chain (0003-supply-chain.ts; docs/supply-chain.md) ----
+
+export type InventoryKind = 'image' | 'index' | 'unsupported';
+
+/** What an image holds, stored once per manifest digest. */
+export interface InventoryRecord {
+  readonly digest: string;
+  readonly kind: InventoryKind;
+  /** `indexer`, or `sbom:<referrer digest>` when a user-pushed SBOM was used as is. */
+  readonly source: string;
+  readonly indexer: string;
+  /** The SBOM referrer Berth attached. */
+  readonly sbomDigest?: string;
+  readonly platform?: Platform;
+  /** An index's platform manifests. */
+  readonly children?: readonly string[];
+  /** The inventory as JSON (image), or why it is unsupported. */
+  readonly body?: string;
+  readonly createdAt: number;
+}
+
+export type ScanStatus = 'done' | 'unsupported' | 'failed';
+
+export interface ScanResultRecord {
+  readonly digest: string;
+  /** The database or backend the result is against. */
+  readonly dbDigest: string;
+  readonly status: ScanStatus;
+  /** JSON: {findings, counts} when done, {reason} otherwise. */
+  readonly report?: string;
+  readonly updatedAt: number;
+}
+
+/** An advisory found in a digest, recorded once per (digest, advisory). */
+export interface KnownVulnerability {
+  readonly id: number;
+  readonly digest: string;
+  readonly vulnId: string;
+  readonly severity: string;
+  readonly package: string;
+  readonly dbDigest: string;
+  /** True when a re-match against a newer database found it (it was announced). */
+  readonly announced: boolean;
+  readonly firstSeen: number;
+}
+
+export interface SignatureVerdictRecord {
+  readonly repo: string;
+  readonly digest: string;
+  readonly keyset: string;
+  readonly signed: boolean;
+  /** JSON of the verification result (evidence per signature). */
+  readonly verdict: string;
+  readonly updatedAt: number;
+}

@@ -140,6 +140,35 @@ export class Metrics {
     name: 'berth_replication_last_success_timestamp_seconds', help: 'When a rule last finished without failures (Unix time).',
     labelNames: ['rule'] as const, registers: [this.registry],
   });
+  // Supply chain: scanning, the vulnerability database, pull policies, signatures.
+  readonly vulnerabilities = new Gauge({
+    name: 'berth_vulnerabilities', help: 'Distinct advisories in the tagged images of a repository against the current database, by severity.',
+    labelNames: ['repository', 'severity'] as const, registers: [this.registry],
+  });
+  readonly vulnDbAge = new Gauge({
+    name: 'berth_vulndb_age_seconds', help: 'Age of the vulnerability database in use (its newest advisory); absent until one is loaded.',
+    registers: [this.registry],
+  });
+  readonly scanDuration = new Histogram({
+    name: 'berth_scan_duration_seconds', help: 'Scans from dequeue to stored result (inventory, SBOM, match), by backend and result.',
+    labelNames: ['backend', 'result'] as const, registers: [this.registry],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  });
+  readonly scanQueueDepth = new Gauge({
+    name: 'berth_scan_queue_depth', help: 'Scans waiting to run.', registers: [this.registry],
+  });
+  readonly scansDropped = new Counter({
+    name: 'berth_scans_dropped_total', help: 'Scans not queued because the queue was full (the image is scanned when next pulled under a policy, or re-scanned).',
+    registers: [this.registry],
+  });
+  readonly policyDecisions = new Counter({
+    name: 'berth_policy_decisions_total', help: 'Pull policy decisions by policy (preventVulnerable, requireSignature) and result (allow, deny, audit, exempt).',
+    labelNames: ['policy', 'result'] as const, registers: [this.registry],
+  });
+  readonly signatureVerifications = new Counter({
+    name: 'berth_signature_verifications_total', help: 'Signatures checked, by format (cosign-tag, cosign-referrer, sigstore-bundle, none) and result (verified, rejected, unsigned).',
+    labelNames: ['format', 'result'] as const, registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'berth_registry_' });

@@ -8,6 +8,7 @@ import { compileTagPattern } from './tag-pattern.js';
 
 type Entry = RegistryConfig['repositories'][number];
 export type RetentionRule = NonNullable<Entry['retention']>;
+export type RepositorySecurityRule = NonNullable<Entry['security']>;
 
 export interface QuotaScope {
   /** The entry's `match`, which names the scope. */
@@ -67,6 +68,11 @@ export class RepositorySettings {
 
   retentionRules(repo: string): { match: string; rule: RetentionRule }[] {
     return this.matching(repo).flatMap((c) => (c.entry.retention ? [{ match: c.entry.match, rule: c.entry.retention }] : []));
+  }
+
+  /** The pull policies and allowlists of every entry the repository matches, with the entry's `match`. */
+  securityRules(repo: string): { match: string; rule: RepositorySecurityRule }[] {
+    return this.matching(repo).flatMap((c) => (c.entry.security ? [{ match: c.entry.match, rule: c.entry.security }] : []));
   }
 
   /** Quota scopes of a repository, in a fixed order (locks are taken in this order). */

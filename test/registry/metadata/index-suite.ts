@@ -9,6 +9,7 @@ import { listingTests } from './suite/listings.js';
 import { intentTests } from './suite/intents.js';
 import { migrationTests } from './suite/migrations.js';
 import { pullAuditTests } from './suite/pulls-audit.js';
+import { securityTests } from './suite/security.js';
 import { tagTests } from './suite/tags.js';
 
 export interface SuiteContext {
@@ -53,5 +54,6 @@ export function runIndexSuite(name: string, fresh: () => Promise<IndexUnderTest>
     describe('usage and garbage collection', () => gcTests(ctx));
     describe('pulls, audit and invalidations', () => pullAuditTests(ctx));
     describe('the write journal', () => intentTests(ctx));
+    describe('supply-chain results', () => securityTests(ctx));
   });
 }

@@ -17,6 +17,7 @@ import type { BlobPresence } from '../../read/blob-presence.js';
 import type { Listings } from '../../read/listings.js';
 import type { ManifestBodies } from '../../limits/manifest-bodies.js';
 import type { ReplicationService } from '../../replication/service.js';
+import type { SupplyChain } from '../../supply-chain.js';
 import type { RegistryStorage } from '../../storage/registry-storage.js';
 import type { WritePath } from '../../write/write-path.js';
 import type { Actor } from '../../write/write-events.js';
@@ -42,6 +43,8 @@ export interface Services {
   readonly mirror: Mirror;
   /** Sync and replication rules (none configured: an empty service). */
   readonly replication: ReplicationService;
+  /** Scanning, the vulnerability database, trusted keys and the pull gate. */
+  readonly security: SupplyChain;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** Reused buffers manifest bodies are read into. */

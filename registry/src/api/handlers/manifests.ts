@@ -2,6 +2,7 @@
 import { Code, RegistryError } from '../../errors.js';
 import { parseReference } from '../../reference.js';
 import { checkJsonLimits } from '../../manifest/bounded-json.js';
+import type { ManifestMeta } from '../../storage/manifest-store.js';
 import { actorOf, send, v2Path, type Ctx } from './context.js';
 
 function headers(digest: string, mediaType: string, size: number): Record<string, string | number> {
@@ -18,13 +19,21 @@ export async function getManifest(ctx: Ctx, head = false): Promise<void> {
   const { storage } = ctx.services;
   if (head) {
     const { digest, meta } = await storage.manifests.resolve(ctx.repo, reference);
+    await pullGate(ctx, reference, digest.value, meta);
     send(ctx.res, 200, headers(digest.value, meta.mediaType, meta.size));
     return;
   }
   const m = await storage.manifests.get(ctx.repo, reference);
+  await pullGate(ctx, reference, m.digest.value, m.meta);
   ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
   ctx.res.writeHead(200, headers(m.digest.value, m.meta.mediaType, m.body.length)).end(m.body);
   ctx.services.pulls.manifestPulled(ctx.repo, reference, m.digest, m.meta.mediaType, actorOf(ctx));
+}
+
+/** Pull policies (signatures, vulnerabilities) decide before any byte of the manifest is sent. */
+function pullGate(ctx: Ctx, reference: string, digest: string, meta: ManifestMeta): Promise<void> {
+  return ctx.services.security.gate.check(
+    { repo: ctx.repo, reference, digest, mediaType: meta.mediaType, artifactType: meta.artifactType, subject: meta.subject }, ctx.grant);
 }
 
 export const headManifest = (ctx: Ctx) => getManifest(ctx, true);

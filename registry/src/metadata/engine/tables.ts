@@ -84,17 +84,54 @@ export interface PullsTable {
   last_pulled_at: number;
 }
 
+/** What an image holds (0003-supply-chain.ts); content-addressed, so written once per digest. */
+export interface InventoriesTable {
+  digest: string;
+  /** `image` (body holds the inventory), `index` (children lists its platform manifests) or `unsupported` (body: why). */
+  kind: string;
+  /** `indexer`, or `sbom:<referrer digest>` for a user-pushed SBOM used as is. */
+  source: string;
+  indexer: string;
+  /** The SBOM referrer Berth attached, when it did. */
+  sbom_digest: string | null;
+  /** JSON {os, architecture, variant?}. */
+  platform: string | null;
+  /** JSON array of child manifest digests (an index). */
+  children: string | null;
+  body: string | null;
+  created_at: number;
+}
+
 export interface ScanResultsTable {
   digest: string;
+  /** The database (or backend) the findings are against: the DB artifact's manifest digest for the built-in matcher. */
   db_digest: string;
+  /** `done`, `unsupported` or `failed`. */
   status: string;
+  /** JSON {findings, counts} (done) or {reason} (unsupported, failed). */
   report: string | null;
   updated_at: number;
 }
 
-export interface SignatureVerdictsTable {
+export interface KnownVulnerabilitiesTable {
+  id: Generated<number>;
   digest: string;
+  vuln_id: string;
+  severity: string;
+  package: string;
+  db_digest: string;
+  /** 1 when found by a re-match against a newer database (announced), 0 when the push's own scan found it. */
+  announced: number;
+  first_seen: number;
+}
+
+export interface SignatureVerdictsTable {
+  repo: string;
+  digest: string;
+  /** Which keys and how many signatures the verdict is about. */
   keyset: string;
+  signed: number;
+  /** JSON VerificationResult. */
   verdict: string;
   updated_at: number;
 }
@@ -134,7 +171,9 @@ export interface IndexTables {
   tags: TagsTable;
   tag_history: TagHistoryTable;
   pulls: PullsTable;
+  inventories: InventoriesTable;
   scan_results: ScanResultsTable;
+  known_vulnerabilities: KnownVulnerabilitiesTable;
   signature_verdicts: SignatureVerdictsTable;
   audit: AuditTable;
   write_intents: WriteIntentsTable;

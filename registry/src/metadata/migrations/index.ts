@@ -2,6 +2,7 @@
 // once released never changes.
 import { initial } from './0001-initial.js';
 import { writeIntents } from './0002-write-intents.js';
+import { supplyChain } from './0003-supply-chain.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, writeIntents];
+export const MIGRATIONS: readonly Migration[] = [initial, writeIntents, supplyChain];

@@ -6,18 +6,19 @@ import { MetadataIndex, MetadataSchemaError } from '../../../../registry/src/met
 import type { SuiteContext } from '../index-suite.js';
 
 const TABLES = ['repositories', 'manifests', 'manifest_refs', 'blobs', 'layer_links', 'tags', 'tag_history', 'pulls',
-  'scan_results', 'signature_verdicts', 'audit', 'write_intents'] as const;
+  'scan_results', 'signature_verdicts', 'audit', 'write_intents', 'inventories', 'known_vulnerabilities'] as const;
+const ALL_STEPS = ['1-initial', '2-write-intents', '3-supply-chain'];
 
 export function migrationTests(ctx: SuiteContext): void {
   test('an empty database is brought to the newest version, with every table', async () => {
-    expect(ctx.index().migration).toEqual({ from: 0, to: 2, applied: ['1-initial', '2-write-intents'] });
+    expect(ctx.index().migration).toEqual({ from: 0, to: 3, applied: ALL_STEPS });
     const engine = await openEngine(ctx.subject().options.engine);
     try {
       for (const table of TABLES) {
         await expect(engine.db.selectFrom(table).selectAll().limit(1).execute()).resolves.toEqual([]);
       }
       const versions = await engine.db.selectFrom('berth_schema_version').select(['version', 'name']).execute();
-      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }]);
+      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }, { version: 3, name: 'supply-chain' }]);
     } finally {
       await engine.close();
     }
@@ -32,7 +33,7 @@ export function migrationTests(ctx: SuiteContext): void {
 
   test('opening a migrated database applies nothing', async () => {
     const again = await ctx.openAnother();
-    expect(again.migration).toEqual({ from: 2, to: 2, applied: [] });
+    expect(again.migration).toEqual({ from: 3, to: 3, applied: [] });
   });
 
   test('a schema newer than this code is refused', async () => {
@@ -58,7 +59,7 @@ export function migrationTests(ctx: SuiteContext): void {
     await ctx.index().close().catch(() => undefined);
     const [a, b] = await Promise.all([MetadataIndex.open(ctx.subject().options), MetadataIndex.open(ctx.subject().options)]);
     try {
-      expect([a.migration.applied, b.migration.applied].sort()).toEqual([[], ['1-initial', '2-write-intents']]);
+      expect([a.migration.applied, b.migration.applied].sort()).toEqual([[], ALL_STEPS]);
       await a.setTag('r', 't', 'sha256:' + 'a'.repeat(64));
       expect(await b.resolveTag('r', 't')).toBe('sha256:' + 'a'.repeat(64));
     } finally {
