@@ -26,6 +26,17 @@ export class AuditedAccess implements AccessController {
     }
   }
 
+  async identify(req: IncomingMessage): Promise<Grant> {
+    try {
+      const grant = await this.inner.identify(req);
+      this.remember(req, grant);
+      return grant;
+    } catch (err) {
+      this.subjects.set(req, claimedSubject(req));
+      throw err;
+    }
+  }
+
   private remember(req: IncomingMessage, grant: Grant): void {
     this.subjects.set(req, grant.subject);
     if (grant.audit) this.identities.set(req, grant.audit);

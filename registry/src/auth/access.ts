@@ -38,6 +38,12 @@ export interface AccessController {
    * client's token covers them (the source of a cross-repository mount).
    */
   authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant>;
+  /**
+   * Authenticates the request without requiring any access: a request without
+   * credentials gets what anonymous may do. Invalid credentials are refused as by
+   * `authorize`. Listings (the browsing API) filter what they show with its `sees`.
+   */
+  identify(req: IncomingMessage): Promise<Grant>;
   close(): Promise<void>;
 }
 
@@ -48,6 +54,9 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 export class OpenAccess implements AccessController {
   private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true };
   async authorize(): Promise<Grant> {
+    return this.grant;
+  }
+  async identify(): Promise<Grant> {
     return this.grant;
   }
   async close(): Promise<void> {}

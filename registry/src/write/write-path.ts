@@ -1,6 +1,6 @@
 // The registry's one write path. Every change to content — a client's push or
 // delete, a mount, retention, an upload purge, garbage collection's deletions,
-// and later cache fills and rollbacks — goes through it, so every invariant and
+// rollbacks, and later cache fills — goes through it, so every invariant and
 // every listener (events, quotas, the metadata index) applies to all of them.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,7 @@ import { BlobWrites } from './blob-writes.js';
 import { GcWriterProtocol } from './gc-protocol.js';
 import { IndexWriter, type Intent } from './index-writer.js';
 import { ManifestWrites } from './manifest-writes.js';
+import { TagWrites } from './tag-writes.js';
 import { WriteContext } from './write-context.js';
 import { SYSTEM_RETENTION, type WriteEvent, type WriteListener } from './write-events.js';
 
@@ -31,6 +32,8 @@ export interface WritePathOptions {
 export class WritePath {
   readonly blobs: BlobWrites;
   readonly manifests: ManifestWrites;
+  /** Rollbacks: a tag pointed back at a digest from its history. */
+  readonly tags: TagWrites;
   private readonly context: WriteContext;
 
   constructor(options: WritePathOptions) {
@@ -38,6 +41,7 @@ export class WritePath {
       new IndexWriter(options.index, options.storage, options.log), options.metrics, options.log, options.listeners);
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
+    this.tags = new TagWrites(this.context);
   }
 
   /** Retention deletes through the write path, as the actor "retention". */
