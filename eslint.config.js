@@ -27,6 +27,12 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI (registry/ui, bundled by esbuild): browser code, type-checked by its own tsconfig.
+    files: ['registry/ui/**/*.ts', 'registry/ui/**/*.tsx'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Tests read JSON bodies as `any` on purpose, to state their expected shape with expect().
     files: tests,
     rules: {

@@ -7,7 +7,11 @@ import { AuditedAccess } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
 import { createAuth, type Auth } from './auth/setup.js';
-import { AuditLog } from './events/audit-log.js';
+import { Audit, AuditLog, type AuditSink } from './events/audit-log.js';
+import { IndexAuditSink } from './events/audit-index-sink.js';
+import { AuditListener } from './events/audit-listener.js';
+import { GcStatus } from './gc/status.js';
+import { Browsing } from './read/browsing.js';
 import { EventBus } from './events/event-bus.js';
 import { CloudEventListener, PullRecorder } from './events/event-listener.js';
 import { GcService } from './gc/service.js';
@@ -33,8 +37,8 @@ export interface Assembled {
   readonly events: EventBus;
   /** The token endpoint, when auth is on. */
   readonly authRoutes?: Auth['routes'];
-  /** Set when the audit log is on: the HTTP server feeds it. */
-  readonly audit?: { readonly log: AuditLog; readonly access: AuditedAccess };
+  /** The audit records (the index, and the JSON-lines log when on): the HTTP server feeds them. */
+  readonly audit: { readonly log: AuditSink; readonly access: AuditedAccess };
 }
 
 async function openIndex(config: RegistryConfig, log: Logger): Promise<MetadataIndex> {
@@ -48,24 +52,31 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const storage = await openStorage(config.storage, metrics);
   const index = await openIndex(config, log);
   const auth = accessOverride ? { access: accessOverride, routes: undefined } : await createAuth(config, log, metrics);
+  // Every record goes to the index (the activity API reads it); to a file or stdout when asked.
+  const auditLog = new Audit([
+    new IndexAuditSink(index, log),
+    ...(config.events.auditLog.enabled ? [new AuditLog(config.events.auditLog.file)] : []),
+  ]);
   const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
   const settings = new RepositorySettings(config.repositories);
   const quota = createQuotaGate(settings, storage, index, metrics);
   const writes = new WritePath({
     storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log,
-    listeners: [new QuotaListener(quota), new CloudEventListener(events)],
+    listeners: [new QuotaListener(quota), new CloudEventListener(events), new AuditListener(auditLog)],
   });
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
-  const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
-  const audit = config.events.auditLog.enabled
-    ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
-    : undefined;
-  const access = audit?.access ?? auth.access;
+  const gcStatus = new GcStatus(config.gc, auditLog);
+  const gc = new GcService({
+    storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes, onFinished: (dryRun, outcome) => gcStatus.finished(dryRun, outcome),
+  });
+  const audit = { log: auditLog, access: new AuditedAccess(auth.access) };
+  const access = audit.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
-    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, log, metrics,
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, gcStatus, scrub, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
+    browsing: new Browsing(index, storage, quota, settings),
   };
   return { services, events, authRoutes: auth.routes, audit };
 }

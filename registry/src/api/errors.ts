@@ -23,6 +23,7 @@ export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   UNAUTHORIZED: 401,
   DENIED: 403,
   UNSUPPORTED: 405,
+  PARAMETER_INVALID: 400,
   TOOMANYREQUESTS: 429,
   TAG_INVALID: 400,
   RANGE_INVALID: 416,

@@ -17,6 +17,7 @@ import { ephemeralSigningKey, loadSigningKeys } from './signing-keys.js';
 import { TokenAccessController } from './token-access.js';
 import { mountTokenEndpoint } from './token-endpoint.js';
 import { TokenService } from './tokens.js';
+import { UiSessionCookie } from './ui-session.js';
 
 export interface Auth {
   readonly access: AccessController;
@@ -71,5 +72,7 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
     { service: auth.service, realm: auth.realm, publicURL: config.http.publicURL }, metrics, log, () => policy.close());
   log.info({ msg: 'auth enabled', service: auth.service, signingKey: keys[0].kid, verifyingKeys: keys.map((k) => k.kid),
     federatedIssuers: auth.federation.issuers.map((i) => `${i.name}=${i.issuer} (${i.verify})`) });
-  return { access, routes: (app) => mountTokenEndpoint(app, { tokens, authenticator, permissions, log }) };
+  return { access, routes: (app) => mountTokenEndpoint(app, {
+    tokens, authenticator, permissions, log, ...(config.ui.enabled ? { uiSession: new UiSessionCookie(auth.refreshTokenTTLSeconds) } : {}),
+  }) };
 }
