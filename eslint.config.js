@@ -9,13 +9,14 @@ const typed = ['contract/**/*.ts', 'registry/**/*.ts', 'operator/**/*.ts', 'test
 const tests = ['test/**/*.ts', '**/*.test.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'results/**', 'data/**', '.testbed/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'results/**', 'data/**', '.testbed/**', 'registry/ui/dist/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
   { files: ['**/*.ts', '**/*.mts'], extends: [tseslint.configs.recommended] },
   {
     files: typed,
+    ignores: ['registry/ui/**'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -4,6 +4,7 @@
 // response closes. Reads are audited only when denied.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Access, AccessController, Grant } from '../auth/access.js';
+import { Code, hasCode } from '../errors.js';
 import { matchRoute } from './routes.js';
 import type { AuditSink } from '../events/audit-log.js';
 
@@ -22,6 +23,8 @@ export class AuditedAccess implements AccessController {
       return grant;
     } catch (err) {
       this.subjects.set(req, claimedSubject(req));
+      // Refused for want of access, not of identity: the verified subject is known.
+      if (hasCode(err, Code.DENIED)) await this.inner.identify(req).then((g) => this.remember(req, g), () => undefined);
       throw err;
     }
   }

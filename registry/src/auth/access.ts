@@ -27,6 +27,11 @@ export interface Grant {
    * may a mount without `from` link any blob found by digest (automatic content discovery).
    */
   readonly unrestricted?: boolean;
+  /**
+   * True for the administrator, whatever a token's scopes: the browsing API shows
+   * it registry-wide facts (quota scopes, GC, records about no repository).
+   */
+  readonly administrator?: boolean;
   /** Facts about a federated identity for the audit log (issuer, pod, pod uid, ...). */
   readonly audit?: Readonly<Record<string, string>>;
 }
@@ -52,7 +57,7 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 
 /** Authentication off: everyone may do everything (the local `npm start` default). */
 export class OpenAccess implements AccessController {
-  private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true };
+  private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true, administrator: true };
   async authorize(): Promise<Grant> {
     return this.grant;
   }

@@ -11,6 +11,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
     can: (type, name, action) => permissions.allows(identity, type, name, action),
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     unrestricted: identity.kind === 'admin',
+    administrator: identity.kind === 'admin',
     audit: identity.federated?.audit,
   };
 }
@@ -27,6 +28,7 @@ export function tokenGrant(identity: Identity, claims: readonly Access[], permis
     subject: identity.subject,
     can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
+    administrator: identity.kind === 'admin',
     audit: identity.federated?.audit,
   };
 }

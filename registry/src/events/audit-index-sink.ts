@@ -31,7 +31,7 @@ export class IndexAuditSink implements AuditSink {
       this.dropped += this.queue.length - MAX_QUEUED;
       this.queue.splice(0, this.queue.length - MAX_QUEUED);
     }
-    if (!this.flushing && !this.retry) this.kick();
+    if (!this.flushing && !this.retry) void this.kick();
   }
 
   /** Resolves when every record queued so far is written, or the index refused them. */
@@ -39,10 +39,7 @@ export class IndexAuditSink implements AuditSink {
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     while (this.flushing) await this.flushing;
-    if (this.queue.length) {
-      this.kick();
-      await this.flushing;
-    }
+    if (this.queue.length) await this.kick();
   }
 
   async close(): Promise<void> {
@@ -52,7 +49,7 @@ export class IndexAuditSink implements AuditSink {
   }
 
   /** Drains the queue on the next turn of the event loop; on failure, again after RETRY_MS. */
-  private kick(): void {
+  private kick(): Promise<void> {
     this.flushing = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
@@ -61,13 +58,14 @@ export class IndexAuditSink implements AuditSink {
         this.log.warn({ msg: 'audit records not written to the metadata index; retrying', queued: this.queue.length, err: (err as Error).message });
         this.retry = setTimeout(() => {
           this.retry = undefined;
-          this.kick();
+          void this.kick();
         }, RETRY_MS);
         this.retry.unref();
       } finally {
         this.flushing = undefined;
       }
     })();
+    return this.flushing;
   }
 
   private async drain(): Promise<void> {

@@ -128,7 +128,7 @@ export function parseImageConfig(value: unknown): ImageConfig | undefined {
     user: str(c.User) || undefined, workingDir: str(c.WorkingDir) || undefined, entrypoint: strings(c.Entrypoint), cmd: strings(c.Cmd),
     env: strings(c.Env), labels: stringMap(c.Labels), exposedPorts: keys(c.ExposedPorts), volumes: keys(c.Volumes), stopSignal: str(c.StopSignal),
   };
-  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), history } as ImageConfig;
+  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), history };
 }
 
 /** Reads and caches manifest documents and configs by digest. */

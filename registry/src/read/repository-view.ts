@@ -13,7 +13,7 @@ import { categoryOf, cosignTags, isCosignTag, type ArtifactCategory } from './ar
 import { signatureStatus, vulnerabilitySummary, type SignatureStatus, type VulnerabilitySummary } from './supply-chain.js';
 
 /** Who is looking: what they may pull decides what exists for them. */
-export type Viewer = Pick<Grant, 'sees' | 'can' | 'unrestricted' | 'subject'>;
+export type Viewer = Pick<Grant, 'sees' | 'can' | 'unrestricted' | 'administrator' | 'subject'>;
 
 export interface RepositorySummary {
   readonly name: string;
@@ -77,7 +77,7 @@ export class RepositoryView {
   ) {}
 
   async list(viewer: Viewer, query: { search?: string; sort?: RepositorySort; cursor?: string; limit?: number }): Promise<Page<RepositorySummary>> {
-    const filter = viewer.unrestricted ? undefined : (name: string) => viewer.sees(name);
+    const filter = viewer.unrestricted || viewer.administrator ? undefined : (name: string) => viewer.sees(name);
     const page = await this.index.repositories({ ...query, filter });
     return { items: page.items.map(summary), ...(page.next ? { next: page.next } : {}) };
   }

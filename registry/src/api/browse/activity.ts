@@ -13,23 +13,23 @@ const STORAGE_REPOSITORIES = 100;
 
 export async function listActivity(services: Services, viewer: Grant, req: Request, res: Response): Promise<void> {
   const query = queryOf(req);
-  const visible = (r: AuditRecord) => (r.repository ? viewer.sees(r.repository) : viewer.unrestricted === true);
+  const visible = (r: AuditRecord) => (r.repository ? viewer.sees(r.repository) : viewer.administrator === true);
   const page = await services.index.audit({
     actor: text(query, 'actor'), action: text(query, 'action'), repository: text(query, 'repository'), digest: text(query, 'digest'),
     tag: text(query, 'tag'), result: text(query, 'result'), since: timeOf(query, 'since'), until: timeOf(query, 'until'),
     cursor: text(query, 'cursor', 2048), limit: limitOf(query, AUDIT_PAGE_MAX),
-    ...(viewer.unrestricted ? {} : { filter: visible }),
+    ...(viewer.administrator ? {} : { filter: visible }),
   });
   sendJson(req, res, pageBody(req, page.items, page.next));
 }
 
 export async function storageOverview(services: Services, viewer: Grant, req: Request, res: Response): Promise<void> {
   const page = await services.browsing.repositories.list(viewer, { sort: 'size', limit: STORAGE_REPOSITORIES });
-  const quotas = viewer.unrestricted ? await services.quota.status() : [];
+  const quotas = viewer.administrator ? await services.quota.status() : [];
   sendJson(req, res, {
     repositories: page.items.map((r) => ({ name: r.name, sizeBytes: r.sizeBytes, tagCount: r.tagCount, quotaScopes: services.quota.scopesOf(r.name) })),
     ...(page.next ? { more: true } : {}),
     quotas,
-    ...(viewer.unrestricted ? { gc: services.gcStatus.state() } : {}),
+    ...(viewer.administrator ? { gc: services.gcStatus.state() } : {}),
   });
 }

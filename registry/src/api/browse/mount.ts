@@ -24,7 +24,7 @@ export function mountBrowseApi(app: Express, services: Services): void {
     await handler(await viewerOf(services, req, res), req, res);
   };
   app.get(`${API_PREFIX}/me`, route(async (viewer, req, res) => {
-    sendJson(req, res, { subject: viewer.subject, unrestricted: viewer.unrestricted === true });
+    sendJson(req, res, { subject: viewer.subject, administrator: viewer.administrator === true });
   }));
   app.get(`${API_PREFIX}/repositories`, route((viewer, req, res) => listRepositories(services, viewer, req, res)));
   app.get(`${API_PREFIX}/repositories/*path`, route((viewer, req, res) => readRepositoryRoute(services, viewer, parseRepositoryPath(segments(req)), req, res)));
