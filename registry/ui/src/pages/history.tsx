@@ -11,7 +11,11 @@ import type { RepoDetail } from './repository';
 interface Entry { id: number; tag: string; action: string; digest?: string; previousDigest?: string; actor?: string; at: number }
 
 export function History({ name, tag }: { name: string; tag: string }) {
-  const repo = useLoad(`repo:${name}`, () => api<RepoDetail>(`/repositories/${enc(name)}`));
+  // A token naming push (when the policy grants it) so the repository says whether this viewer may roll back.
+  const repo = useLoad(`repo-push:${name}`, async () => {
+    await resume(`repository:${name}:pull,push`);
+    return api<RepoDetail>(`/repositories/${enc(name)}`);
+  });
   const history = useLoad(`h:${name}:${tag}`, () => api<Page<Entry> & { digest?: string }>(`/repositories/${enc(name)}/-/tags/${encodeURIComponent(tag)}/history`));
   const [message, setMessage] = useState<string>();
   const rollBack = async (digest: string) => {
