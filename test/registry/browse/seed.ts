@@ -131,7 +131,9 @@ export async function startSeededRegistry(options: { extraTags?: number; extraRe
     releases.push(img);
   }
   await admin.pushImage('team-a/app', 'stable', releases[0]);
+  // Moved once, so its history offers a roll back to those who may push.
   await admin.pushImage('team-b/svc', 'v1', imageWith([randomBlob(2500)]));
+  await admin.pushImage('team-b/svc', 'v1', imageWith([randomBlob(2400)]));
   await admin.pushImage('secret/db', 'v1', imageWith([randomBlob(2600)]));
 
   if (options.extraTags) {

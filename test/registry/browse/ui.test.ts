@@ -195,7 +195,8 @@ test('tag history: roll back moves the tag (crane sees it within 1 s) and writes
 test('bob may pull but not push team-b: no roll back button', async () => {
   const t = await session(IDENTITIES.bob);
   await t.page.goto(`${s.reg.url}/ui/#/r/team-b/svc/-/h/v1`);
-  await t.page.getByTestId('history').locator('tbody tr').first().waitFor();
+  await t.page.getByTestId('history').locator('tbody tr').nth(1).waitFor();
+  await t.page.getByRole('status').or(t.page.getByText('Now:')).first().waitFor();
   expect(await t.page.getByRole('button', { name: 'Roll back to this' }).count()).toBe(0);
   await close(t);
 });
