@@ -167,6 +167,7 @@ test('tag history: roll back moves the tag (crane sees it within 1 s) and writes
   await t.page.goto(`${s.reg.url}/ui/#/r/team-a/app/-/h/release`);
   const rows = t.page.getByTestId('history').locator('tbody tr');
   await rows.nth(2).waitFor();
+  await t.page.locator('[data-testid="history"][data-access="push"]').waitFor();
   expect(await rows.count()).toBe(3);
   await shot(t.page, 'history');
   const docker = await mkdtemp(join(tmpdir(), 'berth-crane-'));
@@ -196,7 +197,7 @@ test('bob may pull but not push team-b: no roll back button', async () => {
   const t = await session(IDENTITIES.bob);
   await t.page.goto(`${s.reg.url}/ui/#/r/team-b/svc/-/h/v1`);
   await t.page.getByTestId('history').locator('tbody tr').nth(1).waitFor();
-  await t.page.getByRole('status').or(t.page.getByText('Now:')).first().waitFor();
+  await t.page.locator('[data-testid="history"][data-access="pull"]').waitFor();
   expect(await t.page.getByRole('button', { name: 'Roll back to this' }).count()).toBe(0);
   await close(t);
 });

@@ -41,7 +41,7 @@ export function History({ name, tag }: { name: string; tag: string }) {
       {h?.digest ? <p>Now: <Code text={h.digest} label="current digest" /></p> : null}
       {message ? <p role="status" class="notice">{message}</p> : null}
       {!h ? <Status error={history.error} /> : (
-        <table class="list" data-testid="history">
+        <table class="list" data-testid="history" data-access={repo.data ? (canPush ? 'push' : 'pull') : 'loading'}>
           <thead><tr><th>When</th><th>Action</th><th>Digest</th><th>By</th><th /></tr></thead>
           <tbody>{h.items.map((e) => (
             <tr key={e.id}>
