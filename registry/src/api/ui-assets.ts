@@ -41,7 +41,7 @@ export function mountUi(app: Express, root = uiDistDir()): void {
     res.status(200).type('text/html').send(page);
   };
   app.use(`${UI_PATH}/assets`, (_req, res, next) => { security(res); next(); }, express.static(join(root, 'assets'), {
-    immutable: true, maxAge: '365d', index: false, fallthrough: false,
+    immutable: true, maxAge: '365d', index: false,
   }));
   app.get(UI_PATH, sendPage);
   app.get(`${UI_PATH}/*path`, (req, res, next) => {
