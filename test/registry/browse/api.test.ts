@@ -280,3 +280,33 @@ describe('malformed requests get the /v2 error body', () => {
     expect(res.body).toEqual({ errors: [expect.objectContaining({ code, message: expect.any(String) })] });
   });
 });
+
+describe('the UI files', () => {
+  test('the page and its hashed assets carry a same-origin CSP; assets are immutable; a missing one is the /v2 error body', async () => {
+    const page = await fetch(`${s.reg.url}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
+    const html = await page.text();
+    const script = /src="(\/ui\/assets\/main-[\w-]+\.js)"/.exec(html)![1];
+    const asset = await fetch(`${s.reg.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
+    const missing = await fetch(`${s.reg.url}/ui/assets/nothing.js`);
+    expect(missing.status).toBe(405);
+    expect(((await missing.json()) as any).errors[0].code).toBe('UNSUPPORTED');
+    expect((await fetch(`${s.reg.url}/ui/#/r/team-a/app`)).status).toBe(200);
+  });
+
+  test('the UI session endpoints refuse another origin and answer 204 without a session', async () => {
+    const foreign = await fetch(`${s.reg.url}/ui/session/token`, { method: 'POST', headers: { Origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    const none = await fetch(`${s.reg.url}/ui/session/token`, { method: 'POST' });
+    expect(none.status).toBe(204);
+    const login = await fetch(`${s.reg.url}/auth/token`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'https://evil.example' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'berth-ui', username: 'alice', password: IDENTITIES.alice.password }).toString(),
+    });
+    expect(login.status).toBe(403);
+  });
+});
