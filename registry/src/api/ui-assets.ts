@@ -45,7 +45,8 @@ export function mountUi(app: Express, root = uiDistDir()): void {
   }));
   app.get(UI_PATH, sendPage);
   app.get(`${UI_PATH}/*path`, (req, res, next) => {
-    if (req.path.startsWith(`${UI_PATH}/session/`)) {
+    // The session endpoints are the token endpoint's; a missing asset is no page.
+    if (req.path.startsWith(`${UI_PATH}/session/`) || req.path.startsWith(`${UI_PATH}/assets/`)) {
       next();
       return;
     }

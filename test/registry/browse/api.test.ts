@@ -89,7 +89,12 @@ describe('repositories and tags', () => {
 
   test('a repository shows usage against its quota, tag count and what the caller may do', async () => {
     const { body } = await get('/repositories/team-a/app', 'alice');
-    expect(body).toMatchObject({ name: 'team-a/app', tagCount: 4, immutableTags: ['stable'], access: { pull: true, push: true, delete: false } });
+    // `access` is what these credentials allow: a token naming pull only does not offer push.
+    expect(body).toMatchObject({ name: 'team-a/app', tagCount: 4, immutableTags: ['stable'], access: { pull: true, push: false, delete: false } });
+    const withPush = await fetch(`${s.reg.url}/api/v1/repositories/team-a/app`, {
+      headers: { Authorization: `Bearer ${await tokenFor(s.reg.url, IDENTITIES.alice, ['repository:team-a/app:pull,push,delete'])}` },
+    });
+    expect(((await withPush.json()) as any).access).toEqual({ pull: true, push: true, delete: false });
     expect(body.quotas).toEqual([{ scope: 'team-a/**', limitBytes: 50 * 1024 * 1024, usedBytes: expect.any(Number) }]);
     expect(body.quotas[0].usedBytes).toBeGreaterThan(0);
     expect((await get('/repositories/team-b/svc', 'bob')).body.access).toEqual({ pull: true, push: false, delete: false });
