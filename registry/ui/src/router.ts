@@ -11,7 +11,8 @@ export type Route =
   | { page: 'login' };
 
 export function parse(hash: string): Route {
-  const path = decodeURIComponent(hash.replace(/^#\/?/, ''));
+  // A query after the route (`#/r/x?tab=1`) is not part of a name.
+  const path = decodeURIComponent(hash.replace(/^#\/?/, '').split('?')[0]);
   if (path === 'activity') return { page: 'activity' };
   if (path === 'storage') return { page: 'storage' };
   if (path === 'login') return { page: 'login' };
