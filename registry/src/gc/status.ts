@@ -2,8 +2,12 @@
 // and how the last run in this process ended. Each run is also an audit record
 // (`gc.run`), so the activity page lists every replica's runs.
 import type { RegistryConfig } from '#contract/config/schema.js';
-import type { AuditSink } from '../events/audit-log.js';
 import type { GcRunResult } from './service.js';
+
+/** Where each run is recorded: the audit log (events/), named by shape so gc/ does not import upward. */
+export interface RunLog {
+  record(entry: { time: string; actor: string; action: string; result: 'success' | 'failure'; detail: Record<string, unknown> }): void;
+}
 
 export interface GcRunSummary {
   readonly finishedAt: string;
@@ -27,7 +31,7 @@ export interface GcState {
 export class GcStatus {
   private last: GcRunSummary | undefined;
 
-  constructor(private readonly config: RegistryConfig['gc'], private readonly audit: AuditSink) {}
+  constructor(private readonly config: RegistryConfig['gc'], private readonly audit: RunLog) {}
 
   finished(dryRun: boolean, outcome: GcRunResult | Error): void {
     const finishedAt = new Date().toISOString();
