@@ -9,13 +9,14 @@ const typed = ['contract/**/*.ts', 'registry/**/*.ts', 'operator/**/*.ts', 'test
 const tests = ['test/**/*.ts', '**/*.test.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'results/**', 'data/**', '.testbed/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'results/**', 'data/**', '.testbed/**', 'registry/ui/dist/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
   { files: ['**/*.ts', '**/*.mts'], extends: [tseslint.configs.recommended] },
   {
     files: typed,
+    ignores: ['registry/ui/**'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -25,6 +26,12 @@ export default tseslint.config(
       // promise-returning contract and turns a synchronous throw into a rejection.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // The web UI (registry/ui, bundled by esbuild): browser code, type-checked by its own tsconfig.
+    files: ['registry/ui/**/*.ts', 'registry/ui/**/*.tsx'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Tests read JSON bodies as `any` on purpose, to state their expected shape with expect().

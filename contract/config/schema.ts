@@ -236,6 +236,10 @@ export const limitsSchema = z.object({
   hashWorkers: z.number().int().nonnegative().max(16).default(0).describe('Threads hashing uploads; 0 picks one per core but one, at most 4.'),
 }).strict();
 
+export const uiSchema = z.object({
+  enabled: z.boolean().default(true).describe('Serve the web UI at /ui and its JSON API at /api/v1 (docs/ui.md, docs/api.md).'),
+}).strict();
+
 export const configSchema = z.object({
   http: httpSchema.default({}),
   storage: storageSchema.default({}),
@@ -248,6 +252,7 @@ export const configSchema = z.object({
   metadata: metadataSchema.default({}),
   limits: limitsSchema.default({}),
   security: securitySchema.default({}).describe('Scanning, the vulnerability database and trusted signing keys; see docs/supply-chain.md.'),
+  ui: uiSchema.default({}),
   events: z.object({
     webhooks: z.array(webhookSchema).default([]),
     /** CloudEvents `source` attribute; defaults to http.publicURL, else urn:berth:registry. */

@@ -39,7 +39,7 @@ export const Code = Object.freeze({
   // Berth's refinements of spec codes.
   QUOTA_EXCEEDED: describe('QUOTA_EXCEEDED', 'DENIED', 'storage quota exceeded', 'The push would exceed the repository\'s storage quota.'),
   MANIFEST_TOO_LARGE: describe('MANIFEST_TOO_LARGE', 'MANIFEST_INVALID', 'manifest too large', 'The manifest exceeds the registry\'s size limit.'),
-  PARAMETER_INVALID: describe('PARAMETER_INVALID', 'UNSUPPORTED', 'invalid query parameter', 'A query parameter of a Berth API (such as minSeverity) has a value it does not accept.'),
+  PARAMETER_INVALID: describe('PARAMETER_INVALID', 'UNSUPPORTED', 'invalid query parameter', 'A query parameter of a Berth API (such as the browsing API\'s limit or cursor, or minSeverity) is malformed or has a value it does not accept.'),
   UNAVAILABLE: describe('UNAVAILABLE', 'UNAVAILABLE', 'service unavailable', 'The storage backend is unavailable or too slow; retry later.'),
   STORAGE_FULL: describe('STORAGE_FULL', 'UNAVAILABLE', 'insufficient storage', 'The storage backend is out of space; retry once space is freed.'),
   // Requests refused below the routes, where Node's HTTP parser or the head checks stop them (api/http-hardening.ts).

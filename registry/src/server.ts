@@ -6,6 +6,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { mountAdminRoutes } from './api/admin-routes.js';
+import { mountBrowseApi } from './api/browse/mount.js';
+import { mountUi } from './api/ui-assets.js';
 import { createRequestListener } from './api/app.js';
 import { guardRequests, hardenServer, serverOptions, type RefusalObserver } from './api/http-hardening.js';
 import { auditRequests } from './api/audit-requests.js';
@@ -51,6 +53,10 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
     extraRoutes: (express) => {
       authRoutes?.(express);
       mountAdminRoutes(express, services);
+      if (config.ui.enabled) {
+        mountBrowseApi(express, services);
+        mountUi(express);
+      }
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,
     admit: (route, req, subject) => limits.admit(route, req, subject),
@@ -69,7 +75,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const server: Server = tls
     ? createHttpsServer({ ...serverOptions(config.http), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, listener)
     : createHttpServer(serverOptions(config.http), listener);
-  if (audit) auditRequests(server, audit.log, audit.access);
+  auditRequests(server, audit.log, audit.access);
   hardenServer(server, config.http, refusal);
   const url = await listen(server, config.http.listen, tls !== undefined);
   const tlsWatch = tls ? await reloadTlsOnChange(server as HttpsServer, tls, log) : undefined;
@@ -95,7 +101,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await scrub.stop();
       await services.security.stop();
       await events.close();
-      await audit?.log.close();
+      await audit.log.close();
       await services.index.close();
       await storage.close();
       log.info({ msg: 'registry stopped' });

@@ -8,7 +8,11 @@ import { AuditedAccess } from './api/audit-requests.js';
 import type { Services } from './api/handlers/context.js';
 import type { AccessController } from './auth/access.js';
 import { createAuth, type Auth } from './auth/setup.js';
-import { AuditLog } from './events/audit-log.js';
+import { Audit, AuditLog, type AuditSink } from './events/audit-log.js';
+import { IndexAuditSink } from './events/audit-index-sink.js';
+import { AuditListener } from './events/audit-listener.js';
+import { GcStatus } from './gc/status.js';
+import { Browsing } from './read/browsing.js';
 import { EventBus } from './events/event-bus.js';
 import { CloudEventListener, PullRecorder } from './events/event-listener.js';
 import { GcService } from './gc/service.js';
@@ -39,8 +43,8 @@ export interface Assembled {
   readonly events: EventBus;
   /** The token endpoint, when auth is on. */
   readonly authRoutes?: Auth['routes'];
-  /** Set when the audit log is on: the HTTP server feeds it. */
-  readonly audit?: { readonly log: AuditLog; readonly access: AuditedAccess };
+  /** The audit records (the index, and the JSON-lines log when on): the HTTP server feeds them. */
+  readonly audit: { readonly log: AuditSink; readonly access: AuditedAccess };
 }
 
 async function openIndex(config: RegistryConfig, log: Logger): Promise<MetadataIndex> {
@@ -54,18 +58,26 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const storage = await openStorage(config.storage, metrics);
   const index = await openIndex(config, log);
   const auth = accessOverride ? { access: accessOverride, routes: undefined } : await createAuth(config, log, metrics);
+  // Every record goes to the index (the activity API reads it); to a file or stdout when asked.
+  const auditLog = new Audit([
+    new IndexAuditSink(index, log),
+    ...(config.events.auditLog.enabled ? [new AuditLog(config.events.auditLog.file)] : []),
+  ]);
   const events = new EventBus(config.events, config.events.source ?? config.http.publicURL ?? 'urn:berth:registry', log, metrics);
   // A cached namespace's bytes count against its upstream's maxSizeBytes, never a team's quota.
   const settings = new RepositorySettings(config.repositories, { quotaExemptNamespaces: config.mirror.upstreams.map((u) => u.host) });
   const quota = createQuotaGate(settings, storage, index, metrics);
-  const listeners: WriteListener[] = [new QuotaListener(quota), new CloudEventListener(events)];
+  const listeners: WriteListener[] = [new QuotaListener(quota), new CloudEventListener(events), new AuditListener(auditLog)];
   const writes = new WritePath({ storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log, listeners });
   // Scanning listens to the write path it also writes through (its SBOM referrers), so it joins the listeners once built.
   const security = await createSupplyChain({ config, storage, index, writes, settings, events, metrics, log, scannerToken: 'scannerToken' in auth ? auth.scannerToken : undefined });
   listeners.push(security.scans);
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
-  const gc = new GcService({ storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes });
+  const gcStatus = new GcStatus(config.gc, auditLog);
+  const gc = new GcService({
+    storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes, onFinished: (dryRun, outcome) => gcStatus.finished(dryRun, outcome),
+  });
   const mirror = await PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
   const replication = await openReplication({
     config, mirror, storage, index, writes, log, metrics,
@@ -73,14 +85,13 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   });
   // The write path holds this array: the cache's budget and push replication hear every write from now on.
   listeners.push(mirror.listener, replication);
-  const audit = config.events.auditLog.enabled
-    ? { log: new AuditLog(config.events.auditLog.file), access: new AuditedAccess(auth.access) }
-    : undefined;
-  const access = audit?.access ?? auth.access;
+  const audit = { log: auditLog, access: new AuditedAccess(auth.access) };
+  const access = audit.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
-    pulls: new PullRecorder(events, index), access, quota, retention, gc, scrub, mirror, replication, security, log, metrics,
+    pulls: new PullRecorder(events, index), access, quota, retention, gc, gcStatus, scrub, mirror, replication, security, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
+    browsing: new Browsing(index, storage, quota, settings),
   };
   return { services, events, authRoutes: auth.routes, audit };
 }

@@ -41,6 +41,11 @@ export interface Grant {
    * may a mount without `from` link any blob found by digest (automatic content discovery).
    */
   readonly unrestricted?: boolean;
+  /**
+   * True for the administrator, whatever a token's scopes: the browsing API shows
+   * it registry-wide facts (quota scopes, GC, records about no repository).
+   */
+  readonly administrator?: boolean;
   /** Facts about a federated identity for the audit log (issuer, pod, pod uid, ...). */
   readonly audit?: Readonly<Record<string, string>>;
   /** The credential's pull policies on a repository; absent: none, and not exempt (auth off). */
@@ -54,6 +59,12 @@ export interface AccessController {
    * client's token covers them (the source of a cross-repository mount).
    */
   authorize(req: IncomingMessage, access: readonly Access[], optional?: readonly Access[]): Promise<Grant>;
+  /**
+   * Authenticates the request without requiring any access: a request without
+   * credentials gets what anonymous may do. Invalid credentials are refused as by
+   * `authorize`. Listings (the browsing API) filter what they show with its `sees`.
+   */
+  identify(req: IncomingMessage): Promise<Grant>;
   close(): Promise<void>;
 }
 
@@ -62,8 +73,11 @@ export const catalog = (): Access => ({ type: 'registry', name: 'catalog', actio
 
 /** Authentication off: everyone may do everything (the local `npm start` default). */
 export class OpenAccess implements AccessController {
-  private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true };
+  private readonly grant: Grant = { subject: 'anonymous', can: () => true, sees: () => true, unrestricted: true, administrator: true };
   async authorize(): Promise<Grant> {
+    return this.grant;
+  }
+  async identify(): Promise<Grant> {
     return this.grant;
   }
   async close(): Promise<void> {}

@@ -11,6 +11,7 @@ export function identityGrant(identity: Identity, permissions: Permissions): Gra
     can: (type, name, action) => permissions.allows(identity, type, name, action),
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
     unrestricted: identity.kind === 'admin',
+    administrator: identity.kind === 'admin',
     audit: identity.federated?.audit,
     pullPolicies: (repo) => permissions.pullPolicyScope(identity, repo),
   };
@@ -28,6 +29,7 @@ export function tokenGrant(identity: Identity, claims: readonly Access[], permis
     subject: identity.subject,
     can: (type, name, action) => claimCovers(claims, type, name, action) && permissions.allows(identity, type, name, action),
     sees: (repo) => permissions.allows(identity, 'repository', repo, 'pull'),
+    administrator: identity.kind === 'admin',
     audit: identity.federated?.audit,
     // The credential's rights decide the exemption, not the token's scope: a pusher's pull-only token is still a pusher's.
     pullPolicies: (repo) => permissions.pullPolicyScope(identity, repo),

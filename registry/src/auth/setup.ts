@@ -17,6 +17,7 @@ import { ephemeralSigningKey, loadSigningKeys } from './signing-keys.js';
 import { TokenAccessController } from './token-access.js';
 import { mountTokenEndpoint } from './token-endpoint.js';
 import { TokenService } from './tokens.js';
+import { UiSessionCookie } from './ui-session.js';
 
 export interface Auth {
   readonly access: AccessController;
@@ -79,7 +80,9 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
     federatedIssuers: auth.federation.issuers.map((i) => `${i.name}=${i.issuer} (${i.verify})`) });
   return {
     access,
-    routes: (app) => mountTokenEndpoint(app, { tokens, authenticator, permissions, log }),
+    routes: (app) => mountTokenEndpoint(app, {
+      tokens, authenticator, permissions, log, ...(config.ui.enabled ? { uiSession: new UiSessionCookie(auth.refreshTokenTTLSeconds) } : {}),
+    }),
     scannerToken: async (repo) => (await tokens.issueAccessToken(SCANNER_SUBJECT, [repository(repo, 'pull')])).token,
   };
 }

@@ -141,6 +141,10 @@ export class TokenAccessController implements AccessController {
     throw new RegistryError(Code.DENIED, detail);
   }
 
+  async identify(req: IncomingMessage): Promise<Grant> {
+    return (await this.authenticate(req, [])).grant;
+  }
+
   async close(): Promise<void> {
     this.onClose();
   }

@@ -17,6 +17,7 @@ import { IssuerUnreachableError } from './federation/https-client.js';
 import { InvalidTokenError, type TokenService } from './tokens.js';
 import { TOKEN_PATH } from './token-access.js';
 import { afterUnreadBody } from '../limits/unread-body.js';
+import { sameOrigin, UI_CLIENT_ID, UI_SESSION_PATH, type UiSessionCookie } from './ui-session.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -45,10 +46,12 @@ export interface TokenEndpointDeps {
   readonly authenticator: Authenticator;
   readonly permissions: Permissions;
   readonly log: Logger;
+  /** The web UI's session cookie, when the UI is on (ui-session.ts). */
+  readonly uiSession?: UiSessionCookie;
 }
 
 export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void {
-  const { tokens, authenticator, permissions, log } = deps;
+  const { tokens, authenticator, permissions, log, uiSession } = deps;
   const service = tokens.settings.service;
 
   const login = async (req: Request, username: string, password: string): Promise<Identity> => {
@@ -79,7 +82,8 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
     if (requested !== null && requested !== service) throw new TokenRequestError(400, 'invalid_request', `unknown service; this registry is "${service}"`);
   };
 
-  const respond = async (res: Response, identity: Identity, requested: Access[], withRefresh: boolean, oauth: boolean) => {
+  /** `cookie`: the refresh token goes to the UI's session cookie instead of the body. */
+  const respond = async (res: Response, identity: Identity, requested: Access[], withRefresh: boolean, oauth: boolean, cookie = false) => {
     const granted = requested.map((a) => permissions.grantable(identity, a)).filter((a) => a.actions.length > 0);
     const access = await tokens.issueAccessToken(identity.subject, granted, new Date(), identity.federated).catch((err) => {
       throw federationFailure(err);
@@ -91,7 +95,12 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
       issued_at: access.issuedAt.toISOString(),
     };
     if (oauth) body.scope = granted.map(formatScope).join(' ');
-    if (withRefresh && identity.kind !== 'anonymous' && identity.kind !== 'federated') body.refresh_token = (await tokens.issueRefreshToken(identity.subject)).token;
+    if (withRefresh && identity.kind !== 'anonymous' && identity.kind !== 'federated') {
+      const refresh = (await tokens.issueRefreshToken(identity.subject)).token;
+      if (cookie && uiSession) uiSession.set(res, refresh);
+      else body.refresh_token = refresh;
+    }
+    if (cookie) body.subject = identity.subject;
     log.info({ msg: 'token issued', subject: identity.subject, granted: granted.map(formatScope), ...(identity.federated ? { identity: identity.federated.audit } : {}) });
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json(body);
@@ -109,6 +118,20 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
         res.status(err.status).json({ errors: [{ code, message: err.message }] });
       }
     });
+  };
+
+  const refreshed = async (refresh: string): Promise<Identity> => {
+    let subject: string;
+    try {
+      subject = await tokens.verifyRefreshToken(refresh);
+    } catch (err) {
+      if (!(err instanceof InvalidTokenError)) throw err;
+      throw new TokenRequestError(401, 'invalid_grant', `refresh token rejected: ${err.reason}`);
+    }
+    const identity = permissions.identityOf(subject);
+    // The refresh token does not outlive the identity: a removed robot gets nothing.
+    if (identity.kind === 'robot' && !permissions.robotExists(subject)) throw new TokenRequestError(401, 'invalid_grant', 'refresh token rejected: identity no longer exists');
+    return identity;
   };
 
   app.get(TOKEN_PATH, async (req, res, next) => {
@@ -141,21 +164,13 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
         const password = form.get('password');
         if (!username || password === null) throw new TokenRequestError(400, 'invalid_request', 'username and password are required');
         const identity = await login(req, username, password);
-        await respond(res, identity, scopes, form.get('access_type') === 'offline', true);
+        const ui = uiSession !== undefined && form.get('client_id') === UI_CLIENT_ID;
+        if (ui && !sameOrigin(req)) throw new TokenRequestError(403, 'invalid_request', 'the UI signs in from its own origin');
+        await respond(res, identity, scopes, ui || form.get('access_type') === 'offline', true, ui);
       } else if (grantType === 'refresh_token') {
         const refresh = form.get('refresh_token');
         if (!refresh) throw new TokenRequestError(400, 'invalid_request', 'refresh_token is required');
-        let subject: string;
-        try {
-          subject = await tokens.verifyRefreshToken(refresh);
-        } catch (err) {
-          if (!(err instanceof InvalidTokenError)) throw err;
-          throw new TokenRequestError(401, 'invalid_grant', `refresh token rejected: ${err.reason}`);
-        }
-        const identity = permissions.identityOf(subject);
-        // The refresh token does not outlive the identity: a removed robot gets nothing.
-        if (identity.kind === 'robot' && !permissions.robotExists(subject)) throw new TokenRequestError(401, 'invalid_grant', 'refresh token rejected: identity no longer exists');
-        await respond(res, identity, scopes, false, true);
+        await respond(res, await refreshed(refresh), scopes, false, true);
       } else {
         throw new TokenRequestError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
       }
@@ -166,5 +181,43 @@ export function mountTokenEndpoint(app: Express, deps: TokenEndpointDeps): void 
         next(unexpected);
       }
     }
+  });
+
+  if (!uiSession) return;
+  // The UI's session cookie traded for an access token: 204 when there is no session.
+  app.post(`${UI_SESSION_PATH}/token`, async (req, res, next) => {
+    try {
+      if (!sameOrigin(req)) throw new TokenRequestError(403, 'invalid_request', 'the session is used from the UI\'s own origin');
+      const form = req.headers['content-type'] ? await readForm(req) : new URLSearchParams();
+      const refresh = uiSession.read(req);
+      res.setHeader('Cache-Control', 'no-store');
+      if (!refresh) {
+        res.status(204).end();
+        return;
+      }
+      let identity: Identity;
+      try {
+        identity = await refreshed(refresh);
+      } catch (err) {
+        if (err instanceof TokenRequestError) uiSession.clear(res);
+        throw err;
+      }
+      await respond(res, identity, parseScopes(form.getAll('scope')), false, true, true);
+    } catch (err) {
+      try {
+        fail(res, err, true);
+      } catch (unexpected) {
+        next(unexpected);
+      }
+    }
+  });
+  app.post(`${UI_SESSION_PATH}/logout`, (req, res) => {
+    if (!sameOrigin(req)) {
+      res.status(403).json({ error: 'invalid_request', error_description: 'the session is used from the UI\'s own origin' });
+      return;
+    }
+    uiSession.clear(res);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(204).end();
   });
 }

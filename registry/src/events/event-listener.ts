@@ -22,6 +22,13 @@ export class CloudEventListener implements WriteListener {
           ...who(event.actor), tags: event.tags, digest: event.digest.value, mediaType: event.mediaType, size: event.size,
         });
         break;
+      case 'tag-restored':
+        // A rollback moves a tag as a push does; receivers that follow tags see it as one.
+        this.sink.emit('push', event.repo, {
+          ...who(event.actor), tags: [event.tag], digest: event.digest.value, mediaType: event.mediaType, size: event.size,
+          restored: true, ...(event.previous ? { previousDigest: event.previous.value } : {}),
+        });
+        break;
       case 'tag-deleted':
         this.sink.emit('delete', event.repo, { ...who(event.actor), tag: event.tag, ...reason(event.reason) });
         break;

@@ -25,6 +25,8 @@ export interface GcServiceOptions {
   readonly retention: Retention;
   /** The write path: retention deletes through it, and it follows what the collector deleted. */
   readonly writes: { readonly retention: RetentionExecutor; readonly collection: CollectionListener };
+  /** Told about every run that held the lease, when it ends (the audit log). */
+  readonly onFinished?: (dryRun: boolean, outcome: GcRunResult | Error) => void;
 }
 
 export class GcService {
@@ -104,9 +106,12 @@ export class GcService {
         msg: 'garbage collection finished', dryRun, durationSeconds: report.durationSeconds, blobsDeleted: report.blobsDeleted,
         bytesFreed: report.bytesFreed, manifestsDeleted: report.manifestsDeleted.length, restored: report.restored,
       });
-      return { status: 'done', report, retention: retentionReport };
+      const result: GcRunResult = { status: 'done', report, retention: retentionReport };
+      this.options.onFinished?.(dryRun, result);
+      return result;
     } catch (err) {
       metrics.gcRuns.inc({ result: 'failure' });
+      this.options.onFinished?.(dryRun, err instanceof Error ? err : new Error(String(err)));
       throw err;
     } finally {
       end({ dry_run: String(dryRun) });

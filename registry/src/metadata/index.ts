@@ -16,14 +16,18 @@ import { auditPage } from './reads/audit.js';
 import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
 import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
 import { lastPulls } from './reads/pulls.js';
+import {
+  blobSizes, existingTags, holders, layerOverlap, manifestRefs, manifestsIn, referencing, referrerCounts, tagHadDigest, unreferencedOutside,
+} from './reads/relations.js';
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
+import { scanResults, signatureVerdicts } from './reads/supply-chain.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
 import { announcedVulnerabilities, getInventory, indexesListing, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
 import type {
-  AuditEntry, AuditQuery, AuditRecord, CatalogQuery, InventoryKind, InventoryRecord, KnownVulnerability, LinkedBlob, ManifestInfo, ManifestRecord,
-  Page, PullRecord, ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, ScanResultRecord, SignatureVerdictRecord, TagHistoryEntry, TagInfo,
-  Usage, WriteContext,
+  AuditEntry, AuditQuery, AuditRecord, CatalogQuery, InventoryKind, InventoryRecord, KnownVulnerability, LinkedBlob, ManifestInfo, ManifestKey,
+  ManifestRecord, Page, PullRecord, ReferencedBlob, ReferrerCount, ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, ScanResult,
+  ScanResultRecord, SignatureVerdict, SignatureVerdictRecord, TagHistoryEntry, TagInfo, Usage, WriteContext,
 } from './types.js';
 import { appendAudit } from './writes/audit.js';
 import { closeIntent, openIntent, openIntentsFor, staleIntents, type WriteIntent } from './writes/intents.js';
@@ -342,6 +346,67 @@ export class MetadataIndex {
 
   async audit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
     return this.read(() => auditPage(this.engine.db, query));
+  }
+
+  // ---- relations between manifests (the browsing API; bounded reads) ----
+
+  /** What a manifest references, with blob sizes. */
+  async manifestRefs(repo: string, digest: string): Promise<ReferencedBlob[]> {
+    return this.read(() => manifestRefs(this.engine.db, repo, digest));
+  }
+
+  /** The rows of several manifests of one repository (those the index has). */
+  async manifestsIn(repo: string, digests: readonly string[]): Promise<ManifestInfo[]> {
+    return this.read(() => manifestsIn(this.engine.db, repo, digests));
+  }
+
+  /** Referrers of each subject counted by artifact type. */
+  async referrerCounts(repo: string, subjects: readonly string[]): Promise<Map<string, ReferrerCount[]>> {
+    return this.read(() => referrerCounts(this.engine.db, repo, subjects));
+  }
+
+  /** Which of `tags` exist, with their digests. */
+  async existingTags(repo: string, tags: readonly string[]): Promise<Map<string, string>> {
+    return this.read(() => existingTags(this.engine.db, repo, tags));
+  }
+
+  /** Manifests in `repo` (or any repository) referencing `ref` as `kind`, at most `limit`. */
+  async referencing(ref: string, kind: 'layer' | 'manifest' | 'config', limit: number, repo?: string): Promise<ManifestKey[]> {
+    return this.read(() => referencing(this.engine.db, ref, kind, limit, repo));
+  }
+
+  /** Repositories holding a manifest with this digest, at most `limit`. */
+  async holders(digest: string, limit: number): Promise<string[]> {
+    return this.read(() => holders(this.engine.db, digest, limit));
+  }
+
+  /** Per manifest (`repo@digest`): its layer count and how many of its layers are in `within`. */
+  async layerOverlap(manifests: readonly ManifestKey[], within: readonly string[]): Promise<Map<string, { layers: number; shared: number }>> {
+    return this.read(() => layerOverlap(this.engine.db, manifests, within));
+  }
+
+  /** Of `blobs`, those no manifest outside `closure` references (in any repository, or in `repo` alone). */
+  async unreferencedOutside(repo: string, closure: readonly string[], blobs: readonly string[], scope: 'storage' | 'repository'): Promise<Set<string>> {
+    return this.read(() => unreferencedOutside(this.engine.db, repo, closure, blobs, scope));
+  }
+
+  async blobSizes(digests: readonly string[]): Promise<Map<string, number>> {
+    return this.read(() => blobSizes(this.engine.db, digests));
+  }
+
+  /** Whether the tag's history names `digest` (a rollback target). */
+  async tagHadDigest(repo: string, tag: string, digest: string): Promise<boolean> {
+    return this.read(() => tagHadDigest(this.engine.db, repo, tag, digest));
+  }
+
+  // ---- supply-chain results (written by scanning and signature checks) ----
+
+  async scanResults(digests: readonly string[]): Promise<Map<string, ScanResult>> {
+    return this.read(() => scanResults(this.engine.db, digests));
+  }
+
+  async signatureVerdicts(digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
+    return this.read(() => signatureVerdicts(this.engine.db, digests));
   }
 
   // ---- aggregates and scans (background work, sliced) ----

@@ -110,6 +110,10 @@ export interface RepositoryListQuery {
   readonly sort?: RepositorySort;
   readonly limit?: number;
   readonly cursor?: string;
+  /** Only names this accepts (the caller's pull rights); runs in the process. */
+  readonly filter?: (name: string) => boolean;
+  /** With `filter`: rows read at most before a short page is returned with `next` (default 20,000). */
+  readonly maxScan?: number;
 }
 
 export interface CatalogQuery {
@@ -181,6 +185,46 @@ export interface AuditQuery {
   readonly limit?: number;
   /** Entries older than this cursor (newest first). */
   readonly cursor?: string;
+  /** Only records this accepts (the caller's pull rights); runs in the process. */
+  readonly filter?: (record: AuditRecord) => boolean;
+  /** With `filter`: rows read at most before a short page is returned with `next` (default 20,000). */
+  readonly maxScan?: number;
+}
+
+/** A manifest in a repository. */
+export interface ManifestKey {
+  readonly repo: string;
+  readonly digest: string;
+}
+
+/** Something a manifest references, with its size when the index knows the blob. */
+export interface ReferencedBlob {
+  readonly kind: RefKind;
+  readonly digest: string;
+  readonly size?: number;
+}
+
+export interface ReferrerCount {
+  /** '' for a referrer without an artifact type. */
+  readonly artifactType: string;
+  readonly count: number;
+}
+
+/** A scan's stored result (scan_results), its report as stored. */
+export interface ScanResult {
+  readonly digest: string;
+  readonly dbDigest: string;
+  readonly status: string;
+  readonly report?: unknown;
+  readonly updatedAt: number;
+}
+
+/** A signature check's stored verdict for one key set (signature_verdicts). */
+export interface SignatureVerdict {
+  readonly digest: string;
+  readonly keyset: string;
+  readonly verdict?: unknown;
+  readonly updatedAt: number;
 }
 
 // ---- supply chain (0003-supply-chain.ts; docs/supply-chain.md) ----

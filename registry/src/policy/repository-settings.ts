@@ -62,6 +62,11 @@ export class RepositorySettings {
     return undefined;
   }
 
+  /** Every immutable-tag pattern (as written) that applies to the repository. */
+  immutablePatterns(repo: string): string[] {
+    return this.matching(repo).flatMap((c) => c.entry.immutableTags);
+  }
+
   hasImmutableTags(repo: string): boolean {
     return this.matching(repo).some((c) => c.immutable.length > 0);
   }

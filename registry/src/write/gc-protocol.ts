@@ -54,6 +54,17 @@ export class GcWriterProtocol {
   }
 
   /**
+   * Before a tag is pointed back at a manifest it named before (a rollback): the
+   * manifest may be untagged now, so a sweep could be taking it. Touch it, then
+   * check, uncached, that its body is there and it is linked in the repository.
+   */
+  async beforeTagRestore(repo: string, digest: Digest): Promise<void> {
+    await this.storage.gc.markers.touch(digest);
+    const present = (await this.blobPresent(digest)) && (await within(LINK_WAIT_MS, () => this.storage.manifests.isLinked(repo, digest)));
+    if (!present) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value, reason: 'the manifest is no longer in the repository' });
+  }
+
+  /**
    * Before an upload completes onto a blob that may exist, or a mount links one: the
    * writer's touch. A blob that is absent needs none (the upload moves fresh content
    * into place, younger than any cutoff; a quarantined copy being deleted is a

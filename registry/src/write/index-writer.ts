@@ -47,6 +47,17 @@ export class IndexWriter {
     await this.index.linkBlob(repo, digest.value, size, { intent }).catch((err) => this.kept(err, intent, 'link', repo));
   }
 
+  /** Whether the tag's history names `digest`; UNAVAILABLE while the index cannot answer. */
+  async tagHadDigest(repo: string, tag: string, digest: Digest): Promise<boolean> {
+    return this.available(() => this.index.tagHadDigest(repo, tag, digest.value));
+  }
+
+  /** After a rolled-back tag's storage commit: the tag row and a `restore` history entry. */
+  async tagRestored(intent: Intent, repo: string, tag: string, digest: Digest, actor: Actor): Promise<void> {
+    await this.index.setTag(repo, tag, digest.value, { actor: actor.subject, action: 'restore', intent })
+      .catch((err) => this.kept(err, intent, 'tag', repo));
+  }
+
   // Deletes: the index first (a failure refuses the delete before storage changes).
 
   async tagDeleting(repo: string, tag: string, actor: Actor): Promise<Intent> {

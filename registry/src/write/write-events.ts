@@ -26,6 +26,11 @@ export type WriteEvent =
     readonly body: Buffer; readonly tags: readonly string[]; readonly subject?: Digest; readonly actor: Actor;
     readonly cache?: CacheOrigin;
   }
+  /** A tag pointed back at a manifest it named before (a rollback). */
+  | {
+    readonly kind: 'tag-restored'; readonly repo: string; readonly tag: string; readonly digest: Digest; readonly previous?: Digest;
+    readonly mediaType: string; readonly size: number; readonly actor: Actor;
+  }
   | { readonly kind: 'tag-deleted'; readonly repo: string; readonly tag: string; readonly actor: Actor; readonly reason?: string }
   | { readonly kind: 'manifest-deleted'; readonly repo: string; readonly digest: Digest; readonly tags: readonly string[]; readonly actor: Actor; readonly reason?: string }
   | { readonly kind: 'blob-linked'; readonly repo: string; readonly digest: Digest; readonly size: number; readonly actor: Actor; readonly cache?: CacheOrigin }

@@ -1,6 +1,6 @@
 // The registry's one write path. Every change to content — a client's push or
 // delete, a mount, retention, an upload purge, garbage collection's deletions,
-// cache fills, and later rollbacks — goes through it, so every invariant and
+// cache fills, rollbacks — goes through it, so every invariant and
 // every listener (events, quotas, the metadata index) applies to all of them.
 import { Code, hasCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,6 +16,7 @@ import { CacheFills } from './cache-fills.js';
 import { GcWriterProtocol } from './gc-protocol.js';
 import { IndexWriter, type Intent } from './index-writer.js';
 import { ManifestWrites } from './manifest-writes.js';
+import { TagWrites } from './tag-writes.js';
 import { WriteContext } from './write-context.js';
 import { SYSTEM_RETENTION, type WriteEvent, type WriteListener } from './write-events.js';
 
@@ -34,6 +35,8 @@ export class WritePath {
   readonly manifests: ManifestWrites;
   /** What a pull-through cache writes (mirror/): no quota, partial images allowed. */
   readonly cache: CacheFills;
+  /** Rollbacks: a tag pointed back at a digest from its history. */
+  readonly tags: TagWrites;
   private readonly context: WriteContext;
 
   constructor(options: WritePathOptions) {
@@ -42,6 +45,7 @@ export class WritePath {
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
     this.cache = new CacheFills(this.context);
+    this.tags = new TagWrites(this.context);
   }
 
   /** Retention deletes through the write path, as the actor "retention". */

@@ -5,6 +5,8 @@ import type { AccessController, Grant } from '../../auth/access.js';
 import { Code, RegistryError } from '../../errors.js';
 import type { PullRecorder } from '../../events/event-listener.js';
 import type { GcService } from '../../gc/service.js';
+import type { GcStatus } from '../../gc/status.js';
+import type { Browsing } from '../../read/browsing.js';
 import type { ScrubService } from '../../scrub/service.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -37,6 +39,10 @@ export interface Services {
   readonly quota: QuotaGate;
   readonly retention: Retention;
   readonly gc: GcService;
+  /** The last collection, for the storage page. */
+  readonly gcStatus: GcStatus;
+  /** The browsing API's read models (repositories, artifacts, lineage). */
+  readonly browsing: Browsing;
   /** The index repaired from storage: at start, after interrupted writes, on a schedule. */
   readonly scrub: ScrubService;
   /** The pull-through cache (a no-op without upstreams). */

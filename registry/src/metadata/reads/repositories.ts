@@ -13,6 +13,8 @@ import { defined } from './rows.js';
 export const MAX_CATALOG_PAGE = 10_000;
 /** Rows a filtered catalog request reads at most; it then returns what it found with a `next` (the last name read). */
 const CATALOG_SCAN_LIMIT = 20_000;
+/** The same bound for the UI's filtered repository list. */
+const SCAN_LIMIT = 20_000;
 
 export function repositoryStatus(row: Selectable<RepositoriesTable>): RepositoryStatus {
   return defined({
@@ -72,34 +74,55 @@ const SORTS = {
  * The UI's repository list: keyset pagination on (sort key, name), so each page
  * costs O(page) through the (last_push_at, name) and (size_bytes, name) indexes.
  * Ties in the newest-first orders go by name descending, so the index serves them
- * backwards.
+ * backwards. With `filter` (the caller's pull rights) rows are read in batches
+ * until the page is full; after `maxScan` rows a short page (even an empty one)
+ * comes back with a `next` cursor, so one request stays bounded whatever the
+ * filter rejects.
  */
 export async function listRepositories(db: Db, query: RepositoryListQuery): Promise<Page<RepositoryStatus>> {
   const limit = pageSize(query.limit, 50, 1000);
   const sortName = query.sort ?? 'name';
   const sort = SORTS[sortName];
   const listing = `repositories-${sortName}`;
-  let q = db.selectFrom('repositories').selectAll();
-  // Names are lowercase; SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
-  if (query.search) q = q.where(sql<boolean>`name like ${`%${escapeLike(query.search.toLowerCase())}%`} escape '\\'`);
+  const cursorOf = (row: Selectable<RepositoriesTable>) =>
+    (sort.column === 'name' ? encodeCursor(listing, [row.name]) : encodeCursor(listing, [row[sort.column], row.name]));
+  let position: { value?: number; name: string } | undefined;
   if (query.cursor !== undefined) {
     if (sort.column === 'name') {
-      const [name] = decodeCursor(listing, query.cursor, ['string']) as [string];
-      q = q.where('name', '>', name);
+      position = { name: decodeCursor(listing, query.cursor, ['string'])[0] as string };
     } else {
       const [value, name] = decodeCursor(listing, query.cursor, ['number', 'string']) as [number, string];
-      q = q.where((eb) => eb.or([eb(sort.column, '<', value), eb.and([eb(sort.column, '=', value), eb('name', '<', name)])]));
+      position = { value, name };
     }
   }
-  q = sort.column === 'name' ? q.orderBy('name') : q.orderBy(sort.column, 'desc').orderBy('name', 'desc');
-  const rows = await q.limit(limit + 1).execute();
-  const items = rows.slice(0, limit).map(repositoryStatus);
-  let next: string | undefined;
-  if (rows.length > limit) {
-    const lastRow = rows[limit - 1];
-    next = sort.column === 'name' ? encodeCursor(listing, [lastRow.name]) : encodeCursor(listing, [lastRow[sort.column], lastRow.name]);
+  const batch = query.filter ? Math.max(limit + 1, 200) : limit + 1;
+  const maxScan = Math.max(1, query.maxScan ?? SCAN_LIMIT);
+  const items: RepositoryStatus[] = [];
+  let lastReturned: Selectable<RepositoriesTable> | undefined;
+  let scanned = 0;
+  for (;;) {
+    let q = db.selectFrom('repositories').selectAll();
+    // Names are lowercase; SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+    if (query.search) q = q.where(sql<boolean>`name like ${`%${escapeLike(query.search.toLowerCase())}%`} escape '\\'`);
+    if (position) {
+      const { value, name } = position;
+      if (sort.column === 'name') q = q.where('name', '>', name);
+      else q = q.where((eb) => eb.or([eb(sort.column, '<', value!), eb.and([eb(sort.column, '=', value!), eb('name', '<', name)])]));
+    }
+    q = sort.column === 'name' ? q.orderBy('name') : q.orderBy(sort.column, 'desc').orderBy('name', 'desc');
+    const rows = await q.limit(batch).execute();
+    for (const row of rows) {
+      if (query.filter && !query.filter(row.name)) continue;
+      if (items.length === limit) return { items, next: cursorOf(lastReturned!) };
+      items.push(repositoryStatus(row));
+      lastReturned = row;
+    }
+    scanned += rows.length;
+    if (rows.length < batch) return { items };
+    const last = rows.at(-1)!;
+    position = { value: sort.column === 'name' ? undefined : last[sort.column], name: last.name };
+    if (query.filter && scanned >= maxScan) return { items, next: cursorOf(last) };
   }
-  return defined({ items, next });
 }
 
 function escapeLike(s: string): string {

@@ -1,0 +1,40 @@
+// What the supply-chain features stored about manifests: scan results (a report
+// per digest, made against a vulnerability database) and signature verdicts (per
+// digest and key set). Rows come back as stored, the JSON parsed; what a report
+// or a verdict means is read by the callers (read/supply-chain.ts).
+import type { Db } from '../engine/engine.js';
+import type { ScanResult, SignatureVerdict } from '../types.js';
+import { parseJson } from './rows.js';
+
+const SLICE = 500;
+
+export async function scanResults(db: Db, digests: readonly string[]): Promise<Map<string, ScanResult>> {
+  const out = new Map<string, ScanResult>();
+  const unique = [...new Set(digests)];
+  for (let i = 0; i < unique.length; i += SLICE) {
+    const rows = await db.selectFrom('scan_results').selectAll().where('digest', 'in', unique.slice(i, i + SLICE)).execute();
+    for (const r of rows) {
+      // One row per database a digest was matched against: the newest is the current answer.
+      const known = out.get(r.digest);
+      if (known && known.updatedAt >= Number(r.updated_at)) continue;
+      out.set(r.digest, { digest: r.digest, dbDigest: r.db_digest, status: r.status, report: parseJson<unknown>(r.report), updatedAt: Number(r.updated_at) });
+    }
+  }
+  return out;
+}
+
+/** Every key set's verdict on each digest, in key-set order. */
+export async function signatureVerdicts(db: Db, digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
+  const out = new Map<string, SignatureVerdict[]>();
+  const unique = [...new Set(digests)];
+  for (let i = 0; i < unique.length; i += SLICE) {
+    const rows = await db.selectFrom('signature_verdicts').selectAll().where('digest', 'in', unique.slice(i, i + SLICE))
+      .orderBy('digest').orderBy('keyset').execute();
+    for (const r of rows) {
+      const list = out.get(r.digest) ?? [];
+      list.push({ digest: r.digest, keyset: r.keyset, verdict: parseJson<unknown>(r.verdict), updatedAt: Number(r.updated_at) });
+      out.set(r.digest, list);
+    }
+  }
+  return out;
+}
