@@ -44,7 +44,7 @@ export class BlobWrites {
     await this.w.storage.uploads.info(repo, id);
     const { result, intent } = await this.committing(repo, id, digest, actor, (hooks) =>
       this.w.storage.uploads.complete(repo, id, digest, last, { ...hooks, start: options.start }), options.length);
-    await this.linked(intent, repo, digest, result.size, actor);
+    await this.w.blobLinked(intent, repo, digest, result.size, actor);
     return result;
   }
 
@@ -61,7 +61,7 @@ export class BlobWrites {
       if (hasCode(err, Code.QUOTA_EXCEEDED)) await uploads.cancel(repo, upload.id).catch(() => undefined);
       throw err;
     }
-    await this.linked(committed.intent, repo, digest, committed.result.size, actor);
+    await this.w.blobLinked(committed.intent, repo, digest, committed.result.size, actor);
     return committed.result;
   }
 
@@ -92,7 +92,7 @@ export class BlobWrites {
     } finally {
       await admitted(mounted);
     }
-    await this.linked(intent, repo, digest, size, actor);
+    await this.w.blobLinked(intent, repo, digest, size, actor);
     return true;
   }
 
@@ -165,18 +165,5 @@ export class BlobWrites {
       if (hasCode(err, Code.QUOTA_EXCEEDED)) await this.w.notify({ kind: 'quota-refused', repo, refusal: err.detail as Record<string, unknown>, actor });
       throw err;
     }
-  }
-
-  /** After a link: the GC re-check (which may take the link back), then the index, then the listeners. */
-  private async linked(intent: Intent, repo: string, digest: Digest, size: number, actor: Actor): Promise<void> {
-    failpoint('blob-link:storage-committed');
-    try {
-      await this.w.gc.afterBlobLink(repo, digest);
-    } catch (err) {
-      await this.w.index.end(intent); // the link is gone again: nothing for the index
-      throw err;
-    }
-    await this.w.index.blobLinked(intent, repo, digest, size);
-    await this.w.notify({ kind: 'blob-linked', repo, digest, size, actor });
   }
 }

@@ -45,7 +45,7 @@ export class CacheFills {
     }
     if (intent === undefined) throw new Error('a cache fill completed without its index journal entry');
     this.w.metrics.bytesReceived.inc({ route: 'cache-fill' }, result.written);
-    await this.linked(intent, repo, digest, result.size, cache);
+    await this.w.blobLinked(intent, repo, digest, result.size, SYSTEM_CACHE, cache);
     return result;
   }
 
@@ -58,20 +58,8 @@ export class CacheFills {
     // A failed storage step leaves the journal entry open: scrub verifies the repository.
     const intent = await this.w.index.begin(repo, 'cache-link');
     await blobs.link(repo, digest);
-    await this.linked(intent, repo, digest, size, cache);
+    await this.w.blobLinked(intent, repo, digest, size, SYSTEM_CACHE, cache);
     return true;
-  }
-
-  /** After a link: the GC re-check (which may take the link back), then the index, then the listeners. */
-  private async linked(intent: Intent, repo: string, digest: Digest, size: number, cache: CacheOrigin): Promise<void> {
-    try {
-      await this.w.gc.afterBlobLink(repo, digest);
-    } catch (err) {
-      await this.w.index.end(intent); // the link is gone again: nothing for the index
-      throw err;
-    }
-    await this.w.index.blobLinked(intent, repo, digest, size);
-    await this.w.notify({ kind: 'blob-linked', repo, digest, size, actor: SYSTEM_CACHE, cache });
   }
 
   /**
