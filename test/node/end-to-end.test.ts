@@ -301,6 +301,10 @@ describe('7. faults', () => {
       return list.length === 1 && list[0].metadata.name === pod.metadata.name && list[0].status!.containerStatuses![0].restartCount === 1 && isReady(list[0]) ? list : undefined;
     }, 120_000, 250);
     figure('kill -9 → kubelet restart → Ready', `${seconds(t0)} s (restartCount ${restarted.status!.containerStatuses![0].restartCount})`);
+    // Ready in the API comes before kube-proxy routes the Service to the pod again (the EndpointSlice,
+    // then an iptables sync): until then a connection is refused, and a client retries, as this one does.
+    await waitFor('the Service routes to the restarted pod', async () => (await send(ep, 'GET', '/v2/').then(() => true, () => false)) || undefined, 30_000, 250);
+    figure('kill -9 → the Service answers again', `${seconds(t0)} s`);
 
     const status = await send(ep, 'GET', location, { headers: auth });
     expect(status.status).toBe(204);
