@@ -1,7 +1,8 @@
-// Prints jest's totals from its --json report as "N passed, N failed[, N skipped]".
+// Prints jest's totals from its --json reports (one per jest run) as "N passed, N failed[, N skipped]".
 import { readFileSync } from 'node:fs';
-const r = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
-const skipped = r.numPendingTests + r.numTodoTests;
-process.stdout.write(`\n${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-process.exit(r.numTotalTests > 0 && failed === 0 ? 0 : 1);
+const reports = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const sum = (key) => reports.reduce((n, r) => n + r[key], 0);
+const failed = sum('numFailedTests') + sum('numRuntimeErrorTestSuites');
+const skipped = sum('numPendingTests') + sum('numTodoTests');
+process.stdout.write(`\n${sum('numPassedTests')} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(sum('numTotalTests') > 0 && failed === 0 ? 0 : 1);
