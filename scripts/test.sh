@@ -16,7 +16,7 @@ jest --json --outputFile="$results" --selectProjects unit registry operator "$@"
 status=$?
 # The node is one shared machine (containerd, kubelet, its pods): its files run one at a time,
 # after the rest, so no other suite's load or pods slow its workloads past their waits.
-jest --json --outputFile="$node_results" --selectProjects node --runInBand "$@" || status=1
+jest --json --outputFile="$node_results" --selectProjects node --runInBand --testSequencer ./test/harness/node/sequencer.cjs "$@" || status=1
 set -e
 node scripts/summary.mjs "$results" "$node_results" || status=1
 rm -f "$results" "$node_results"
