@@ -29,7 +29,9 @@ beforeAll(async () => {
   const url = await pg.createDatabase();
   const config = {
     storage: { s3: { endpoint: s3.endpoint, bucket: s3.bucket, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true } },
-    metadata: { engine: 'postgres' as const, postgres: { url, connectTimeoutSeconds: 1, statementTimeoutSeconds: 2 } },
+    // Short enough that the outage test answers 503 quickly, long enough that a loaded
+    // machine's slow connect or statement is not taken for an outage (2 s / 1 s were).
+    metadata: { engine: 'postgres' as const, postgres: { url, connectTimeoutSeconds: 3, statementTimeoutSeconds: 5 } },
     gc: { gracePeriodSeconds: 0, deleteUntagged: true },
   };
   [a, b] = await Promise.all([startRegistryProcess({ config }), startRegistryProcess({ config })]);
@@ -102,6 +104,7 @@ test('garbage collection on one replica: the other stops listing and serving wha
   expect((await fetch(`${a.url}/v2/ha/gc/manifests/doomed`, { method: 'DELETE' })).status).toBe(202);
   expect((await fetch(`${b.url}/v2/ha/gc/blobs/${orphan.digest}`, { method: 'DELETE' })).status).toBe(202);
   const gc = await fetch(`${a.url}/admin/gc?dryRun=false`, { method: 'POST' });
+  if (gc.status !== 200) process.stdout.write(`GC answered ${gc.status}: ${await gc.text()}\n${(await a.log()).split('\n').filter((l) => l.includes('"level":"warn"') || l.includes('"level":"error"')).slice(-10).join('\n')}\n`);
   expect(gc.status).toBe(200);
   expect(await seenWithin(async () => (await blobStatus(b.url, 'ha/gc', orphan.digest)) === 404)).toBeLessThanOrEqual(WINDOW_MS);
   const manifest = await fetch(`${b.url}/v2/ha/gc/manifests/${digest}`);

@@ -40,9 +40,16 @@
 //   ever points at nothing, so HEAD (which trusts a cached size when the link exists)
 //   stays truthful on every replica.
 //
-//   Residual: a manifest PUT that stalls longer than the grace period between its
-//   touch (W1) and its commit, while a run starts in between, may lose blobs; the
-//   grace period (1 h by default) must exceed the longest push.
+//   A write commits to storage before the index hears of it, and a push may stall
+//   between its touch and its index write for longer than the grace period (a loaded
+//   machine, a slow database): its touch is then older than the cutoff and the mark
+//   may read the index before the write reaches it. So every write opens its index
+//   journal entry (write/index-writer.ts) before it touches, and the mark waits, per
+//   repository, for the entries opened before the cutoff to close: such a write's
+//   touch came after its entry opened, so either the touch is recent enough to
+//   protect it or the entry is older than the cutoff and the mark reads the index
+//   only once the write is in it. An entry that stays open past the wait
+//   (a write that died, which repair had not settled) aborts the run.
 //
 //   Markers are only deleted together with their content, and only by the run that
 //   really deleted it (another run's recovery may have put it back): deleting the
@@ -63,6 +70,7 @@ import type { Logger } from '../log.js';
 import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../reference.js';
+import { StorageUnavailableError } from '../storage/driver/driver.js';
 import type { GcStorage } from '../storage/gc-storage.js';
 import { sameMarker, type Marker } from '../storage/gc-markers.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -71,6 +79,9 @@ import { markRepository } from '../metadata/gc-mark.js';
 
 /** Blobs swept at once: each is a few sequential storage round trips. */
 const SWEEP_CONCURRENCY = 8;
+/** How long the mark waits, by default, for a repository's writes older than the cutoff to reach the index. */
+const INTENT_WAIT_MS = 10_000;
+const INTENT_POLL_MS = 20;
 
 export interface CollectOptions {
   readonly gracePeriodMs: number;
@@ -78,6 +89,8 @@ export interface CollectOptions {
   readonly deleteUntagged: boolean;
   /** Called between steps; returning false aborts the run (the lease was lost). */
   readonly stillOwner?: () => Promise<boolean>;
+  /** How long to wait for writes older than the cutoff to reach the index before aborting. */
+  readonly intentWaitMs?: number;
 }
 
 export interface DeletedManifest {
@@ -120,6 +133,8 @@ export interface GcReport {
   restored: number;
   /** Quarantined blobs left by an interrupted run and put back at the start. */
   recovered: number;
+  /** Blobs left for the next run because storage failed while one was swept (a transient S3 error). */
+  skipped: number;
   aborted: boolean;
 }
 
@@ -151,7 +166,7 @@ export class GarbageCollector {
     const report: GcReport = {
       dryRun: options.dryRun, startedAt: new Date(started).toISOString(), durationSeconds: 0, repositories: 0,
       manifestsMarked: 0, blobsMarked: 0, manifestsDeleted: [], layerLinksDeleted: 0, blobsDeleted: 0, bytesFreed: 0,
-      restored: 0, recovered: 0, aborted: false,
+      restored: 0, recovered: 0, skipped: 0, aborted: false,
     };
     const checkpoint = async () => {
       if (options.stillOwner && !(await options.stillOwner())) throw new Aborted('lost the GC lease');
@@ -160,9 +175,11 @@ export class GarbageCollector {
       if (!options.dryRun) report.recovered = await this.gc.recoverQuarantine();
       const repos = await this.storage.repositories.list();
       report.repositories = repos.length;
+      const inFlight = new Set((await this.index.staleIntents(cutoff, 1_000_000)).map((i) => i.repo));
       const marked = new Set<string>();
       const marks: RepositoryMark[] = [];
       for (const repo of repos) {
+        if (inFlight.has(repo)) await this.awaitWritesBefore(repo, cutoff, options.intentWaitMs ?? INTENT_WAIT_MS);
         marks.push(await this.markRepository(repo, cutoff, options.deleteUntagged, marked, report));
         await checkpoint();
       }
@@ -182,6 +199,15 @@ export class GarbageCollector {
     }
     report.durationSeconds = (Date.now() - started) / 1000;
     return report;
+  }
+
+  /** Waits until the writes on `repo` whose journal entry opened before `cutoff` are in the index. */
+  private async awaitWritesBefore(repo: string, cutoff: number, waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while ((await this.index.openIntentsFor(repo, cutoff)) > 0) {
+      if (Date.now() > deadline) throw new Aborted(`a write on ${repo} older than the grace period has not reached the index`);
+      await new Promise((resolve) => setTimeout(resolve, INTENT_POLL_MS));
+    }
   }
 
   private async markRepository(repo: string, cutoff: number, deleteUntagged: boolean, marked: Set<string>, report: GcReport): Promise<RepositoryMark> {
@@ -273,7 +299,17 @@ export class GarbageCollector {
     let seen = 0;
     await forEachLimit(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
-      if (!marked.has(d.value)) await this.sweepBlob(d, cutoff, dryRun, report);
+      if (marked.has(d.value)) return;
+      try {
+        await this.sweepBlob(d, cutoff, dryRun, report);
+      } catch (err) {
+        // One failed storage call leaves that blob for the next run instead of failing
+        // the run: skipping never deletes, and a blob left in quarantine is put back by
+        // the next run's recovery (a writer waits for it meanwhile).
+        if (!(err instanceof StorageUnavailableError)) throw err;
+        report.skipped++;
+        this.log.warn({ msg: 'blob left for the next collection: storage failed', digest: d.value, err: err.message });
+      }
     });
   }
 

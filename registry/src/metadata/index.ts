@@ -269,9 +269,9 @@ export class MetadataIndex {
     await this.read(() => closeIntent(this.engine.db, id));
   }
 
-  /** Journal entries open for a repository: writes in flight, or left behind. */
-  async openIntentsFor(repo: string): Promise<number> {
-    return this.read(() => openIntentsFor(this.engine.db, repo));
+  /** Journal entries open for a repository: writes in flight, or left behind; with `before`, only those opened earlier. */
+  async openIntentsFor(repo: string, before?: number): Promise<number> {
+    return this.read(() => openIntentsFor(this.engine.db, repo, before));
   }
 
   /** Journal entries opened before `before`, oldest first. */

@@ -74,8 +74,14 @@ export class CacheFills {
     const { storage } = this.w;
     const previous = tag === undefined ? undefined : await storage.tags.resolve(repo, tag);
     const tags = tag === undefined ? [] : [tag];
-    await this.w.gc.beforePartialManifestPut(digest, parsed);
+    // The journal entry opens before the GC touch, as for a push (manifest-writes.ts).
     const intent = await this.w.index.begin(repo, 'cache-manifest');
+    try {
+      await this.w.gc.beforePartialManifestPut(digest, parsed);
+    } catch (err) {
+      await this.w.index.end(intent);
+      throw err;
+    }
     await storage.manifests.commit(repo, digest, body, parsed, tags);
     await this.w.index.manifestPut(intent, repo, digest, parsed.mediaType, body, tags, SYSTEM_CACHE);
     await this.w.notify({

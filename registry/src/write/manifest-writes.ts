@@ -1,7 +1,7 @@
 // Manifest writes: pushes (with their tags), deletes by digest, tag deletes and
 // whole-repository deletes. A push runs, for every caller, in this order:
-//   verify the digest → validate → immutability → GC touch and reference check →
-//   admit the body (quota) → open the index journal entry → commit (body, link,
+//   verify the digest → validate → immutability → open the index journal entry →
+//   GC touch and reference check → admit the body (quota) → commit (body, link,
 //   referrer entry, tags) → index → listeners
 // and a delete: immutability → index → storage → listeners.
 import { Code, RegistryError, hasCode } from '../errors.js';
@@ -38,24 +38,34 @@ export class ManifestWrites {
     const { immutability, gc, quota, storage, index } = this.w;
     const intent = await immutability.serialise(repo, tags, async () => {
       await immutability.checkPush(repo, tags, digest);
-      await gc.beforeManifestPut(repo, digest, parsed);
-      let admitted: (committed: boolean) => Promise<void>;
+      // The journal entry opens before the GC touch: a collector waits for entries
+      // older than its cutoff before it marks (gc/collector.ts), so a push whose touch
+      // is too old to protect its references is seen in the index instead.
+      const opened = await index.begin(repo, 'manifest-put');
+      let storageTouched = false;
       try {
-        admitted = await quota.admit(repo, digest, body.length);
-      } catch (err) {
-        if (hasCode(err, Code.QUOTA_EXCEEDED)) await this.w.notify({ kind: 'quota-refused', repo, refusal: err.detail as Record<string, unknown>, actor });
-        throw err;
-      }
-      let committed = false;
-      try {
-        const opened = await index.begin(repo, 'manifest-put');
-        failpoint('manifest-put:intent-opened');
-        await storage.manifests.commit(repo, digest, body, parsed, tags);
-        failpoint('manifest-put:storage-committed');
-        committed = true;
-        return opened;
+        await gc.beforeManifestPut(repo, digest, parsed);
+        let admitted: (committed: boolean) => Promise<void>;
+        try {
+          admitted = await quota.admit(repo, digest, body.length);
+        } catch (err) {
+          if (hasCode(err, Code.QUOTA_EXCEEDED)) await this.w.notify({ kind: 'quota-refused', repo, refusal: err.detail as Record<string, unknown>, actor });
+          throw err;
+        }
+        let committed = false;
+        try {
+          failpoint('manifest-put:intent-opened');
+          storageTouched = true;
+          await storage.manifests.commit(repo, digest, body, parsed, tags);
+          failpoint('manifest-put:storage-committed');
+          committed = true;
+          return opened;
+        } finally {
+          await admitted(committed);
+        }
       } finally {
-        await admitted(committed);
+        // Refused before storage changed: nothing for scrub to settle. A failed commit leaves it open.
+        if (!storageTouched) await index.end(opened);
       }
     });
     await index.manifestPut(intent, repo, digest, parsed.mediaType, body, tags, actor);

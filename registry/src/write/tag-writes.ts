@@ -32,15 +32,22 @@ export class TagWrites {
     }
     const outcome = await immutability.serialise(repo, [tag], async () => {
       await immutability.checkPush(repo, [tag], digest);
-      await gc.beforeTagRestore(repo, digest);
-      const previous = await storage.tags.resolve(repo, tag);
-      if (previous?.value === digest.value) return { previous, changed: false as const };
-      const meta = await storage.manifests.meta(repo, digest);
-      if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value });
+      // The journal entry opens before the GC touch, as for a push (manifest-writes.ts).
       const intent = await index.begin(repo, 'tag-restore');
-      // A storage failure from here leaves the journal entry open: scrub settles what was written.
-      await storage.tags.set(repo, tag, digest);
-      return { previous, changed: true as const, intent, meta };
+      let storageTouched = false;
+      try {
+        await gc.beforeTagRestore(repo, digest);
+        const previous = await storage.tags.resolve(repo, tag);
+        if (previous?.value === digest.value) return { previous, changed: false as const };
+        const meta = await storage.manifests.meta(repo, digest);
+        if (!meta) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value });
+        // A storage failure from here leaves the journal entry open: scrub settles what was written.
+        storageTouched = true;
+        await storage.tags.set(repo, tag, digest);
+        return { previous, changed: true as const, intent, meta };
+      } finally {
+        if (!storageTouched) await index.end(intent);
+      }
     });
     if (!outcome.changed) return { previous: outcome.previous, changed: false };
     await index.tagRestored(outcome.intent, repo, tag, digest, actor);

@@ -24,8 +24,10 @@ export async function staleIntents(db: Db, before: number, limit = 1000): Promis
   return rows.map((r) => ({ id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at }));
 }
 
-/** How many journal entries are open for a repository (writes in flight, or left behind). */
-export async function openIntentsFor(db: Db, repo: string): Promise<number> {
-  const row = await db.selectFrom('write_intents').select((eb) => eb.fn.countAll<number>().as('n')).where('repo', '=', repo).executeTakeFirstOrThrow();
+/** How many journal entries are open for a repository (writes in flight, or left behind), optionally only those opened before `before`. */
+export async function openIntentsFor(db: Db, repo: string, before?: number): Promise<number> {
+  let query = db.selectFrom('write_intents').select((eb) => eb.fn.countAll<number>().as('n')).where('repo', '=', repo);
+  if (before !== undefined) query = query.where('started_at', '<', before);
+  const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
 }
