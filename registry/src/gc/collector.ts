@@ -70,10 +70,9 @@ import type { Logger } from '../log.js';
 import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseDigest, type Digest } from '../reference.js';
-import { StorageUnavailableError } from '../storage/driver/driver.js';
 import type { GcStorage } from '../storage/gc-storage.js';
 import { sameMarker, type Marker } from '../storage/gc-markers.js';
-import type { RegistryStorage } from '../storage/registry-storage.js';
+import { StorageUnavailableError, type RegistryStorage } from '../storage/registry-storage.js';
 import { forEachLimit } from '#contract/util/limit.js';
 import { markRepository } from '../metadata/gc-mark.js';
 

@@ -9,7 +9,7 @@ import { GarbageCollector } from '../../../registry/src/gc/collector.js';
 import { createLogger } from '../../../registry/src/log.js';
 import { parseManifest } from '../../../registry/src/manifest/parse.js';
 import { digestOf } from '../../../registry/src/reference.js';
-import { StorageUnavailableError } from '../../../registry/src/storage/driver/driver.js';
+import { StorageUnavailableError } from '../../../registry/src/storage/registry-storage.js';
 import { IndexWriter } from '../../../registry/src/write/index-writer.js';
 import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ociImage, randomBlob, type Blob } from '../../harness/oci-client.js';
