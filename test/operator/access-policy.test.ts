@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
+import { POLICY_REVISION_ANNOTATION, policyRevision } from '../../operator/src/controllers/access-policy/policy-delivery.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube/types.js';
 import { OciLayout } from '../harness/oci-layout.js';
@@ -346,6 +347,28 @@ describe('AccessPolicy', () => {
     expect(robot.secrets.filter((x) => !x.expiresAt)).toHaveLength(1);
     expect(robot.secrets.every((x) => x.activatedAt)).toBe(true);
     expect((await inspect(authFile((await pullSecret(appNs))!, 'after'), 'team-a/app')).code).toBe(0);
+  });
+
+  it('annotates the registry pods with each new policy revision, so the kubelet re-reads the policy Secret at once', async () => {
+    // No controller manager or node here: two pods with the Deployment's pod labels stand in for its replicas.
+    const labels = { 'app.kubernetes.io/name': 'berth-registry', 'app.kubernetes.io/instance': 'main' };
+    for (const name of ['main-replica-a', 'main-replica-b']) {
+      await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { containers: [{ name: 'registry', image: 'berth.local/registry:test' }] } });
+    }
+    const registryPods = async () => (await client.list<KubeObject>('v1', 'Pod', {
+      namespace: ns, labelSelector: 'app.kubernetes.io/name=berth-registry,app.kubernetes.io/instance=main',
+    })).items.filter((p) => !p.metadata.deletionTimestamp);
+    const current = async () => policyRevision((await client.get<Secret>('v1', 'Secret', 'main-policy', ns)).data!);
+    const before = await current();
+    const nudged = await appNamespace('nudged', true); // a new robot: the policy file changes
+    const after = await waitFor('a new policy revision', async () => { const r = await current(); return r !== before && r; });
+    await waitFor('every registry pod annotated with it', async () => {
+      const pods = await registryPods();
+      const revision = await current();
+      return pods.length === 2 && pods.every((p) => p.metadata.annotations?.[POLICY_REVISION_ANNOTATION] === revision);
+    }, 20_000);
+    expect(after).toMatch(/^[0-9a-f]{16}$/);
+    await client.delete('v1', 'Namespace', nudged);
   });
 
   it('reports namespaces that fail, and why, with a Warning event', async () => {

@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/src/kube/client.js';
+import { policyRevision } from '../../operator/src/controllers/access-policy/policy-delivery.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { tarOf } from '../harness/oci-layout.js';
@@ -178,6 +179,25 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
       const file = Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8');
       return file.includes(pullCredential.username) && file.includes(pushCredential.username);
     });
+  });
+
+  it('annotates the registry\'s pods with the new policy revision when a selected namespace appears', async () => {
+    // No controller manager here: a pod with the Deployment's pod labels stands in for a replica.
+    await client.create({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'main-replica', namespace: appNs, labels: { 'app.kubernetes.io/name': 'berth-registry', 'app.kubernetes.io/instance': 'main' } },
+      spec: { containers: [{ name: 'registry', image: 'berth.local/registry:test' }] },
+    });
+    const extra = uniqueName('team-a-extra');
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: extra, labels: { team: 'team-a' } } });
+    await waitFor('the stand-in pod annotated with the current policy revision', async () => {
+      const secret = await client.get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', 'main-policy', appNs);
+      const pod = await client.get('v1', 'Pod', 'main-replica', appNs);
+      return Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8').includes(`/${extra}`)
+        && pod.metadata.annotations?.['berth.dev/policy-revision'] === policyRevision(secret.data ?? {});
+    });
+    await client.delete('v1', 'Namespace', extra);
+    await client.delete('v1', 'Pod', 'main-replica', appNs);
   });
 
   it('sets up the workload identity examples: no Secret, ServiceAccounts granted by uid, the kubelet\'s RBAC and configuration', async () => {

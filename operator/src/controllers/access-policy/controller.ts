@@ -23,7 +23,7 @@ export interface AccessPolicyControllerSettings extends ControllerSettings {
 
 export function accessPolicyController({ client, events, log, metrics }: ControllerDeps, settings: AccessPolicyControllerSettings): Controller<AccessPolicyCaches> {
   const { propagationMs, ...runtime } = settings;
-  const store = new PolicyStateStore(client);
+  const store = new PolicyStateStore(client, log);
   const ownWrites = new OwnWrites();
   const policiesOf = (caches: AccessPolicyCaches, namespace: string | undefined, registry: string | undefined) =>
     registryPolicies(caches.policies.list(), namespace, registry).map(policyKey);

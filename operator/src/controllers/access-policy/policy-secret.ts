@@ -7,8 +7,10 @@
 import type { AccessPolicy, Registry } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
+import type { Logger } from '../../runtime/logger.js';
 import type { SecretObject } from '../../kube/types.js';
 import { MANAGED_BY, REGISTRY_LABEL, registryNames } from '../registry/names.js';
+import { nudgeRegistryPods, policyRevision } from './policy-delivery.js';
 import { secretData, stateFromSecret, type RegistryPolicyState } from './state.js';
 
 export const POLICY_SECRET_COMPONENT = 'berth-registry-policy';
@@ -21,7 +23,7 @@ export interface LoadedState {
 export class PolicyStateStore {
   private readonly known = new Map<string, SecretObject>();
 
-  constructor(private readonly client: KubeClient) {}
+  constructor(private readonly client: KubeClient, private readonly log: Logger) {}
 
   private key(reg: Registry): string {
     return `${reg.metadata.namespace}/${registryNames(reg.metadata.name).policy}`;
@@ -69,6 +71,8 @@ export class PolicyStateStore {
     try {
       const secret = await this.client.apply<SecretObject>({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', data, metadata: { ...metadata, ...(resourceVersion ? { resourceVersion } : {}) } }, { force: true });
       this.known.set(this.key(reg), secret);
+      const revision = policyRevision(data);
+      if (revision !== policyRevision(old)) await nudgeRegistryPods(this.client, reg, revision, this.log);
       return { state, secret };
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) this.known.delete(this.key(reg));

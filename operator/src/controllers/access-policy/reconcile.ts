@@ -14,7 +14,7 @@ import { requeueAfter, type ReconcileResult, type Reconciler } from '../../runti
 import { TerminalError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
-import type { Logger } from '../../runtime/logger.js';
+import { createLogger, type Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
 import { StepTimes } from '../../runtime/step-times.js';
 import { clusterAudience, clusterIssuer } from '../registry/federation.js';
@@ -71,7 +71,7 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     now: deps.now ?? (() => new Date()),
     limit: deps.concurrency ?? 32,
     remembered: new Map(),
-    store: deps.store ?? new PolicyStateStore(deps.client),
+    store: deps.store ?? new PolicyStateStore(deps.client, createLogger('warn', { controller: 'access-policy' })),
     ownWrites: deps.ownWrites ?? new OwnWrites(),
   };
   return async (key: string, log: Logger): Promise<ReconcileResult | void> => {

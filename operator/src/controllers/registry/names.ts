@@ -38,6 +38,9 @@ export function registryNames(name: string) {
   };
 }
 
+/** The `app.kubernetes.io/name` of the registry's own pods. */
+export const REGISTRY_COMPONENT = 'berth-registry';
+
 /** Labels on every owned object: the selector for pruning. */
 export function ownedLabels(reg: Registry, component: string): Record<string, string> {
   return {

@@ -5,16 +5,15 @@ import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
 import { metadataChoice, metadataVolumes } from './metadata.js';
 import { clusterIssuer, issuerCaVolumes } from './federation.js';
 import { mirrorVolumes } from './mirror.js';
-import { CONFIG_HASH_ANNOTATION, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
+import { CONFIG_HASH_ANNOTATION, REGISTRY_COMPONENT, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
 
-const COMPONENT = 'berth-registry';
 /** The registry image runs as this unprivileged user (distroless "nonroot"). */
 const NONROOT_UID = 65532;
 /** How long a terminating pod keeps serving before SIGTERM (kube-proxy and peers catch up meanwhile). */
 export const PRE_STOP_SECONDS = 5;
 
 function meta(reg: Registry, name: string) {
-  return { name, namespace: reg.metadata.namespace, labels: ownedLabels(reg, COMPONENT), ownerReferences: [ownerReference(reg)] };
+  return { name, namespace: reg.metadata.namespace, labels: ownedLabels(reg, REGISTRY_COMPONENT), ownerReferences: [ownerReference(reg)] };
 }
 
 function volumes(reg: Registry) {
@@ -57,7 +56,7 @@ function volumes(reg: Registry) {
 export function registryDeployment(reg: Registry, configHash: string): KubeObject {
   const replicas = reg.spec.replicas ?? 1;
   const scheme = reg.spec.tls ? 'HTTPS' : 'HTTP';
-  const selector = selectorLabels(reg, COMPONENT);
+  const selector = selectorLabels(reg, REGISTRY_COMPONENT);
   const mounts = volumes(reg);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'http', scheme },
@@ -79,7 +78,7 @@ export function registryDeployment(reg: Registry, configHash: string): KubeObjec
         ? { type: 'Recreate' }
         : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels: ownedLabels(reg, COMPONENT), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        metadata: { labels: ownedLabels(reg, REGISTRY_COMPONENT), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
         spec: {
           // A cluster issuer needs the pods' own token (JWKS, TokenReview); otherwise none is mounted.
           ...(clusterIssuer(reg)
@@ -139,7 +138,7 @@ export function registryService(reg: Registry): KubeObject {
     metadata: meta(reg, registryNames(reg.metadata.name).service),
     spec: {
       type: svc.type ?? 'ClusterIP',
-      selector: selectorLabels(reg, COMPONENT),
+      selector: selectorLabels(reg, REGISTRY_COMPONENT),
       ports: [{ name: 'http', port: svc.port ?? REGISTRY_PORT, targetPort: 'http', protocol: 'TCP', ...(svc.nodePort ? { nodePort: svc.nodePort } : {}) }],
     },
   };
@@ -152,7 +151,7 @@ export function registryPdb(reg: Registry): KubeObject | undefined {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: meta(reg, registryNames(reg.metadata.name).pdb),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(reg, COMPONENT) } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(reg, REGISTRY_COMPONENT) } },
   };
 }
 
