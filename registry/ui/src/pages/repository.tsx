@@ -13,9 +13,12 @@ export interface RepoDetail {
   access: { pull: boolean; push: boolean; delete: boolean };
 }
 
+type Platform = { os: string; architecture: string; variant?: string };
+
 interface TagRow {
   tag: string; digest: string; mediaType?: string; category: string; size?: number; created?: number; pushedAt: number; pushedBy?: string;
-  lastPulledAt?: number; platforms?: Array<{ os: string; architecture: string; variant?: string }>; referrers: Record<string, number>;
+  imageSize?: number; platformSizes?: Array<{ digest: string; platform: Platform; bytes: number }>;
+  lastPulledAt?: number; platforms?: Platform[]; referrers: Record<string, number>;
   signature?: { signed: boolean; identities: string[] }; vulnerabilities?: { severity?: string; total?: number; counts?: Record<string, number> };
   accessory?: boolean; immutable?: boolean;
 }
@@ -58,7 +61,7 @@ export function Repository({ name }: { name: string }) {
                   <td>{t.platforms?.length
                     ? t.platforms.map((p) => <span class="chip" key={platformName(p)}>{platformName(p)}</span>)
                     : <span class="muted">{t.category}</span>}</td>
-                  <td>{bytes(t.size)}</td>
+                  <td><ImageSize row={t} /></td>
                   <td>{age(t.created)}</td>
                   <td title={t.pushedBy ? `by ${t.pushedBy}` : undefined}>{age(t.pushedAt)}</td>
                   <td>{age(t.lastPulledAt)}</td>
@@ -78,6 +81,17 @@ export function Repository({ name }: { name: string }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Config + layers as pulled; an index's per platform under its distinct total. */
+function ImageSize({ row }: { row: TagRow }) {
+  if (row.imageSize === undefined) return <span title="manifest only">{bytes(row.size)}</span>;
+  if (!row.platformSizes?.length) return <span data-testid="image-size">{bytes(row.imageSize)}</span>;
+  return (
+    <span data-testid="image-size" title="distinct layers of all platforms">{bytes(row.imageSize)}
+      {row.platformSizes.map((p) => <div class="muted small" key={p.digest}>{platformName(p.platform)}: {bytes(p.bytes)}</div>)}
+    </span>
   );
 }
 
