@@ -18,7 +18,7 @@ interface Artifact {
   helmChart?: Record<string, unknown>;
   layers?: Array<{ digest: string; size?: number; createdBy?: string; mediaType?: string }>;
   referrers: Array<{ artifactType: string; category: string; count: number; items: Array<{ digest: string; tag?: string; size?: number; artifactType?: string }> }>;
-  signature?: { signed: boolean; identities: string[]; verdicts: Array<{ keyset: string; signed: boolean; reasons: string[] }> };
+  signature?: { signed: boolean; identities: string[]; verdicts: Array<{ keyset: string; signed: boolean; identities: string[]; reasons: string[] }> };
   vulnerabilities?: { status: string; severity?: string; total?: number; counts?: Record<string, number>; truncated?: boolean;
     vulnerabilities?: Array<{ id: string; package: string; version: string; fixVersion?: string; severity: string; link?: string }> };
   freed: { bytes: number; repositoryBytes: number; manifests: number; blobs: number; sharedBlobs: number };
@@ -86,7 +86,8 @@ export function ArtifactPage({ name, digest }: { name: string; digest: string })
           </tbody>
         </table>
       )}
-      {a.signature ? <><h2>Signature</h2><ul>{a.signature.verdicts.map((v) => <li key={v.keyset}>{v.keyset}: {v.signed ? 'verified' : `not verified (${v.reasons.join('; ')})`}</li>)}</ul></> : null}
+      {a.signature ? <><h2>Signature</h2><ul data-testid="verdicts">{a.signature.verdicts.map((v) => (
+        <li key={v.keyset}>{v.keyset}: {v.signed ? `verified by ${v.identities.join(', ')}` : `not verified (${v.reasons.join('; ') || 'no signature found'})`}</li>))}</ul></> : null}
       <Vulnerabilities v={a.vulnerabilities} />
       <h2>Base and derived images</h2>
       {!lineage.data ? <Status error={lineage.error} /> : <Related base={lineage.data[0]} derived={lineage.data[1]} />}
@@ -117,6 +118,7 @@ function KeyValues({ values }: { values: Record<string, string> }) {
 
 function Vulnerabilities({ v }: { v: Artifact['vulnerabilities'] }) {
   if (!v) return <><h2>Vulnerabilities</h2><p class="muted">Not scanned.</p></>;
+  if (v.status !== 'done') return <><h2>Vulnerabilities</h2><p class="muted">Scan {v.status}.</p></>;
   return (
     <>
       <h2>Vulnerabilities</h2>
