@@ -51,8 +51,9 @@ test('the tags table: signed and vulnerable badges from the stored verdict and s
   expect(fixedBadges).not.toContain('signed');
   const signatureTag = t.page.locator(`tr[data-tag="${cosignTag(s.vulnerable)}"]`);
   await signatureTag.waitFor();
-  // cosign's signature config names no platform and Go's zero time.
+  // cosign's signature config names no platform and Go's zero time; an accessory has no badges of its own.
   expect(await signatureTag.locator('.chip').count()).toBe(0);
+  expect(await signatureTag.locator('.badge').allTextContents()).toEqual(['cosign signature']);
   expect(await vulnerable.getByTestId('image-size').textContent()).toMatch(/\d+(\.\d)? (B|KiB)$/);
   await shot(t.page, 'repository-supply-chain');
   await browser.close(t);

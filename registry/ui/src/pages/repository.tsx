@@ -56,7 +56,8 @@ export function Repository({ name }: { name: string }) {
             <tbody>
               {tags.data.items.map((t) => (
                 <tr key={t.tag} data-tag={t.tag}>
-                  <td><a href={href.artifact(name, t.digest)}>{t.tag}</a>{t.immutable ? <Badge kind="muted">immutable</Badge> : null}</td>
+                  <td><a href={href.artifact(name, t.digest)}>{t.tag}</a>{t.immutable ? <Badge kind="muted">immutable</Badge> : null}
+                    {t.accessory ? <Badge kind="muted">{accessoryKind(t.tag)}</Badge> : null}</td>
                   <td><Code text={shortDigest(t.digest)} label={`digest of ${t.tag}`} /></td>
                   <td>{t.platforms?.length
                     ? t.platforms.map((p) => <span class="chip" key={platformName(p)}>{platformName(p)}</span>)
@@ -65,7 +66,7 @@ export function Repository({ name }: { name: string }) {
                   <td>{age(t.created)}</td>
                   <td title={t.pushedBy ? `by ${t.pushedBy}` : undefined}>{age(t.pushedAt)}</td>
                   <td>{age(t.lastPulledAt)}</td>
-                  <td><SecurityBadges row={t} /></td>
+                  <td>{t.accessory ? null : <SecurityBadges row={t} />}</td>
                   <td class="actions">
                     <Code text={`${location.host}/${name}@${t.digest}`} label={`pull command for ${t.tag}`} />
                     <a href={href.history(name, t.tag)}>History</a>
@@ -82,6 +83,12 @@ export function Repository({ name }: { name: string }) {
       )}
     </section>
   );
+}
+
+/** cosign's tag convention: `sha256-<hex>.sig|.att|.sbom` attaches to that digest. */
+function accessoryKind(tag: string): string {
+  const kind = tag.slice(tag.lastIndexOf('.') + 1);
+  return `cosign ${kind === 'sig' ? 'signature' : kind === 'att' ? 'attestation' : kind === 'sbom' ? 'SBOM' : kind}`;
 }
 
 /** Config + layers as pulled; an index's per platform under its distinct total. */
