@@ -1,5 +1,6 @@
 // A Registry's whole life against a real apiserver + controller manager, with the
 // operator running as a separate process.
+import yaml from 'js-yaml';
 import type { Registry } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
@@ -82,17 +83,29 @@ describe('Registry lifecycle', () => {
 
   it('updates the objects when the spec changes, and the config hash rolls the pods', async () => {
     const before = await client.get<Registry>(REGISTRY_API, 'Registry', name, ns);
-    await patchRegistrySpec(client, ns, name, { logLevel: 'debug', gc: { interval: '12h' } });
+    expect(before.spec.ui).toBeUndefined();
+    await patchRegistrySpec(client, ns, name, { logLevel: 'debug', gc: { interval: '12h' }, ui: {} });
     const reg = await waitForStatus(client, ns, name, 'new config hash', (r) => r.status!.configHash !== before.status!.configHash);
     expect(reg.status!.observedGeneration).toBe(2);
     const cm = await client.get<KubeObject & Any>('v1', 'ConfigMap', `${name}-config`, ns);
     expect(cm.data['config.yaml']).toContain('level: debug');
     expect(cm.data['config.yaml']).toContain('intervalSeconds: 43200');
+    // The API server filled ui.enabled's default; the operator rendered it.
+    expect(reg.spec.ui).toEqual({ enabled: true });
+    expect((yaml.load(cm.data['config.yaml']) as Any).ui).toEqual({ enabled: true });
     const d = await dep();
     expect(d.spec.template.metadata.annotations['berth.dev/config-hash']).toBe(reg.status!.configHash);
     // The Deployment has a new generation its (absent) controller has not observed: a rollout is pending.
     expect(condition(reg, 'Progressing')).toMatchObject({ status: 'True', reason: 'RollingOut', observedGeneration: 2 });
     expect(await eventReasons(client, ns, name)).toContain('ConfigChanged');
+  });
+
+  it('renders spec.ui.enabled: false into the config', async () => {
+    const before = await client.get<Registry>(REGISTRY_API, 'Registry', name, ns);
+    await patchRegistrySpec(client, ns, name, { ui: { enabled: false } });
+    await waitForStatus(client, ns, name, 'new config hash', (r) => r.status!.configHash !== before.status!.configHash);
+    const cm = await client.get<KubeObject & Any>('v1', 'ConfigMap', `${name}-config`, ns);
+    expect((yaml.load(cm.data['config.yaml']) as Any).ui).toEqual({ enabled: false });
   });
 
   it('recreates an owned object that was deleted', async () => {

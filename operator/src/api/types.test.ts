@@ -57,6 +57,7 @@ const registrySpec: Complete<RegistrySpec> = {
   },
   gc: { enabled: true, interval: '24h', gracePeriod: '1h' },
   uploads: { purgeInterval: '1h', purgeAfter: '24h' },
+  ui: { enabled: false },
   mirror: {
     upstreams: [{
       host: 'docker.io', aliases: ['registry-1.docker.io'], url: 'https://registry-1.docker.io',

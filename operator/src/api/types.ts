@@ -202,6 +202,8 @@ export interface RegistrySpec {
   auth?: { enabled?: boolean; tokenTTL?: string; signingKeyRotationPeriod?: string; federation?: FederationSpec };
   gc?: { enabled?: boolean; interval?: string; gracePeriod?: string };
   uploads?: { purgeInterval?: string; purgeAfter?: string };
+  /** The web UI and its browsing API; unset, the registry's default (on). */
+  ui?: { enabled?: boolean };
   mirror?: MirrorSpec;
   replication?: { rules?: ReplicationRuleSpec[] };
 }

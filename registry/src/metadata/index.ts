@@ -21,6 +21,7 @@ import {
 } from './reads/relations.js';
 import { catalogPage, getRepository, listRepositories } from './reads/repositories.js';
 import { scanResults, signatureVerdicts } from './reads/supply-chain.js';
+import { imageSizes, type ImageSize } from './reads/image-sizes.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
 import { announcedVulnerabilities, getInventory, indexesListing, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
@@ -51,6 +52,7 @@ export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } fr
 export type { WriteIntent } from './writes/intents.js';
 export type { Sighting } from './writes/security.js';
 export type { ScanCounts } from './reads/security.js';
+export type { ImageSize, PlatformSize } from './reads/image-sizes.js';
 
 /** Transient PostgreSQL conflicts worth one more try (serialization failure, deadlock). */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -323,6 +325,11 @@ export class MetadataIndex {
     return this.read(() => tagPage(this.engine.db, repo, query.n, query.last));
   }
 
+  /** Config + layers of the repository's images among `digests` (an index: per platform, and its distinct blobs). */
+  async imageSizes(repo: string, digests: readonly string[]): Promise<Map<string, ImageSize>> {
+    return this.read(() => imageSizes(this.engine.db, repo, digests));
+  }
+
   /** Every tag with metadata, a page at a time. */
   allTags(repo: string, slice?: number): AsyncGenerator<TagInfo[]> {
     return this.iterate(allTags(this.engine.db, repo, slice));
@@ -405,8 +412,9 @@ export class MetadataIndex {
     return this.read(() => scanResults(this.engine.db, digests));
   }
 
-  async signatureVerdicts(digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
-    return this.read(() => signatureVerdicts(this.engine.db, digests));
+  /** The verdicts on `digests` checked in `repo` (signatures are the repository's own referrers and tags). */
+  async signatureVerdicts(repo: string, digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
+    return this.read(() => signatureVerdicts(this.engine.db, repo, digests));
   }
 
   // ---- aggregates and scans (background work, sliced) ----

@@ -63,6 +63,13 @@ describe('manifestRecord', () => {
     expect(record.refs).toContainEqual({ digest: d('b'), kind: 'blob', size: 5 });
   });
 
+  test("cosign's signature config (empty platform, Go's zero time) gives neither platform nor created", async () => {
+    const body = json({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('c'), size: 200 }, layers: [] });
+    const config = Buffer.from(JSON.stringify({ architecture: '', os: '', created: '0001-01-01T00:00:00Z', config: {}, rootfs: { type: 'layers', diff_ids: [] } }));
+    const record = await manifestRecord({ repo: 'r', digest: d('sig'), mediaType: 'application/vnd.oci.image.manifest.v1+json', body, readBlob: async () => config });
+    expect([record.platforms, record.created]).toEqual([undefined, undefined]);
+  });
+
   test('a body that is not JSON is recorded by size alone', async () => {
     const record = await manifestRecord({ repo: 'r', digest: d('x'), mediaType: 'application/octet-stream', body: Buffer.from('not json') });
     expect(record).toEqual({ repo: 'r', digest: d('x'), mediaType: 'application/octet-stream', size: 8, refs: [] });

@@ -40,8 +40,8 @@ export function platformOf(value: unknown): Platform | undefined {
   const p = value as Record<string, unknown>;
   const os = p.os;
   const architecture = p.architecture;
-  // Attestation manifests in buildx indexes say unknown/unknown: not a platform.
-  if (typeof os !== 'string' || typeof architecture !== 'string' || os === 'unknown' || architecture === 'unknown') return undefined;
+  // Attestation manifests in buildx indexes say unknown/unknown, cosign's signature configs say "": not a platform.
+  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture || os === 'unknown' || architecture === 'unknown') return undefined;
   return { os, architecture, ...(typeof p.variant === 'string' && p.variant ? { variant: p.variant } : {}) };
 }
 
@@ -104,7 +104,8 @@ async function imageConfig(body: Buffer | undefined): Promise<{ created?: number
   if (!body) return {};
   try {
     const c = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    const created = typeof c.created === 'string' ? Date.parse(c.created) : NaN;
+    // Go's zero time (cosign's signature configs) is no creation time.
+    const created = typeof c.created === 'string' && !c.created.startsWith('0001-01-01') ? Date.parse(c.created) : NaN;
     return { ...(Number.isFinite(created) ? { created } : {}), ...(platformOf(c) ? { platform: platformOf(c) } : {}) };
   } catch {
     return {};

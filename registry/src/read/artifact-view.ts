@@ -31,6 +31,8 @@ export interface ChildManifest {
   readonly created?: number;
   /** False when the repository does not hold the child (a partial copy). */
   readonly present: boolean;
+  /** The child image's config + layers (compressed), when the repository holds it. */
+  readonly imageSize?: number;
 }
 
 export interface Layer {
@@ -66,7 +68,10 @@ export interface Artifact {
   readonly mediaType: string;
   readonly artifactType?: string;
   readonly category: ArtifactCategory;
+  /** The manifest's own bytes. */
   readonly size: number;
+  /** An image's config + layers (compressed); an index's distinct blobs over its platforms. */
+  readonly imageSize?: number;
   readonly pushedAt: number;
   readonly created?: number;
   readonly tags: string[];
@@ -97,14 +102,16 @@ export class ArtifactView {
     const row = await this.index.getManifest(repo, digest);
     if (!row) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest });
     const doc = await this.content.manifest(digest);
-    const [tags, parents, referrers, scans, verdicts, freed] = await Promise.all([
+    const [tags, parents, referrers, scans, verdicts, freed, sizes] = await Promise.all([
       this.index.tagsOf(repo, digest),
       this.parents(repo, digest),
       this.referrerGroups(repo, digest),
       this.index.scanResults([digest]),
-      this.index.signatureVerdicts([digest]),
+      this.index.signatureVerdicts(repo, [digest]),
       freedBytes(this.index, repo, digest),
+      this.index.imageSizes(repo, [digest]),
     ]);
+    const size = sizes.get(digest);
     const annotations = row.annotations ?? doc?.annotations;
     const base = annotations && (annotations[BASE_NAME] || annotations[BASE_DIGEST])
       ? { ...(annotations[BASE_NAME] ? { name: annotations[BASE_NAME] } : {}), ...(annotations[BASE_DIGEST] ? { digest: annotations[BASE_DIGEST] } : {}) }
@@ -119,11 +126,12 @@ export class ArtifactView {
       ...(row.artifactType ? { artifactType: row.artifactType } : {}),
       category,
       size: row.size,
+      ...(size ? { imageSize: size.bytes } : {}),
       pushedAt: row.pushedAt,
       ...(row.created !== undefined ? { created: row.created } : {}),
       tags,
       ...(row.platforms?.length ? { platforms: row.platforms } : {}),
-      ...(doc?.manifests.length ? { manifests: await this.children(repo, doc.manifests) } : {}),
+      ...(doc?.manifests.length ? { manifests: await this.children(repo, doc.manifests, new Map(size?.platforms?.map((p) => [p.digest, p.bytes]))) } : {}),
       ...(parents.length ? { parents } : {}),
       ...(row.subject ? { subject: await this.subject(repo, row.subject) } : {}),
       ...(annotations ? { annotations } : {}),
@@ -145,7 +153,7 @@ export class ArtifactView {
     return { items: page.items.map(referrerItem), ...(page.next ? { next: page.next } : {}) };
   }
 
-  private async children(repo: string, entries: readonly ContentDescriptor[]): Promise<ChildManifest[]> {
+  private async children(repo: string, entries: readonly ContentDescriptor[], imageSizes: ReadonlyMap<string, number>): Promise<ChildManifest[]> {
     const rows = new Map((await this.index.manifestsIn(repo, entries.map((e) => e.digest))).map((r) => [r.digest, r]));
     return entries.map((e) => {
       const row = rows.get(e.digest);
@@ -161,6 +169,7 @@ export class ArtifactView {
         ...(e.annotations ? { annotations: e.annotations } : {}),
         ...(attestation ? { attestation: true } : {}),
         ...(row?.created !== undefined ? { created: row.created } : {}),
+        ...(imageSizes.has(e.digest) ? { imageSize: imageSizes.get(e.digest) } : {}),
       };
     });
   }

@@ -1,11 +1,12 @@
 // Repositories as the browsing API shows them, answered from the metadata index
 // and filtered by what the caller may pull: the list (search, sort, cursor), one
 // repository (usage against its quotas, counts, cache origin, what the caller may
-// do), and a page of its tags with per-tag badges (referrers by kind, signature
+// do), and a page of its tags with per-tag sizes and badges (referrers by kind, signature
 // verdict, vulnerability summary), each page a fixed number of index reads.
 import type { Grant } from '../auth/access.js';
 import { Code, RegistryError } from '../errors.js';
 import type { MetadataIndex } from '../metadata/index.js';
+import type { PlatformSize } from '../metadata/index.js';
 import type { Page, Platform, RepositorySort, RepositoryStatus, TagInfo } from '../metadata/types.js';
 import type { QuotaGate } from '../policy/quota-gate.js';
 import type { RepositorySettings } from '../policy/repository-settings.js';
@@ -42,7 +43,12 @@ export interface TagRow {
   readonly mediaType?: string;
   readonly artifactType?: string;
   readonly category: ArtifactCategory;
+  /** The manifest's own bytes. */
   readonly size?: number;
+  /** An image's config + layers (compressed); an index's distinct blobs over its platforms. */
+  readonly imageSize?: number;
+  /** An index's platforms with each image's size. */
+  readonly platformSizes?: PlatformSize[];
   readonly created?: number;
   readonly pushedAt: number;
   readonly pushedBy?: string;
@@ -106,7 +112,7 @@ export class RepositoryView {
     };
   }
 
-  /** A page of tags after `last` with their badges: five index reads whatever the repository's size. */
+  /** A page of tags after `last` with sizes and badges: a fixed number of index reads whatever the repository's size. */
   async tags(viewer: Viewer, name: string, query: { last?: string; limit?: number }): Promise<Page<TagRow>> {
     await this.status(viewer, name);
     const limit = Math.min(Math.max(query.limit ?? TAG_PAGE_DEFAULT, 1), TAG_PAGE_MAX);
@@ -118,11 +124,12 @@ export class RepositoryView {
   /** Tag rows with badges, for the tags of one repository. */
   async rows(name: string, tags: readonly TagInfo[]): Promise<TagRow[]> {
     const digests = [...new Set(tags.map((t) => t.digest))];
-    const [counts, attached, scans, verdicts] = await Promise.all([
+    const [counts, attached, scans, verdicts, sizes] = await Promise.all([
       this.index.referrerCounts(name, digests),
       this.index.existingTags(name, digests.flatMap((d) => cosignTags(d).map((c) => c.tag))),
       this.index.scanResults(digests),
-      this.index.signatureVerdicts(digests),
+      this.index.signatureVerdicts(name, digests),
+      this.index.imageSizes(name, digests),
     ]);
     return tags.map((t) => {
       const referrers: Partial<Record<ArtifactCategory, number>> = {};
@@ -134,6 +141,7 @@ export class RepositoryView {
       const scan = scans.get(t.digest);
       const verdict = verdicts.get(t.digest);
       const signature = verdict ? signatureStatus(verdict) : undefined;
+      const size = sizes.get(t.digest);
       return {
         tag: t.tag,
         digest: t.digest,
@@ -143,6 +151,8 @@ export class RepositoryView {
         ...(t.mediaType ? { mediaType: t.mediaType } : {}),
         ...(t.artifactType ? { artifactType: t.artifactType } : {}),
         ...(t.size !== undefined ? { size: t.size } : {}),
+        ...(size ? { imageSize: size.bytes } : {}),
+        ...(size?.platforms ? { platformSizes: size.platforms } : {}),
         ...(t.created !== undefined ? { created: t.created } : {}),
         ...(t.pushedBy ? { pushedBy: t.pushedBy } : {}),
         ...(t.lastPulledAt !== undefined ? { lastPulledAt: t.lastPulledAt } : {}),

@@ -4,9 +4,13 @@
 // edges, ETags, the artifact view, tag history and the audited rollback, the
 // activity filter, and the /v2 error body for every malformed request.
 import { ADMIN, IDENTITIES, MATRIX, SBOM_TYPE, SIGNATURE_TYPE, startSeededRegistry, tokenFor, type Seeded } from './seed.js';
+import type { Image } from '../../harness/oci-client.js';
 
 let s: Seeded;
 const tokens: Record<string, string> = {};
+
+/** What a pull of the image downloads: its config and layers. */
+const weight = (img: Image) => [img.config, ...img.layers].reduce((n, b) => n + b.content.length, 0);
 
 async function get(path: string, who: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${s.reg.url}/api/v1${path}`, { headers: { ...(tokens[who] ? { Authorization: `Bearer ${tokens[who]}` } : {}), ...headers } });
@@ -126,6 +130,13 @@ describe('repositories and tags', () => {
     const v1 = rows.find((t: any) => t.tag === 'v1');
     expect(v1).toMatchObject({ digest: s.app.digest, category: 'image', pushedBy: 'admin', referrers: { sbom: 1, signature: 1 } });
     expect(v1.size).toBe(s.app.manifest.content.length);
+    // What a pull downloads: config and layers; an index each platform, and shared blobs once.
+    expect(v1.imageSize).toBe(weight(s.app));
+    expect(multi.imageSize).toBe(weight(s.amd64) + weight(s.arm64));
+    expect(multi.platformSizes).toEqual([
+      { digest: s.amd64.digest, platform: { os: 'linux', architecture: 'amd64' }, bytes: weight(s.amd64) },
+      { digest: s.arm64.digest, platform: { os: 'linux', architecture: 'arm64' }, bytes: weight(s.arm64) },
+    ]);
     expect(v1.created).toBeLessThan(Date.now() - 3_600_000);
     expect(v1.signature).toBeUndefined();
     expect(v1.vulnerabilities).toBeUndefined();
@@ -162,6 +173,8 @@ describe('artifacts', () => {
   test('an index: platforms nested with their digests; a child names its index', async () => {
     const { body } = await get(`/repositories/team-a/app/-/manifests/${s.index.digest}`, 'alice');
     expect(body.manifests.map((m: any) => [m.platform.architecture, m.digest, m.present])).toEqual([['amd64', s.amd64.digest, true], ['arm64', s.arm64.digest, true]]);
+    expect(body.manifests.map((m: any) => m.imageSize)).toEqual([weight(s.amd64), weight(s.arm64)]);
+    expect(body.imageSize).toBe(weight(s.amd64) + weight(s.arm64));
     const child = await get(`/repositories/team-a/app/-/manifests/${s.arm64.digest}`, 'alice');
     expect(child.body.parents).toEqual([{ digest: s.index.digest, tags: ['multi'] }]);
   });

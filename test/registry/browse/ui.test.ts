@@ -8,64 +8,29 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { run } from '../../harness/tools.js';
 import { REPO_ROOT } from '../../harness/registry-process.js';
+import { BrowserRun, shot, type Identity, type Tab } from './browser.js';
 import { ADMIN, IDENTITIES, MATRIX, startSeededRegistry, tokenFor, type Seeded } from './seed.js';
 
-const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(REPO_ROOT, 'docs', 'ui');
 const MANY_TAGS = 10_000;
 const FLEET = 300;
 const SAMPLES = 20;
 
 let s: Seeded;
-let browser: Browser;
-const violations: string[] = [];
-const foreign: string[] = [];
+let browser: BrowserRun;
 const timings: Record<string, number[]> = {};
 
-async function session(who?: { username: string; password: string }, viewport = { width: 1280, height: 800 }, dark = false): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, colorScheme: dark ? 'dark' : 'light' });
-  // Runs in the page before its scripts (outside its CSP): collects every violation report.
-  await context.addInitScript({ content: `document.addEventListener('securitypolicyviolation', (e) => {
-    (window.cspViolations = window.cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI);
-  });` });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('request', (r) => { if (!r.url().startsWith(s.reg.url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
-  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
-  if (who) {
-    await page.goto(`${s.reg.url}/ui/#/login`);
-    await page.getByLabel('Username').fill(who.username);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('who').filter({ hasText: who.username }).waitFor();
-  } else {
-    await page.goto(`${s.reg.url}/ui/`);
-    await page.getByTestId('who').waitFor();
-  }
-  return { context, page };
-}
-
-async function close({ context, page }: { context: BrowserContext; page: Page }): Promise<void> {
-  const seen = await page.evaluate<string[]>('window.cspViolations || []');
-  violations.push(...seen);
-  await context.close();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
+const session = (who?: Identity, viewport?: { width: number; height: number }, dark?: boolean) => browser.session(who, viewport, dark);
+const close = (t: Tab) => browser.close(t);
 
 beforeAll(async () => {
-  await mkdir(SHOTS, { recursive: true });
   s = await startSeededRegistry({ extraTags: MANY_TAGS, extraRepositories: FLEET });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], headless: true, timeout: 30_000 });
+  browser = await BrowserRun.launch(s.reg.url);
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await browser?.stop();
   await s?.reg.stop();
   const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1];
   const figures = Object.fromEntries(Object.entries(timings).map(([k, xs]) => [k, { samples: xs.length, p50: p95(xs.slice().sort((a, b) => a - b).slice(0, Math.ceil(xs.length / 2))), p95: p95(xs) }]));
@@ -239,6 +204,6 @@ test('a repository an identity cannot pull never appears (3 identities and anony
 });
 
 test('no CSP violation and no request to another origin in the whole run', () => {
-  expect(violations).toEqual([]);
-  expect(foreign).toEqual([]);
+  expect(browser.violations).toEqual([]);
+  expect(browser.foreign).toEqual([]);
 });

@@ -5,6 +5,7 @@ import { MetadataIndex } from '../../../registry/src/metadata/index.js';
 import type { IndexUnderTest } from './fixtures.js';
 import { contentTests } from './suite/content.js';
 import { gcTests } from './suite/gc.js';
+import { imageSizeTests } from './suite/image-sizes.js';
 import { listingTests } from './suite/listings.js';
 import { intentTests } from './suite/intents.js';
 import { migrationTests } from './suite/migrations.js';
@@ -51,6 +52,7 @@ export function runIndexSuite(name: string, fresh: () => Promise<IndexUnderTest>
     describe('manifests, blobs and repositories', () => contentTests(ctx));
     describe('tags and history', () => tagTests(ctx));
     describe('listings', () => listingTests(ctx));
+    describe('image sizes', () => imageSizeTests(ctx));
     describe('usage and garbage collection', () => gcTests(ctx));
     describe('pulls, audit and invalidations', () => pullAuditTests(ctx));
     describe('the write journal', () => intentTests(ctx));

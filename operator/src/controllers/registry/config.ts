@@ -111,6 +111,8 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
     },
     repositories,
     ...mirrorConfig(reg),
+    // Absent unless set, so a Registry without spec.ui renders (and hashes) as before: the registry's default is on.
+    ...(spec.ui ? { ui: { enabled: spec.ui.enabled ?? true } } : {}),
   };
 }
 

@@ -168,6 +168,17 @@ describe('desired(registry) reacting to the spec', () => {
     expect(state.configHash).not.toBe(base.configHash);
   });
 
+  it('renders spec.ui into the config; without it the key is absent (the registry default, on) and the hash unchanged', () => {
+    const base = desired(registry(), inputs);
+    expect(yaml.load(base.configYaml)).not.toHaveProperty('ui');
+    expect(parseConfigYaml(base.configYaml).ui).toEqual({ enabled: true });
+    const off = desired(registry({ ui: { enabled: false } }), inputs);
+    expect(parseConfigYaml(off.configYaml).ui).toEqual({ enabled: false });
+    expect(off.configHash).not.toBe(base.configHash);
+    // `ui: {}` as written before the API server fills its default: on.
+    expect(parseConfigYaml(desired(registry({ ui: {} }), inputs).configYaml).ui).toEqual({ enabled: true });
+  });
+
   it('exposes the Service as asked', () => {
     const state = desired(registry({ service: { type: 'NodePort', port: 443, nodePort: 30443 } }), inputs);
     expect(find(state.objects, 'Service', 'main').spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 443, targetPort: 'http', protocol: 'TCP', nodePort: 30443 }] });

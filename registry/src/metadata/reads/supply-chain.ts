@@ -1,6 +1,6 @@
 // What the supply-chain features stored about manifests: scan results (a report
 // per digest, made against a vulnerability database) and signature verdicts (per
-// digest and key set). Rows come back as stored, the JSON parsed; what a report
+// repository, digest and key set). Rows come back as stored, the JSON parsed; what a report
 // or a verdict means is read by the callers (read/supply-chain.ts).
 import type { Db } from '../engine/engine.js';
 import type { ScanResult, SignatureVerdict } from '../types.js';
@@ -23,12 +23,17 @@ export async function scanResults(db: Db, digests: readonly string[]): Promise<M
   return out;
 }
 
-/** Every key set's verdict on each digest, in key-set order. */
-export async function signatureVerdicts(db: Db, digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
+/**
+ * Every key set's verdict on each digest as checked in `repo`, in key-set order.
+ * A verdict is about one repository's signatures (cosign's tags and the referrers
+ * there), so the same digest pushed to several repositories has a verdict in each:
+ * another repository's is neither this one's answer nor the caller's to see.
+ */
+export async function signatureVerdicts(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
   const out = new Map<string, SignatureVerdict[]>();
   const unique = [...new Set(digests)];
   for (let i = 0; i < unique.length; i += SLICE) {
-    const rows = await db.selectFrom('signature_verdicts').selectAll().where('digest', 'in', unique.slice(i, i + SLICE))
+    const rows = await db.selectFrom('signature_verdicts').selectAll().where('repo', '=', repo).where('digest', 'in', unique.slice(i, i + SLICE))
       .orderBy('digest').orderBy('keyset').execute();
     for (const r of rows) {
       const list = out.get(r.digest) ?? [];

@@ -9,8 +9,8 @@ import { href } from '../router';
 
 type Platform = { os: string; architecture: string; variant?: string };
 interface Artifact {
-  repository: string; digest: string; mediaType: string; artifactType?: string; category: string; size: number; pushedAt: number; created?: number;
-  tags: string[]; manifests?: Array<{ digest: string; size?: number; platform?: Platform; attestation?: boolean; present: boolean }>;
+  repository: string; digest: string; mediaType: string; artifactType?: string; category: string; size: number; imageSize?: number; pushedAt: number; created?: number;
+  tags: string[]; manifests?: Array<{ digest: string; size?: number; imageSize?: number; platform?: Platform; attestation?: boolean; present: boolean }>;
   parents?: Array<{ digest: string; tags: string[] }>;
   subject?: { digest: string; present: boolean; tags: string[] };
   annotations?: Record<string, string>; base?: { name?: string; digest?: string };
@@ -18,7 +18,7 @@ interface Artifact {
   helmChart?: Record<string, unknown>;
   layers?: Array<{ digest: string; size?: number; createdBy?: string; mediaType?: string }>;
   referrers: Array<{ artifactType: string; category: string; count: number; items: Array<{ digest: string; tag?: string; size?: number; artifactType?: string }> }>;
-  signature?: { signed: boolean; identities: string[]; verdicts: Array<{ keyset: string; signed: boolean; reasons: string[] }> };
+  signature?: { signed: boolean; identities: string[]; verdicts: Array<{ keyset: string; signed: boolean; identities: string[]; reasons: string[] }> };
   vulnerabilities?: { status: string; severity?: string; total?: number; counts?: Record<string, number>; truncated?: boolean;
     vulnerabilities?: Array<{ id: string; package: string; version: string; fixVersion?: string; severity: string; link?: string }> };
   freed: { bytes: number; repositoryBytes: number; manifests: number; blobs: number; sharedBlobs: number };
@@ -40,7 +40,8 @@ export function ArtifactPage({ name, digest }: { name: string; digest: string })
         <dt>Digest</dt><dd><Code text={a.digest} label="digest" /></dd>
         <dt>Media type</dt><dd>{a.mediaType}</dd>
         {a.artifactType ? <><dt>Artifact type</dt><dd>{a.artifactType}</dd></> : null}
-        <dt>Size</dt><dd>{bytes(a.size)}</dd>
+        {a.imageSize !== undefined ? <><dt>{a.manifests ? 'Size, all platforms' : 'Image size'}</dt><dd data-testid="image-size">{bytes(a.imageSize)} (config and layers, compressed)</dd></> : null}
+        <dt>Manifest size</dt><dd>{bytes(a.size)}</dd>
         <dt>Created</dt><dd>{age(a.created)}</dd>
         <dt>Pushed</dt><dd>{age(a.pushedAt)}</dd>
         <dt>Deleting frees</dt><dd data-testid="freed">{bytes(a.freed.bytes)} of storage ({bytes(a.freed.repositoryBytes)} of this repository's usage; {a.freed.sharedBlobs} of {a.freed.blobs} blobs shared)</dd>
@@ -52,12 +53,12 @@ export function ArtifactPage({ name, digest }: { name: string; digest: string })
         <>
           <h2>Platforms</h2>
           <table class="list" data-testid="platforms">
-            <thead><tr><th>Platform</th><th>Digest</th><th>Size</th></tr></thead>
+            <thead><tr><th>Platform</th><th>Digest</th><th>Image size</th></tr></thead>
             <tbody>{a.manifests.filter((m) => !m.attestation).map((m) => (
               <tr key={m.digest}>
                 <td>{m.platform ? <span class="chip">{platformName(m.platform)}</span> : '—'}</td>
                 <td>{m.present ? <a href={href.artifact(name, m.digest)}>{shortDigest(m.digest)}</a> : <span class="muted">{shortDigest(m.digest)} (not in this repository)</span>}</td>
-                <td>{bytes(m.size)}</td>
+                <td>{bytes(m.imageSize)}</td>
               </tr>))}
             </tbody>
           </table>
@@ -85,7 +86,8 @@ export function ArtifactPage({ name, digest }: { name: string; digest: string })
           </tbody>
         </table>
       )}
-      {a.signature ? <><h2>Signature</h2><ul>{a.signature.verdicts.map((v) => <li key={v.keyset}>{v.keyset}: {v.signed ? 'verified' : `not verified (${v.reasons.join('; ')})`}</li>)}</ul></> : null}
+      {a.signature ? <><h2>Signature</h2><ul data-testid="verdicts">{a.signature.verdicts.map((v) => (
+        <li key={v.keyset}>{v.keyset}: {v.signed ? `verified by ${v.identities.join(', ')}` : `not verified (${v.reasons.join('; ') || 'no signature found'})`}</li>))}</ul></> : null}
       <Vulnerabilities v={a.vulnerabilities} />
       <h2>Base and derived images</h2>
       {!lineage.data ? <Status error={lineage.error} /> : <Related base={lineage.data[0]} derived={lineage.data[1]} />}
@@ -116,6 +118,7 @@ function KeyValues({ values }: { values: Record<string, string> }) {
 
 function Vulnerabilities({ v }: { v: Artifact['vulnerabilities'] }) {
   if (!v) return <><h2>Vulnerabilities</h2><p class="muted">Not scanned.</p></>;
+  if (v.status !== 'done') return <><h2>Vulnerabilities</h2><p class="muted">Scan {v.status}.</p></>;
   return (
     <>
       <h2>Vulnerabilities</h2>

@@ -13,10 +13,13 @@ export interface RepoDetail {
   access: { pull: boolean; push: boolean; delete: boolean };
 }
 
+type Platform = { os: string; architecture: string; variant?: string };
+
 interface TagRow {
   tag: string; digest: string; mediaType?: string; category: string; size?: number; created?: number; pushedAt: number; pushedBy?: string;
-  lastPulledAt?: number; platforms?: Array<{ os: string; architecture: string; variant?: string }>; referrers: Record<string, number>;
-  signature?: { signed: boolean; identities: string[] }; vulnerabilities?: { severity?: string; total?: number; counts?: Record<string, number> };
+  imageSize?: number; platformSizes?: Array<{ digest: string; platform: Platform; bytes: number }>;
+  lastPulledAt?: number; platforms?: Platform[]; referrers: Record<string, number>;
+  signature?: { signed: boolean; identities: string[] }; vulnerabilities?: { status: string; severity?: string; total?: number; counts?: Record<string, number> };
   accessory?: boolean; immutable?: boolean;
 }
 
@@ -53,16 +56,17 @@ export function Repository({ name }: { name: string }) {
             <tbody>
               {tags.data.items.map((t) => (
                 <tr key={t.tag} data-tag={t.tag}>
-                  <td><a href={href.artifact(name, t.digest)}>{t.tag}</a>{t.immutable ? <Badge kind="muted">immutable</Badge> : null}</td>
+                  <td><a href={href.artifact(name, t.digest)}>{t.tag}</a>{t.immutable ? <Badge kind="muted">immutable</Badge> : null}
+                    {t.accessory ? <Badge kind="muted">{accessoryKind(t.tag)}</Badge> : null}</td>
                   <td><Code text={shortDigest(t.digest)} label={`digest of ${t.tag}`} /></td>
                   <td>{t.platforms?.length
                     ? t.platforms.map((p) => <span class="chip" key={platformName(p)}>{platformName(p)}</span>)
                     : <span class="muted">{t.category}</span>}</td>
-                  <td>{bytes(t.size)}</td>
+                  <td><ImageSize row={t} /></td>
                   <td>{age(t.created)}</td>
                   <td title={t.pushedBy ? `by ${t.pushedBy}` : undefined}>{age(t.pushedAt)}</td>
                   <td>{age(t.lastPulledAt)}</td>
-                  <td><SecurityBadges row={t} /></td>
+                  <td>{t.accessory ? null : <SecurityBadges row={t} />}</td>
                   <td class="actions">
                     <Code text={`${location.host}/${name}@${t.digest}`} label={`pull command for ${t.tag}`} />
                     <a href={href.history(name, t.tag)}>History</a>
@@ -81,6 +85,23 @@ export function Repository({ name }: { name: string }) {
   );
 }
 
+/** cosign's tag convention: `sha256-<hex>.sig|.att|.sbom` attaches to that digest. */
+function accessoryKind(tag: string): string {
+  const kind = tag.slice(tag.lastIndexOf('.') + 1);
+  return `cosign ${kind === 'sig' ? 'signature' : kind === 'att' ? 'attestation' : kind === 'sbom' ? 'SBOM' : kind}`;
+}
+
+/** Config + layers as pulled; an index's per platform under its distinct total. */
+function ImageSize({ row }: { row: TagRow }) {
+  if (row.imageSize === undefined) return <span title="manifest only">{bytes(row.size)}</span>;
+  if (!row.platformSizes?.length) return <span data-testid="image-size">{bytes(row.imageSize)}</span>;
+  return (
+    <span data-testid="image-size" title="distinct layers of all platforms">{bytes(row.imageSize)}
+      {row.platformSizes.map((p) => <div class="muted small" key={p.digest}>{platformName(p.platform)}: {bytes(p.bytes)}</div>)}
+    </span>
+  );
+}
+
 function SecurityBadges({ row }: { row: TagRow }) {
   const v = row.vulnerabilities;
   return (
@@ -88,7 +109,8 @@ function SecurityBadges({ row }: { row: TagRow }) {
       {row.signature?.signed ? <Badge kind="ok" title={row.signature.identities.join(', ')}>signed</Badge>
         : row.referrers.signature ? <Badge kind="muted">signature</Badge> : null}
       {row.referrers.sbom ? <Badge kind="muted">SBOM</Badge> : null}
-      {v ? <Badge kind={v.severity && v.severity !== 'None' ? `sev-${v.severity.toLowerCase()}` : 'ok'}>{v.total ? `${v.total} vulns (${v.severity})` : 'no known vulns'}</Badge> : null}
+      {v?.status === 'done' ? <Badge kind={v.severity && v.severity !== 'None' ? `sev-${v.severity.toLowerCase()}` : 'ok'}>{v.total ? `${v.total} vulns (${v.severity})` : 'no known vulns'}</Badge>
+        : v ? <Badge kind="muted">scan {v.status}</Badge> : null}
     </>
   );
 }

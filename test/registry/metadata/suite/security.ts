@@ -71,6 +71,14 @@ export function securityTests(ctx: SuiteContext): void {
     await index.putSignatureVerdict({ repo: 'r', digest: d, keyset: 'k1', signed: true, verdict: '{"ok":1}', updatedAt: 2 });
     expect(await index.signatureVerdict('r', d, 'k1')).toEqual({ repo: 'r', digest: d, keyset: 'k1', signed: true, verdict: '{"ok":1}', updatedAt: 2 });
     expect(await index.signatureVerdict('other', d, 'k1')).toBeUndefined();
+    // The same digest checked in another repository: each repository reads its own verdicts, one per key set.
+    await index.putSignatureVerdict({ repo: 'mirror/r', digest: d, keyset: 'k1', signed: false, verdict: '{"ok":0}', updatedAt: 3 });
+    await index.putSignatureVerdict({ repo: 'r', digest: d, keyset: 'k2', signed: false, verdict: '{}', updatedAt: 4 });
+    expect((await index.signatureVerdicts('r', [d, d])).get(d)).toEqual([
+      { digest: d, keyset: 'k1', verdict: { ok: 1 }, updatedAt: 2 }, { digest: d, keyset: 'k2', verdict: {}, updatedAt: 4 },
+    ]);
+    expect((await index.signatureVerdicts('mirror/r', [d])).get(d)).toEqual([{ digest: d, keyset: 'k1', verdict: { ok: 0 }, updatedAt: 3 }]);
+    expect((await index.signatureVerdicts('elsewhere', [d])).size).toBe(0);
     await index.putInventory({ ...inventory('signed'), digest: d });
     await index.putScanResult({ digest: d, dbDigest: DB1, status: 'done', updatedAt: 1 });
     await index.recordSightings(d, [{ vulnId: 'CVE-9', severity: 'Low', package: 'x' }], DB1, false);
