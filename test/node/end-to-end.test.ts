@@ -211,6 +211,35 @@ describe('4. the kubelet pulls', () => {
   });
 });
 
+describe('4b. a new grant reaches every registry replica', () => {
+  it('a namespace the team policy selects: its credential works on each of the 3 HA replicas, by pod IP', async () => {
+    const haPods = (await pods(cluster.client, NS, 'app.kubernetes.io/name=berth-registry,app.kubernetes.io/instance=ha')).filter((p) => !p.metadata.deletionTimestamp && isReady(p));
+    expect(haPods).toHaveLength(3);
+    const service = await endpointOf(cluster.client, NS, 'ha');
+    const t0 = Date.now();
+    await cluster.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', labels: { team: 'team-a' } } });
+    const cred = await waitFor('the HA pull secret in team-c', async () => {
+      const s = await cluster.client.getOptional('v1', 'Secret', 'ha-berth-pull-secret', 'team-c');
+      return s ? credentialFrom(cluster.client, 'team-c', 'ha-berth-pull-secret', HA) : undefined;
+    }, 60_000, 100);
+    const secretAt = Date.now() - t0;
+    // Each replica on its own (the Service would spread the polls): a token that grants the pull.
+    const accepted = await Promise.all(haPods.map(async (pod) => {
+      const ep: RegistryEndpoint = { ...service, host: `${pod.status!.podIP}:5000`, url: `https://${pod.status!.podIP}:5000`, serverName: `ha.${NS}.svc` };
+      await waitFor(`${pod.metadata.name} grants team-c`, async () => {
+        const jwt = await token(ep, cred, 'repository:team-a/app:pull').catch(() => undefined); // 401 until the replica knows the robot
+        const claims = jwt ? JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as { access?: Array<{ actions: string[] }> } : {};
+        return claims.access?.[0]?.actions.includes('pull') === true;
+      }, 120_000, 100);
+      return Date.now() - t0;
+    }));
+    figure('new namespace → its pull secret / every HA replica grants it (pods annotated, kubelet re-reads the policy Secret)',
+      `${(secretAt / 1000).toFixed(1)} s / ${(Math.max(...accepted) / 1000).toFixed(1)} s (replicas ${accepted.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s)`);
+    const annotated = await pods(cluster.client, NS, 'app.kubernetes.io/name=berth-registry,app.kubernetes.io/instance=ha');
+    expect(annotated.filter((p) => !p.metadata.deletionTimestamp).every((p) => /^[0-9a-f]{16}$/.test(p.metadata.annotations?.['berth.dev/policy-revision'] ?? ''))).toBe(true);
+  });
+});
+
 describe('5. how the node reaches the registry: node access, on by default', () => {
   it('each Registry\'s DaemonSet installed hosts.toml (and the CA with TLS) under every Service name', async () => {
     for (const name of ['main', 'ha']) {

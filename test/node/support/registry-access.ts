@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../../../operator/src/kube/client.js';
@@ -34,6 +35,8 @@ export interface RegistryEndpoint {
   tls: boolean;
   /** PEM of the CA clients must trust, with TLS. */
   caPem?: string;
+  /** The name the certificate must carry, when `host` is not one of its names (a pod IP). */
+  serverName?: string;
 }
 
 export async function endpointOf(client: KubeClient, namespace: string, name: string): Promise<RegistryEndpoint> {
@@ -56,7 +59,8 @@ export interface Reply {
 export function send(ep: RegistryEndpoint, method: string, path: string, opts: { headers?: Record<string, string | number>; body?: Buffer } = {}): Promise<Reply> {
   const mod = ep.tls ? https : http;
   return new Promise((resolve, reject) => {
-    const req = mod.request(`${ep.url}${path}`, { method, headers: opts.headers, ...(ep.caPem ? { ca: ep.caPem } : {}), timeout: 30_000 }, (res) => {
+    const identity = ep.serverName ? { servername: ep.serverName, checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(ep.serverName!, cert) } : {};
+    const req = mod.request(`${ep.url}${path}`, { method, headers: opts.headers, ...(ep.caPem ? { ca: ep.caPem } : {}), ...identity, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
