@@ -5,7 +5,8 @@ import { digestOf, parseDigest, type Digest } from '../reference.js';
 import { parseBoundedJson } from './bounded-json.js';
 import { IMAGE_MANIFESTS, INDEXES, MediaType, isNonDistributable } from './media-types.js';
 
-export interface Descriptor {
+/** An OCI descriptor; `P` narrows the platform where a reader has checked its shape. */
+export interface Descriptor<P = unknown> {
   readonly mediaType: string;
   readonly digest: string;
   readonly size: number;
@@ -13,7 +14,7 @@ export interface Descriptor {
   readonly annotations?: Record<string, string>;
   readonly urls?: string[];
   readonly data?: string;
-  readonly platform?: unknown;
+  readonly platform?: P;
 }
 
 export interface ParsedManifest {

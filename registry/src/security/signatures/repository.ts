@@ -2,14 +2,10 @@
 // the referrers of a digest and the tags. The registry implements it over its
 // stores; tests implement it over HTTP against a running registry.
 
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly artifactType?: string;
-  readonly annotations?: Record<string, string>;
-  readonly platform?: { readonly os: string; readonly architecture: string };
-}
+import type { Descriptor as OciDescriptor } from '../../manifest/parse.js';
+
+/** A descriptor whose platform, when present, names at least an OS and an architecture. */
+export type Descriptor = OciDescriptor<{ readonly os: string; readonly architecture: string }>;
 
 export interface StoredManifest {
   readonly digest: string;
