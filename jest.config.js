@@ -1,7 +1,7 @@
 // Jest runs the TypeScript sources as native ESM (`--experimental-vm-modules`),
 // because @kubernetes/client-node 1.x is ESM-only. ts-jest compiles each file in
-// isolation (types are checked once by `tsc` in the test script instead).
-const tsJest = ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }];
+// isolation (tsconfig.json's isolatedModules; types are checked once by `tsc` in the test script).
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
