@@ -127,6 +127,8 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
         pausedWorkers++;
         while (phase === 'paused') await sleep(50);
         pausedWorkers--;
+        // The last pause ends in 'stop': no step after it (an abandoned upload then would count as a leftover).
+        if (phase === 'stop') break;
       }
       await step(w, n);
     }

@@ -274,8 +274,8 @@ describe('AccessPolicy credentials: serviceAccountToken', () => {
     await patchPolicy('web-pulls', { serviceAccounts: ['web', 'other'] });
     await waitFor('the new grant in the registry', async () => (await manifestStatus('team-a/app', token)) === 200, 60_000, 50);
     process.stderr.write(`[satoken] policy change → effective in the registry: ${Date.now() - changed} ms\n`);
-    const role = await client.get<Rbac>(RBAC, 'ClusterRole', `berth:kubelet-audience:${ns}:web-pulls`);
-    expect(role.rules![0].resourceNames).toEqual(['other', 'web']);
+    // The same pass writes the kubelet's RBAC after the policy, so it may land a moment after the registry's answer.
+    await waitFor('resourceNames widened', async () => (await client.get<Rbac>(RBAC, 'ClusterRole', `berth:kubelet-audience:${ns}:web-pulls`)).rules![0].resourceNames.join() === 'other,web', 10_000, 50);
     await patchPolicy('web-pulls', { serviceAccounts: ['web'] });
     await waitFor('the grant withdrawn', async () => (await manifestStatus('team-a/app', token)) === 403, 60_000, 50);
     await waitFor('resourceNames narrowed', async () => (await client.get<Rbac>(RBAC, 'ClusterRole', `berth:kubelet-audience:${ns}:web-pulls`)).rules![0].resourceNames.join() === 'web');
