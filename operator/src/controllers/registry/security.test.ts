@@ -55,7 +55,7 @@ describe('Registry.spec.security', () => {
   it('the harbor adapter gets its authorization from a Secret', () => {
     const state = desired(registry({ auth: { enabled: false }, security: { scanning: { enabled: true, backend: 'harbor-adapter', harborAdapter: { url: 'http://trivy:8080', authorizationSecretRef: { name: 'trivy' } } } } }), inputs);
     expect(parseConfigYaml(state.configYaml).security.scanning.harborAdapter).toMatchObject({ url: 'http://trivy:8080', authorizationFile: '/etc/berth/security/harbor-adapter/authorization' });
-    expect((deployment(state.objects).volumes as Any[]).find((v) => v.name === 'harbor-adapter').secret).toMatchObject({ secretName: 'trivy', items: [{ key: 'authorization', path: 'authorization' }] });
+    expect((deployment(state.objects).volumes as Any[]).find((v) => v.name === 'harbor-adapter')!.secret).toMatchObject({ secretName: 'trivy', items: [{ key: 'authorization', path: 'authorization' }] });
   });
 
   it('what the registry would refuse is a terminal error naming the field', () => {
