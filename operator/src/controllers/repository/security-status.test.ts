@@ -48,7 +48,7 @@ describe('Repository.status.security', () => {
       .toMatchObject({ status: 'False', reason: 'Violations', message: '2 of 3 tag(s) not signed by release' });
     expect(byType(obs({ policy: policy({ preventVulnerable: { severity: 'Critical' } }) })).PolicyCompliant)
       .toMatchObject({ status: 'False', reason: 'Violations', message: 'Critical or worse in v1 (CVE-1)' });
-    expect(byType(obs({ policy: policy({ preventVulnerable: { severity: 'High' } }) })).PolicyCompliant!.message).toBe('High or worse in v1 (CVE-1, CVE-2), v2,latest (CVE-3)');
+    expect(byType(obs({ policy: policy({ preventVulnerable: { severity: 'High' } }) })).PolicyCompliant.message).toBe('High or worse in v1 (CVE-1, CVE-2), v2,latest (CVE-3)');
     // Allowlisted: compliant; an expired entry no longer counts.
     const allow = (expires: string) => policy({ preventVulnerable: { severity: 'Critical' }, cveAllowlist: [{ id: 'CVE-1', expires }] });
     expect(byType(obs({ policy: allow('2026-12-06') })).PolicyCompliant).toMatchObject({ status: 'True', reason: 'Compliant' });
