@@ -91,6 +91,26 @@ async function pushVulnDb(): Promise<void> {
   if (res.status !== 201) throw new Error(`database push answered ${res.status}: ${res.text}`);
 }
 
+/** Starts (or restarts, as a rollout would) the registry from the Deployment's mounted config and Secrets; the data volume stays. */
+async function startFromCluster(): Promise<RegistryConfig> {
+  await registry?.stop();
+  const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec } }>('apps/v1', 'Deployment', 'main', ns);
+  const root = join(dir, 'pod');
+  rmSync(join(root, 'etc'), { recursive: true, force: true });
+  const sandbox = await PodSandbox.materialize(client, ns, deployment.spec.template, root);
+  const config = sandbox.relocate(await renderedConfig());
+  mkdirSync(sandbox.hostPath(config.storage.filesystem!.root), { recursive: true });
+  registry = await startRegistryProcess({ config, port, dir: root });
+  const secret = await client.get<Data>('v1', 'Secret', 'main-admin', ns);
+  admin = new OciClient(registry.url, { Authorization: basic(b64(secret.data.username), b64(secret.data.password)) });
+  return config;
+}
+
+const databaseLoaded = () => waitFor('the database loaded', async () => {
+  const status = JSON.parse((await admin.call('GET', '/v2/_berth/security/status')).text) as { scanning: { vulnDB: { state: string } } };
+  return status.scanning.vulnDB.state === 'ready';
+});
+
 beforeAll(async () => {
   ({ client, ns } = fx);
   dir = mkdtempSync(join(tmpdir(), 'berth-reposec-'));
@@ -153,22 +173,11 @@ describe('supply chain through the operator', () => {
       const found = await Promise.all([ciNs, workloadNs, readerNs].map((n) => client.getOptional('v1', 'Secret', 'berth-pull-secret', n)));
       return found.every(Boolean);
     });
-    const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec } }>('apps/v1', 'Deployment', 'main', ns);
-    const root = join(dir, 'pod');
-    const sandbox = await PodSandbox.materialize(client, ns, deployment.spec.template, root);
-    const config = sandbox.relocate(await renderedConfig());
+    const config = await startFromCluster();
     // The trusted key is the Secret's, mounted where the config says.
     expect(readFileSync(config.security.trust.keys[0].keyFile, 'utf8')).toBe(key.publicPem);
-    mkdirSync(sandbox.hostPath(config.storage.filesystem!.root), { recursive: true });
-    registry = await startRegistryProcess({ config, port, dir: root });
-    const secret = await client.get<Data>('v1', 'Secret', 'main-admin', ns);
-    admin = new OciClient(registry.url, { Authorization: basic(b64(secret.data.username), b64(secret.data.password)) });
-
     await pushVulnDb();
-    await waitFor('the database loaded', async () => {
-      const status = JSON.parse((await admin.call('GET', '/v2/_berth/security/status')).text) as { scanning: { vulnDB: { state: string } } };
-      return status.scanning.vulnDB.state === 'ready';
-    });
+    await databaseLoaded();
     const ci = await robotClient(ciNs);
     const image = await alpineImage({ busybox: '1.36.1-r28' }, 'vulnerable');
     expect((await ci.push('prod/app', 'v1', image)).status).toBe(201);
@@ -229,5 +238,36 @@ describe('supply chain through the operator', () => {
     await pushCosignSignature(ci, 'prod/web', key, web.digest);
     // Signed by the trusted key from the Secret: the workload now pulls it.
     expect((await workload.getManifest('prod/web', 'v1')).status).toBe(200);
+  });
+
+  it('signed, the vulnerable image is refused under preventVulnerable; an allowlist entry lets it through and the Repository becomes compliant', async () => {
+    const ci = await robotClient(ciNs);
+    const reader = await robotClient(readerNs);
+    const unsigned = await reader.getManifest('prod/app', 'v1');
+    expect(unsigned.status).toBe(403);
+    expect(JSON.stringify(denial(unsigned))).toContain('not signed');
+    await pushCosignSignature(ci, 'prod/app', key, vulnerableDigest);
+    const vulnerable = await reader.getManifest('prod/app', 'v1');
+    expect(vulnerable.status).toBe(403);
+    expect(denial(vulnerable).code).toBe('DENIED');
+    expect(JSON.stringify(denial(vulnerable))).toContain('BERTH-2099-0001');
+
+    await client.request('PATCH', `/apis/${REGISTRY_API}/namespaces/${ns}/repositories/app`, {
+      body: { spec: { security: { cveAllowlist: [{ id: 'BERTH-2099-0001', expires: '2099-12-31', reason: 'not reachable in this image' }] } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await waitFor('the allowlist in the config', async () => (await renderedConfig()).repositories.find((r) => r.match === 'prod/app')?.security?.cveAllowlist.length === 1);
+    await startFromCluster();
+    await databaseLoaded();
+    expect((await reader.getManifest('prod/app', 'v1')).status).toBe(200);
+
+    const repo = await waitFor('PolicyCompliant for generation 2', async () => {
+      const r = await getRepository();
+      return cond(r, 'PolicyCompliant')?.status === 'True' && r.status?.observedGeneration === 2 ? r : undefined;
+    });
+    expect(cond(repo, 'PolicyCompliant')).toMatchObject({ reason: 'Compliant', observedGeneration: 2 });
+    // The signature's own `.sig` tag is not an image of the repository: still one tag, now signed; the advisory is still reported.
+    expect(repo.status!.security).toMatchObject({ tags: 1, scannedTags: 1, unsignedTags: 0, critical: 1 });
+    expect((await newVulnerabilityEvents()).length).toBe(1);
   });
 });
