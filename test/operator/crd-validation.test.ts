@@ -116,6 +116,26 @@ describe('Registry schema', () => {
     expect(err.message).toContain('switching to or from filesystem storage is not supported');
   });
 
+  it('defaults spec.security and takes trusted keys from Secrets', async () => {
+    const reg = await create('Registry', { storage: fs, security: { scanning: {}, vulnDB: { refreshInterval: '1m' }, trust: { keys: [{ name: 'release', secretRef: { name: 'cosign' } }] } } });
+    expect(reg.spec.security).toEqual({
+      scanning: { enabled: false, backend: 'builtin' },
+      vulnDB: { refreshInterval: '1m' },
+      trust: { keys: [{ name: 'release', secretRef: { name: 'cosign', key: 'cosign.pub' } }] },
+    });
+  });
+
+  it.each([
+    ['the harbor adapter backend without its URL', { scanning: { enabled: true, backend: 'harbor-adapter' } }, 'security.scanning: backend harbor-adapter needs harborAdapter.url'],
+    ['a database refresh under 10s', { vulnDB: { refreshInterval: '5s' } }, 'refreshInterval must be at least 10s'],
+    ['two trusted keys of one name', { trust: { keys: [{ name: 'a', secretRef: { name: 's' } }, { name: 'a', secretRef: { name: 't' } }] } }, 'Duplicate value'],
+    ['a trusted key without its Secret', { trust: { keys: [{ name: 'a' }] } }, 'spec.security.trust.keys[0].secretRef'],
+    ['a key name with a space', { trust: { keys: [{ name: 'my key', secretRef: { name: 's' } }] } }, 'spec.security.trust.keys[0].name'],
+    ['an unknown backend', { scanning: { backend: 'clair' } }, 'spec.security.scanning.backend'],
+  ])('rejects security with %s', async (_what, security, message) => {
+    expect((await rejection(create('Registry', { storage: fs, security }))).message).toContain(message);
+  });
+
   it('prunes unknown fields', async () => {
     const reg = await create('Registry', { storage: fs, colour: 'blue' });
     expect(reg.spec.colour).toBeUndefined();
@@ -140,6 +160,26 @@ describe('Repository schema', () => {
     expect((await rejection(create('Repository', { ...base, retention: { dryRun: false } }))).message).toContain('retention: set keepLastTags and/or untaggedOlderThan');
   });
 
+  it('defaults the pull policies of spec.security', async () => {
+    const repo = await create('Repository', { ...base, security: { preventVulnerable: {}, requireSignature: { keys: ['release'] }, cveAllowlist: [{ id: 'CVE-2024-1234', expires: '2027-01-31' }, { id: 'GHSA-x', expires: '2027-01-31T12:00:00Z' }] } });
+    expect(repo.spec.security).toEqual({
+      preventVulnerable: { severity: 'High', mode: 'Enforce', pendingScan: 'Allow' },
+      requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Enforce' },
+      cveAllowlist: [{ id: 'CVE-2024-1234', expires: '2027-01-31' }, { id: 'GHSA-x', expires: '2027-01-31T12:00:00Z' }],
+    });
+  });
+
+  it.each([
+    ['a pending-scan wait over 10 minutes', { preventVulnerable: { maxPendingScan: '11m' } }, 'maxPendingScan must be at most 10m'],
+    ['requireSignature without keys', { requireSignature: { keys: [] } }, 'spec.security.requireSignature.keys'],
+    ['no signature required', { requireSignature: { keys: ['release'], minSignatures: 0 } }, 'spec.security.requireSignature.minSignatures'],
+    ['an unknown severity', { preventVulnerable: { severity: 'Severe' } }, 'spec.security.preventVulnerable.severity'],
+    ['an allowlist entry expiring "soon"', { cveAllowlist: [{ id: 'CVE-1', expires: 'soon' }] }, 'spec.security.cveAllowlist[0].expires'],
+    ['an allowlist entry without an id', { cveAllowlist: [{ reason: 'x' }] }, 'spec.security.cveAllowlist[0].id'],
+  ])('rejects security with %s', async (_what, security, message) => {
+    expect((await rejection(create('Repository', { ...base, security }))).message).toContain(message);
+  });
+
   it('keeps the repository name and registryRef immutable', async () => {
     const repo = await create('Repository', base);
     const path = `/apis/berth.dev/v1alpha1/namespaces/${ns}/repositories/${repo.metadata.name}`;
@@ -157,6 +197,14 @@ describe('AccessPolicy schema', () => {
     expect(policy.spec).toMatchObject({ rotationPeriod: '24h', overlap: '1h', secretName: 'berth-pull-secret' });
     // ServiceAccount patching is opt-in.
     expect(policy.spec.serviceAccounts).toBeUndefined();
+  });
+
+  it('defaults spec.pullPolicy', async () => {
+    const policy = await create('AccessPolicy', { ...base, pullPolicy: { requireSignature: { keys: ['release'] }, preventVulnerable: { severity: 'Critical', maxPendingScan: '20s' } } });
+    expect(policy.spec.pullPolicy).toEqual({
+      requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Enforce' },
+      preventVulnerable: { severity: 'Critical', mode: 'Enforce', pendingScan: 'Allow', maxPendingScan: '20s' },
+    });
   });
 
   it('defaults credentials to pullSecret, and takes CI identities without namespaces', async () => {
@@ -179,6 +227,8 @@ describe('AccessPolicy schema', () => {
     ['In without values', { ...base, namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'In' }] } } }, 'matchExpressions: In and NotIn need values'],
     ['a rotation period under 10 minutes', { ...base, rotationPeriod: '5m' }, 'rotationPeriod must be at least 10m'],
     ['the same credential twice', { ...base, credentials: ['pullSecret', 'pullSecret'] }, 'Duplicate value'],
+    ['a pull policy requiring no key', { ...base, pullPolicy: { requireSignature: { keys: [] } } }, 'spec.pullPolicy.requireSignature.keys'],
+    ['a pull policy in an unknown mode', { ...base, pullPolicy: { preventVulnerable: { mode: 'Warn' } } }, 'spec.pullPolicy.preventVulnerable.mode'],
   ])('rejects %s with a clear message', async (_what, spec, message) => {
     expect((await rejection(create('AccessPolicy', spec))).message).toContain(message);
   });

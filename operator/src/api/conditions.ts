@@ -29,6 +29,7 @@ export const Reason = {
   StorageNotReady: 'StorageNotReady',
   MetadataNotReady: 'MetadataNotReady',
   TLSSecretMissing: 'TLSSecretMissing',
+  TrustKeySecretMissing: 'TrustKeySecretMissing',
   InvalidSpec: 'InvalidSpec',
   // StorageReady
   VolumeClaimBound: 'VolumeClaimBound',

@@ -81,6 +81,11 @@ const registrySpec: Complete<RegistrySpec> = {
       caSecretRef: { name: 'prod-ca', key: 'ca.crt' }, onPush: true, interval: '1h', concurrency: 4, referrers: true,
     }],
   },
+  security: {
+    scanning: { enabled: true, backend: 'harbor-adapter', concurrency: 2, harborAdapter: { url: 'https://trivy-adapter.example.test', authorizationSecretRef: { name: 'trivy', key: 'authorization' } } },
+    vulnDB: { repository: 'berth-system/vulndb', tag: '2026-12-06', refreshInterval: '5m', maxAge: '168h', signedBy: ['release'] },
+    trust: { keys: [{ name: 'release', secretRef: { name: 'cosign', key: 'cosign.pub' } }] },
+  },
 };
 const registryStatus: Complete<RegistryStatus> = {
   observedGeneration: 3, endpoint: 'main.registry.svc:5000', readyReplicas: 2, configHash: 'abc123', signingKeyID: 'k1', conditions: [condition],
@@ -94,10 +99,19 @@ const repositorySpec: Complete<RepositorySpec> = {
   retention: { keepLastTags: 10, keepTagPatterns: ['release-*'], untaggedOlderThan: '168h', dryRun: false },
   quota: { size: '10Gi' },
   deletionPolicy: 'Delete',
+  security: {
+    preventVulnerable: { severity: 'High', mode: 'Enforce', pendingScan: 'Deny', maxPendingScan: '30s' },
+    requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Audit' },
+    cveAllowlist: [{ id: 'CVE-2024-1234', expires: '2027-01-31', reason: 'not reachable' }],
+  },
 };
 const repositoryStatus: Complete<RepositoryStatus> = {
   observedGeneration: 3, tagCount: 4, manifestCount: 9, sizeBytes: 1024, quotaUsedBytes: 2048, quotaLimitBytes: 10_737_418_240,
   lastPushTime: '2026-01-01T00:00:00Z', conditions: [condition],
+  security: {
+    critical: 1, high: 2, tags: 4, scannedTags: 4, unsignedTags: 1, vulnDBDigest: 'sha256:abc', lastMatchTime: '2026-01-01T00:00:00Z',
+    topVulnerabilities: [{ id: 'CVE-2024-1234', severity: 'Critical', package: 'busybox@1.36.1-r28', tags: ['v1'] }], announced: ['0123456789abcdef'],
+  },
 };
 
 const accessPolicySpec: Complete<AccessPolicySpec> = {
@@ -112,6 +126,10 @@ const accessPolicySpec: Complete<AccessPolicySpec> = {
   overlap: '1h',
   secretName: 'berth-pull-secret',
   additionalHosts: ['registry.example.test:443'],
+  pullPolicy: {
+    preventVulnerable: { severity: 'High', mode: 'Enforce', pendingScan: 'Deny', maxPendingScan: '30s' },
+    requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Audit' },
+  },
 };
 const accessPolicyStatus: Complete<AccessPolicyStatus> = {
   observedGeneration: 3, namespaceCount: 2, syncedNamespaceCount: 1, serviceAccountCount: 4,

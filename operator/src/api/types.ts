@@ -187,6 +187,58 @@ export interface ReplicationRuleSpec extends TagSelection {
   referrers?: boolean;
 }
 
+/** A trusted signing key: a PEM public key in a Secret of the Registry's namespace (never uploaded). */
+export interface TrustKeySpec {
+  /** What policies name it by (requireSignature.keys, vulnDB.signedBy). */
+  name: string;
+  /** Default key `cosign.pub` (what `cosign generate-key-pair` writes). */
+  secretRef: SecretKeySelector;
+}
+
+/** Scanning, the vulnerability database and trusted keys (docs/supply-chain.md). */
+export interface RegistrySecuritySpec {
+  scanning?: {
+    enabled?: boolean;
+    backend?: 'builtin' | 'osv-scanner' | 'harbor-adapter';
+    concurrency?: number;
+    /** The Harbor Pluggable Scanner API adapter, for backend harbor-adapter. */
+    harborAdapter?: { url: string; authorizationSecretRef?: SecretKeySelector };
+  };
+  vulnDB?: {
+    repository?: string;
+    tag?: string;
+    /** How often the tag is resolved: a new database re-matches every stored inventory. */
+    refreshInterval?: string;
+    /** Older than this, the database is reported stale (VulnDBFresh False). */
+    maxAge?: string;
+    signedBy?: string[];
+  };
+  trust?: { keys?: TrustKeySpec[] };
+}
+
+export interface PreventVulnerableSpec {
+  severity?: 'Unknown' | 'Negligible' | 'Low' | 'Medium' | 'High' | 'Critical';
+  mode?: 'Enforce' | 'Audit';
+  pendingScan?: 'Allow' | 'Deny';
+  maxPendingScan?: string;
+}
+
+export interface RequireSignatureSpec {
+  keys: string[];
+  minSignatures?: number;
+  mode?: 'Enforce' | 'Audit';
+}
+
+/** Pull policies: the same for a Repository and for the credentials an AccessPolicy issues. */
+export interface PullPolicySpec {
+  preventVulnerable?: PreventVulnerableSpec;
+  requireSignature?: RequireSignatureSpec;
+}
+
+export interface RepositorySecuritySpec extends PullPolicySpec {
+  cveAllowlist?: Array<{ id: string; expires?: string; reason?: string }>;
+}
+
 export interface RegistrySpec {
   replicas?: number;
   image?: string;
@@ -206,6 +258,7 @@ export interface RegistrySpec {
   ui?: { enabled?: boolean };
   mirror?: MirrorSpec;
   replication?: { rules?: ReplicationRuleSpec[] };
+  security?: RegistrySecuritySpec;
 }
 
 export interface RegistryStatus {
@@ -231,6 +284,30 @@ export interface RepositorySpec {
   quota?: { size: string };
   /** Delete: deleting the Repository deletes its content (a finalizer); Retain (default): the content stays. */
   deletionPolicy?: 'Retain' | 'Delete';
+  security?: RepositorySecuritySpec;
+}
+
+/** An advisory among the most severe in the repository's tagged images. */
+export interface TopVulnerabilityStatus {
+  id: string;
+  severity: string;
+  package: string;
+  tags: string[];
+}
+
+/** What the registry's scans and signature checks say of the repository's tagged images. */
+export interface RepositorySecurityStatus {
+  critical: number;
+  high: number;
+  tags: number;
+  scannedTags: number;
+  /** Tags whose image has no signature by a trusted key (absent when no key is configured). */
+  unsignedTags?: number;
+  vulnDBDigest?: string;
+  lastMatchTime?: string;
+  topVulnerabilities: TopVulnerabilityStatus[];
+  /** The (image, advisory) pairs already announced by a NewVulnerability Event, hashed (controllers/repository/vulnerability-events.ts). */
+  announced?: string[];
 }
 
 export interface RepositoryStatus {
@@ -241,6 +318,7 @@ export interface RepositoryStatus {
   quotaUsedBytes?: number;
   quotaLimitBytes?: number;
   lastPushTime?: string;
+  security?: RepositorySecurityStatus;
   conditions?: Condition[];
 }
 
@@ -278,6 +356,8 @@ export interface AccessPolicySpec {
   overlap?: string;
   secretName?: string;
   additionalHosts?: string[];
+  /** Pull policies for the credentials this policy issues, on its repositories. */
+  pullPolicy?: PullPolicySpec;
 }
 
 export interface AccessPolicyStatus {

@@ -8,6 +8,7 @@ import type { Express, Request, Response } from 'express';
 import { Code, RegistryError } from '../errors.js';
 import { repositoryStatus } from '../policy/repository-status.js';
 import { isValidRepositoryName } from '../reference.js';
+import { repositorySecuritySummary } from './admin-security.js';
 import type { Services } from './handlers/context.js';
 
 const ADMIN_ACCESS = [{ type: 'registry' as const, name: 'gc', actions: ['*' as const] }];
@@ -72,10 +73,10 @@ export function mountAdminRoutes(app: Express, services: Services): void {
     if (!status) throw new RegistryError(Code.NAME_UNKNOWN, { name });
     res.json(status);
   }));
-  // What Repository.status.security shows: counts per severity in the tagged images, the top advisories, the database.
+  // What Repository.status.security shows: counts per severity in the tagged images, the top advisories, each tagged image's advisories, unsigned tags, the database.
   app.get('/admin/security/repositories/*name', admin(async (req, res) => {
     const name = await repositoryName(services, req);
-    res.json(await services.security.scans.repositoryVulnerabilities(name));
+    res.json(await repositorySecuritySummary(services.security, name));
   }));
   app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
     const name = await repositoryName(services, req);

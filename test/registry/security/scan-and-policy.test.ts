@@ -266,6 +266,22 @@ describe('the repository summary (what Repository.status.security shows)', () =>
       top: [{ id: 'BERTH-2099-0001', severity: 'Critical', tags: ['v1'] }, { id: 'BERTH-2099-0003', severity: 'Medium', tags: ['fixed', 'v1'] }],
     });
   });
+
+  it('lists each tagged image\'s advisories, the tags without a trusted signature and the database in use', async () => {
+    const summary = JSON.parse((await registry.client.call('GET', '/admin/security/repositories/vuln/app')).text) as {
+      images: { digest: string; tags: string[]; scanned: boolean; vulnerabilities: { id: string; severity: string }[] }[];
+      signatures: { keys: string[]; unsignedTags?: number }; vulnDB: { state: string; digest?: string; stale: boolean };
+    };
+    expect(summary.images.map((i) => [i.tags, i.scanned, i.vulnerabilities])).toEqual(expect.arrayContaining([
+      [['v1'], true, [{ id: 'BERTH-2099-0001', severity: 'Critical' }, { id: 'BERTH-2099-0003', severity: 'Medium' }]],
+      [['fixed'], true, [{ id: 'BERTH-2099-0003', severity: 'Medium' }]],
+    ]));
+    expect(summary.images).toHaveLength(2);
+    expect(summary.images.every((i) => /^sha256:[0-9a-f]{64}$/.test(i.digest))).toBe(true);
+    // No policy of vuln/app names keys: every usable trusted key counts; the unreadable one does not.
+    expect(summary.signatures).toEqual({ keys: ['release'], unsignedTags: 2 });
+    expect(summary.vulnDB).toMatchObject({ state: 'ready', stale: false, digest: expect.stringMatching(/^sha256:/) });
+  });
 });
 
 describe('the security status', () => {

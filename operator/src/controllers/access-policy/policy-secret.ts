@@ -11,6 +11,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { SecretObject } from '../../kube/types.js';
 import { MANAGED_BY, REGISTRY_LABEL, registryNames } from '../registry/names.js';
 import { nudgeRegistryPods, policyRevision } from './policy-delivery.js';
+import { trustKeyNames } from '../registry/security.js';
 import { secretData, stateFromSecret, type RegistryPolicyState } from './state.js';
 
 export const POLICY_SECRET_COMPONENT = 'berth-registry-policy';
@@ -56,7 +57,7 @@ export class PolicyStateStore {
 
   /** Writes the state and the rendered policy file if either changed. */
   async save(reg: Registry, loaded: LoadedState, state: RegistryPolicyState, policies: AccessPolicy[], now: number): Promise<LoadedState> {
-    const data = secretData(state, policies, now);
+    const data = secretData(state, policies, now, trustKeyNames(reg));
     const old = loaded.secret?.data ?? {};
     if (Object.keys(data).every((k) => old[k] === data[k])) return { state, secret: loaded.secret };
     const metadata = {

@@ -18,6 +18,8 @@ import { createLogger, type Logger } from '../../runtime/logger.js';
 import { writeStatus } from '../../runtime/status.js';
 import { StepTimes } from '../../runtime/step-times.js';
 import { clusterAudience, clusterIssuer } from '../registry/federation.js';
+import { trustKeyNames } from '../registry/security.js';
+import { pullPolicyRule } from '../pull-policy.js';
 import { removePullSecrets } from './cleanup.js';
 import { registryHosts } from './dockerconfig.js';
 import { describeError } from './failures.js';
@@ -93,8 +95,24 @@ export function accessPolicyReconciler(deps: AccessPolicyReconcilerDeps): Reconc
     const registry = await ctx.client.getOptional<Registry>(API_VERSION, 'Registry', policy.spec.registryRef.name, namespace);
     // Without the Registry there is nothing to sync; its watch brings us back when it appears.
     if (!registry) return reportRegistryMissing(ctx, policy, at);
-    return sync(ctx, await beginPass(ctx, policy, registry, periods, at, log));
+    const invalid = pullPolicyProblem(policy, registry);
+    const result = await sync(ctx, await beginPass(ctx, policy, registry, periods, at, log));
+    if (!invalid) return result;
+    // The pass rendered the policy file without this policy's rule: its credentials are refused until the spec is fixed.
+    await ctx.events.record(policy, 'Warning', 'InvalidPullPolicy', invalid.message);
+    throw invalid;
   };
+}
+
+/** Why the registry could not apply spec.pullPolicy (an unknown key, a bad duration), if it could not. */
+function pullPolicyProblem(policy: AccessPolicy, registry: Registry): TerminalError | undefined {
+  if (!policy.spec.pullPolicy) return undefined;
+  try {
+    pullPolicyRule(policy.spec.pullPolicy, trustKeyNames(registry));
+    return undefined;
+  } catch (err) {
+    return err instanceof TerminalError ? err : new TerminalError((err as Error).message);
+  }
 }
 
 /** Steps 1–8 of a pass over a policy whose Registry exists. */

@@ -6,7 +6,9 @@
 // and every AccessPolicy of the Registry, never appended to.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { PolicyFile } from '#contract/auth/policy-file.js';
+import type { PullPolicy } from '#contract/config/security.js';
 import type { AccessPolicy } from '../../api/types.js';
+import { pullPolicyRule } from '../pull-policy.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
 import { STATE_KEY } from './names.js';
 import type { StoredSecret } from './credentials.js';
@@ -53,8 +55,22 @@ export function stateFromSecret(data: Record<string, string> | undefined): Regis
 
 const byName = <T>(o: Record<string, T>) => Object.keys(o).sort().map((k) => [k, o[k]] as const);
 
-/** The registry's policy file for every live policy of the Registry. */
-export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPolicy[], now: number): PolicyFile {
+/** The pull policy a rule carries; undefined when the spec has none; null when it is invalid (its problem is reported by its own pass). */
+function rulePullPolicy(policy: AccessPolicy, trustKeys: readonly string[]): PullPolicy | undefined | null {
+  if (!policy.spec.pullPolicy) return undefined;
+  try {
+    return pullPolicyRule(policy.spec.pullPolicy, trustKeys);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The registry's policy file for every live policy of the Registry. A policy whose
+ * pullPolicy the registry could not apply gets no rule at all: its credentials are
+ * refused rather than let through without the policy.
+ */
+export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): PolicyFile {
   const live = new Map(policies.map((p) => [p.metadata.name, p]));
   const robots: NonNullable<PolicyFile['robots']> = [];
   const subjects = new Map<string, string[]>();
@@ -72,21 +88,24 @@ export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPol
     // Robots, the ServiceAccounts granted their own tokens, and CI identities: one rule, the same grant.
     const federated = [...grantMatchers(state.policies[name]?.serviceAccountTokens ?? []), ...federatedEntries(policy)];
     if (!s.length && !federated.length) continue;
+    const pullPolicy = rulePullPolicy(policy, trustKeys);
+    if (pullPolicy === null) continue;
     rules.push({
       name: `accesspolicy/${policy.metadata.namespace}/${name}`,
       ...(s.length ? { subjects: s } : {}),
       ...(federated.length ? { federated } : {}),
       repositories: policy.spec.repositories,
       actions: policy.spec.actions,
+      ...(pullPolicy ? { pullPolicy } : {}),
     });
   }
   return { robots, rules };
 }
 
-export function secretData(state: RegistryPolicyState, policies: AccessPolicy[], now: number): Record<string, string> {
+export function secretData(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): Record<string, string> {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return {
-    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now)) + '\n'),
+    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now, trustKeys)) + '\n'),
     [STATE_KEY]: gzipSync(JSON.stringify(state)).toString('base64'),
   };
 }

@@ -12,6 +12,7 @@ import { metadataConfig } from './metadata.js';
 import { federationConfig } from './federation.js';
 import { mirrorConfig } from './mirror.js';
 import { registryNames, serviceHost } from './names.js';
+import { securityConfig } from './security.js';
 
 /** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
 export const paths = {
@@ -113,6 +114,7 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
     ...mirrorConfig(reg),
     // Absent unless set, so a Registry without spec.ui renders (and hashes) as before: the registry's default is on.
     ...(spec.ui ? { ui: { enabled: spec.ui.enabled ?? true } } : {}),
+    ...securityConfig(reg),
   };
 }
 

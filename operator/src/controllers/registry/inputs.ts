@@ -15,6 +15,7 @@ import { clusterIssuer } from './federation.js';
 import { REGISTRY_PORT } from './config.js';
 import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
 import { registryNames } from './names.js';
+import { trustKeyNames } from './security.js';
 import { generatePostgresCredentials, postgresCredentialsFromSecret } from './postgres.js';
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
 import { nodeAccessEnabled, serviceClusterIP, type NodeAccessInputs, type NodeAccessSettings } from './node-access.js';
@@ -92,7 +93,7 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
     if (ip && ip !== 'None') serviceEndpoint = `${reg.spec.tls ? 'https' : 'http'}://${ip.includes(':') ? `[${ip}]` : ip}:${reg.spec.service?.port ?? REGISTRY_PORT}`;
   }
   // Invalid Repository specs are left out here and reported on the Repository itself.
-  const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns));
+  const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns), trustKeyNames(reg));
   const cluster = clusterIssuer(reg);
   const clusterIssuerUrl = cluster ? cluster.issuer ?? await discovery.issuer() : undefined;
   return { inputs: { signingKeys: keyPlan?.keys ?? [], selfSignedTls: tlsPlan?.pair, minioCredentials, managedPostgres, admin, repositories: entries, nodeAccess, clusterIssuerUrl, serviceEndpoint }, keyPlan, tlsPlan };

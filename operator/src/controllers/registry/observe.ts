@@ -7,6 +7,7 @@ import { adminTarget, readUpstreams, RegistryUnreachableError } from '../reposit
 import { caSecretKey, metadataChoice, urlSecretKey } from './metadata.js';
 import { bucketJobName } from './minio.js';
 import { registryNames } from './names.js';
+import { DEFAULT_TRUST_KEY } from './security.js';
 import type { Observed, ObservedWorkload } from './status.js';
 
 /** What the workloads and the user's Secrets report, for the status conditions. */
@@ -41,6 +42,16 @@ export async function observe(client: KubeClient, reg: Registry, registryUrls?: 
   if (reg.spec.tls?.secretRef) {
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', reg.spec.tls.secretRef.name, ns);
     observed.tlsSecretFound = !!secret?.data?.['tls.crt'] && !!secret.data['tls.key'];
+  }
+  const trustKeys = reg.spec.security?.trust?.keys ?? [];
+  if (trustKeys.length) {
+    const missing: string[] = [];
+    for (const k of trustKeys) {
+      const key = k.secretRef.key ?? DEFAULT_TRUST_KEY;
+      const secret = await client.getOptional<SecretObject>('v1', 'Secret', k.secretRef.name, ns);
+      if (!secret?.data?.[key]) missing.push(`Secret ${k.secretRef.name} key ${key} (trust key ${k.name})`);
+    }
+    observed.trustKeysMissing = missing;
   }
   if (reg.spec.mirror?.upstreams?.length) {
     if ((observed.deployment?.status?.availableReplicas ?? 0) < 1) observed.upstreams = { error: 'no registry replica is available to ask' };

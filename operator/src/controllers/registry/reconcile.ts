@@ -123,7 +123,7 @@ function nextCheckMs({ keyPlan, tlsPlan }: PreparedInputs, observed: Observed, a
   if (tlsPlan) waits.push(tlsPlan.renewAt.getTime() - at.getTime());
   // Secrets the user owns are not watched: look again while waiting for them.
   const metadataSecretMissing = observed.metadataSecrets && (!observed.metadataSecrets.urlFound || observed.metadataSecrets.caFound === false);
-  if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false || metadataSecretMissing) waits.push(WAIT_RECHECK_MS);
+  if (observed.s3CredentialsFound === false || observed.tlsSecretFound === false || metadataSecretMissing || observed.trustKeysMissing?.length) waits.push(WAIT_RECHECK_MS);
   // Upstreams come and go without any watch telling: ask again on a period.
   if (observed.upstreams) waits.push(UPSTREAMS_RECHECK_MS);
   return Math.min(...waits);

@@ -80,6 +80,9 @@ describe('computeConditions', () => {
     const reg = registry({ tls: { secretRef: { name: 'cert' } } });
     const available = deployment(1, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 });
     expect(byType(computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', tlsSecretFound: false })).Ready).toBe('False/TLSSecretMissing');
+    const keys = computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', trustKeysMissing: ['Secret cosign key cosign.pub (trust key release)'] });
+    expect(keys.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'TrustKeySecretMissing', message: 'trusted keys not found: Secret cosign key cosign.pub (trust key release)' });
+    expect(byType(computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', trustKeysMissing: [] })).Ready).toBe('True/Available');
     expect(byType(computeConditions(reg, { deployment: available, volumeClaimPhase: 'Bound', tlsSecretFound: true })).Ready).toBe('True/Available');
   });
 

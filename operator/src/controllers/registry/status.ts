@@ -33,6 +33,8 @@ export interface Observed {
   metadataSecrets?: { urlFound: boolean; caFound?: boolean };
   /** spec.mirror.upstreams: what the registry's admin API says of each, or why it could not be asked. */
   upstreams?: { reports: Array<{ host: string; reachable: boolean; detail: string }> } | { error: string };
+  /** spec.security.trust.keys: the keys whose Secret (or key in it) is missing, as "Secret <name> key <key>" (pods cannot start without them). */
+  trustKeysMissing?: string[];
   /** metadata.managed: the PostgreSQL StatefulSet. */
   managedPostgres?: { statefulSet?: ObservedWorkload };
 }
@@ -111,6 +113,8 @@ export function computeConditions(reg: Registry, observed: Observed): ConditionI
   else if (metadata.status !== 'True') ready = cond(ConditionType.Ready, false, Reason.MetadataNotReady, metadata.message);
   else if (observed.tlsSecretFound === false) {
     ready = cond(ConditionType.Ready, false, Reason.TLSSecretMissing, `Secret ${reg.spec.tls?.secretRef?.name} with tls.crt and tls.key not found`);
+  } else if (observed.trustKeysMissing?.length) {
+    ready = cond(ConditionType.Ready, false, Reason.TrustKeySecretMissing, `trusted keys not found: ${observed.trustKeysMissing.join('; ')}`);
   } else if (available < 1) ready = cond(ConditionType.Ready, false, Reason.DeploymentUnavailable, `0 of ${want} replicas available`);
   else ready = cond(ConditionType.Ready, true, Reason.Available, `${available} of ${want} replicas available`);
 

@@ -6,6 +6,7 @@ import { metadataChoice, metadataVolumes } from './metadata.js';
 import { clusterIssuer, issuerCaVolumes } from './federation.js';
 import { mirrorVolumes } from './mirror.js';
 import { CONFIG_HASH_ANNOTATION, REGISTRY_COMPONENT, ownedLabels, ownerReference, registryNames, selectorLabels } from './names.js';
+import { securityVolumes } from './security.js';
 
 /** The registry image runs as this unprivileged user (distroless "nonroot"). */
 const NONROOT_UID = 65532;
@@ -48,7 +49,7 @@ function volumes(reg: Registry) {
   if (minio) {
     list.push({ volume: { name: 's3', secret: { secretName: names.minioCredentials, defaultMode: 0o440 } }, mount: { name: 's3', mountPath: paths.s3Dir, readOnly: true } });
   }
-  list.push(...metadataVolumes(reg), ...mirrorVolumes(reg));
+  list.push(...metadataVolumes(reg), ...mirrorVolumes(reg), ...securityVolumes(reg));
   list.push(...issuerCaVolumes(reg));
   return list;
 }

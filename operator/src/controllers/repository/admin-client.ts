@@ -89,6 +89,29 @@ export async function readRepository(target: AdminTarget, name: string): Promise
   return fail('GET', repoPath(name), a);
 }
 
+/** What `GET /admin/security/repositories/<name>` answers (registry/src/api/admin-security.ts). */
+export interface RepositorySecurityReport {
+  counts: Record<string, number>;
+  tags: number;
+  scannedTags: number;
+  lastMatch?: string;
+  database?: string;
+  top: Array<{ id: string; severity: string; package: string; tags: string[] }>;
+  images: Array<{ digest: string; tags: string[]; scanned: boolean; vulnerabilities: Array<{ id: string; severity: string }> }>;
+  signatures: { keys: string[]; unsignedTags?: number };
+  vulnDB: { state: string; digest?: string; ageSeconds?: number; stale: boolean; reason?: string };
+}
+
+const securityPath = (name: string) => `/admin/security/repositories/${name.split('/').map(encodeURIComponent).join('/')}`;
+
+/** The repository's vulnerability and signature summary; undefined when it holds nothing yet. */
+export async function readRepositorySecurity(target: AdminTarget, name: string): Promise<RepositorySecurityReport | undefined> {
+  const a = await send(target, 'GET', securityPath(name));
+  if (a.status === 200) return JSON.parse(a.body) as RepositorySecurityReport;
+  if (isNameUnknown(a)) return undefined;
+  return fail('GET', securityPath(name), a);
+}
+
 /** What `GET /admin/upstreams` answers (registry/src/mirror/reachability.ts). */
 export interface UpstreamReport {
   host: string;

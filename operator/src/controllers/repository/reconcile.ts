@@ -5,7 +5,7 @@
 // `deletionPolicy: Delete`, deletes the repository's content before the object
 // goes (a finalizer). Figures are polled: pushes raise no Kubernetes event.
 import { setConditions } from '../../api/conditions.js';
-import { API_VERSION, type Registry, type Repository, type RepositoryStatus } from '../../api/types.js';
+import { API_VERSION, type Registry, type Repository, type RepositorySecurityStatus, type RepositoryStatus } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
 import { splitKey, type ConfigMapObject } from '../../kube/types.js';
 import { canonicalJson } from '../../runtime/canonical-json.js';
@@ -17,9 +17,13 @@ import { writeStatus } from '../../runtime/status.js';
 import { parseConfigYaml } from '#contract/config/load.js';
 import { repositorySettingsSchema } from '#contract/config/schema.js';
 import { registryNames } from '../registry/names.js';
-import { adminTarget, deleteRepositoryContent, readRepository, RegistryUnreachableError } from './admin-client.js';
+import { scanningEnabled, trustKeyNames } from '../registry/security.js';
+import { repositorySecuritySchema as repositorySecurityConfig } from '#contract/config/security.js';
+import { adminTarget, deleteRepositoryContent, readRepository, readRepositorySecurity, RegistryUnreachableError } from './admin-client.js';
 import { repositorySettings, type RepositorySettingsEntry } from './settings.js';
 import { repositoryConditions, repositoryFigures, type Observation } from './status.js';
+import { SecurityCondition, securityConditions, securityFigures, type SecurityObservation } from './security-status.js';
+import { diffVulnerabilities, vulnerabilityMessages, type NewVulnerability } from './vulnerability-events.js';
 
 export const CONTENT_FINALIZER = 'berth.dev/repository-content';
 
@@ -46,23 +50,42 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     return !!rendered && canonicalJson(rendered) === canonicalJson(repositorySettingsSchema.parse(entry));
   }
 
+  /** With Registry.spec.security: the repository's security summary, or why it could not be read. */
+  async function observeSecurity(reg: Registry, repo: Repository, entry: RepositorySettingsEntry): Promise<SecurityObservation | undefined> {
+    if (!reg.spec.security) return undefined;
+    const base = { scanningEnabled: scanningEnabled(reg), policy: entry.security ? repositorySecurityConfig.parse(entry.security) : undefined, now: now().getTime() };
+    try {
+      return { ...base, report: await readRepositorySecurity(await adminTarget(client, reg, deps.registryUrls), repo.spec.name) };
+    } catch (err) {
+      if (!(err instanceof RegistryUnreachableError)) throw err;
+      return { ...base, unreachable: err.message };
+    }
+  }
+
   /** What the conditions say, and the figures when the registry could be read. */
-  async function observe(repo: Repository): Promise<{ observation: Observation; figures?: Partial<RepositoryStatus> }> {
+  async function observe(repo: Repository): Promise<{ observation: Observation; figures?: Partial<RepositoryStatus>; security?: SecurityObservation }> {
+    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace);
     let entry: RepositorySettingsEntry;
     try {
-      entry = repositorySettings(repo);
+      entry = repositorySettings(repo, reg ? trustKeyNames(reg) : []);
     } catch (err) {
-      return { observation: { kind: 'invalid', message: (err as Error).message } };
+      // Without the Registry, a policy naming keys cannot be checked yet: report the Registry missing.
+      if (reg) return { observation: { kind: 'invalid', message: (err as Error).message } };
+      try {
+        repositorySettings({ ...repo, spec: { ...repo.spec, security: undefined } });
+      } catch (inner) {
+        return { observation: { kind: 'invalid', message: (inner as Error).message } };
+      }
+      return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
     }
-    const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace);
     if (!reg) return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
     const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name };
     try {
       const report = await readRepository(await adminTarget(client, reg, deps.registryUrls), repo.spec.name);
-      return { observation: { ...observed, report }, figures: repositoryFigures(repo.spec.name, report, entry.quotaBytes) };
+      return { observation: { ...observed, report }, figures: repositoryFigures(repo.spec.name, report, entry.quotaBytes), security: await observeSecurity(reg, repo, entry) };
     } catch (err) {
       if (!(err instanceof RegistryUnreachableError)) throw err;
-      return { observation: { ...observed, unreachable: err.message } };
+      return { observation: { ...observed, unreachable: err.message }, security: await observeSecurity(reg, repo, entry) };
     }
   }
 
@@ -95,19 +118,35 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
     }
     repo = deletesContent ? await addFinalizer(client, repo, CONTENT_FINALIZER) : await removeFinalizer(client, repo, CONTENT_FINALIZER);
 
-    const { observation, figures } = await observe(repo);
+    const { observation, figures, security } = await observe(repo);
     const generation = repo.metadata.generation;
+    const { block, fresh } = securityBlock(repo.status?.security, security);
+    // The security conditions are reported only while the Registry has spec.security.
+    const previous = security ? repo.status?.conditions : repo.status?.conditions?.filter((c) => !SECURITY_CONDITIONS.has(c.type));
     const status: RepositoryStatus = {
       // Figures stay as last read while they cannot be read.
       ...(figures ?? pickFigures(repo.status)),
+      ...(block ? { security: block } : {}),
       observedGeneration: generation,
-      conditions: setConditions(repo.status?.conditions, repositoryConditions(observation), generation, now()),
+      conditions: setConditions(previous, [...repositoryConditions(observation), ...(security ? securityConditions(security) : [])], generation, now()),
     };
     await writeStatus(client, repo, status);
+    // Recorded once the status remembers them (vulnerability-events.ts).
+    for (const message of vulnerabilityMessages(repo.spec.name, fresh)) await events.record(repo, 'Warning', 'NewVulnerability', message);
     log.debug('repository reconciled', { repository: repo.spec.name, read: !!figures, tags: status.tagCount });
     // The Registry and Repository watches bring us back on changes; pushes do not, so poll.
     return { requeueAfterMs: deps.statusIntervalMs };
   };
+}
+
+const SECURITY_CONDITIONS = new Set<string>(Object.values(SecurityCondition));
+
+/** status.security: as read (with the announced set), as last read while unreadable, absent without spec.security. */
+function securityBlock(previous: RepositorySecurityStatus | undefined, o: SecurityObservation | undefined): { block?: RepositorySecurityStatus; fresh: NewVulnerability[] } {
+  if (!o) return { fresh: [] };
+  if (o.unreachable) return { block: previous, fresh: [] };
+  const { announced, fresh } = diffVulnerabilities(previous?.announced, o.report);
+  return { block: { ...securityFigures(o.report), announced }, fresh };
 }
 
 function pickFigures(s: RepositoryStatus | undefined): Partial<RepositoryStatus> {

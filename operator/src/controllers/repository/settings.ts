@@ -7,6 +7,7 @@ import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Repository } from '../../api/types.js';
 import { TerminalError } from '../../runtime/errors.js';
+import { repositorySecurity } from '../pull-policy.js';
 
 export type RepositorySettingsEntry = NonNullable<RegistryConfigInput['repositories']>[number];
 
@@ -22,7 +23,8 @@ export function parseQuantityBytes(text: string): number {
   return Math.floor(Number(m[1]) * SUFFIX[m[2] ?? '']);
 }
 
-export function repositorySettings(repo: Repository): RepositorySettingsEntry {
+/** `trustKeys`: the Registry's trusted key names, which spec.security.requireSignature may name. */
+export function repositorySettings(repo: Repository, trustKeys: readonly string[] = []): RepositorySettingsEntry {
   const { spec } = repo;
   const entry: RepositorySettingsEntry = { match: spec.name };
   if (spec.visibility === 'public') entry.anonymousPull = true;
@@ -54,6 +56,7 @@ export function repositorySettings(repo: Repository): RepositorySettingsEntry {
       throw new TerminalError(`spec.quota.size: ${(err as Error).message}`);
     }
   }
+  if (spec.security) entry.security = repositorySecurity(spec.security, trustKeys);
   const checked = repositorySettingsSchema.safeParse(entry);
   if (!checked.success) {
     throw new TerminalError(`spec: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
@@ -66,7 +69,7 @@ export function repositorySettings(repo: Repository): RepositorySettingsEntry {
  * ones that reference it and whose spec is valid, in a stable order (by repository
  * name) so the rendered config, and its hash, do not change between reconciles.
  */
-export function repositoriesBlock(registryName: string, repositories: readonly Repository[]): { entries: RepositorySettingsEntry[]; invalid: { repository: Repository; reason: string }[] } {
+export function repositoriesBlock(registryName: string, repositories: readonly Repository[], trustKeys: readonly string[] = []): { entries: RepositorySettingsEntry[]; invalid: { repository: Repository; reason: string }[] } {
   const entries: RepositorySettingsEntry[] = [];
   const invalid: { repository: Repository; reason: string }[] = [];
   const mine = repositories
@@ -74,7 +77,7 @@ export function repositoriesBlock(registryName: string, repositories: readonly R
     .sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
   for (const repository of mine) {
     try {
-      entries.push(repositorySettings(repository));
+      entries.push(repositorySettings(repository, trustKeys));
     } catch (err) {
       invalid.push({ repository, reason: (err as Error).message });
     }
