@@ -71,7 +71,7 @@ export class PullThroughCache implements Mirror {
     const locks = new KeyedMutex();
     const { writes } = deps;
     const evictor = new Evictor(deps.index, writes, locks, deps.metrics, deps.log, deps.collect, deps.pinned);
-    const budget = new CacheBudget(deps.storage, deps.metrics, namespaces, evictor);
+    const budget = new CacheBudget(deps.index, deps.metrics, namespaces, evictor);
     this.listener = budget;
     this.manifests = new ManifestCache({ storage: deps.storage, writes, budget, pulls: deps.index, locks, metrics: deps.metrics, log: deps.log });
     this.blobs = new BlobCache({
