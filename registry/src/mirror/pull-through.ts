@@ -115,6 +115,6 @@ export class PullThroughCache implements Mirror {
   /** Stops talking to the upstreams: fills in flight fail (their uploads are purged later) and readers are cut. */
   async close(): Promise<void> {
     for (const u of this.namespaces.upstreams) u.close();
-    await Promise.race([this.blobs.settled(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await Promise.race([Promise.all([this.blobs.settled(), this.manifests.settled()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 }
