@@ -94,3 +94,15 @@ test('copyTo sends a range as it fills through reused buffers, counts it, and fa
   expect(Buffer.concat(cut.got).length).toBeLessThan(10);
   await failing.closed();
 });
+
+test('a destination that closes mid-copy ends the copy; the fill failing afterwards reaches no one', async () => {
+  const spool = await Spool.create(dir, 4 * 1024 * 1024);
+  const out = new Writable({ write: (_c: Buffer, _e, done) => setImmediate(done) });
+  const copy = spool.reader().copyTo(out);
+  await spool.append(randomBytes(2 * 1024 * 1024));
+  await new Promise((r) => setTimeout(r, 20));
+  out.destroy();
+  await expect(copy).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  spool.failed(new Error('digest mismatch'));
+  await spool.closed();
+});

@@ -169,10 +169,15 @@ export class Spool {
     });
     out.once('close', closed).once('error', failed);
     gone.catch(() => undefined);
+    // Whatever loses a race to `gone` settles later with nobody awaiting it: never an unhandled rejection.
+    const unlessGone = <T>(p: Promise<T>): Promise<T> => {
+      p.catch(() => undefined);
+      return Promise.race([p, gone]);
+    };
     const writes: Array<Promise<void>> = [];
     try {
       for (;;) {
-        const n = await Promise.race([this.span(pos, stop), gone]);
+        const n = await unlessGone(this.span(pos, stop));
         if (n === 0) break;
         const buf = takeReadBuffer();
         let bytesRead: number;
@@ -191,12 +196,12 @@ export class Spool {
             resolve();
           });
         });
-        written.catch(() => undefined); // a race lost to `gone` leaves it unawaited
+        written.catch(() => undefined); // it may fail while nothing awaits it yet; whoever awaits it later still sees the error
         writes.push(written);
-        if (writes.length >= MAX_WRITES_IN_FLIGHT) await Promise.race([writes.shift()!, gone]);
+        if (writes.length >= MAX_WRITES_IN_FLIGHT) await unlessGone(writes.shift()!);
       }
-      await Promise.race([Promise.all(writes.splice(0)), gone]);
-      await Promise.race([new Promise<void>((resolve) => out.end(resolve)), gone]);
+      await unlessGone(Promise.all(writes.splice(0)));
+      await unlessGone(new Promise<void>((resolve) => out.end(resolve)));
     } finally {
       // Buffers still being written are recycled by their callbacks; nothing here waits for them.
       out.off('close', closed).off('error', failed);
