@@ -4,7 +4,9 @@
 //   - 10 pulls of a tag within its TTL: upstream requests (target 0);
 //   - a pull after the TTL, the tag unchanged: upstream HEADs (≤ 1) and GETs (0);
 //   - 50 concurrent cold pulls of one 256 MiB layer: upstream GETs (1) and the time
-//     against one cold pull of a layer of the same size (≤ 1.3×);
+//     against one cold pull of a layer of the same size (≤ 1.3×), and the same 50
+//     pulls once it is stored (the floor: sending 50 × 256 MiB);
+//   - 100 manifest GETs of a tag past its TTL (each revalidated with a HEAD): p50, p99;
 //   - the upstream down and blackholed: 100 pulls of a cached image, how many
 //     succeed (100), the first one's time (≤ 3 s) and the slowest of the rest (≤ 50 ms);
 //   - a cache hit against the same request to a local repository (p50 ≤ 1.2×).
@@ -114,12 +116,34 @@ export async function runMirrorBench(results: Results, log: (line: string) => vo
     results.record(FS, 'cache: one cold pull of 256 MiB', 'seconds', false, 'berth', one);
     results.record(FS, 'cache: 50 concurrent cold pulls of 256 MiB', 'x one cold pull', false, 'berth', fifty / one);
     log(`coalescing: one cold pull ${one.toFixed(2)} s; 50 concurrent ${fifty.toFixed(2)} s (${(fifty / one).toFixed(2)}x), ${complete}/50 complete, upstream ${big.summary()}`);
+    // The floor under the ratio: the same 50 pulls once the blob is stored, with no upstream involved.
+    t = performance.now();
+    await Promise.all(Array.from({ length: 50 }, () => drain(`${cache!.url}/v2/big.example/bench/big/blobs/${layerB}`)));
+    const warm = (performance.now() - t) / 1000;
+    results.record(FS, 'cache: 50 concurrent warm pulls of 256 MiB', 'seconds', false, 'berth', warm);
+    results.record(FS, 'cache: 50 concurrent warm pulls of 256 MiB', 'x one cold pull', false, 'berth', warm / one);
+    log(`coalescing floor: 50 concurrent pulls of the stored blob ${warm.toFixed(2)} s (${(warm / one).toFixed(2)}x one cold pull)`);
 
     // Upstream failures against cached content.
     for (const [name, fault] of [['down', { kind: 'down' }], ['blackhole', { kind: 'blackhole' }]] as Array<[string, Fault]>) {
       const proxy = proxies.get(name)!;
       const repo = `${name}.example/bench/small`;
       await pullImage(client, repo, 'v1', small);
+      if (name === 'down') {
+        // Its tagTTL is 0: while the upstream is up, every manifest GET is revalidated with one HEAD.
+        const accept = { Accept: 'application/vnd.oci.image.manifest.v1+json' };
+        const revalidated: number[] = [];
+        proxy.clear();
+        for (let i = 0; i < 100; i++) {
+          const started = performance.now();
+          await client.request('GET', `/v2/${repo}/manifests/v1`, { headers: accept });
+          revalidated.push(performance.now() - started);
+        }
+        revalidated.sort((a, b) => a - b);
+        results.record(FS, 'cache: 100 manifest GETs after the TTL (revalidated)', 'p50 ms', false, 'berth', revalidated[49]);
+        results.record(FS, 'cache: 100 manifest GETs after the TTL (revalidated)', 'p99 ms', false, 'berth', revalidated[98]);
+        log(`revalidated manifest GET: p50 ${revalidated[49].toFixed(2)} ms, p99 ${revalidated[98].toFixed(2)} ms, upstream ${proxy.summary()}`);
+      }
       await proxy.set(fault);
       const times: number[] = [];
       let ok = 0;

@@ -24,6 +24,7 @@ import { scanResults, signatureVerdicts } from './reads/supply-chain.js';
 import { imageSizes, type ImageSize } from './reads/image-sizes.js';
 import { allTags, resolveTag, tagHistory, tagNames, tagPage } from './reads/tags.js';
 import { scopeContent, scopeUsage } from './reads/usage.js';
+import { heldUnder, type HeldDigest } from './reads/held-content.js';
 import { announcedVulnerabilities, getInventory, indexesListing, getScanResult, getSignatureVerdict, inventorySlice, placesOf, scanCounts, type ScanCounts } from './reads/security.js';
 import type {
   AuditEntry, AuditQuery, AuditRecord, CatalogQuery, InventoryKind, InventoryRecord, KnownVulnerability, LinkedBlob, ManifestInfo, ManifestKey,
@@ -47,6 +48,7 @@ export type { ManifestDeletion } from './writes/manifests.js';
 export type { Counters } from './writes/recount.js';
 export type { RepositoryMark, MarkOptions } from './gc-mark.js';
 export type { RepositoryGraph } from './reads/graph.js';
+export type { HeldDigest } from './reads/held-content.js';
 export * from './types.js';
 export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } from './errors.js';
 export type { WriteIntent } from './writes/intents.js';
@@ -427,6 +429,11 @@ export class MetadataIndex {
   /** The unique digests with sizes a quota scope holds, a slice at a time. */
   scopeContent(pattern: string): AsyncGenerator<Array<{ digest: string; size: number }>> {
     return this.iterate(scopeContent(this.engine.db, this.engine.kind, pattern));
+  }
+
+  /** Each manifest and linked layer, with its size, of the repositories whose names start with `prefix`, a slice at a time. */
+  heldUnder(prefix: string): AsyncGenerator<HeldDigest[]> {
+    return this.iterate(heldUnder(this.engine.db, prefix));
   }
 
   /** Counters recomputed from the rows, without repairing (a check for scrub and tests). */

@@ -1,13 +1,14 @@
 // Each upstream's cache has its own size limit (maxSizeBytes), and its bytes count
 // against nothing else (never a team's quota). Usage = every unique digest linked in
-// the upstream's cached repositories, counted from storage once, then kept current
-// from the write path's events; fills in flight reserve their size first, so two
+// the upstream's cached repositories, counted once from the metadata index (its
+// manifest and layer-link rows, never a walk of storage), then kept current from the
+// write path's events; fills in flight reserve their size first, so two
 // concurrent fills cannot both take the last bytes. When a fill does not fit, the
 // least recently pulled content is evicted (eviction.ts); when nothing can go, the
 // fill passes through without being stored.
+import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
-import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { WriteEvent, WriteListener } from '../write/write-events.js';
 import type { Namespaces } from './addressing.js';
 import type { Evictor } from './eviction.js';
@@ -37,10 +38,11 @@ export class CacheBudget implements WriteListener {
   private readonly mutex = new KeyedMutex();
 
   constructor(
-    private readonly storage: RegistryStorage,
+    /** Where the cached repositories' manifests and layer links are counted from at first use. */
+    private readonly index: Pick<MetadataIndex, 'heldUnder'>,
     private readonly metrics: Metrics,
     private readonly namespaces: Namespaces,
-    private readonly evictor: Evictor,
+    private readonly evictor: Pick<Evictor, 'evict'>,
   ) {}
 
   /** Room for `bytes` more in the upstream's cache, evicting when needed; undefined when there is none to be had. */
@@ -147,22 +149,15 @@ export class CacheBudget implements WriteListener {
 
   private async count(u: Upstream): Promise<Usage> {
     const usage: Usage = { content: new Map(), bytes: 0 };
-    const prefix = `${u.host}/`;
-    for (const repo of (await this.storage.repositories.list()).filter((r) => r.startsWith(prefix))) {
-      const holders = [
-        ...(await this.storage.manifests.list(repo)).map((d) => ({ d, holder: `m:${repo}` })),
-        ...(await this.storage.blobs.links(repo)).map((d) => ({ d, holder: `b:${repo}` })),
-      ];
-      for (const { d, holder } of holders) {
-        let entry = usage.content.get(d.value);
+    for await (const slice of this.index.heldUnder(`${u.host}/`)) {
+      for (const held of slice) {
+        let entry = usage.content.get(held.digest);
         if (!entry) {
-          const size = await this.storage.blobs.globalSize(d);
-          if (size === undefined) continue;
-          entry = { size, holders: new Set() };
-          usage.content.set(d.value, entry);
-          usage.bytes += size;
+          entry = { size: held.size, holders: new Set() };
+          usage.content.set(held.digest, entry);
+          usage.bytes += held.size;
         }
-        entry.holders.add(holder);
+        entry.holders.add(`${held.as === 'manifest' ? 'm' : 'b'}:${held.repo}`);
       }
     }
     return usage;

@@ -2,7 +2,7 @@
 //   - a digest reference is served locally once cached (content never changes);
 //   - a tag validated less than tagTTL ago is served locally;
 //   - an older tag costs one HEAD: the same digest refreshes the tag's validation
-//     time (0 GETs); another digest costs one GET by digest and the tag moves; an
+//     time (0 GETs; written after the answer, tag-confirmations.ts); another digest costs one GET by digest and the tag moves; an
 //     upstream that lost the tag is told to the listeners and the copy is still served;
 //   - an upstream that is down, slow, failing or rate-limiting opens its circuit and
 //     the copy is served with a Warning while it is younger than staleIfError.
@@ -20,6 +20,7 @@ import { RemoteError, type RemoteManifest } from '../remote/registry-client.js';
 import type { CacheTarget } from './addressing.js';
 import type { CacheBudget } from './cache-budget.js';
 import { SingleFlight } from './single-flight.js';
+import { TagConfirmations } from './tag-confirmations.js';
 import { staleWarning, type CacheResult, type ServedManifest } from './served.js';
 
 interface Local {
@@ -46,7 +47,16 @@ export interface ManifestCacheDeps {
 export class ManifestCache {
   private readonly flights = new SingleFlight<Omit<ServedManifest, 'result'> & { result: CacheResult }>();
 
-  constructor(private readonly deps: ManifestCacheDeps) {}
+  private readonly confirmations: TagConfirmations;
+
+  constructor(private readonly deps: ManifestCacheDeps) {
+    this.confirmations = new TagConfirmations(deps.log);
+  }
+
+  /** Resolves when the revalidation times being written have landed (shutdown). */
+  settled(): Promise<void> {
+    return this.confirmations.settled();
+  }
 
   async get(t: CacheTarget, reference: string): Promise<ServedManifest> {
     const ref = parseReference(reference);
@@ -69,7 +79,8 @@ export class ManifestCache {
 
   private async byTag(t: CacheTarget, tag: string): Promise<ServedManifest> {
     const cached = await this.tagEntry(t.repo, tag);
-    if (cached && (t.excluded || Date.now() - cached.writtenAt < t.upstream.config.tagTTLSeconds * 1000)) return { ...cached, result: 'hit' };
+    const confirmedAt = cached && this.confirmations.confirmedAt(t.repo, tag, cached.digest.value, cached.writtenAt);
+    if (cached && (t.excluded || Date.now() - confirmedAt! < t.upstream.config.tagTTLSeconds * 1000)) return { ...cached, result: 'hit' };
     if (t.excluded) throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference: tag });
     return this.flights.run(`${t.repo}:${tag}`, () => this.withCircuit(t, cached, async () => {
       const { client } = t.upstream;
@@ -81,7 +92,12 @@ export class ManifestCache {
       const head = await client.headManifest(t.remote, tag);
       if (!head) return this.upstreamLost(t, tag, cached);
       if (head.digest === cached.digest.value) {
-        await this.deps.locks.run(t.repo, () => this.deps.writes.cache.revalidated(t.repo, tag, cached.digest));
+        this.confirmations.confirm(t.repo, tag, cached.digest.value, () => this.deps.locks.run(t.repo, async () => {
+          // Unless the tag moved or went meanwhile (a fill, an eviction): then there is nothing to confirm.
+          if ((await this.deps.storage.tags.entry(t.repo, tag))?.digest.value === cached.digest.value) {
+            await this.deps.writes.cache.revalidated(t.repo, tag, cached.digest);
+          }
+        }));
         return { ...cached, result: 'revalidated' };
       }
       const expected = head.digest ? parseDigest(head.digest) : undefined;

@@ -71,7 +71,7 @@ export class PullThroughCache implements Mirror {
     const locks = new KeyedMutex();
     const { writes } = deps;
     const evictor = new Evictor(deps.index, writes, locks, deps.metrics, deps.log, deps.collect, deps.pinned);
-    const budget = new CacheBudget(deps.storage, deps.metrics, namespaces, evictor);
+    const budget = new CacheBudget(deps.index, deps.metrics, namespaces, evictor);
     this.listener = budget;
     this.manifests = new ManifestCache({ storage: deps.storage, writes, budget, pulls: deps.index, locks, metrics: deps.metrics, log: deps.log });
     this.blobs = new BlobCache({
@@ -115,6 +115,6 @@ export class PullThroughCache implements Mirror {
   /** Stops talking to the upstreams: fills in flight fail (their uploads are purged later) and readers are cut. */
   async close(): Promise<void> {
     for (const u of this.namespaces.upstreams) u.close();
-    await Promise.race([this.blobs.settled(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await Promise.race([Promise.all([this.blobs.settled(), this.manifests.settled()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 }

@@ -1,6 +1,6 @@
 // What the cache hands the HTTP layer, and how each pull is counted.
-import type { Readable } from 'node:stream';
 import type { Digest } from '../reference.js';
+import type { SpoolReader } from './spool.js';
 
 /** berth_cache_requests_total's `result`. */
 export type CacheResult = 'hit' | 'revalidated' | 'miss' | 'stale' | 'bypass';
@@ -27,8 +27,8 @@ export type ServedBlob =
     readonly result: CacheResult;
     /** The blob's size, when the upstream said. */
     readonly size: number | undefined;
-    /** Bytes [start, end) of the blob. */
-    open(start?: number, end?: number): Readable;
+    /** Bytes [start, end) of the blob; `copyTo` sends them to a response through reused buffers. */
+    open(start?: number, end?: number): SpoolReader;
   };
 
 /** RFC 7234 warn-code 110, "Response is Stale". */

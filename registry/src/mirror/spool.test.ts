@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { Spool } from './spool.js';
 
 let dir: string;
@@ -57,5 +57,52 @@ test('a reader that goes away never holds the fill up, and the descriptor closes
   const after = collect(spool.reader());
   spool.verified();
   expect((await after).length).toBe(64 * 64 * 1024);
+  await spool.closed();
+});
+
+test('copyTo sends a range as it fills through reused buffers, counts it, and fails the destination with the fill', async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 5);
+  const spool = await Spool.create(dir, data.length);
+  const sink = (): { out: Writable; got: Buffer[] } => {
+    const got: Buffer[] = [];
+    // Copies each chunk: the copier reuses its buffers once a write's callback ran.
+    return { got, out: new Writable({ write: (c: Buffer, _e, done) => { got.push(Buffer.from(c)); setImmediate(done); } }) };
+  };
+  const whole = sink();
+  const part = sink();
+  const wholeReader = spool.reader();
+  const partReader = spool.reader(100, 2 * 1024 * 1024);
+  const copies = [wholeReader.copyTo(whole.out), partReader.copyTo(part.out)];
+  for (let i = 0; i < data.length; i += 65_536) await spool.append(data.subarray(i, i + 65_536));
+  spool.verified();
+  await Promise.all(copies);
+  expect(Buffer.concat(whole.got).equals(data)).toBe(true);
+  expect(Buffer.concat(part.got).equals(data.subarray(100, 2 * 1024 * 1024))).toBe(true);
+  expect([wholeReader.bytesCopied, partReader.bytesCopied]).toEqual([data.length, 2 * 1024 * 1024 - 100]);
+  expect(whole.out.writableFinished).toBe(true);
+  await spool.closed();
+
+  const failing = await Spool.create(dir, 10);
+  const cut = sink();
+  const destinationError = new Promise<Error>((resolve) => cut.out.on('error', resolve));
+  const copy = failing.reader().copyTo(cut.out);
+  await failing.append(Buffer.from('0123456789'));
+  failing.failed(new Error('digest mismatch'));
+  await expect(copy).rejects.toThrow('digest mismatch');
+  expect((await destinationError).message).toBe('digest mismatch');
+  expect(cut.out.destroyed).toBe(true);
+  expect(Buffer.concat(cut.got).length).toBeLessThan(10);
+  await failing.closed();
+});
+
+test('a destination that closes mid-copy ends the copy; the fill failing afterwards reaches no one', async () => {
+  const spool = await Spool.create(dir, 4 * 1024 * 1024);
+  const out = new Writable({ write: (_c: Buffer, _e, done) => setImmediate(done) });
+  const copy = spool.reader().copyTo(out);
+  await spool.append(randomBytes(2 * 1024 * 1024));
+  await new Promise((r) => setTimeout(r, 20));
+  out.destroy();
+  await expect(copy).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  spool.failed(new Error('digest mismatch'));
   await spool.closed();
 });

@@ -7,14 +7,28 @@
 // digest: a blob that turns out corrupt fails every reader (its connection is cut
 // short) instead of handing anyone a complete, wrong body.
 //
+// A reader copied straight to a response (copyTo) reads into pooled buffers, as
+// blob downloads from storage do, rather than allocating one per read.
+//
 // The file is unlinked as soon as it is open; only the descriptor keeps it, so a
 // crash leaves nothing behind and the space returns when the last reader is done.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { READ_BUFFER_BYTES, recycleReadBuffer, takeReadBuffer, type DirectCopy } from '../storage/registry-storage.js';
 
-const READ_CHUNK = 256 * 1024;
+/**
+ * Bytes per read, and how much a reader waits to have before it reads while the
+ * fill is running: woken by every 64 KiB the upstream sent, fifty readers made
+ * fifty small reads and socket writes each time.
+ */
+const READ_CHUNK = READ_BUFFER_BYTES;
+/** Pooled buffers one copy may have written but not yet flushed: one filling while one drains. */
+const MAX_WRITES_IN_FLIGHT = 2;
+
+/** A spool reader; `copyTo` writes its bytes to a destination through reused buffers and counts them. */
+export type SpoolReader = Readable & DirectCopy & { bytesCopied: number };
 
 type State = { readonly kind: 'filling' } | { readonly kind: 'verified' } | { readonly kind: 'failed'; readonly error: Error };
 
@@ -72,8 +86,12 @@ export class Spool {
     this.release();
   }
 
-  /** A reader of bytes [start, end) (end defaults to the whole blob); it holds the spool open until it ends. */
-  reader(start = 0, end?: number): Readable {
+  /**
+   * A reader of bytes [start, end) (end defaults to the whole blob); it holds the spool
+   * open until it ends. Its `copyTo` writes the bytes to a destination through reused
+   * buffers instead of a fresh one per read.
+   */
+  reader(start = 0, end?: number): SpoolReader {
     this.refs++;
     let pos = start;
     let pumping = false;
@@ -93,22 +111,12 @@ export class Spool {
       try {
         for (;;) {
           if (readable.destroyed) return;
-          const state = this.state;
-          if (state.kind === 'failed') {
-            readable.destroy(state.error);
-            return;
-          }
-          const available = state.kind === 'verified' ? this.written : this.written - 1; // the last byte waits for the digest
-          if (pos >= stop || (state.kind === 'verified' && pos >= this.written)) {
+          const n = await this.span(pos, stop);
+          if (n === 0) {
             readable.push(null);
             return;
           }
-          const n = Math.min(stop, available) - pos;
-          if (n <= 0) {
-            await this.changed;
-            continue;
-          }
-          const buf = Buffer.allocUnsafe(Math.min(n, READ_CHUNK));
+          const buf = Buffer.allocUnsafe(n);
           const { bytesRead } = await this.file.read(buf, 0, buf.length, pos);
           pos += bytesRead;
           if (!readable.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) return;
@@ -119,7 +127,85 @@ export class Spool {
         pumping = false;
       }
     };
-    return readable;
+    const copyTo = async (out: Writable): Promise<void> => {
+      try {
+        await this.copy(out, pos, stop, (n) => { reader.bytesCopied += n; });
+      } catch (err) {
+        out.destroy(err as Error);
+        throw err;
+      } finally {
+        readable.destroy();
+      }
+    };
+    const reader = Object.assign(readable, { copyTo, bytesCopied: 0 });
+    return reader;
+  }
+
+  /**
+   * How many bytes from `pos` to read next (at most a chunk), once they are worth
+   * reading; 0 at the end. Throws the fill's error when it failed.
+   */
+  private async span(pos: number, stop: number): Promise<number> {
+    for (;;) {
+      const state = this.state;
+      if (state.kind === 'failed') throw state.error;
+      if (pos >= stop || (state.kind === 'verified' && pos >= this.written)) return 0;
+      const available = state.kind === 'verified' ? this.written : this.written - 1; // the last byte waits for the digest
+      const n = Math.min(stop, available, pos + READ_CHUNK) - pos;
+      // While filling, wait for a whole chunk (or all there will be before the held last byte) rather than read every small append.
+      const worth = Math.min(READ_CHUNK, Math.min(stop, (this.size ?? Infinity) - 1) - pos);
+      if (n > 0 && (state.kind !== 'filling' || n >= worth)) return n;
+      await this.changed;
+    }
+  }
+
+  /** Writes bytes [pos, stop) to `out` as they arrive, two pooled buffers in flight, then ends it. */
+  private async copy(out: Writable, pos: number, stop: number, copied: (n: number) => void): Promise<void> {
+    let closed = (): void => undefined;
+    let failed = (_err: Error): void => undefined;
+    const gone = new Promise<never>((_resolve, reject) => {
+      closed = () => reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      failed = reject;
+    });
+    out.once('close', closed).once('error', failed);
+    gone.catch(() => undefined);
+    // Whatever loses a race to `gone` settles later with nobody awaiting it: never an unhandled rejection.
+    const unlessGone = <T>(p: Promise<T>): Promise<T> => {
+      p.catch(() => undefined);
+      return Promise.race([p, gone]);
+    };
+    const writes: Array<Promise<void>> = [];
+    try {
+      for (;;) {
+        const n = await unlessGone(this.span(pos, stop));
+        if (n === 0) break;
+        const buf = takeReadBuffer();
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await this.file.read(buf, 0, n, pos));
+        } catch (err) {
+          recycleReadBuffer(buf);
+          throw err;
+        }
+        pos += bytesRead;
+        const written = new Promise<void>((resolve, reject) => {
+          out.write(buf.subarray(0, bytesRead), (err) => {
+            recycleReadBuffer(buf);
+            if (err) return reject(err);
+            copied(bytesRead);
+            resolve();
+          });
+        });
+        written.catch(() => undefined); // it may fail while nothing awaits it yet; whoever awaits it later still sees the error
+        writes.push(written);
+        if (writes.length >= MAX_WRITES_IN_FLIGHT) await unlessGone(writes.shift()!);
+      }
+      await unlessGone(Promise.all(writes.splice(0)));
+      await unlessGone(new Promise<void>((resolve) => out.end(resolve)));
+    } finally {
+      // Buffers still being written are recycled by their callbacks; nothing here waits for them.
+      out.off('close', closed).off('error', failed);
+    }
   }
 
   /** Resolves once the descriptor is closed (the fill and every reader are done). */

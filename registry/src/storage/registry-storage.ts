@@ -14,7 +14,8 @@ import { TagStore } from './tag-store.js';
 import { UploadStore } from './upload-store.js';
 
 // What the layers above need to recognise or use from the driver layer.
-export { InvalidPathError, StorageUnavailableError, WriteConflictError, canCopyDirectly, isStorageFull } from './driver/driver.js';
+export { InvalidPathError, StorageUnavailableError, WriteConflictError, canCopyDirectly, isStorageFull, type DirectCopy } from './driver/driver.js';
+export { READ_BUFFER_BYTES, recycleReadBuffer, takeReadBuffer } from './driver/read-buffers.js';
 
 export interface RegistryStorage {
   /** The driver's name (filesystem, s3), for logs. */

@@ -5,6 +5,7 @@ import { MetadataIndex } from '../../../registry/src/metadata/index.js';
 import type { IndexUnderTest } from './fixtures.js';
 import { contentTests } from './suite/content.js';
 import { gcTests } from './suite/gc.js';
+import { heldContentTests } from './suite/held-content.js';
 import { imageSizeTests } from './suite/image-sizes.js';
 import { listingTests } from './suite/listings.js';
 import { intentTests } from './suite/intents.js';
@@ -54,6 +55,7 @@ export function runIndexSuite(name: string, fresh: () => Promise<IndexUnderTest>
     describe('listings', () => listingTests(ctx));
     describe('image sizes', () => imageSizeTests(ctx));
     describe('usage and garbage collection', () => gcTests(ctx));
+    describe('content held under a prefix (cache budgets)', () => heldContentTests(ctx));
     describe('pulls, audit and invalidations', () => pullAuditTests(ctx));
     describe('the write journal', () => intentTests(ctx));
     describe('supply-chain results', () => securityTests(ctx));

@@ -5,14 +5,13 @@
 import { parseDurationSeconds } from '../../api/duration.js';
 import type { Registry, Repository } from '../../api/types.js';
 import type { KubeClient } from '../../kube/client.js';
-import type { KubeObject, SecretObject } from '../../kube/types.js';
+import type { SecretObject } from '../../kube/types.js';
 import { TerminalError } from '../../runtime/errors.js';
 import { repositoriesBlock } from '../repository/settings.js';
 import { adminCredentialFromSecret, generateAdminCredential } from './admin-credential.js';
 import type { ClusterIssuerDiscovery } from './cluster-issuer.js';
 import { serviceDnsNames, type DesiredInputs } from './desired.js';
 import { clusterIssuer } from './federation.js';
-import { REGISTRY_PORT } from './config.js';
 import { generateMinioCredentials, minioCredentialsFromSecret } from './minio.js';
 import { registryNames } from './names.js';
 import { trustKeyNames } from './security.js';
@@ -20,6 +19,7 @@ import { generatePostgresCredentials, postgresCredentialsFromSecret } from './po
 import { planSigningKeys, signingKeysFromSecret, type SigningKeyPlan } from './signing-keys.js';
 import { nodeAccessEnabled, serviceClusterIP, type NodeAccessInputs, type NodeAccessSettings } from './node-access.js';
 import { keyPairFromSecret, planSelfSignedTls, type TlsPlan } from './tls.js';
+import { clusterIPEndpoint, mirrorDialsClusterIP, nodesDialClusterIP } from './cluster-ip.js';
 
 export interface PreparedInputs {
   inputs: DesiredInputs;
@@ -53,8 +53,8 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
     keyPlan = planSigningKeys(signingKeysFromSecret(secret), period, at);
   }
   const nodeAccessOn = nodeAccessEnabled(reg, defaults.nodeAccess);
-  // Nodes dial the ClusterIP: the certificate must name it.
-  const clusterIP = nodeAccessOn ? await serviceClusterIP(client, reg) : undefined;
+  // Nodes dial the ClusterIP (node access, containerd's mirror hosts): the certificate must name it.
+  const clusterIP = nodesDialClusterIP(reg, nodeAccessOn) ? await serviceClusterIP(client, reg) : undefined;
   let tlsPlan: TlsPlan | undefined;
   if (reg.spec.tls?.selfSigned) {
     const secret = await client.getOptional<SecretObject>('v1', 'Secret', names.tls, ns);
@@ -85,13 +85,7 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
   if (reg.spec.auth?.enabled ?? true) {
     admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
   }
-  let serviceEndpoint: string | undefined;
-  if (reg.spec.mirror?.upstreams?.length && !reg.spec.mirror.containerd?.endpoint) {
-    // Nodes cannot resolve *.svc names: containerd reaches the registry at its Service's ClusterIP.
-    const svc = await client.getOptional<KubeObject & { spec?: { clusterIP?: string } }>('v1', 'Service', names.service, ns);
-    const ip = svc?.spec?.clusterIP;
-    if (ip && ip !== 'None') serviceEndpoint = `${reg.spec.tls ? 'https' : 'http'}://${ip.includes(':') ? `[${ip}]` : ip}:${reg.spec.service?.port ?? REGISTRY_PORT}`;
-  }
+  const serviceEndpoint = mirrorDialsClusterIP(reg) && clusterIP ? clusterIPEndpoint(reg, clusterIP) : undefined;
   // Invalid Repository specs are left out here and reported on the Repository itself.
   const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns), trustKeyNames(reg));
   const cluster = clusterIssuer(reg);

@@ -104,12 +104,10 @@ async function streamFilling(ctx: Ctx, d: Digest, served: Extract<ServedBlob, { 
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
   const body = served.open(range?.start ?? 0, range ? range.end + 1 : undefined);
   ctx.res.writeHead(range ? 206 : 200, headers);
-  let sent = 0;
-  body.on('data', (c: Buffer) => { sent += c.length; });
   try {
-    await pipeline(body, ctx.res);
+    await body.copyTo(ctx.res);
   } finally {
-    ctx.services.metrics.bytesSent.inc({ route: 'blob' }, sent);
+    ctx.services.metrics.bytesSent.inc({ route: 'blob' }, body.bytesCopied);
   }
 }
 

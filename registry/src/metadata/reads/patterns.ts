@@ -6,7 +6,7 @@ import type { EngineKind } from '../engine/engine.js';
 import { regexpMatch } from '../engine/dialect.js';
 
 /** The smallest string greater than every string starting with `prefix` (ASCII names). */
-function prefixEnd(prefix: string): string {
+export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
