@@ -5,7 +5,7 @@
 # scripts/testbed/build.sh made. Each image holds what its Dockerfile (or the
 # upstream image) puts in it and nothing else: no shell, no package manager.
 #
-#   scripts/images/build.sh [IMAGE ...]     IMAGE: operator registry minio mc postgres coredns pause busybox (default: all)
+#   scripts/images/build.sh [IMAGE ...]     IMAGE: operator registry minio mc postgres coredns pause busybox credential-provider (default: all)
 #
 # Output in $BERTH_CACHE/images (~/.cache/berth/images):
 #   oci/          one OCI layout holding every image (tag NAME-KEY), layers shared
@@ -23,7 +23,7 @@ SCRIPT_HASH=$(cat "$0" "$ROOT/scripts/images/pause.c" "$ROOT/scripts/images/post
 EPOCH=1767225600 # 2026-01-01T00:00:00Z
 CREATED=2026-01-01T00:00:00Z
 PATH_ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-ALL=(operator registry minio mc postgres coredns pause busybox)
+ALL=(operator registry minio mc postgres coredns pause busybox credential-provider)
 
 mkdir -p "$OUT"
 exec 9>"$OUT/build.lock"; flock 9
@@ -183,6 +183,12 @@ go_image() { # key|build TAG BINARY DEST user entrypoint-args...
 # MinIO as the upstream image runs it: `minio server /data ...` from the StatefulSet's args.
 image_minio() { go_image "$1" "${2:-}" minio /usr/bin/minio 65532:65532 /usr/bin/minio; }
 image_coredns() { go_image "$1" "${2:-}" coredns /coredns 65532:65532 /coredns; }
+# The chart's provider installer, as Dockerfile.credential-provider: root (it writes a root-owned host
+# directory), `install /host/credential-providers` by default.
+image_credential-provider() {
+  go_image "$1" "${2:-}" berth-credential-provider /berth-credential-provider 0:0 /berth-credential-provider
+  [ "$1" = key ] || configure "$2" --config.cmd install --config.cmd /host/credential-providers
+}
 
 # The MinIO client with a shell: the bucket Job runs `/bin/sh -c 'until mc ...; do sleep 2; done'`.
 image_mc() {

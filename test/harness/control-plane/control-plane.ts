@@ -193,6 +193,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
             `--service-cluster-ip-range=${node.serviceCidr}`,
             // The node is registered by its bridge address only (a loopback node IP is refused).
             '--kubelet-preferred-address-types=InternalIP',
+            // Limits the kubelet to its own Node and pods, and (ServiceAccountNodeAudienceRestriction) to
+            // token audiences RBAC grants it: what a registry's kubelet RBAC is for.
+            '--enable-admission-plugins=NodeRestriction',
           ]
         : [
             // The kubernetes Service endpoint may not be loopback; nothing needs it here.

@@ -15,7 +15,7 @@ import { importImage, type Containerd } from './containerd.js';
 
 const execFileAsync = promisify(execFile);
 
-export const IMAGE_NAMES = ['operator', 'registry', 'minio', 'mc', 'postgres', 'coredns', 'pause', 'busybox'] as const;
+export const IMAGE_NAMES = ['operator', 'registry', 'minio', 'mc', 'postgres', 'coredns', 'pause', 'busybox', 'credential-provider'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 export interface BuiltImage {

@@ -3,7 +3,7 @@
 // (the apiserver runs RBAC only, without the Node authorizer). Its settings are
 // the ones this kind of machine needs: cgroup v1 with cgroupfs, no swap check,
 // the bridge address as node IP and listen address (a loopback node IP is
-// refused), and short sync periods so Secret and ConfigMap volumes update fast.
+// refused), the Berth credential provider for ServiceAccount-token pulls, and short sync periods so Secret and ConfigMap volumes update fast.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ export interface KubeletOptions {
   caCert: string;
   caKey: string;
   containerdSocket: string;
+  /** KEP-4412 image credential provider: its CredentialProviderConfig and the dir holding its binary. */
+  credentialProvider: { config: string; binDir: string };
 }
 
 export interface Kubelet {
@@ -98,6 +100,8 @@ export function startKubelet(o: KubeletOptions): Kubelet {
     `--cert-dir=${pki}`,
     `--hostname-override=${NODE_NAME}`,
     `--node-ip=${o.net.address}`,
+    `--image-credential-provider-config=${o.credentialProvider.config}`,
+    `--image-credential-provider-bin-dir=${o.credentialProvider.binDir}`,
     '--v=1',
   ], join(o.dir, 'kubelet.log'));
   return { process, rootDir, kubeconfig };

@@ -16,6 +16,7 @@ import { startControlPlane, type ControlPlane } from '../control-plane/control-p
 import { freePort } from '../control-plane/ports.js';
 import { stateDir, startProcess, type ManagedProcess } from '../control-plane/processes.js';
 import { clusterDnsObjects } from './cluster-dns.js';
+import { installCredentialProvider } from './credential-provider.js';
 import { startContainerd, type Containerd } from './containerd.js';
 import { mountsUnder, netnsList } from './host-state.js';
 import { buildImages, importImages, type ImageSet } from './images.js';
@@ -154,6 +155,7 @@ export async function startNode(log: (m: string) => void = () => {}): Promise<Ru
       const kubelet = startKubelet({
         dir: join(dir, 'kubelet'), binary: join(binDir, 'kubelet'), net, server: plane.server,
         caCert: plane.certs.caCert, caKey: plane.certs.caKey, containerdSocket: containerd.socket,
+        credentialProvider: installCredentialProvider(join(dir, 'kubelet'), binDir),
       });
       track(kubelet.process);
       await waitFor('node Ready and untainted', async () => {

@@ -9,11 +9,11 @@ export type PullOutcome = { ok: true; seconds: number } | { ok: false; reason: s
 /**
  * Runs `true` from `image` in a fresh pod (imagePullPolicy Always: the kubelet
  * pulls with the pod's credentials every time) and reports whether the image was
- * pulled and ran, or the pull error the kubelet recorded.
+ * pulled and ran, or the pull error the kubelet recorded. `extra` adds to the pod spec.
  */
-export async function pullAndRun(client: KubeClient, namespace: string, name: string, image: string, timeoutMs = 90_000): Promise<PullOutcome> {
+export async function pullAndRun(client: KubeClient, namespace: string, name: string, image: string, timeoutMs = 90_000, extra: Record<string, unknown> = {}): Promise<PullOutcome> {
   const started = Date.now();
-  await createPod(client, podSpec(name, namespace, image, ['true']));
+  await createPod(client, podSpec(name, namespace, image, ['true'], extra));
   return waitFor(`pod ${namespace}/${name} to pull ${image}`, async (): Promise<PullOutcome | undefined> => {
     const pod = await getPod(client, namespace, name);
     if (pod.status?.phase === 'Succeeded') return { ok: true, seconds: (Date.now() - started) / 1000 };
