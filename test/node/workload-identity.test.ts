@@ -98,7 +98,9 @@ describe('a pod pulls from Berth with its own ServiceAccount token, without a pu
   it('pushes with a CI credential; ServiceAccount web pulls and runs, identified as itself; other gets ErrImagePull', async () => {
     const c = cluster.client;
     const policy = (name: string, spec: Record<string, unknown>) => c.create({ apiVersion: REGISTRY_API, kind: 'AccessPolicy', metadata: { name, namespace: NS }, spec: { registryRef: { name: REG }, ...spec } });
+    const tPush = Date.now();
     await policy('wi-ci', { namespaces: { names: [CI_NS] }, repositories: ['wi/**'], actions: ['pull', 'push'], secretName: 'berth-push-secret' });
+    const tTokens = Date.now();
     await policy('wi-tokens', { namespaces: { names: [WEB_NS] }, credentials: ['serviceAccountToken'], serviceAccounts: ['web'], repositories: ['wi/**'], actions: ['pull'] });
 
     const ep = await endpointOf(c, NS, REG);
@@ -107,6 +109,7 @@ describe('a pod pulls from Berth with its own ServiceAccount token, without a pu
     try {
       // Until the kubelet delivers the policy Secret to the registry pod, the robot is unknown (401).
       await waitFor('a push with the CI credential', () => crane.push(cluster.info.images.busybox.archive, APP).catch(() => undefined), 150_000, 2000);
+      figure('push policy created → first push accepted', `${seconds(tPush)} s`);
     } finally {
       crane.close();
     }
@@ -122,9 +125,8 @@ describe('a pod pulls from Berth with its own ServiceAccount token, without a pu
       const claims = JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) as { access: Array<{ actions: string[] }> };
       return claims.access.some((a) => a.actions.includes('pull'));
     };
-    const tg = Date.now();
     await waitFor('the token grant in the registry', async () => ((await granted('web')) ? true : undefined), 150_000, 1000);
-    figure('token policy applied → registry grants web', `${seconds(tg)} s`);
+    figure('token policy created → registry grants web', `${seconds(tTokens)} s`);
     expect(await granted('other')).toBe(false);
 
     const since = Date.now();
@@ -144,6 +146,10 @@ describe('a pod pulls from Berth with its own ServiceAccount token, without a pu
       expect(other.reason).toMatch(/ErrImagePull|ImagePullBackOff/);
       figure('pod of ServiceAccount other: pull refused', other.message.split('\n')[0].slice(0, 300));
     }
+    // Refused at the node already: NodeRestriction lets the kubelet request the audience only for
+    // the ServiceAccounts the policy's kubelet RBAC names.
+    const kubeletLog = readFileSync(join(cluster.info.dir, 'kubelet', 'kubelet.log'), 'utf8').split('\n');
+    expect(kubeletLog.some((l) => l.includes('pod="wi-web/other-pull"') && l.includes(`is not authorized to request tokens for audience \\"${AUDIENCE}\\"`))).toBe(true);
     await deletePodsNow(c, WEB_NS, ['web-pull', 'other-pull']);
   }, 10 * 60_000);
 });
