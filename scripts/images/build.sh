@@ -183,11 +183,17 @@ go_image() { # key|build TAG BINARY DEST user entrypoint-args...
 # MinIO as the upstream image runs it: `minio server /data ...` from the StatefulSet's args.
 image_minio() { go_image "$1" "${2:-}" minio /usr/bin/minio 65532:65532 /usr/bin/minio; }
 image_coredns() { go_image "$1" "${2:-}" coredns /coredns 65532:65532 /coredns; }
-# The chart's provider installer, as Dockerfile.credential-provider: root (it writes a root-owned host
-# directory), `install /host/credential-providers` by default.
+# The chart's provider installer, as Dockerfile.credential-provider: FROM scratch, the static binary
+# alone, root (it writes a root-owned host directory), `install /host/credential-providers` by default.
 image_credential-provider() {
-  go_image "$1" "${2:-}" berth-credential-provider /berth-credential-provider 0:0 /berth-credential-provider
-  [ "$1" = key ] || configure "$2" --config.cmd install --config.cmd /host/credential-providers
+  local bin=$BIN/berth-credential-provider
+  [ -x "$bin" ] || die "$bin is missing: run scripts/testbed/build.sh berth-credential-provider"
+  if [ "$1" = key ]; then { echo "$SCRIPT_HASH"; sha256sum "$bin"; } | key_of; return; fi
+  mkdir -p "$WORK/cp"; install -m 0755 "$bin" "$WORK/cp/berth-credential-provider"
+  umoci new --image "$LAYOUT:$2.tmp"
+  add_layer "$2.tmp" "$2" "$WORK/cp"; rm -rf "$WORK/cp"; umoci rm --image "$LAYOUT:$2.tmp"
+  configure "$2" --config.user 0:0 --config.workingdir / --config.entrypoint /berth-credential-provider \
+    --config.cmd install --config.cmd /host/credential-providers
 }
 
 # The MinIO client with a shell: the bucket Job runs `/bin/sh -c 'until mc ...; do sleep 2; done'`.

@@ -106,13 +106,17 @@ describe.each([
 });
 
 describe('the images the operator deploys', () => {
-  it('MinIO, mc, PostgreSQL, CoreDNS and pause hold their programs (mc and PostgreSQL a shell for their scripts), nothing else', () => {
+  it('MinIO, mc, PostgreSQL, CoreDNS, pause and the provider installer hold their programs (mc and PostgreSQL a shell for their scripts), nothing else', () => {
     const images = sharedNode().images;
     const only = (img: BuiltImage, extra: RegExp[]) => [...inspect(img).files.keys()].filter((p) => !BASE.some((re) => re.test(p)) && !extra.some((re) => re.test(p)));
     expect(only(images.minio, [/^\/usr(\/bin(\/minio)?)?$/])).toEqual([]);
     expect(only(images.mc, [/^\/usr(\/bin(\/mc)?)?$/, /^\/bin(\/(busybox|sh|sleep))?$/])).toEqual([]);
     expect(only(images.coredns, [/^\/coredns$/])).toEqual([]);
     expect([...inspect(images.pause).files.keys()]).toEqual(['/pause']);
+    // The provider installer, as Dockerfile.credential-provider: FROM scratch, the binary, `install` by default.
+    const provider = inspect(images['credential-provider']);
+    expect([...provider.files.keys()]).toEqual(['/berth-credential-provider']);
+    expect(provider.config).toMatchObject({ User: '0:0', Entrypoint: ['/berth-credential-provider'], Cmd: ['install', '/host/credential-providers'] });
     expect(inspect(images.minio).config.Entrypoint).toEqual(['/usr/bin/minio']);
     // PostgreSQL: Debian's server binaries and what they load, the official image's entrypoint contract, user 999.
     const pg = inspect(images.postgres);
