@@ -7,12 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
-import type { RegistryConfig } from '#contract/config/schema.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
-import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
+import { renderedConfig as renderedConfigOf, startRegistryFromDeployment } from './helm/registry-from-deployment.js';
 import { patchStatus } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { condition, createRegistry, patchRegistrySpec, REGISTRY_API, waitForGone, waitForObject, waitForStatus } from './support/registry.js';
@@ -51,18 +49,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const renderedConfig = async () => yaml.load((await client.get<Data>('v1', 'ConfigMap', 'main-config', ns)).data['config.yaml']) as RegistryConfig;
+const renderedConfig = () => renderedConfigOf(client, ns);
 
 /** Starts (or restarts, as a rollout would) the registry from the Deployment's mounted config and Secrets. */
 async function startFromCluster(): Promise<void> {
   await registry?.stop();
-  const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec } }>('apps/v1', 'Deployment', 'main', ns);
-  const root = join(dir, 'pod');
-  rmSync(join(root, 'etc'), { recursive: true, force: true });
-  const sandbox = await PodSandbox.materialize(client, ns, deployment.spec.template, root);
-  const config = sandbox.relocate(await renderedConfig());
-  mkdirSync(sandbox.hostPath(config.storage.filesystem!.root), { recursive: true });
-  registry = await startRegistryProcess({ config, port, dir: root });
+  ({ registry } = await startRegistryFromDeployment(client, ns, join(dir, 'pod'), port));
 }
 
 /** Reports the Deployment rolled out and available, as its controller would. */

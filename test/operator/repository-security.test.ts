@@ -8,18 +8,17 @@
 // NewVulnerability Event, also across an operator restart; a namespace whose
 // AccessPolicy requires signatures is refused an unsigned image with 403 DENIED
 // and the reason, while the pusher still pushes and pulls.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { AccessPolicy, Repository } from '../../operator/src/api/types.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
-import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
+import { freePort, type RegistryProcess } from '../harness/registry-process.js';
 import { blob, OciClient, type Answer } from '../harness/oci-client.js';
 import { alpineImage, ecdsaKey, osvDirectory, pushCosignSignature, type KeyPair } from '../registry/security/fixtures.js';
-import { PodSandbox, type PodTemplateSpec } from './helm/pod-sandbox.js';
+import { renderedConfig as renderedConfigOf, startRegistryFromDeployment } from './helm/registry-from-deployment.js';
 import { createNamespace, waitFor } from './support/kube.js';
 import { withOperator } from './support/operator.js';
 import { createRegistry, REGISTRY_API } from './support/registry.js';
@@ -54,7 +53,7 @@ const fx = withOperator('reposec', {
 
 const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const renderedConfig = async () => yaml.load((await client.get<Data>('v1', 'ConfigMap', 'main-config', ns)).data['config.yaml']) as RegistryConfig;
+const renderedConfig = () => renderedConfigOf(client, ns);
 const getRepository = () => client.get<Repository>(REGISTRY_API, 'Repository', 'app', ns);
 const cond = (r: Repository, type: string) => r.status?.conditions?.find((c) => c.type === type);
 const denial = (res: Answer) => (JSON.parse(res.text) as { errors: Array<{ code: string; message: string; detail?: unknown }> }).errors[0];
@@ -94,13 +93,8 @@ async function pushVulnDb(): Promise<void> {
 /** Starts (or restarts, as a rollout would) the registry from the Deployment's mounted config and Secrets; the data volume stays. */
 async function startFromCluster(): Promise<RegistryConfig> {
   await registry?.stop();
-  const deployment = await client.get<KubeObject & { spec: { template: PodTemplateSpec } }>('apps/v1', 'Deployment', 'main', ns);
-  const root = join(dir, 'pod');
-  rmSync(join(root, 'etc'), { recursive: true, force: true });
-  const sandbox = await PodSandbox.materialize(client, ns, deployment.spec.template, root);
-  const config = sandbox.relocate(await renderedConfig());
-  mkdirSync(sandbox.hostPath(config.storage.filesystem!.root), { recursive: true });
-  registry = await startRegistryProcess({ config, port, dir: root });
+  let config: RegistryConfig;
+  ({ registry, config } = await startRegistryFromDeployment(client, ns, join(dir, 'pod'), port));
   const secret = await client.get<Data>('v1', 'Secret', 'main-admin', ns);
   admin = new OciClient(registry.url, { Authorization: basic(b64(secret.data.username), b64(secret.data.password)) });
   return config;
