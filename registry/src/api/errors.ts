@@ -90,6 +90,10 @@ export function renderError(err: unknown, req: IncomingMessage, res: ServerRespo
   afterUnreadBody(req, () => {
     if (res.headersSent || res.destroyed) return;
     for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+    // A body whose stream broke mid-way (a write failed while it was piped to storage)
+    // leaves the connection's parser where Node may never resume it: the next request
+    // on it would wait until the client gives up. Answer, then close the connection.
+    if (req.destroyed && !req.readableEnded) res.setHeader('Connection', 'close');
     res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
   });
 }

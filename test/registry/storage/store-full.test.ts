@@ -69,6 +69,7 @@ test('out of space: clean 507s, no partial blob, nothing committed lost, and rec
   expect(manifestWhileFull).toBeUndefined();
 
   const bad = unexpected(client.answers, (a) => a.status === 507 && a.code === 'UNAVAILABLE' && a.retryAfter !== undefined && a.jsonError === true);
+  if (bad.length) process.stdout.write(`registry warnings:\n${(await registry.log()).split('\n').filter((l) => /"level":"(warn|error)"/.test(l)).slice(-20).join('\n')}\n`);
   expect(bad).toEqual([]);
   expect(client.answers.some((a) => a.status === 507)).toBe(true);
 
