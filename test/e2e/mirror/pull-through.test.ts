@@ -25,7 +25,7 @@ beforeAll(async () => {
     mirror: {
       upstreams: [
         { host: 'docker.io', aliases: ['registry-1.docker.io'], url: hub.url, exclude: ['private/**'] },
-        { host: 'quick.example', url: hub.url, tagTTLSeconds: 1 },
+        { host: 'quick.example', url: hub.url, tagTTLSeconds: 3 },
       ],
     },
     events: { webhooks: [{ url: receiver.url, events: ['cache'], backoffSeconds: 0.1 }] },
@@ -101,7 +101,7 @@ test('after the TTL an unchanged tag costs one HEAD and no GET', async () => {
   await seedImage(dist.host, 'team/app', 'v1');
   const ref = `${host}/quick.example/team/app:v1`;
   await crane('manifest', ref);
-  await sleep(1100);
+  await sleep(3100);
   hub.clear();
   await crane('manifest', ref);
   expect({ head: hub.count('manifest-head'), get: hub.count('manifest-get', 'blob-get') }).toEqual({ head: 1, get: 0 });
@@ -117,7 +117,7 @@ test('a tag moved upstream: one HEAD, one GET by digest, the tag moves and an ev
   const ref = `${host}/quick.example/team/moving:stable`;
   expect((await crane('digest', ref)).trim()).toBe(first.digest);
   const second = await seedImage(dist.host, 'team/moving', 'stable');
-  await sleep(1100);
+  await sleep(3100);
   hub.clear();
   expect((await crane('digest', ref)).trim()).toBe(second.digest);
   expect({ head: hub.count('manifest-head'), get: hub.count('manifest-get') }).toEqual({ head: 1, get: 1 });
@@ -135,7 +135,7 @@ test('a tag deleted upstream is still served, with a Warning and an event', asyn
   expect((await get(url)).status).toBe(200);
   const del = await fetch(`${dist.url}/v2/team/vanishing/manifests/${image.digest}`, { method: 'DELETE' });
   expect(del.status).toBe(202);
-  await sleep(1100);
+  await sleep(3100);
   hub.clear();
   const after = await get(url);
   expect(after.status).toBe(200);
