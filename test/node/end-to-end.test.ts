@@ -25,14 +25,13 @@ import { connect, getPod, isReady, pods, waitFor, waitForReadyPods, type Cluster
 import { runQuickStart } from './support/readme.js';
 import { Crane, credentialFrom, endpointOf, pullLoop, send, token, type RegistryEndpoint } from './support/registry-access.js';
 import { podChurn, pullAndRun, sampleRollout, type PullOutcome } from './support/workloads.js';
+import { figure, seconds } from './support/figures.js';
 
 const NS = 'registry';
 const RELEASE_NS = 'berth-system';
 const MAIN = 'main.registry.svc:5000';
 const HA = 'ha.registry.svc:5000';
 const APP = 'team-a/app:v1';
-const figure = (what: string, value: string) => process.stderr.write(`[figure] ${what}: ${value}\n`);
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 let cluster: Cluster;
 

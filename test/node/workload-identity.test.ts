@@ -18,6 +18,7 @@ import { connect, deletePodsNow, waitFor, type Cluster } from './support/cluster
 import { fileInArchive } from './support/image-file.js';
 import { Crane, credentialFrom, endpointOf, token } from './support/registry-access.js';
 import { pullAndRun } from './support/workloads.js';
+import { figure, seconds } from './support/figures.js';
 
 const RELEASE = 'berth-wi';
 const RELEASE_NS = 'berth-wi';
@@ -28,8 +29,6 @@ const CI_NS = 'wi-ci';
 const WEB_NS = 'wi-web';
 const APP = 'wi/app:v1';
 const PROVIDER = 'berth-credential-provider';
-const figure = (what: string, value: string) => process.stderr.write(`[figure] ${what}: ${value}\n`);
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let cluster: Cluster;
