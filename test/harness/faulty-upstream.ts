@@ -188,9 +188,10 @@ export class FaultyUpstream {
       let offset = Number(/^bytes (\d+)-/.exec(String(up.headers['content-range'] ?? ''))?.[1] ?? 0);
       up.on('data', (chunk: Buffer) => {
         if (fault.kind === 'reset' && offset < fault.atByte && offset + chunk.length > fault.atByte) {
-          res.write(chunk.subarray(0, fault.atByte - offset));
+          // The cut comes once the bytes before it are in the kernel and the reader has had time to take
+          // them: a reset discards what is still queued, so an early one would cut at byte 0, not at N.
           up.destroy();
-          res.socket?.resetAndDestroy();
+          res.write(chunk.subarray(0, fault.atByte - offset), () => setTimeout(() => res.socket?.resetAndDestroy(), 250));
           return;
         }
         if (fault.kind === 'corrupt' && offset <= fault.atByte && fault.atByte < offset + chunk.length) {
