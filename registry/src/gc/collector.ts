@@ -55,7 +55,8 @@
 //   really deleted it (another run's recovery may have put it back): deleting the
 //   marker of live content could erase a touch that a later run depends on.
 //
-//   Mark: every tag → manifest; index children, recursively; manifests whose subject
+//   Mark, for every repository the index lists and every one with a write older than
+//   the cutoff still open: every tag → manifest; index children, recursively; manifests whose subject
 //   is live (referrers of a deleted subject are garbage); untagged manifests unless
 //   `gc.deleteUntagged`; manifests pushed or touched after the cutoff. Every live
 //   manifest marks its own digest, its config and its layers, and every layer link
@@ -81,6 +82,8 @@ const SWEEP_CONCURRENCY = 8;
 /** How long the mark waits, by default, for a repository's writes older than the cutoff to reach the index. */
 const INTENT_WAIT_MS = 10_000;
 const INTENT_POLL_MS = 20;
+/** Repository names read per catalog page (the index's largest page). */
+const NAMES_PAGE = 10_000;
 
 export interface CollectOptions {
   readonly gracePeriodMs: number;
@@ -172,9 +175,10 @@ export class GarbageCollector {
     };
     try {
       if (!options.dryRun) report.recovered = await this.gc.recoverQuarantine();
-      const repos = await this.storage.repositories.list();
-      report.repositories = repos.length;
+      // Read before the list: a write older than the cutoff that closes in between is then in it.
       const inFlight = new Set((await this.index.staleIntents(cutoff, 1_000_000)).map((i) => i.repo));
+      const repos = await this.repositoryNames(inFlight);
+      report.repositories = repos.length;
       const marked = new Set<string>();
       const marks: RepositoryMark[] = [];
       for (const repo of repos) {
@@ -198,6 +202,22 @@ export class GarbageCollector {
     }
     report.durationSeconds = (Date.now() - started) / 1000;
     return report;
+  }
+
+  /**
+   * Every repository the index knows, and those with a write still on its way to it.
+   * The mark reads each repository's graph from the index anyway, so listing storage
+   * (one listing per repository on S3) would add no repository the mark could use.
+   */
+  private async repositoryNames(inFlight: ReadonlySet<string>): Promise<string[]> {
+    const names = new Set(inFlight);
+    let last: string | undefined;
+    do {
+      const page = await this.index.catalog({ n: NAMES_PAGE, last });
+      for (const name of page.items) names.add(name);
+      last = page.next;
+    } while (last !== undefined);
+    return [...names].sort();
   }
 
   /** Waits until the writes on `repo` whose journal entry opened before `cutoff` are in the index. */

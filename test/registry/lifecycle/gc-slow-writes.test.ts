@@ -106,3 +106,17 @@ test('a storage failure on one blob leaves it for the next run; the run finishes
   expect(second.skipped).toBe(0);
   expect(await storage.blobs.exists(digestOf(blobs[0].content, 'sha256'))).toBe(false);
 });
+
+test('the repositories come from the index, and one whose first write has not reached it yet is waited for', async () => {
+  const { index } = reg.running.services;
+  const repo = 'slow/unlisted';
+  const intent = await indexWriter.begin(repo, 'manifest-put');
+  expect(await index.repositoryStatus(repo)).toBeUndefined();
+  await sleep(50);
+  const report = await collector.collect({ gracePeriodMs: 0, dryRun: true, deleteUntagged: false, intentWaitMs: 200 });
+  expect(report.aborted).toBe(true); // waited for the open entry of a repository the index does not list
+  await index.closeIntent(intent);
+  const after = await collector.collect({ gracePeriodMs: 0, dryRun: true, deleteUntagged: false });
+  expect(after.aborted).toBe(false);
+  expect(after.repositories).toBe((await index.catalog({ n: 10_000 })).items.length);
+});
