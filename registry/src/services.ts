@@ -30,6 +30,7 @@ import { createQuotaGate } from './policy/quota-gate.js';
 import { RepositorySettings } from './policy/repository-settings.js';
 import { Retention } from './policy/retention.js';
 import { BlobPresence } from './read/blob-presence.js';
+import { ManifestResolution } from './read/manifest-resolution.js';
 import { Listings } from './read/listings.js';
 import { openStorage } from './storage/registry-storage.js';
 import { ManifestBodies } from './limits/manifest-bodies.js';
@@ -89,6 +90,7 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const access = audit.access;
   const services: Services = {
     config, storage, writes, index, listings: new Listings(index), blobPresence: new BlobPresence(index, storage, log),
+    manifests: new ManifestResolution(index, storage, log),
     pulls: new PullRecorder(events, index), access, quota, retention, gc, gcStatus, scrub, mirror, replication, security, log, metrics,
     manifestBodies: new ManifestBodies(config.http.maxManifestBytes, config.limits),
     browsing: new Browsing(index, storage, quota, settings),

@@ -8,13 +8,17 @@ import { MetadataUnavailableError, type MetadataIndex } from '../metadata/index.
 import type { Digest } from '../reference.js';
 import type { BlobInfo } from '../storage/blob-store.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
-import { LinkCache } from './link-cache.js';
+import { FactCache } from './fact-cache.js';
 
 export class BlobPresence {
-  private readonly cache: LinkCache;
+  /** Linked blobs' sizes by digest. */
+  private readonly cache: FactCache<number>;
 
   constructor(private readonly index: MetadataIndex, private readonly storage: RegistryStorage, private readonly log: Logger) {
-    this.cache = new LinkCache(index.invalidations);
+    this.cache = new FactCache(index.invalidations, {
+      repositories: 4096, perRepository: 4096,
+      forget: (links, change) => { if (change.kind === 'link') links.delete(change.digest); },
+    });
   }
 
   /** The blob as seen from a repository; BLOB_UNKNOWN unless linked and present. */

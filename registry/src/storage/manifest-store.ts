@@ -110,6 +110,11 @@ export class ManifestStore {
 
   async get(repo: string, reference: string): Promise<StoredManifest> {
     const { digest, meta } = await this.resolve(repo, reference);
+    return { digest, meta, body: await this.body(digest, reference) };
+  }
+
+  /** A manifest's body (content-addressed, so cached freely); MANIFEST_UNKNOWN naming `reference` when absent. */
+  async body(digest: Digest, reference: string = digest.value): Promise<Buffer> {
     let body = this.bodies.get(digest.value);
     if (!body) {
       try {
@@ -120,7 +125,7 @@ export class ManifestStore {
       }
       if (body.length <= CACHEABLE_BODY) this.bodies.set(digest.value, body);
     }
-    return { digest, meta, body };
+    return body;
   }
 
   /** Deletes a manifest and every tag pointing at it; MANIFEST_UNKNOWN when absent. Returns the tags removed. */

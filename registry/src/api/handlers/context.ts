@@ -16,6 +16,7 @@ import type { QuotaGate } from '../../policy/quota-gate.js';
 import type { Retention } from '../../policy/retention.js';
 import type { MetadataIndex } from '../../metadata/index.js';
 import type { BlobPresence } from '../../read/blob-presence.js';
+import type { ManifestResolution } from '../../read/manifest-resolution.js';
 import type { Listings } from '../../read/listings.js';
 import type { ManifestBodies } from '../../limits/manifest-bodies.js';
 import type { ReplicationService } from '../../replication/service.js';
@@ -34,6 +35,8 @@ export interface Services {
   readonly listings: Listings;
   /** Whether a repository may serve a blob (memory, index, then storage). */
   readonly blobPresence: BlobPresence;
+  /** Which manifest a tag or digest names in a repository (memory, index, then storage). */
+  readonly manifests: ManifestResolution;
   readonly pulls: PullRecorder;
   readonly access: AccessController;
   readonly quota: QuotaGate;

@@ -16,14 +16,14 @@ export async function getManifest(ctx: Ctx, head = false): Promise<void> {
     await getCachedManifest(ctx, reference, head);
     return;
   }
-  const { storage } = ctx.services;
+  const { manifests } = ctx.services;
   if (head) {
-    const { digest, meta } = await storage.manifests.resolve(ctx.repo, reference);
+    const { digest, meta } = await manifests.resolve(ctx.repo, reference);
     await pullGate(ctx, reference, digest.value, meta);
     send(ctx.res, 200, headers(digest.value, meta.mediaType, meta.size));
     return;
   }
-  const m = await storage.manifests.get(ctx.repo, reference);
+  const m = await manifests.get(ctx.repo, reference);
   await pullGate(ctx, reference, m.digest.value, m.meta);
   ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
   ctx.res.writeHead(200, headers(m.digest.value, m.meta.mediaType, m.body.length)).end(m.body);
