@@ -58,6 +58,29 @@ export interface RecordSource {
   readonly body: Buffer;
   /** Reads a blob (the image config); may return undefined when it cannot. */
   readonly readBlob?: (digest: string) => Promise<Buffer | undefined>;
+  /** What earlier records learned from image configs, so a tag push of a known image reads no blob. */
+  readonly configs?: ConfigFactsMemo;
+}
+
+export interface ConfigFacts {
+  readonly created?: number;
+  readonly platform?: Platform;
+}
+
+/** Facts of image configs by digest: content-addressed, so kept while there is room (the oldest go first). */
+export class ConfigFactsMemo {
+  private readonly facts = new Map<string, ConfigFacts>();
+
+  constructor(private readonly max = 4096) {}
+
+  get(digest: string): ConfigFacts | undefined {
+    return this.facts.get(digest);
+  }
+
+  set(digest: string, facts: ConfigFacts): void {
+    if (this.facts.size >= this.max) this.facts.delete(this.facts.keys().next().value!);
+    this.facts.set(digest, facts);
+  }
 }
 
 export async function manifestRecord(src: RecordSource): Promise<ManifestRecord> {
@@ -79,7 +102,12 @@ export async function manifestRecord(src: RecordSource): Promise<ManifestRecord>
   let platforms = children.map((c) => platformOf(c.platform)).filter((p): p is Platform => p !== undefined);
   let created: number | undefined;
   if (config && src.readBlob && (config.size ?? 0) <= MAX_CONFIG_BYTES) {
-    const image = await imageConfig(await src.readBlob(config.digest));
+    let image = src.configs?.get(config.digest);
+    if (!image) {
+      const body = await src.readBlob(config.digest);
+      image = imageConfig(body);
+      if (body) src.configs?.set(config.digest, image);
+    }
     created = image.created;
     if (image.platform) platforms = [image.platform];
   }
@@ -100,7 +128,7 @@ export async function manifestRecord(src: RecordSource): Promise<ManifestRecord>
   };
 }
 
-async function imageConfig(body: Buffer | undefined): Promise<{ created?: number; platform?: Platform }> {
+function imageConfig(body: Buffer | undefined): ConfigFacts {
   if (!body) return {};
   try {
     const c = JSON.parse(body.toString('utf8')) as Record<string, unknown>;

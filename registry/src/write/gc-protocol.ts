@@ -13,14 +13,27 @@ const QUARANTINE_WAIT_MS = 5000;
 const LINK_WAIT_MS = 500;
 const POLL_MS = 10;
 
+/**
+ * The metadata index's word on links. Its "yes" holds in storage: a delete or a
+ * sweep removes the index row before the storage link, so a link the index still
+ * has was there when the writer touched (the sweeper, coming after, sees the touch
+ * and puts it back). Its "no" may be a write not indexed yet, so storage is asked.
+ */
+export interface IndexedLinks {
+  hasBlobLink(repo: string, d: Digest): Promise<boolean>;
+  hasManifest(repo: string, d: Digest): Promise<boolean>;
+}
+
+const NO_INDEX: IndexedLinks = { hasBlobLink: async () => false, hasManifest: async () => false };
+
 export class GcWriterProtocol {
-  constructor(private readonly storage: RegistryStorage) {}
+  constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks = NO_INDEX) {}
 
   /**
    * Before a manifest commits (W1, W2): touch the manifest and everything it
-   * references, then check each reference is present and linked in the
-   * repository, asking storage rather than a cache. MANIFEST_BLOB_UNKNOWN lists
-   * what is missing.
+   * references, then check each reference is present, asking storage rather than
+   * a cache, and linked in the repository (the index's "yes", else storage).
+   * MANIFEST_BLOB_UNKNOWN lists what is missing.
    */
   async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<void> {
     await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
@@ -28,10 +41,12 @@ export class GcWriterProtocol {
     const { blobs, manifests } = this.storage;
     await Promise.all([
       ...parsed.blobs.map(async (d) => {
-        if (!(await this.blobPresent(d)) || !(await within(LINK_WAIT_MS, () => blobs.isLinked(repo, d)))) missing.push(d.value);
+        if (!(await this.blobPresent(d))) missing.push(d.value);
+        else if (!(await this.indexed.hasBlobLink(repo, d)) && !(await within(LINK_WAIT_MS, () => blobs.isLinked(repo, d)))) missing.push(d.value);
       }),
       ...parsed.manifests.map(async (d) => {
-        if (!(await this.blobPresent(d)) || !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) missing.push(d.value);
+        if (!(await this.blobPresent(d))) missing.push(d.value);
+        else if (!(await this.indexed.hasManifest(repo, d)) && !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) missing.push(d.value);
       }),
     ]);
     if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });

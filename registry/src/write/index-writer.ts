@@ -10,7 +10,7 @@
 // before storage changes: no replica then serves a view the index cannot follow.
 import { Code, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { manifestRecord } from '../metadata/manifest-record.js';
+import { ConfigFactsMemo, manifestRecord } from '../metadata/manifest-record.js';
 import { MetadataUnavailableError, type MetadataIndex } from '../metadata/index.js';
 import { parseDigest, type Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -20,6 +20,9 @@ import type { Actor } from './write-events.js';
 export type Intent = number;
 
 export class IndexWriter {
+  /** Image configs already read: a tag push of a known image reads no blob for its record. */
+  private readonly configs = new ConfigFactsMemo();
+
   constructor(private readonly index: MetadataIndex, private readonly storage: RegistryStorage, private readonly log: Logger) {}
 
   /** Opens the journal entry of a write about to change storage; UNAVAILABLE while the index cannot be written. */
@@ -35,7 +38,7 @@ export class IndexWriter {
   /** After a manifest's storage commit: its record (references, platforms, `created`) and tags. */
   async manifestPut(intent: Intent, repo: string, digest: Digest, mediaType: string, body: Buffer, tags: readonly string[], actor: Actor): Promise<void> {
     try {
-      const record = await manifestRecord({ repo, digest: digest.value, mediaType, body, readBlob: (d) => this.readBlob(d) });
+      const record = await manifestRecord({ repo, digest: digest.value, mediaType, body, readBlob: (d) => this.readBlob(d), configs: this.configs });
       await this.index.recordManifest(record, { tags, actor: actor.subject, intent });
     } catch (err) {
       this.kept(err, intent, 'manifest', repo);
@@ -116,7 +119,7 @@ export class IndexWriter {
     const meta = await this.storage.manifests.meta(repo, digest);
     const body = meta && (await this.readBlob(digest.value));
     if (!meta || !body) return;
-    const record = await manifestRecord({ repo, digest: digest.value, mediaType: meta.mediaType, body, readBlob: (d) => this.readBlob(d) });
+    const record = await manifestRecord({ repo, digest: digest.value, mediaType: meta.mediaType, body, readBlob: (d) => this.readBlob(d), configs: this.configs });
     await this.index.recordManifest(record, { actor: 'gc' });
   }
 
@@ -127,6 +130,16 @@ export class IndexWriter {
 
   async blobCollected(digest: Digest): Promise<void> {
     await this.index.forgetBlobs([digest.value]);
+  }
+
+  /** Whether the index has the blob linked in the repository (`IndexedLinks`: a failed read is a "no"). */
+  async hasBlobLink(repo: string, d: Digest): Promise<boolean> {
+    return (await this.index.linkedBlob(repo, d.value).catch(() => undefined)) !== undefined;
+  }
+
+  /** Whether the index has the manifest in the repository (`IndexedLinks`: a failed read is a "no"). */
+  async hasManifest(repo: string, d: Digest): Promise<boolean> {
+    return (await this.index.getManifest(repo, d.value).catch(() => undefined)) !== undefined;
   }
 
   private async readBlob(value: string): Promise<Buffer | undefined> {

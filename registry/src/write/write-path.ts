@@ -40,8 +40,9 @@ export class WritePath {
   private readonly context: WriteContext;
 
   constructor(options: WritePathOptions) {
-    this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage),
-      new IndexWriter(options.index, options.storage, options.log), options.metrics, options.log, options.listeners);
+    const index = new IndexWriter(options.index, options.storage, options.log);
+    this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage, index),
+      index, options.metrics, options.log, options.listeners);
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
     this.cache = new CacheFills(this.context);
