@@ -289,7 +289,7 @@ describe('supply chain through the operator', () => {
     // A key the Registry does not trust: the CRD's schema cannot know, the operator can.
     await patchSecurity({ requireSignature: { keys: ['stolen'], minSignatures: 1 } });
     const entry = await waitFor('the refusal in the config', async () => (await renderedConfig()).repositories.find((r) => r.match === 'prod/app' && r.security?.denyAll));
-    expect(entry.security).toEqual({ denyAll: { reason: expect.stringContaining("spec.security.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys") }, cveAllowlist: [] });
+    expect(entry.security).toEqual({ denyAll: { reason: expect.stringContaining("spec.security.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys") } });
     await startFromCluster();
     const refused = await (await robotClient(readerNs)).getManifest('prod/app', 'v1');
     expect(refused.status).toBe(403);
