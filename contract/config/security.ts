@@ -45,9 +45,16 @@ export const pullPolicySchema = z.object({
   requireSignature: requireSignatureSchema.optional(),
 }).strict();
 
+/** Every gated pull refused: how a policy that cannot be rendered fails closed (the operator writes it for an invalid Repository spec.security). */
+export const denyAllSchema = z.object({
+  reason: z.string().min(1).max(2048).describe('Why, as the 403 DENIED answer and the logs give it.'),
+}).strict();
+
 export const repositorySecuritySchema = pullPolicySchema.extend({
   cveAllowlist: z.array(cveAllowlistEntrySchema).default([])
     .describe('Advisories preventVulnerable ignores in this repository until they expire; they stay in reports, flagged.'),
+  denyAll: denyAllSchema.optional()
+    .describe('Refuse every pull of the repository\'s images (the same exemptions as the other policies: pushers, signatures, SBOMs), with this reason.'),
 }).strict();
 
 export const trustKeySchema = z.object({
@@ -110,6 +117,7 @@ export type RequireSignature = z.output<typeof requireSignatureSchema>;
 export type CveAllowlistEntry = z.output<typeof cveAllowlistEntrySchema>;
 export type PullPolicy = z.output<typeof pullPolicySchema>;
 export type RepositorySecurity = z.output<typeof repositorySecuritySchema>;
+export type DenyAll = z.output<typeof denyAllSchema>;
 export type SecurityConfig = z.output<typeof securitySchema>;
 
 /** When an allowlist entry stops applying (epoch ms), or undefined for an unparsable value. */

@@ -11,6 +11,8 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   readonly connections: number;
   readonly seconds: number;
+  /** Stop after this many requests in all (whichever comes first, the count or the time). */
+  readonly maxRequests?: number;
 }
 
 export interface LoadFigures {
@@ -29,7 +31,10 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function runConnection(host: string, port: number, request: Buffer, head: boolean, until: number, latencies: number[], onFailure: () => void): Promise<void> {
+/** How many more requests may be sent; shared by the connections of one run. */
+interface Budget { left: number }
+
+function runConnection(host: string, port: number, request: Buffer, head: boolean, until: number, budget: Budget, latencies: number[], onFailure: () => void): Promise<void> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, host);
     socket.setNoDelay(true);
@@ -38,7 +43,7 @@ function runConnection(host: string, port: number, request: Buffer, head: boolea
     let bodyLeft = -1;
     let status = 0;
     const send = () => {
-      if (performance.now() >= until) {
+      if (performance.now() >= until || budget.left-- <= 0) {
         socket.end();
         resolve();
         return;
@@ -88,8 +93,9 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
   let failures = 0;
   const start = performance.now();
   const until = start + options.seconds * 1000;
+  const budget = { left: options.maxRequests ?? Infinity };
   await Promise.all(Array.from({ length: options.connections }, () =>
-    runConnection(url.hostname, Number(url.port), request, options.method === 'HEAD', until, latencies, () => { failures++; })));
+    runConnection(url.hostname, Number(url.port), request, options.method === 'HEAD', until, budget, latencies, () => { failures++; })));
   const elapsed = (performance.now() - start) / 1000;
   const sorted = Float64Array.from(latencies).sort();
   return { requests: latencies.length, rps: latencies.length / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), failures };

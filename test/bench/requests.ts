@@ -12,6 +12,8 @@ export interface RequestCase {
   readonly path: string;
   readonly headers?: Record<string, string>;
   readonly connections: number;
+  /** Bound on the requests of one measurement (and of its warm-up); the time bounds it too. */
+  readonly maxRequests?: number;
 }
 
 export interface RequestFigures {
@@ -25,7 +27,7 @@ export interface RequestFigures {
 }
 
 export async function measure(server: ServerUnderTest, c: RequestCase, seconds: number): Promise<RequestFigures> {
-  const options = { url: server.url + c.path, method: c.method, headers: c.headers, connections: c.connections };
+  const options = { url: server.url + c.path, method: c.method, headers: c.headers, connections: c.connections, maxRequests: c.maxRequests };
   await load({ ...options, seconds: Math.min(1, seconds) }); // warm-up (JIT, caches, connections), not recorded
   const cpuBefore = cpuSeconds(server.pid);
   const r = await load({ ...options, seconds });

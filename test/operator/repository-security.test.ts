@@ -264,4 +264,48 @@ describe('supply chain through the operator', () => {
     expect(repo.status!.security).toMatchObject({ tags: 1, scannedTags: 1, unsignedTags: 0, critical: 1 });
     expect((await newVulnerabilityEvents()).length).toBe(1);
   });
+
+  const patchSecurity = (security: Record<string, unknown>) => client.request('PATCH', `/apis/${REGISTRY_API}/namespaces/${ns}/repositories/app`, {
+    body: { spec: { security } }, contentType: 'application/merge-patch+json',
+  });
+
+  it('requireSignature.minSignatures 2 with one verified signature: PolicyCompliant False, naming the tag and its count', async () => {
+    await patchSecurity({ requireSignature: { keys: ['release'], minSignatures: 2 } });
+    await waitFor('minSignatures 2 in the config', async () => (await renderedConfig()).repositories.find((r) => r.match === 'prod/app')?.security?.requireSignature?.minSignatures === 2);
+    await startFromCluster();
+    await databaseLoaded();
+    const repo = await waitFor('PolicyCompliant False for generation 3', async () => {
+      const r = await getRepository();
+      return cond(r, 'PolicyCompliant')?.status === 'False' && cond(r, 'PolicyCompliant')?.observedGeneration === 3 ? r : undefined;
+    }, 60_000);
+    expect(cond(repo, 'PolicyCompliant')).toMatchObject({ reason: 'Violations', message: '1 of 1 tag(s) have fewer than 2 signatures by release: v1 (1)' });
+    // The registry refuses the pull for the same reason.
+    const refused = await (await robotClient(readerNs)).getManifest('prod/app', 'v1');
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(denial(refused))).toContain('only 1 trusted signer(s) (release)');
+  });
+
+  it('an invalid spec.security fails closed: every pull refused with the reason, pushes still work, the Repository says why', async () => {
+    // A key the Registry does not trust: the CRD's schema cannot know, the operator can.
+    await patchSecurity({ requireSignature: { keys: ['stolen'], minSignatures: 1 } });
+    const entry = await waitFor('the refusal in the config', async () => (await renderedConfig()).repositories.find((r) => r.match === 'prod/app' && r.security?.denyAll));
+    expect(entry.security).toEqual({ denyAll: { reason: expect.stringContaining("spec.security.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys") } });
+    await startFromCluster();
+    const refused = await (await robotClient(readerNs)).getManifest('prod/app', 'v1');
+    expect(refused.status).toBe(403);
+    expect(denial(refused)).toMatchObject({ code: 'DENIED', detail: { policy: 'denyAll', reason: expect.stringContaining('stolen not among') } });
+    // The pusher is exempt: it still pushes and pulls.
+    const ci = await robotClient(ciNs);
+    expect((await ci.push('prod/app', 'v2', await alpineImage({ busybox: '1.36.1-r29' }, 'while-invalid'))).status).toBe(201);
+    expect((await ci.getManifest('prod/app', 'v2')).status).toBe(200);
+
+    const repo = await waitFor('InvalidSpec for generation 4', async () => {
+      const r = await getRepository();
+      return cond(r, 'Ready')?.reason === 'InvalidSpec' && cond(r, 'Ready')?.observedGeneration === 4 && cond(r, 'Applied')?.message.startsWith('Registry main enforces') ? r : undefined;
+    }, 60_000);
+    expect(cond(repo, 'Ready')).toMatchObject({ status: 'False', message: expect.stringContaining('every pull of its images is refused until it is fixed') });
+    expect(cond(repo, 'Applied')).toMatchObject({ status: 'False', reason: 'InvalidSpec', observedGeneration: 4 });
+    expect(cond(repo, 'PolicyCompliant')).toMatchObject({ status: 'False', reason: 'InvalidPolicy', observedGeneration: 4 });
+    expect(repo.status!.observedGeneration).toBe(4);
+  });
 });

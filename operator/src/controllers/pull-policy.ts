@@ -11,6 +11,32 @@ import { TerminalError } from '../runtime/errors.js';
 
 type PullPolicyInput = z.input<typeof pullPolicySchema>;
 
+/** The fields the CRDs define, by object; anything else was meant as something this operator would not enforce. */
+const KNOWN_FIELDS: Record<string, readonly string[]> = {
+  preventVulnerable: ['severity', 'mode', 'pendingScan', 'maxPendingScan'],
+  requireSignature: ['keys', 'minSignatures', 'mode'],
+  cveAllowlist: ['id', 'expires', 'reason'],
+};
+
+/**
+ * Refuses a field the CRD does not define (the API server prunes them, unless the
+ * CRD installed keeps unknown fields): a misspelt `requireSignatures` must not
+ * silently become "no policy".
+ */
+function refuseUnknownFields(spec: object, top: readonly string[], field: string): void {
+  const unknown: string[] = Object.keys(spec).filter((k) => !top.includes(k)).map((k) => `${field}.${k}`);
+  for (const [name, known] of Object.entries(KNOWN_FIELDS)) {
+    const value = (spec as Record<string, unknown>)[name];
+    if (!top.includes(name) || value === undefined || value === null) continue;
+    const items: (readonly [string, unknown])[] = Array.isArray(value) ? (value as unknown[]).map((v, i) => [`${name}[${i}]`, v] as const) : [[name, value] as const];
+    for (const [path, item] of items) {
+      if (typeof item !== 'object' || item === null) continue;
+      unknown.push(...Object.keys(item).filter((k) => !known.includes(k)).map((k) => `${field}.${path}.${k}`));
+    }
+  }
+  if (unknown.length) throw new TerminalError(`${unknown.join(', ')}: unknown field${unknown.length > 1 ? 's' : ''}`);
+}
+
 function pullPolicyInput(spec: PullPolicySpec, field: string): PullPolicyInput {
   const out: PullPolicyInput = {};
   const pv = spec.preventVulnerable;
@@ -46,11 +72,13 @@ function checked<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, input: unknown,
 
 /** An AccessPolicy's spec.pullPolicy as its policy-file rule carries it. */
 export function pullPolicyRule(spec: PullPolicySpec, trustKeys: readonly string[]): PullPolicy {
+  refuseUnknownFields(spec, ['preventVulnerable', 'requireSignature'], 'spec.pullPolicy');
   return checked(pullPolicySchema, pullPolicyInput(spec, 'spec.pullPolicy'), 'spec.pullPolicy', trustKeys);
 }
 
 /** A Repository's spec.security as the config's repositories[].security (allowlist included). */
 export function repositorySecurity(spec: RepositorySecuritySpec, trustKeys: readonly string[]): RepositorySecurity {
+  refuseUnknownFields(spec, ['preventVulnerable', 'requireSignature', 'cveAllowlist'], 'spec.security');
   const input = {
     ...pullPolicyInput(spec, 'spec.security'),
     cveAllowlist: (spec.cveAllowlist ?? []).map((e) => ({ id: e.id, ...(e.expires ? { expires: e.expires } : {}), ...(e.reason ? { reason: e.reason } : {}) })),

@@ -94,3 +94,23 @@ test('without policies nothing is looked up', async () => {
   await g.check(IMAGE, undefined);
   expect(await decisions(metrics)).toEqual([]);
 });
+
+describe('denyAll (what a policy that cannot be rendered becomes)', () => {
+  const DENY = { reason: 'spec.security.requireSignature.keys: stolen not among the trusted keys' };
+
+  test('refuses every gated pull with 403 DENIED and the reason, without looking anything up', async () => {
+    const { gate: g, metrics } = gate({ denyAll: DENY, requireSignature: { ...SIGNED, mode: 'Audit' } }, { verdict: failing('never asked'), result: failing('never asked') });
+    const err = await refusal(g.check(IMAGE, undefined));
+    expect(statusOf(err)).toBe(403);
+    expect(err.detail).toMatchObject({ policy: 'denyAll', source: 'repository team/**', reason: DENY.reason });
+    expect(await decisions(metrics)).toEqual(['denyAll=deny']);
+  });
+
+  test('pushers, signatures and referrers keep the exemptions, so the repository can still be pushed to and signed', async () => {
+    const { gate: g, metrics } = gate({ denyAll: DENY }, { verdict: failing('never asked') });
+    await g.check(IMAGE, credential({}, true));
+    await g.check({ ...IMAGE, subject: DIGEST }, undefined);
+    await g.check({ ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig` }, undefined);
+    expect(await decisions(metrics)).toEqual(['denyAll=exempt']);
+  });
+});

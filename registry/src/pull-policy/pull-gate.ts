@@ -9,6 +9,8 @@
 // Enforce refuses with 403 DENIED and the reason; Audit lets the pull through
 // and counts it. A scan in progress is waited for at most maxPendingScanSeconds,
 // then pendingScan decides: a stalled scanner never holds a pull longer.
+// `denyAll` (what the operator renders for a policy it cannot render) refuses
+// every gated pull, whatever its mode would have been.
 import type { PreventVulnerable, RequireSignature, RepositorySecurity } from '#contract/config/security.js';
 import type { Grant, PullPolicyScope } from '../auth/access.js';
 import { Code, hasCode, RegistryError } from '../errors.js';
@@ -31,7 +33,7 @@ export interface PulledManifest {
   readonly subject?: string;
 }
 
-type PolicyName = 'preventVulnerable' | 'requireSignature';
+type PolicyName = 'preventVulnerable' | 'requireSignature' | 'denyAll';
 
 interface Applicable<P> {
   readonly source: string;
@@ -68,12 +70,13 @@ export class PullGate {
     for (const r of repoRules) collect(`repository ${r.match}`, r.rule);
     if (!exempt) for (const c of credential.policies) collect(`credential rule ${c.source}`, c.policy);
 
+    const denials = repoRules.flatMap((r) => (r.rule.denyAll ? [{ source: `repository ${r.match}`, reason: r.rule.denyAll.reason }] : []));
     if (exempt || !isSubjectToPolicies(pulled)) {
-      for (const name of new Set<PolicyName>([...(signature.length ? ['requireSignature' as const] : []), ...(vulnerable.length ? ['preventVulnerable' as const] : [])])) {
-        this.metrics.policyDecisions.inc({ policy: name, result: 'exempt' });
-      }
+      const names = [...(denials.length ? ['denyAll' as const] : []), ...(signature.length ? ['requireSignature' as const] : []), ...(vulnerable.length ? ['preventVulnerable' as const] : [])];
+      for (const name of names) this.metrics.policyDecisions.inc({ policy: name, result: 'exempt' });
       return;
     }
+    if (denials.length) this.enforce(pulled, 'denyAll', denials[0].source, 'Enforce', denials[0].reason);
     for (const s of signature) await this.failClosed(pulled, 'requireSignature', s, () => this.checkSignature(pulled, s));
     if (vulnerable.length) {
       const allowlist = new Allowlist(repoRules.flatMap((r) => r.rule.cveAllowlist));

@@ -284,6 +284,17 @@ describe('the repository summary (what Repository.status.security shows)', () =>
   });
 });
 
+describe('verified signers per image (what requireSignature.minSignatures is checked against)', () => {
+  it('lists the keys whose signature verified for each tagged image, and none for an unsigned or wrongly signed one', async () => {
+    const summary = JSON.parse((await registry.client.call('GET', '/admin/security/repositories/signed/app')).text) as {
+      images: { tags: string[]; signers?: string[] }[]; signatures: { keys: string[] };
+    };
+    expect(summary.signatures.keys).toEqual(['release']);
+    const signers = Object.fromEntries(summary.images.flatMap((i) => i.tags.map((t) => [t, i.signers])));
+    expect(signers).toMatchObject({ good: ['release'], unsigned: [], 'other-key': [], b: [] });
+  });
+});
+
 describe('the security status', () => {
   it('reports the database in use, the queue and the keys', async () => {
     const res = await registry.client.call('GET', '/v2/_berth/security/status');

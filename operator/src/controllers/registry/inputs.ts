@@ -86,7 +86,7 @@ export async function prepareInputs(client: KubeClient, reg: Registry, repositor
     admin = adminCredentialFromSecret(await client.getOptional<SecretObject>('v1', 'Secret', names.admin, ns)) ?? await generateAdminCredential();
   }
   const serviceEndpoint = mirrorDialsClusterIP(reg) && clusterIP ? clusterIPEndpoint(reg, clusterIP) : undefined;
-  // Invalid Repository specs are left out here and reported on the Repository itself.
+  // A Repository spec that cannot be rendered as written is rendered fail-closed and reported on the Repository itself.
   const { entries } = repositoriesBlock(reg.metadata.name, repositories.filter((r) => r.metadata.namespace === ns), trustKeyNames(reg));
   const cluster = clusterIssuer(reg);
   const clusterIssuerUrl = cluster ? cluster.issuer ?? await discovery.issuer() : undefined;

@@ -66,23 +66,27 @@ describe('Registry.spec.security', () => {
     expect(bad({ scanning: { backend: 'harbor-adapter' } })).toThrow('harborAdapter');
   });
 
-  it('Repository security reaches the repositories block; one naming an untrusted key is set aside', () => {
+  it('Repository security reaches the repositories block; one naming an untrusted key becomes a refusal of every pull', () => {
     const keys = trustKeyNames(registry({ security }));
     const { entries, invalid } = repositoriesBlock('main', [
       repo('prod/app', { security: { requireSignature: { keys: ['release'] }, preventVulnerable: { severity: 'Critical', maxPendingScan: '1m' }, cveAllowlist: [{ id: 'CVE-2099-0001', expires: '2099-01-01' }] } }),
       repo('prod/other', { security: { requireSignature: { keys: ['stolen'] } } }),
     ], keys);
-    expect(entries).toEqual([{
+    expect(entries).toEqual([expect.objectContaining({
       match: 'prod/app',
       security: {
         requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Enforce' },
         preventVulnerable: { severity: 'Critical', mode: 'Enforce', pendingScan: 'Allow', maxPendingScanSeconds: 60 },
         cveAllowlist: [{ id: 'CVE-2099-0001', expires: '2099-01-01' }],
       },
-    }]);
-    expect(invalid.map((i) => i.reason)).toEqual(["spec.security.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys"]);
-    // The registry accepts the rendered config.
+    }), { match: 'prod/other', security: { denyAll: { reason: expect.stringContaining('stolen not among') } } }]);
+    expect(invalid.map((i) => i.reason)).toEqual([
+      "spec.security.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys; every pull of its images is refused until it is fixed (pushes, signatures and SBOMs are not)",
+    ]);
+    // The registry accepts the rendered config, the refusal included.
     const state = desired(registry({ auth: { enabled: false }, security }), { ...inputs, repositories: entries });
-    expect(parseConfigYaml(state.configYaml).repositories[0].security?.requireSignature?.keys).toEqual(['release']);
+    const rendered = parseConfigYaml(state.configYaml).repositories;
+    expect(rendered[0].security?.requireSignature?.keys).toEqual(['release']);
+    expect(rendered[1].security?.denyAll?.reason).toContain('stolen not among');
   });
 });

@@ -97,7 +97,8 @@ export interface RepositorySecurityReport {
   lastMatch?: string;
   database?: string;
   top: Array<{ id: string; severity: string; package: string; tags: string[] }>;
-  images: Array<{ digest: string; tags: string[]; scanned: boolean; vulnerabilities: Array<{ id: string; severity: string }> }>;
+  /** `signers`: the checked keys whose signature verified for the image (absent when the registry checks no key). */
+  images: Array<{ digest: string; tags: string[]; scanned: boolean; vulnerabilities: Array<{ id: string; severity: string }>; signers?: string[] }>;
   signatures: { keys: string[]; unsignedTags?: number };
   vulnDB: { state: string; digest?: string; ageSeconds?: number; stale: boolean; reason?: string };
 }

@@ -1,6 +1,7 @@
 // The Repository reconciler. A Repository's settings reach the registry through
-// its Registry's config (the Registry reconciler renders every valid Repository of
-// that Registry); this reconciler reports whether they have, reads the
+// its Registry's config (the Registry reconciler renders every Repository of that
+// Registry, a part that is invalid as its fail-closed stand-in); this reconciler
+// reports whether they have, and what could not be rendered, reads the
 // repository's figures from the registry's admin API into status, and, with
 // `deletionPolicy: Delete`, deletes the repository's content before the object
 // goes (a finalizer). Figures are polled: pushes raise no Kubernetes event.
@@ -20,7 +21,7 @@ import { registryNames } from '../registry/names.js';
 import { scanningEnabled, trustKeyNames } from '../registry/security.js';
 import { repositorySecuritySchema as repositorySecurityConfig } from '#contract/config/security.js';
 import { adminTarget, deleteRepositoryContent, readRepository, readRepositorySecurity, RegistryUnreachableError } from './admin-client.js';
-import { repositorySettings, type RepositorySettingsEntry } from './settings.js';
+import { renderRepository, type RenderedRepository, type RepositorySettingsEntry } from './settings.js';
 import { repositoryConditions, repositoryFigures, type Observation } from './status.js';
 import { SecurityCondition, securityConditions, securityFigures, type SecurityObservation } from './security-status.js';
 import { diffVulnerabilities, vulnerabilityMessages, type NewVulnerability } from './vulnerability-events.js';
@@ -65,21 +66,19 @@ export function repositoryReconciler(deps: RepositoryReconcilerDeps): Reconciler
   /** What the conditions say, and the figures when the registry could be read. */
   async function observe(repo: Repository): Promise<{ observation: Observation; figures?: Partial<RepositoryStatus>; security?: SecurityObservation }> {
     const reg = await client.getOptional<Registry>(API_VERSION, 'Registry', repo.spec.registryRef.name, repo.metadata.namespace);
-    let entry: RepositorySettingsEntry;
+    let rendered: RenderedRepository;
     try {
-      entry = repositorySettings(repo, reg ? trustKeyNames(reg) : []);
+      // Without the Registry, a policy naming keys cannot be checked yet: only the rest of the spec is.
+      rendered = renderRepository(reg ? repo : { ...repo, spec: { ...repo.spec, security: undefined } }, reg ? trustKeyNames(reg) : []);
     } catch (err) {
-      // Without the Registry, a policy naming keys cannot be checked yet: report the Registry missing.
-      if (reg) return { observation: { kind: 'invalid', message: (err as Error).message } };
-      try {
-        repositorySettings({ ...repo, spec: { ...repo.spec, security: undefined } });
-      } catch (inner) {
-        return { observation: { kind: 'invalid', message: (inner as Error).message } };
-      }
+      return { observation: { kind: 'invalid', message: (err as Error).message } };
+    }
+    if (!reg) {
+      if (rendered.problems.length) return { observation: { kind: 'invalid', message: rendered.problems.join('; ') } };
       return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
     }
-    if (!reg) return { observation: { kind: 'registryNotFound', registry: repo.spec.registryRef.name } };
-    const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name };
+    const { entry, problems } = rendered;
+    const observed = { kind: 'observed' as const, applied: await applied(reg, entry), registry: reg.metadata.name, ...(problems.length ? { problems } : {}) };
     try {
       const report = await readRepository(await adminTarget(client, reg, deps.registryUrls), repo.spec.name);
       return { observation: { ...observed, report }, figures: repositoryFigures(repo.spec.name, report, entry.quotaBytes), security: await observeSecurity(reg, repo, entry) };

@@ -17,6 +17,10 @@ export const SecurityReason = {
   NoPolicy: 'NoPolicy',
   Compliant: 'Compliant',
   Violations: 'Violations',
+  /** The registry did not say which keys signed some image: not compliant (fail closed). */
+  SignersUnknown: 'SignersUnknown',
+  /** spec.security could not be rendered; the registry refuses every pull of the repository's images instead. */
+  InvalidPolicy: 'InvalidPolicy',
   Fresh: 'Fresh',
   Stale: 'Stale',
   Untrusted: 'Untrusted',
@@ -98,22 +102,64 @@ function vulnerableImages(report: RepositorySecurityReport, policy: RepositorySe
   });
 }
 
+/**
+ * Tags whose image has fewer than minSignatures distinct signers among the policy's keys, and tags
+ * whose signers the registry did not report (those count as not signed: fail closed).
+ */
+function signatureShortfall(report: RepositorySecurityReport, rule: NonNullable<RepositorySecurity['requireSignature']>): { short: string[]; shortTags: number; unknownTags: number } {
+  const keys = new Set(rule.keys);
+  const short: string[] = [];
+  let shortTags = 0;
+  let unknownTags = 0;
+  for (const image of report.images) {
+    if (!image.signers) {
+      unknownTags += image.tags.length;
+      continue;
+    }
+    const count = image.signers.filter((k) => keys.has(k)).length;
+    if (count >= rule.minSignatures) continue;
+    shortTags += image.tags.length;
+    short.push(`${image.tags.join(',')} (${count})`);
+  }
+  // Tags the summary lists no image for cannot be shown signed either.
+  const listed = report.images.reduce((n, i) => n + i.tags.length, 0);
+  unknownTags += Math.max(0, report.tags - listed);
+  return { short, shortTags, unknownTags };
+}
+
+function signatureProblems(r: RepositorySecurityReport, rule: NonNullable<RepositorySecurity['requireSignature']>): { problems: string[]; unknown?: string } {
+  const { short, shortTags, unknownTags } = signatureShortfall(r, rule);
+  const problems: string[] = [];
+  if (shortTags) {
+    problems.push(rule.minSignatures === 1
+      ? `${shortTags} of ${r.tags} tag(s) not signed by ${rule.keys.join(', ')}`
+      : `${shortTags} of ${r.tags} tag(s) have fewer than ${rule.minSignatures} signatures by ${rule.keys.join(', ')}: ${list(short, 5)}`);
+  }
+  const unknown = unknownTags ? `the registry did not report which keys signed ${unknownTags} of ${r.tags} tag(s)` : undefined;
+  return { problems, unknown };
+}
+
 function policyCompliant(o: SecurityObservation): ConditionInput {
   const type = SecurityCondition.PolicyCompliant;
   const p = o.policy;
+  if (p?.denyAll) return cond(type, 'False', SecurityReason.InvalidPolicy, p.denyAll.reason);
   if (!p?.preventVulnerable && !p?.requireSignature) return cond(type, 'True', SecurityReason.NoPolicy, 'the Repository sets no pull policy');
   if (o.unreachable) return cond(type, 'Unknown', SecurityReason.RegistryUnreachable, o.unreachable);
   const r = o.report;
   if (!r || r.tags === 0) return cond(type, 'True', SecurityReason.Compliant, 'the repository has no tags');
   const problems: string[] = [];
-  if (p.requireSignature && (r.signatures.unsignedTags ?? r.tags) > 0) {
-    problems.push(`${r.signatures.unsignedTags ?? r.tags} of ${r.tags} tag(s) not signed by ${p.requireSignature.keys.join(', ')}`);
+  let signersUnknown: string | undefined;
+  if (p.requireSignature) {
+    const s = signatureProblems(r, p.requireSignature);
+    problems.push(...s.problems);
+    signersUnknown = s.unknown;
   }
   if (p.preventVulnerable) {
     const vulnerable = vulnerableImages(r, p, o.now);
     if (vulnerable.length) problems.push(`${p.preventVulnerable.severity} or worse in ${list(vulnerable, 5)}`);
   }
-  if (problems.length) return cond(type, 'False', SecurityReason.Violations, problems.join('; '));
+  if (problems.length) return cond(type, 'False', SecurityReason.Violations, [...problems, ...(signersUnknown ? [signersUnknown] : [])].join('; '));
+  if (signersUnknown) return cond(type, 'False', SecurityReason.SignersUnknown, `${signersUnknown}: they cannot be shown to meet requireSignature`);
   if (p.preventVulnerable && r.scannedTags < r.tags) {
     return cond(type, 'Unknown', SecurityReason.ScanPending, `${r.tags - r.scannedTags} tag(s) not scanned yet`);
   }

@@ -11,6 +11,16 @@ describe('repositoryConditions', () => {
     expect(c.Applied).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
   });
 
+  it('a spec rendered fail-closed is neither ready nor applied, saying what is enforced instead', () => {
+    const problems = ['spec.security: preventVulnerable.severity: Invalid enum value; every pull of its images is refused until it is fixed'];
+    const pending = byType({ kind: 'observed', applied: false, registry: 'main', report, problems });
+    expect(pending.Ready).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: problems[0] });
+    expect(pending.Applied).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: `waiting for Registry main to render the fail-closed stand-in: ${problems[0]}` });
+    const enforced = byType({ kind: 'observed', applied: true, registry: 'main', report, problems });
+    expect(enforced.Applied).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: `Registry main enforces the fail-closed stand-in: ${problems[0]}` });
+    expect(enforced.Ready.status).toBe('False');
+  });
+
   it('a missing Registry is named', () => {
     expect(byType({ kind: 'registryNotFound', registry: 'main' }).Ready).toMatchObject({ status: 'False', reason: 'RegistryNotFound', message: 'Registry main not found' });
   });

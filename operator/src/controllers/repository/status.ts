@@ -1,6 +1,8 @@
 // Status of a Repository: the figures the registry reports and two conditions.
 // Applied: the settings are in the Registry's rendered config. Ready: applied, and
-// the figures were read from the registry just now. Pure, so unit-tested.
+// the figures were read from the registry just now. A spec rendered fail-closed
+// (settings.ts) is neither, with each problem and what is enforced instead.
+// Pure, so unit-tested.
 import type { ConditionInput } from '../../api/conditions.js';
 import type { RepositoryStatus } from '../../api/types.js';
 import type { RepositoryReport } from './admin-client.js';
@@ -19,7 +21,11 @@ export const RepositoryReason = {
 export type Observation =
   | { kind: 'invalid'; message: string }
   | { kind: 'registryNotFound'; registry: string }
-  | { kind: 'observed'; applied: boolean; registry: string; report?: RepositoryReport; unreachable?: string };
+  | {
+    kind: 'observed'; applied: boolean; registry: string; report?: RepositoryReport; unreachable?: string;
+    /** Parts of the spec rendered as their fail-closed stand-in (settings.ts), each with what is enforced instead. */
+    problems?: readonly string[];
+  };
 
 const cond = (type: string, ok: boolean, reason: string, message: string): ConditionInput => ({ type, status: ok ? 'True' : 'False', reason, message });
 
@@ -28,6 +34,13 @@ export function repositoryConditions(o: Observation): ConditionInput[] {
   if (o.kind === 'registryNotFound') {
     const msg = `Registry ${o.registry} not found`;
     return [cond('Ready', false, RepositoryReason.RegistryNotFound, msg), cond('Applied', false, RepositoryReason.RegistryNotFound, msg)];
+  }
+  if (o.problems?.length) {
+    const message = o.problems.join('; ');
+    return [
+      cond('Ready', false, RepositoryReason.InvalidSpec, message),
+      cond('Applied', false, RepositoryReason.InvalidSpec, `${o.applied ? `Registry ${o.registry} enforces` : `waiting for Registry ${o.registry} to render`} the fail-closed stand-in: ${message}`),
+    ];
   }
   const applied = o.applied
     ? cond('Applied', true, RepositoryReason.Rendered, `settings are in Registry ${o.registry}'s config`)
