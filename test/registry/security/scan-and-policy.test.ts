@@ -182,17 +182,18 @@ describe('scan on push', () => {
   it('a cosign signature is not scanned: no layer read, no SBOM attached to it, its result against the database says not applicable', async () => {
     const scans = registry.running.services.security.scans;
     const before = (await scans.status()).layerReads;
-    const signature = await pushCosignSignature(registry.client, 'vuln/app', release, vulnerable.digest);
+    // In a repository of its own: vuln/app's summary counts its unsigned tags.
+    const signature = await pushCosignSignature(registry.client, 'vuln/signatures', release, vulnerable.digest);
     const database = (await scans.status()).vulnDB.digest;
     await waitUntil('the stored result', async () => (await scans.result(signature))?.status === 'not-applicable');
     expect(await scans.result(signature)).toMatchObject({ key: database, reason: expect.stringContaining('a signature') });
     await scans.idle();
     expect((await scans.status()).layerReads).toBe(before);
-    const referrers = JSON.parse((await registry.client.call('GET', `/v2/vuln/app/referrers/${signature}`)).text) as { manifests: unknown[] };
+    const referrers = JSON.parse((await registry.client.call('GET', `/v2/vuln/signatures/referrers/${signature}`)).text) as { manifests: unknown[] };
     expect(referrers.manifests).toEqual([]);
     // Nothing to match, so nothing to refuse: fetched by digest under preventVulnerable, and by cosign's tag.
-    expect((await pull('vuln/app', signature)).status).toBe(200);
-    expect((await pull('vuln/app', `sha256-${vulnerable.digest.slice(7)}.sig`)).status).toBe(200);
+    expect((await pull('vuln/signatures', signature)).status).toBe(200);
+    expect((await pull('vuln/signatures', `sha256-${vulnerable.digest.slice(7)}.sig`)).status).toBe(200);
   });
 
   it('a fixed image is pulled', async () => {
