@@ -1,6 +1,7 @@
 // Scanning as one service: a write listener that queues each pushed image
 // (never waiting; what is not an image, scan-target.ts, is recorded as not
-// applicable instead, so signatures never take a queue slot), the scanner behind a bounded queue, the vulnerability
+// applicable instead, so signatures never take a queue slot), the scanner
+// behind a bounded queue, the vulnerability
 // database and the re-match it triggers, results for the pull path and the
 // API, and the repository gauges. Off (`security.scanning.enabled: false`), it
 // queues nothing and every result stays pending.
