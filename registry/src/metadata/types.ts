@@ -229,7 +229,8 @@ export interface SignatureVerdict {
 
 // ---- supply chain (0003-supply-chain.ts; docs/supply-chain.md) ----
 
-export type InventoryKind = 'image' | 'index' | 'unsupported';
+/** `unsupported`: possibly an image, not scanned (too large, unreadable); `not-applicable`: not an image (scanning/scan-target.ts). */
+export type InventoryKind = 'image' | 'index' | 'unsupported' | 'not-applicable';
 
 /** What an image holds, stored once per manifest digest. */
 export interface InventoryRecord {
@@ -243,12 +244,12 @@ export interface InventoryRecord {
   readonly platform?: Platform;
   /** An index's platform manifests. */
   readonly children?: readonly string[];
-  /** The inventory as JSON (image), or why it is unsupported. */
+  /** The inventory as JSON (image), or why it is unsupported or not applicable. */
   readonly body?: string;
   readonly createdAt: number;
 }
 
-export type ScanStatus = 'done' | 'unsupported' | 'failed';
+export type ScanStatus = 'done' | 'unsupported' | 'not-applicable' | 'failed';
 
 export interface ScanResultRecord {
   readonly digest: string;

@@ -9,6 +9,7 @@ import { Code, RegistryError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { RepositorySettings } from '../policy/repository-settings.js';
+import type { StoredResult } from '../scanning/results.js';
 import type { ScanService } from '../scanning/scan-service.js';
 import { PullGate, type PulledManifest } from './pull-gate.js';
 import type { SignatureVerdict, SignatureVerdicts } from './signature-verdicts.js';
@@ -25,7 +26,7 @@ function settings(rule?: Partial<RepositorySecurity>): RepositorySettings {
 const failing = (message: string) => async () => { throw new Error(message); };
 const unsigned: SignatureVerdict = { signed: false, keyset: 'k', reason: 'not signed', result: { digest: DIGEST, signed: false, identities: [], evidence: [] } };
 
-function gate(rule: Partial<RepositorySecurity> | undefined, sources: { verdict?: () => Promise<SignatureVerdict>; result?: () => Promise<undefined> } = {}) {
+function gate(rule: Partial<RepositorySecurity> | undefined, sources: { verdict?: () => Promise<SignatureVerdict>; result?: () => Promise<StoredResult | undefined> } = {}) {
   const metrics = new Metrics({ defaultMetrics: false });
   const scans = { isEnabled: true, result: sources.result ?? (async () => undefined), request: () => 'queued', pending: () => false, waitFor: async () => true } as unknown as ScanService;
   const signatures = { verdict: sources.verdict ?? (async () => unsigned) } as unknown as SignatureVerdicts;
@@ -60,6 +61,18 @@ test('a scan result that cannot be read refuses under preventVulnerable', async 
   const { gate: g } = gate({ preventVulnerable: VULNERABLE }, { result: failing('database is locked') });
   const err = await refusal(g.check(IMAGE, undefined));
   expect(err.detail).toMatchObject({ policy: 'preventVulnerable', reason: 'the policy could not be evaluated: database is locked' });
+});
+
+test('under pendingScan: Deny, only a result that says there is nothing to match lets an image manifest through', async () => {
+  const strict = { preventVulnerable: { ...VULNERABLE, pendingScan: 'Deny' as const } };
+  const stored = (status: StoredResult['status'], reason: string): StoredResult => ({ digest: DIGEST, key: 'sha256:db', status, reason, updatedAt: 1 });
+  const notApplicable = gate(strict, { result: async () => stored('not-applicable', 'not a container image: a signature') });
+  await notApplicable.gate.check(IMAGE, undefined);
+  expect(await decisions(notApplicable.metrics)).toEqual(['preventVulnerable=allow']);
+  const failed = await refusal(gate(strict, { result: async () => stored('failed', 'corrupt layer') }).gate.check(IMAGE, undefined));
+  expect(failed.detail).toMatchObject({ policy: 'preventVulnerable', reason: 'the scan failed: corrupt layer (pendingScan: Deny)' });
+  const none = await refusal(gate(strict).gate.check(IMAGE, undefined));
+  expect(none.detail).toMatchObject({ policy: 'preventVulnerable', reason: 'no scan result for the current vulnerability database (pendingScan: Deny)' });
 });
 
 test('Audit lets an unevaluable policy through and counts it', async () => {

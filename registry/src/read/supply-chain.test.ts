@@ -20,8 +20,10 @@ test('a stored scan report reads as a summary with its vulnerabilities, highest 
   ]);
 });
 
-test('a failed scan shows its status only', () => {
-  expect(vulnerabilitySummary({ status: 'failed', dbDigest: 'k', report: { reason: 'corrupt layer' }, updatedAt: 1 })).toEqual({ status: 'failed', scannedAt: 1, database: 'k' });
+test('a scan that did not match shows its status and why, never a count', () => {
+  expect(vulnerabilitySummary({ status: 'failed', dbDigest: 'k', report: { reason: 'corrupt layer' }, updatedAt: 1 })).toEqual({ status: 'failed', scannedAt: 1, database: 'k', reason: 'corrupt layer' });
+  const signature = { status: 'not-applicable', dbDigest: '', report: { reason: 'not a container image: a signature' }, updatedAt: 2 };
+  expect(vulnerabilitySummary(signature, 10)).toEqual({ status: 'not-applicable', scannedAt: 2, database: '', reason: 'not a container image: a signature' });
 });
 
 test('a verification result reads as signed by its identities; anything else is unsigned', () => {

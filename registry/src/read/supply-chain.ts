@@ -20,7 +20,10 @@ export interface Vulnerability {
 }
 
 export interface VulnerabilitySummary {
+  /** `done`, `failed`, `unsupported` (an image the scanner cannot read) or `not-applicable` (not an image: a signature, an SBOM, a chart). */
   readonly status: string;
+  /** Why, when not done. */
+  readonly reason?: string;
   readonly scannedAt: number;
   readonly database: string;
   /** The highest severity found ('None' when nothing was found). */
@@ -81,8 +84,9 @@ function fromFinding(raw: unknown): unknown {
 
 /** The scan as a summary; with `limit` the vulnerabilities too, at most that many. */
 export function vulnerabilitySummary(scan: StoredScan, limit?: number): VulnerabilitySummary {
-  const base = { status: scan.status, scannedAt: scan.updatedAt, database: scan.dbDigest };
   const report = record(scan.report);
+  const reason = scan.status !== 'done' ? text(report?.reason) : undefined;
+  const base = { status: scan.status, scannedAt: scan.updatedAt, database: scan.dbDigest, ...(reason ? { reason } : {}) };
   const items = Array.isArray(report?.findings) ? report.findings.map(fromFinding)
     : Array.isArray(report?.vulnerabilities) ? report.vulnerabilities : undefined;
   if (!items) return base;

@@ -2,8 +2,10 @@
 // the stored one when it exists (and was made by this indexer), else the
 // user's SBOM referrer when there is one (used as is), else Berth's indexer
 // over the layers. An index gets one inventory per platform manifest plus a
-// record listing them. Anything else (a Helm chart, a signature, the database
-// itself) is recorded as unsupported, with the reason.
+// record listing them. What is not an image (a Helm chart, a signature, an
+// SBOM, the database itself: scan-target.ts) is recorded as not applicable, and
+// an image Berth cannot read (a layer over the size limit) as unsupported, each
+// with the reason.
 import type { SecurityConfig } from '#contract/config/security.js';
 import type { InventoryRecord, MetadataIndex } from '../metadata/index.js';
 import { inventoryFromCycloneDx, toCycloneDx } from '../security/inventory/cyclonedx.js';
@@ -11,6 +13,7 @@ import { Indexer, NotAnImageError } from '../security/inventory/indexer.js';
 import { INDEXER, type Inventory } from '../security/inventory/model.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { SbomReferrers } from './sbom-referrer.js';
+import { scanTargetOf } from './scan-target.js';
 
 export interface ImageInventory {
   readonly record: InventoryRecord;
@@ -22,7 +25,8 @@ export interface ImageInventory {
 export type Obtained =
   | { readonly kind: 'image'; readonly image: ImageInventory }
   | { readonly kind: 'index'; readonly record: InventoryRecord; readonly children: readonly ImageInventory[] }
-  | { readonly kind: 'unsupported'; readonly record: InventoryRecord };
+  | { readonly kind: 'unsupported'; readonly record: InventoryRecord }
+  | { readonly kind: 'not-applicable'; readonly record: InventoryRecord };
 
 interface ManifestShape {
   mediaType?: string;
@@ -58,6 +62,8 @@ export class Inventories {
       if (known) return known;
     }
     const body = (await this.storage.manifests.get(repo, digest)).body;
+    const target = scanTargetOf(body);
+    if (target.kind === 'not-applicable') return this.notApplicable(digest, target.reason);
     const manifest = JSON.parse(body.toString('utf8')) as ManifestShape;
     const tooLarge = (manifest.layers ?? []).find((l) => (l.size ?? 0) > this.limits.maxLayerBytes);
     if (tooLarge) return this.unsupported(digest, `a layer of ${tooLarge.size} bytes is larger than scanning.maxLayerBytes`);
@@ -88,6 +94,7 @@ export class Inventories {
   /** A stored record as an obtained inventory (re-matching reads only these). */
   async fromRecord(record: InventoryRecord): Promise<Obtained | undefined> {
     if (record.kind === 'unsupported') return { kind: 'unsupported', record };
+    if (record.kind === 'not-applicable') return { kind: 'not-applicable', record };
     if (record.kind === 'image') return record.body ? { kind: 'image', image: this.imageOf(record) } : undefined;
     const children: ImageInventory[] = [];
     for (const d of record.children ?? []) {
@@ -135,9 +142,18 @@ export class Inventories {
     return { record, inventory, sbom: () => toCycloneDx(inventory) };
   }
 
-  private async unsupported(digest: string, reason: string): Promise<Obtained> {
-    const record: InventoryRecord = { digest, kind: 'unsupported', source: 'indexer', indexer: INDEXER, body: reason, createdAt: this.now() };
+  /** Records what is not an image (scan-target.ts), with why: no layer is read, and a new database re-matches it as such. */
+  async notApplicable(digest: string, reason: string): Promise<Obtained> {
+    return this.unscanned('not-applicable', digest, reason);
+  }
+
+  private unsupported(digest: string, reason: string): Promise<Obtained> {
+    return this.unscanned('unsupported', digest, reason);
+  }
+
+  private async unscanned(kind: 'unsupported' | 'not-applicable', digest: string, reason: string): Promise<Obtained> {
+    const record: InventoryRecord = { digest, kind, source: 'indexer', indexer: INDEXER, body: reason, createdAt: this.now() };
     await this.index.putInventory(record);
-    return { kind: 'unsupported', record };
+    return { kind, record };
   }
 }

@@ -1,5 +1,5 @@
 // Re-match, not re-scan: when a new database is in use, every stored inventory
-// is matched against it (images, then unsupported artifacts, then indexes from
+// is matched against it (images, then unsupported and non-image artifacts, then indexes from
 // their children's new results). No layer is read: the inventories carry the
 // purls. Advisories a digest never had before are announced once each.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -18,7 +18,7 @@ export interface RematchReport {
   readonly seconds: number;
 }
 
-const ORDER: readonly InventoryKind[] = ['image', 'unsupported', 'index'];
+const ORDER: readonly InventoryKind[] = ['image', 'unsupported', 'not-applicable', 'index'];
 
 export class Rematcher {
   private running: Promise<RematchReport | undefined> | undefined;

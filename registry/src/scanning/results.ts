@@ -1,7 +1,7 @@
 // Matching an obtained inventory with the backend and storing the result per
 // (digest, database): an image's findings, an index's the union of its
-// platform manifests' (each child's stored too), an unsupported artifact's
-// reason. Each (digest, advisory) is recorded once; `announce` marks the ones a
+// platform manifests' (each child's stored too), an unsupported or non-image
+// artifact's reason. Each (digest, advisory) is recorded once; `announce` marks the ones a
 // re-match found, and those are returned so they can be announced exactly once.
 import type { MetadataIndex, ScanResultRecord } from '../metadata/index.js';
 import { LruCache } from '../storage/lru-cache.js';
@@ -17,7 +17,7 @@ export interface StoredResult {
   readonly key: string;
   readonly status: ScanResultRecord['status'];
   readonly report?: StoredReport;
-  /** Why, when unsupported or failed. */
+  /** Why, when unsupported, not applicable or failed. */
   readonly reason?: string;
   readonly updatedAt: number;
 }
@@ -56,10 +56,10 @@ export class Results {
    * aggregate is made.
    */
   async matchAndStore(repo: string, obtained: Obtained, mediaType: string, options: { announce: boolean; reuseChildren?: boolean }): Promise<MatchOutcome> {
-    if (obtained.kind === 'unsupported') {
+    if (obtained.kind === 'unsupported' || obtained.kind === 'not-applicable') {
       const key = this.backend.resultKey();
       if (!key) throw new BackendUnavailableError('no vulnerability database is loaded');
-      return { result: await this.store(obtained.record.digest, key, 'unsupported', { reason: obtained.record.body ?? 'unsupported' }), added: [] };
+      return { result: await this.store(obtained.record.digest, key, obtained.kind, { reason: obtained.record.body ?? obtained.kind }), added: [] };
     }
     if (obtained.kind === 'image') return this.matchImage(repo, obtained.image, mediaType, options);
     const children: { digest: string; platform?: ImageInventory['inventory']['platform']; findings: readonly Finding[] }[] = [];

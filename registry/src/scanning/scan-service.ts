@@ -1,5 +1,7 @@
 // Scanning as one service: a write listener that queues each pushed image
-// (never waiting), the scanner behind a bounded queue, the vulnerability
+// (never waiting; what is not an image, scan-target.ts, is recorded as not
+// applicable instead, so signatures never take a queue slot), the scanner
+// behind a bounded queue, the vulnerability
 // database and the re-match it triggers, results for the pull path and the
 // API, and the repository gauges. Off (`security.scanning.enabled: false`), it
 // queues nothing and every result stays pending.
@@ -24,6 +26,7 @@ import { Rematcher, type RematchReport } from './rematcher.js';
 import { Results, type StoredResult } from './results.js';
 import { SBOM_INDEXER_ANNOTATION, SbomReferrers } from './sbom-referrer.js';
 import { ScanQueue, type Offer, type ScanJob } from './scan-queue.js';
+import { scanTargetOf } from './scan-target.js';
 import { Scanner } from './scanner.js';
 import type { TrustStore } from './trust-store.js';
 import { repositoryVulnerabilities, VulnerabilityGauges, type RepositoryVulnerabilities } from './vulnerability-summary.js';
@@ -136,7 +139,7 @@ export class ScanService implements WriteListener {
           if (isUserSbom(event.body)) this.request(event.repo, event.subject.value, 'sbom');
           return;
         }
-        this.request(event.repo, event.digest.value, 'push');
+        this.onPushed(event.repo, event.digest.value, event.body);
         break;
       case 'tag-deleted':
       case 'manifest-deleted':
@@ -150,6 +153,25 @@ export class ScanService implements WriteListener {
       default:
         break;
     }
+  }
+
+  /** An image or index is queued; anything else is recorded as not applicable, with why (its result too, when a database is in use). */
+  private onPushed(repo: string, digest: string, body: Buffer): void {
+    const target = scanTargetOf(body);
+    if (target.kind !== 'not-applicable') {
+      this.request(repo, digest, 'push');
+      return;
+    }
+    void (async () => {
+      const obtained = await this.inventories.notApplicable(digest, target.reason);
+      if (this.backend.resultKey()) await this.results.matchAndStore(repo, obtained, '', { announce: false });
+    })().catch((err: unknown) => this.deps.log.warn({ msg: 'not-applicable result not stored', repo, digest, err: (err as Error).message }));
+  }
+
+  /** The reason a digest is not scanned, when it is not an image: known whether or not a database is in use. */
+  async notApplicable(digest: string): Promise<string | undefined> {
+    const record = await this.deps.index.inventory(digest);
+    return record?.kind === 'not-applicable' ? record.body ?? 'not a container image' : undefined;
   }
 
   /** Queues a scan (never waits); `dropped` when scanning is off or the queue is full. */

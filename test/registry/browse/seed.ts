@@ -4,6 +4,7 @@
 // created_by), a multi-arch index, an SBOM and a signature as referrers, a Helm
 // chart, a tag moved three times, and as many extra tags as asked.
 import { randomBytes } from 'node:crypto';
+import type { RegistryConfigInput } from '#contract/config/schema.js';
 import { ADMIN, authWorkspace, basic, robot, SERVICE, type AuthWorkspace } from '../auth/fixtures.js';
 import { blob, OCI_INDEX, OCI_MANIFEST, OciClient, ociImage, randomBlob, type Blob, type Image } from '../../harness/oci-client.js';
 import { startRegistryProcess, type RegistryProcess } from '../../harness/registry-process.js';
@@ -64,7 +65,14 @@ export function artifact(type: string, subject: Image, content: string): Image {
   return { digest: manifest.digest, manifest, config, layers: [layer] };
 }
 
-export async function startSeededRegistry(options: { extraTags?: number; extraRepositories?: number } = {}): Promise<Seeded> {
+export interface SeedOptions {
+  readonly extraTags?: number;
+  readonly extraRepositories?: number;
+  /** The registry's storage (a filesystem folder of its own when unset). */
+  readonly storage?: RegistryConfigInput['storage'];
+}
+
+export async function startSeededRegistry(options: SeedOptions = {}): Promise<Seeded> {
   const ws = await authWorkspace();
   await ws.writePolicy({
     robots: await Promise.all(Object.values(IDENTITIES).map((i) => robot(i.username, { secret: i.password }))),
@@ -84,6 +92,7 @@ export async function startSeededRegistry(options: { extraTags?: number; extraRe
         ],
       }),
       gc: { enabled: false },
+      ...(options.storage ? { storage: options.storage } : {}),
     },
   });
   const admin = new OciClient(reg.url, { Authorization: basic(ADMIN.username, ADMIN.password) });

@@ -3,7 +3,8 @@
 // OSV database fixture): the vulnerable image is signed and shows its advisory
 // with severity and fixed version, the fixed one shows no known vulnerability
 // and no signature, and the same digest copied to another repository, where it
-// is not signed, is shown unsigned there with one verdict per key set.
+// is not signed, is shown unsigned there with one verdict per key set; cosign's
+// signature manifest is shown as not applicable to scanning, with no SBOM of its own.
 import { rm } from 'node:fs/promises';
 import { ADMIN, basic } from '../auth/fixtures.js';
 import { BrowserRun, shot } from './browser.js';
@@ -95,6 +96,22 @@ test('the same digest in a repository where it is not signed: unsigned there, on
   await t.page.goto(`${s.reg.url}/ui/#/r/${REPO}/-/a/${s.vulnerable}`);
   await t.page.getByTestId('vulnerabilities').waitFor();
   expect(await t.page.getByTestId('verdicts').locator('li').count()).toBe(1);
+  await browser.close(t);
+});
+
+test("cosign's signature manifest is not an image: not scanned, no SBOM attached to it, shown as not applicable", async () => {
+  const head = await fetch(`${s.reg.url}/v2/${REPO}/manifests/${cosignTag(s.vulnerable)}`, {
+    method: 'HEAD', headers: { Authorization: basic(ADMIN.username, ADMIN.password), Accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  const signature = head.headers.get('docker-content-digest')!;
+  expect(signature).toMatch(/^sha256:/);
+  expect((await stored(`/v2/${REPO}/_berth/vulnerabilities/${signature}`)).notApplicable).toMatch(/^not a container image: a signature/);
+  expect((await stored(`/v2/${REPO}/referrers/${signature}`)).manifests).toEqual([]);
+  const t = await browser.session(ADMIN);
+  await t.page.goto(`${s.reg.url}/ui/#/r/${REPO}/-/a/${signature}`);
+  const note = t.page.getByTestId('scan-not-applicable');
+  await note.waitFor();
+  expect(await note.textContent()).toMatch(/^Not applicable: not a container image: a signature \(layers application\/vnd\.dev\.cosign\.simplesigning\.v1\+json\)/);
   await browser.close(t);
 });
 

@@ -52,9 +52,9 @@ export function ecdsaKey(): KeyPair {
 
 /**
  * A cosign `.sig` tag signature: the simple-signing payload naming `signedDigest`,
- * signed by `key`, stored under the tag of `tagDigest` (the same digest, unless replayed).
+ * signed by `key`, stored under the tag of `tagDigest` (the same digest, unless replayed). Resolves with the signature manifest's digest.
  */
-export async function pushCosignSignature(client: OciClient, repo: string, key: KeyPair, signedDigest: string, tagDigest = signedDigest): Promise<void> {
+export async function pushCosignSignature(client: OciClient, repo: string, key: KeyPair, signedDigest: string, tagDigest = signedDigest): Promise<string> {
   const payload = blob(JSON.stringify({
     critical: { identity: { 'docker-reference': `registry.test/${repo}` }, image: { 'docker-manifest-digest': signedDigest }, type: 'cosign container image signature' },
     optional: null,
@@ -70,4 +70,5 @@ export async function pushCosignSignature(client: OciClient, repo: string, key: 
   }));
   const res = await client.putManifest(repo, `sha256-${tagDigest.slice(7)}.sig`, manifest);
   if (res.status !== 201) throw new Error(`signature push answered ${res.status}: ${res.text}`);
+  return manifest.digest;
 }

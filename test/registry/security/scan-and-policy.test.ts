@@ -111,6 +111,20 @@ describe('before any database is loaded', () => {
     expect(report.headers.get('retry-after')).toBe('5');
     expect(JSON.parse(report.text)).toMatchObject({ status: 'pending', vulnDB: 'none' });
   });
+
+  it('a cosign signature is not an image: its report says not applicable at once, with why, instead of pending', async () => {
+    const signature = await pushCosignSignature(registry.client, 'strict/app', release, `sha256:${'a'.repeat(64)}`);
+    await registry.running.services.security.scans.idle();
+    let report = await registry.client.call('GET', `/v2/strict/app/_berth/vulnerabilities/${signature}`);
+    await waitUntil('the not-applicable record', async () => {
+      report = await registry.client.call('GET', `/v2/strict/app/_berth/vulnerabilities/${signature}`);
+      return report.status === 200;
+    });
+    expect(report.headers.get('x-berth-scan-status')).toBe('not-applicable');
+    const body = JSON.parse(report.text) as { notApplicable: string; vulnerabilities: unknown[] };
+    expect(body.notApplicable).toMatch(/^not a container image: a signature \(layers application\/vnd\.dev\.cosign\.simplesigning\.v1\+json\)/);
+    expect(body.vulnerabilities).toEqual([]);
+  });
 });
 
 describe('scan on push', () => {
@@ -163,6 +177,23 @@ describe('scan on push', () => {
     expect((await pull('vuln/allowed', 'v1')).status).toBe(200);
     const expired = await pull('vuln/expired', 'v1');
     expect([expired.status, errorOf(expired).code]).toEqual([403, 'DENIED']);
+  });
+
+  it('a cosign signature is not scanned: no layer read, no SBOM attached to it, its result against the database says not applicable', async () => {
+    const scans = registry.running.services.security.scans;
+    const before = (await scans.status()).layerReads;
+    // In a repository of its own: vuln/app's summary counts its unsigned tags.
+    const signature = await pushCosignSignature(registry.client, 'vuln/signatures', release, vulnerable.digest);
+    const database = (await scans.status()).vulnDB.digest;
+    await waitUntil('the stored result', async () => (await scans.result(signature))?.status === 'not-applicable');
+    expect(await scans.result(signature)).toMatchObject({ key: database, reason: expect.stringContaining('a signature') });
+    await scans.idle();
+    expect((await scans.status()).layerReads).toBe(before);
+    const referrers = JSON.parse((await registry.client.call('GET', `/v2/vuln/signatures/referrers/${signature}`)).text) as { manifests: unknown[] };
+    expect(referrers.manifests).toEqual([]);
+    // Nothing to match, so nothing to refuse: fetched by digest under preventVulnerable, and by cosign's tag.
+    expect((await pull('vuln/signatures', signature)).status).toBe(200);
+    expect((await pull('vuln/signatures', `sha256-${vulnerable.digest.slice(7)}.sig`)).status).toBe(200);
   });
 
   it('a fixed image is pulled', async () => {

@@ -1,5 +1,6 @@
 // The supply-chain API (/v2/…/_berth/…: no repository name component starts with "_"):
-//   GET  /v2/<name>/_berth/vulnerabilities/<digest>[?minSeverity=]  Harbor report v1.1, or 202 + Retry-After while pending
+//   GET  /v2/<name>/_berth/vulnerabilities/<digest>[?minSeverity=]  Harbor report v1.1 (`notApplicable` for what is not
+//                                                                   an image), or 202 + Retry-After while pending
 //   GET  /v2/<name>/_berth/signatures/<digest>                      each signature found, verified against the trusted keys
 //   POST /v2/<name>/_berth/scan/<digest>                            queues a scan (push scope), 202
 //   GET  /v2/_berth/security/status                                 scanning, the database in use, the queue, the keys
@@ -37,6 +38,17 @@ export async function getVulnerabilities(ctx: Ctx): Promise<void> {
   const { digest, mediaType } = await manifestOf(ctx);
   const { scans } = ctx.services.security;
   const result = await scans.result(digest);
+  if (!result) {
+    // Not an image (a signature, an SBOM, a chart): nothing to wait for, database or not.
+    const reason = await scans.notApplicable(digest);
+    if (reason) {
+      send(ctx.res, 200, { 'Content-Type': HARBOR_REPORT_MEDIA_TYPE, 'X-Berth-Scan-Status': 'not-applicable' }, JSON.stringify({
+        ...toHarborReport([], { repository: ctx.repo, digest, mediaType, scannerVersion: INDEXER, dbDigest: '', generatedAt: new Date(), minSeverity }),
+        notApplicable: reason,
+      }));
+      return;
+    }
+  }
   if (!result || result.status === 'failed') {
     // Asked for: it goes ahead of pushes in the queue.
     const queued = scans.request(ctx.repo, digest, 'api');
@@ -54,7 +66,8 @@ export async function getVulnerabilities(ctx: Ctx): Promise<void> {
     generatedAt: new Date(result.updatedAt), minSeverity,
   });
   send(ctx.res, 200, { 'Content-Type': HARBOR_REPORT_MEDIA_TYPE, 'X-Berth-Scan-Status': result.status, 'X-Berth-Vulndb-Digest': result.key },
-    JSON.stringify(result.status === 'unsupported' ? { ...report, unsupported: result.reason } : report));
+    JSON.stringify(result.status === 'unsupported' ? { ...report, unsupported: result.reason }
+      : result.status === 'not-applicable' ? { ...report, notApplicable: result.reason } : report));
 }
 
 export async function getSignatures(ctx: Ctx): Promise<void> {

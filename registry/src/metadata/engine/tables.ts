@@ -87,7 +87,7 @@ export interface PullsTable {
 /** What an image holds (0003-supply-chain.ts); content-addressed, so written once per digest. */
 export interface InventoriesTable {
   digest: string;
-  /** `image` (body holds the inventory), `index` (children lists its platform manifests) or `unsupported` (body: why). */
+  /** `image` (body holds the inventory), `index` (children lists its platform manifests), `unsupported` or `not-applicable` (body: why). */
   kind: string;
   /** `indexer`, or `sbom:<referrer digest>` for a user-pushed SBOM used as is. */
   source: string;
@@ -106,9 +106,9 @@ export interface ScanResultsTable {
   digest: string;
   /** The database (or backend) the findings are against: the DB artifact's manifest digest for the built-in matcher. */
   db_digest: string;
-  /** `done`, `unsupported` or `failed`. */
+  /** `done`, `unsupported`, `not-applicable` or `failed`. */
   status: string;
-  /** JSON {findings, counts} (done) or {reason} (unsupported, failed). */
+  /** JSON {findings, counts} (done) or {reason} (unsupported, not-applicable, failed). */
   report: string | null;
   updated_at: number;
 }

@@ -1,5 +1,6 @@
 // What the supply-chain features stored about manifests: scan results (a report
-// per digest, made against a vulnerability database) and signature verdicts (per
+// per digest, made against a vulnerability database; for what is not an image,
+// its not-applicable inventory record) and signature verdicts (per
 // repository, digest and key set). Rows come back as stored, the JSON parsed; what a report
 // or a verdict means is read by the callers (read/supply-chain.ts).
 import type { Db } from '../engine/engine.js';
@@ -18,6 +19,15 @@ export async function scanResults(db: Db, digests: readonly string[]): Promise<M
       const known = out.get(r.digest);
       if (known && known.updatedAt >= Number(r.updated_at)) continue;
       out.set(r.digest, { digest: r.digest, dbDigest: r.db_digest, status: r.status, report: parseJson<unknown>(r.report), updatedAt: Number(r.updated_at) });
+    }
+  }
+  // What is not an image is known as such before any database is loaded (then dbDigest is empty).
+  const unmatched = unique.filter((d) => !out.has(d));
+  for (let i = 0; i < unmatched.length; i += SLICE) {
+    const rows = await db.selectFrom('inventories').select(['digest', 'body', 'created_at'])
+      .where('kind', '=', 'not-applicable').where('digest', 'in', unmatched.slice(i, i + SLICE)).execute();
+    for (const r of rows) {
+      out.set(r.digest, { digest: r.digest, dbDigest: '', status: 'not-applicable', report: { reason: r.body ?? 'not a container image' }, updatedAt: Number(r.created_at) });
     }
   }
   return out;

@@ -19,7 +19,7 @@ interface Artifact {
   layers?: Array<{ digest: string; size?: number; createdBy?: string; mediaType?: string }>;
   referrers: Array<{ artifactType: string; category: string; count: number; items: Array<{ digest: string; tag?: string; size?: number; artifactType?: string }> }>;
   signature?: { signed: boolean; identities: string[]; verdicts: Array<{ keyset: string; signed: boolean; identities: string[]; reasons: string[] }> };
-  vulnerabilities?: { status: string; severity?: string; total?: number; counts?: Record<string, number>; truncated?: boolean;
+  vulnerabilities?: { status: string; reason?: string; severity?: string; total?: number; counts?: Record<string, number>; truncated?: boolean;
     vulnerabilities?: Array<{ id: string; package: string; version: string; fixVersion?: string; severity: string; link?: string }> };
   freed: { bytes: number; repositoryBytes: number; manifests: number; blobs: number; sharedBlobs: number };
 }
@@ -118,7 +118,8 @@ function KeyValues({ values }: { values: Record<string, string> }) {
 
 function Vulnerabilities({ v }: { v: Artifact['vulnerabilities'] }) {
   if (!v) return <><h2>Vulnerabilities</h2><p class="muted">Not scanned.</p></>;
-  if (v.status !== 'done') return <><h2>Vulnerabilities</h2><p class="muted">Scan {v.status}.</p></>;
+  if (v.status === 'not-applicable') return <><h2>Vulnerabilities</h2><p class="muted" data-testid="scan-not-applicable">Not applicable: {v.reason ?? 'not a container image'}.</p></>;
+  if (v.status !== 'done') return <><h2>Vulnerabilities</h2><p class="muted">Scan {v.status}{v.reason ? `: ${v.reason}` : ''}.</p></>;
   return (
     <>
       <h2>Vulnerabilities</h2>

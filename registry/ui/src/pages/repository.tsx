@@ -19,7 +19,7 @@ interface TagRow {
   tag: string; digest: string; mediaType?: string; category: string; size?: number; created?: number; pushedAt: number; pushedBy?: string;
   imageSize?: number; platformSizes?: Array<{ digest: string; platform: Platform; bytes: number }>;
   lastPulledAt?: number; platforms?: Platform[]; referrers: Record<string, number>;
-  signature?: { signed: boolean; identities: string[] }; vulnerabilities?: { status: string; severity?: string; total?: number; counts?: Record<string, number> };
+  signature?: { signed: boolean; identities: string[] }; vulnerabilities?: { status: string; reason?: string; severity?: string; total?: number; counts?: Record<string, number> };
   accessory?: boolean; immutable?: boolean;
 }
 
@@ -110,7 +110,8 @@ function SecurityBadges({ row }: { row: TagRow }) {
         : row.referrers.signature ? <Badge kind="muted">signature</Badge> : null}
       {row.referrers.sbom ? <Badge kind="muted">SBOM</Badge> : null}
       {v?.status === 'done' ? <Badge kind={v.severity && v.severity !== 'None' ? `sev-${v.severity.toLowerCase()}` : 'ok'}>{v.total ? `${v.total} vulns (${v.severity})` : 'no known vulns'}</Badge>
-        : v ? <Badge kind="muted">scan {v.status}</Badge> : null}
+        : v?.status === 'not-applicable' ? <Badge kind="muted" title={v.reason}>scan not applicable</Badge>
+          : v ? <Badge kind="muted" title={v.reason}>scan {v.status}</Badge> : null}
     </>
   );
 }
