@@ -4,14 +4,14 @@
 // Signatures are checked against the keys the repository's policies name, else
 // every configured trusted key; with no key at all, unsigned tags are not counted.
 import type { RepositoryVulnerabilities } from '../scanning/vulnerability-summary.js';
-import type { SupplyChain } from '../supply-chain.js';
+import type { LoadedSupplyChain } from '../supply-chain.js';
 
 export interface RepositorySecuritySummary extends RepositoryVulnerabilities {
   readonly signatures: { readonly keys: readonly string[]; readonly unsignedTags?: number };
   readonly vulnDB: { readonly state: string; readonly digest?: string; readonly ageSeconds?: number; readonly stale: boolean; readonly reason?: string };
 }
 
-export async function repositorySecuritySummary(security: SupplyChain, repo: string): Promise<RepositorySecuritySummary> {
+export async function repositorySecuritySummary(security: LoadedSupplyChain, repo: string): Promise<RepositorySecuritySummary> {
   const summary = await security.scans.repositoryVulnerabilities(repo);
   const required = security.settings.securityRules(repo).flatMap((r) => r.rule.requireSignature?.keys ?? []);
   const keys = [...new Set(required.length ? required : security.trust.names().filter((k) => k.usable).map((k) => k.name))].sort();
