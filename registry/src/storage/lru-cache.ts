@@ -21,4 +21,9 @@ export class LruCache<V> {
   delete(key: string): void {
     this.map.delete(key);
   }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.map.size;
+  }
 }

@@ -153,6 +153,11 @@ export class ManifestStore {
     this.bodies.delete(digest.value);
   }
 
+  /** Entries held in memory now: bodies by digest, serving metadata by repository and digest. */
+  get cachedEntries(): { readonly bodies: number; readonly servingMetas: number } {
+    return { bodies: this.bodies.size, servingMetas: this.servingMetas.size };
+  }
+
   /** Every manifest digest linked in a repository. */
   async list(repo: string): Promise<Digest[]> {
     const out: Digest[] = [];
