@@ -40,6 +40,7 @@ function emptyIndex(n: number): Buffer {
 test('deleting manifests and collecting them leaves the caches as they were before the pushes', async () => {
   const { storage, writes, gc } = assembled.services;
   const before = { sizes: storage.blobs.cachedEntries, ...storage.manifests.cachedEntries };
+  const bytesBefore = storage.manifests.cachedBytes;
 
   const digests = [];
   for (let n = 0; n < IMAGES; n++) {
@@ -63,6 +64,7 @@ test('deleting manifests and collecting them leaves the caches as they were befo
   for (const d of digests.slice(IMAGES / 2)) await writes.manifests.deleteManifest('soak/app', d, ACTOR);
   expect((await gc.run({})).status).toBe('done');
   expect({ sizes: storage.blobs.cachedEntries, ...storage.manifests.cachedEntries }).toEqual(before);
+  expect(storage.manifests.cachedBytes).toEqual(bytesBefore);
   // And what is still stored is served as before: a pushed-again image reads back.
   await writes.manifests.put('soak/app', 'again', emptyIndex(0), INDEX, [], ACTOR);
   expect((await storage.manifests.get('soak/app', 'again')).digest.value).toBe(digests[0].value);
