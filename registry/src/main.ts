@@ -7,10 +7,6 @@ import { mkdir } from 'node:fs/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
-import { runContainerdHostsInstaller } from './mirror/containerd-hosts-installer.js';
-import { scrubCommand } from './scrub/command.js';
-import { vulndbImportCommand } from './vulndb-command.js';
-import { startRegistry } from './server.js';
 
 async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
   const config = cli.config ? await loadConfigFile(cli.config) : parseConfig({});
@@ -26,6 +22,7 @@ async function serve(config: RegistryConfig): Promise<void> {
   if (config.storage.filesystem && !existsSync(config.storage.filesystem.root)) {
     await mkdir(config.storage.filesystem.root, { recursive: true });
   }
+  const { startRegistry } = await import('./server.js');
   const registry = await startRegistry(config);
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -48,6 +45,7 @@ async function main(): Promise<void> {
       return;
     }
     if (cli.command === 'install-containerd-hosts') {
+      const { runContainerdHostsInstaller } = await import('./mirror/containerd-hosts-installer.js');
       await runContainerdHostsInstaller(cli.from!, cli.to!, cli.intervalSeconds ?? 30, (line) => process.stdout.write(`${line}\n`));
       return;
     }
@@ -56,8 +54,9 @@ async function main(): Promise<void> {
     process.stderr.write(`berth-registry: ${(err as Error).message}\n${err instanceof ConfigError ? '' : USAGE}`);
     process.exit(2);
   }
-  if (cli.command === 'scrub') process.exitCode = await scrubCommand(config, { dryRun: cli.dryRun });
-  else if (cli.command === 'vulndb-import') process.exitCode = await vulndbImportCommand(config, { dir: cli.vulndbDir!, tag: cli.tag });
+  // Each command loads only its own modules (the node installer runs on every node; the vulndb import's are the scanner's).
+  if (cli.command === 'scrub') process.exitCode = await (await import('./scrub/command.js')).scrubCommand(config, { dryRun: cli.dryRun });
+  else if (cli.command === 'vulndb-import') process.exitCode = await (await import('./vulndb-command.js')).vulndbImportCommand(config, { dir: cli.vulndbDir!, tag: cli.tag });
   else await serve(config);
 }
 

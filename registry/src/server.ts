@@ -6,8 +6,6 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { mountAdminRoutes } from './api/admin-routes.js';
-import { mountBrowseApi } from './api/browse/mount.js';
-import { mountUi } from './api/ui-assets.js';
 import { createRequestListener } from './api/app.js';
 import { guardRequests, hardenServer, serverOptions, type RefusalObserver } from './api/http-hardening.js';
 import { auditRequests } from './api/audit-requests.js';
@@ -49,13 +47,15 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const { storage, gc, scrub, access, mirror, replication } = services;
   await scrub.buildAtStart();
   const limits = new RequestLimits(config.limits);
+  // The web UI's modules load only when it is on.
+  const ui = config.ui.enabled ? { ...(await import('./api/browse/mount.js')), ...(await import('./api/ui-assets.js')) } : undefined;
   const app = createRequestListener(services, {
     extraRoutes: (express) => {
       authRoutes?.(express);
       mountAdminRoutes(express, services);
-      if (config.ui.enabled) {
-        mountBrowseApi(express, services);
-        mountUi(express);
+      if (ui) {
+        ui.mountBrowseApi(express, services);
+        ui.mountUi(express);
       }
     },
     serveMetrics: config.metrics.enabled && !config.metrics.listen,

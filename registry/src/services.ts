@@ -22,7 +22,7 @@ import { indexOptions } from './metadata/from-config.js';
 import { MetadataIndex } from './metadata/index.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
-import { PullThroughCache } from './mirror/pull-through.js';
+import { NO_MIRROR, type Mirror } from './mirror/mirror.js';
 import { pinnedBySync } from './replication/rules.js';
 import { openReplication } from './replication/setup.js';
 import { TagImmutability } from './policy/immutability.js';
@@ -37,7 +37,7 @@ import { ManifestBodies } from './limits/manifest-bodies.js';
 import { QuotaListener } from './write/quota-listener.js';
 import type { WriteListener } from './write/write-events.js';
 import { WritePath } from './write/write-path.js';
-import { createSupplyChain } from './supply-chain.js';
+import { openSupplyChain } from './supply-chain.js';
 
 export interface Assembled {
   readonly services: Services;
@@ -71,15 +71,18 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   const listeners: WriteListener[] = [new QuotaListener(quota), new CloudEventListener(events), new AuditListener(auditLog)];
   const writes = new WritePath({ storage, index, quota, immutability: new TagImmutability(settings, storage.tags), metrics, log, listeners });
   // Scanning listens to the write path it also writes through (its SBOM referrers), so it joins the listeners once built.
-  const security = await createSupplyChain({ config, storage, index, writes, settings, events, metrics, log, scannerToken: 'scannerToken' in auth ? auth.scannerToken : undefined });
-  listeners.push(security.scans);
+  const security = await openSupplyChain({ config, storage, index, writes, settings, events, metrics, log, scannerToken: 'scannerToken' in auth ? auth.scannerToken : undefined });
+  listeners.push(security.listener);
   const retention = new Retention(settings, index, log, metrics);
   const scrub = new ScrubService(storage, index, log, config.metadata.scrub);
   const gcStatus = new GcStatus(config.gc, auditLog);
   const gc = new GcService({
     storage, index, repair: scrub.repair, config: config.gc, log, metrics, retention, writes, onFinished: (dryRun, outcome) => gcStatus.finished(dryRun, outcome),
   });
-  const mirror = await PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) });
+  // The cache's modules load only when upstreams are configured.
+  const mirror: Mirror = config.mirror.upstreams.length
+    ? await (await import('./mirror/pull-through.js')).PullThroughCache.open({ config, storage, index, writes, metrics, log, collect: () => gc.request(), pinned: pinnedBySync(config.mirror.sync) })
+    : NO_MIRROR;
   const replication = await openReplication({
     config, mirror, storage, index, writes, log, metrics,
     onReport: (report) => events.emit('replication', undefined, { ...report }, report.result),

@@ -76,7 +76,7 @@ export function mountAdminRoutes(app: Express, services: Services): void {
   // What Repository.status.security shows: counts per severity in the tagged images, the top advisories, each tagged image's advisories, unsigned tags, the database.
   app.get('/admin/security/repositories/*name', admin(async (req, res) => {
     const name = await repositoryName(services, req);
-    res.json(await repositorySecuritySummary(services.security, name));
+    res.json(await repositorySecuritySummary(await services.security.load(), name));
   }));
   app.delete('/admin/repositories/*name', admin(async (req, res, subject) => {
     const name = await repositoryName(services, req);

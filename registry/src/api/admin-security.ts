@@ -6,7 +6,7 @@
 // Each image lists the keys whose signature verified (`signers`), so a reader can
 // hold it to a requireSignature.minSignatures above 1.
 import type { RepositoryVulnerabilities, TaggedImage } from '../scanning/vulnerability-summary.js';
-import type { SupplyChain } from '../supply-chain.js';
+import type { LoadedSupplyChain } from '../supply-chain.js';
 
 export interface SummarizedImage extends TaggedImage {
   /** Distinct checked keys with a verified signature bound to the digest (or to an index listing it); absent without keys. */
@@ -19,7 +19,7 @@ export interface RepositorySecuritySummary extends Omit<RepositoryVulnerabilitie
   readonly vulnDB: { readonly state: string; readonly digest?: string; readonly ageSeconds?: number; readonly stale: boolean; readonly reason?: string };
 }
 
-export async function repositorySecuritySummary(security: SupplyChain, repo: string): Promise<RepositorySecuritySummary> {
+export async function repositorySecuritySummary(security: LoadedSupplyChain, repo: string): Promise<RepositorySecuritySummary> {
   const summary = await security.scans.repositoryVulnerabilities(repo);
   const required = security.settings.securityRules(repo).flatMap((r) => r.rule.requireSignature?.keys ?? []);
   const keys = [...new Set(required.length ? required : security.trust.names().filter((k) => k.usable).map((k) => k.name))].sort();

@@ -1,7 +1,6 @@
-// The pull-through cache as the HTTP layer sees it: where a request's repository
-// lives (a cached namespace or a local repository), and cached manifests and
-// blobs. Without upstreams the cache is a no-op that addresses every repository
-// locally, so the handlers never ask whether mirroring is on.
+// The pull-through cache of the configured upstreams (the Mirror of mirror.ts):
+// cached namespaces, manifests and blobs, their budgets and eviction. Loaded only
+// when upstreams are configured.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryConfig } from '#contract/config/schema.js';
@@ -18,35 +17,10 @@ import { BlobCache } from './blob-cache.js';
 import { CacheBudget } from './cache-budget.js';
 import { Evictor } from './eviction.js';
 import { ManifestCache } from './manifest-cache.js';
+import type { Mirror } from './mirror.js';
 import { reachability, type UpstreamReachability } from './reachability.js';
 import type { ServedBlob, ServedManifest } from './served.js';
 import { Upstream } from './upstream.js';
-
-export interface Mirror {
-  /** The repository a request names (`?ns=` and path prefixes resolved), and its cache when it is in a cached namespace. */
-  address(repo: string, ns: string | null): Addressed;
-  manifest(t: CacheTarget, reference: string): Promise<ServedManifest>;
-  blob(t: CacheTarget, digest: Digest): Promise<ServedBlob>;
-  blobSize(t: CacheTarget, digest: Digest): Promise<number>;
-  /** Upstreams by host (sync rules copy from them). */
-  upstream(host: string): Upstream | undefined;
-  /** Whether each upstream answers now (GET /admin/upstreams). */
-  reachability(): Promise<UpstreamReachability[]>;
-  /** Follows the write path to keep the caches' sizes (a no-op without upstreams); add it to the write path's listeners. */
-  readonly listener: WriteListener;
-  close(): Promise<void>;
-}
-
-export const NO_MIRROR: Mirror = {
-  address: (repo) => ({ repo }),
-  manifest: () => Promise.reject(new Error('no upstream is configured')),
-  blob: () => Promise.reject(new Error('no upstream is configured')),
-  blobSize: () => Promise.reject(new Error('no upstream is configured')),
-  upstream: () => undefined,
-  reachability: () => Promise.resolve([]),
-  listener: { onWrite: () => undefined },
-  close: async () => undefined,
-};
 
 export interface MirrorDeps {
   readonly config: RegistryConfig;
@@ -82,7 +56,6 @@ export class PullThroughCache implements Mirror {
 
   static async open(deps: MirrorDeps): Promise<Mirror> {
     const { upstreams } = deps.config.mirror;
-    if (!upstreams.length) return NO_MIRROR;
     const opened = await Promise.all(upstreams.map((u) => Upstream.open(u, deps.log, deps.metrics, deps.config.http.maxManifestBytes)));
     deps.log.info({ msg: 'pull-through cache', upstreams: opened.map((u) => ({ host: u.host, url: u.config.url, aliases: u.config.aliases })) });
     return new PullThroughCache(new Namespaces(opened), deps);

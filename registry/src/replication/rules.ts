@@ -5,7 +5,7 @@
 import type { ReplicationRuleConfig, SyncRuleConfig } from '#contract/config/mirror.js';
 import { compileRepositoryPattern } from '#contract/auth/repository-pattern.js';
 import type { Logger } from '../log.js';
-import type { Mirror } from '../mirror/pull-through.js';
+import type { Mirror } from '../mirror/mirror.js';
 import { remoteName } from '../mirror/upstream.js';
 import { openCredentialsFile, ANONYMOUS_SOURCE, type CredentialSource } from '../remote/credentials.js';
 import { RegistryClient } from '../remote/registry-client.js';

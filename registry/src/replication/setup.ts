@@ -3,7 +3,7 @@ import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Logger } from '../log.js';
 import type { MetadataIndex } from '../metadata/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Mirror } from '../mirror/pull-through.js';
+import type { Mirror } from '../mirror/mirror.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { WritePath } from '../write/write-path.js';
 import { ReplicationRule, SyncRule, type Rule } from './rules.js';

@@ -102,4 +102,9 @@ export class BlobStore {
   forget(d: Digest): void {
     this.sizes.delete(d.value);
   }
+
+  /** Blob sizes held in memory now. */
+  get cachedEntries(): number {
+    return this.sizes.size;
+  }
 }

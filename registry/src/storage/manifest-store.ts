@@ -28,16 +28,26 @@ export interface StoredManifest {
 }
 
 const CACHEABLE_BODY = 256 * 1024;
+/**
+ * What the caches hold in all. Counts alone bounded them by what clients push:
+ * 4,096 bodies of up to 256 KiB, 16,384 links whose annotations may fill a manifest.
+ * Real manifests are a few KiB and their links a few hundred bytes, so these hold
+ * thousands of them.
+ */
+const BODY_BYTES = 16 * 1024 * 1024;
+const META_BYTES = 8 * 1024 * 1024;
 
 /** Parsed link metadata, valid while the link file keeps this modification time. */
 interface CachedMeta {
   readonly meta: ManifestMeta;
   readonly modTime: number;
+  /** The link file's length: the parsed metadata's share of META_BYTES. */
+  readonly bytes: number;
 }
 
 export class ManifestStore {
-  private readonly bodies = new LruCache<Buffer>(4096);
-  private readonly servingMetas = new LruCache<CachedMeta>(16_384);
+  private readonly bodies = new LruCache<Buffer>(4096, { max: BODY_BYTES, weigh: (b) => b.length });
+  private readonly servingMetas = new LruCache<CachedMeta>(16_384, { max: META_BYTES, weigh: (m) => m.bytes });
 
   constructor(
     private readonly driver: StorageDriver,
@@ -95,7 +105,7 @@ export class ManifestStore {
     // Stat before reading: a rewrite in between leaves a stale time, which only causes a re-read.
     const info = await statOrUndefined(this.driver, paths.manifestLink(repo, digest));
     const meta = await this.meta(repo, digest);
-    if (meta && info) this.servingMetas.set(key, { meta, modTime: info.modTime.getTime() });
+    if (meta && info) this.servingMetas.set(key, { meta, modTime: info.modTime.getTime(), bytes: info.size });
     return meta;
   }
 
@@ -151,6 +161,16 @@ export class ManifestStore {
 
   forgetBody(digest: Digest): void {
     this.bodies.delete(digest.value);
+  }
+
+  /** Entries held in memory now: bodies by digest, serving metadata by repository and digest. */
+  get cachedEntries(): { readonly bodies: number; readonly servingMetas: number } {
+    return { bodies: this.bodies.size, servingMetas: this.servingMetas.size };
+  }
+
+  /** Bytes held in memory now (bodies, and link files' lengths for the metadata). */
+  get cachedBytes(): { readonly bodies: number; readonly servingMetas: number } {
+    return { bodies: this.bodies.weightHeld, servingMetas: this.servingMetas.weightHeld };
   }
 
   /** Every manifest digest linked in a repository. */

@@ -3,24 +3,25 @@
 // Every answer must carry the spec's JSON error body with the right status and
 // name the limit it hit; a second client polling a manifest must be answered
 // within 1 s throughout; and the process's peak resident memory (kernel VmHWM
-// from /proc/<pid>/status, plus polling) must stay within 80 MiB of what it was
-// before the first class. The issue's aim was 150 MiB in all, set when the idle
-// process was 77-79 MiB; with the metadata index, scanning, the cache and the UI
-// loaded it idles at 98 MiB, so the bound is on what clients add (docs/BENCHMARKS.md,
-// "Reliability").
+// from /proc/<pid>/status, plus polling) must stay within 150 MiB, the issue's
+// bound with default settings. The process idles at 69-78 MiB since the
+// supply-chain, pull-through cache and web UI modules load only when configured
+// (docs/BENCHMARKS.md, "Reliability").
 import { startRegistryProcess, type RegistryProcess } from '../../harness/registry-process.js';
 import { jsonClasses, parserClass, probe, sendHostile, slowClass, uploadFloodClass, type HostileAnswer, type HostileRequest } from '../../harness/hostile.js';
 import { Client } from '../../harness/workload.js';
 import { RssSampler } from '../../bench/rss.js';
 
 const IN_FLIGHT = 16;
-/** What hostile clients may add to the idle process's resident memory. */
-const GROWTH_MIB = 80;
+/** Peak resident memory of the registry process under any class. */
+const PEAK_MIB = 150;
 const SECOND_CLIENT_MS = 1_000;
 
 let registry: RegistryProcess;
 let rss: RssSampler;
 let overallPeak = 0;
+/** Each class's peak, printed at the end for docs/BENCHMARKS.md. */
+const peaks: string[] = [];
 let idleMiB = 0;
 const json = jsonClasses('hostile/app');
 
@@ -36,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   rss?.stop();
   await registry?.stop();
-  process.stdout.write(`hostile-input: registry idle ${idleMiB.toFixed(0)} MiB, peak RSS ${overallPeak.toFixed(0)} MiB over all classes\n`);
+  process.stdout.write(`hostile-input: registry idle ${idleMiB.toFixed(0)} MiB, peak RSS ${overallPeak.toFixed(0)} MiB over all classes (${peaks.join('; ')})\n`);
 });
 
 /** Sends the class while a second client polls; returns the answers and the second client's worst latency. */
@@ -49,8 +50,9 @@ async function underProbe(requests: HostileRequest[], count: number, concurrency
   expect(p.max).toBeLessThan(SECOND_CLIENT_MS);
   const peak = rss.stop();
   overallPeak = Math.max(overallPeak, peak);
+  peaks.push(`${expect.getState().currentTestName?.split(':')[0]} ${peak.toFixed(0)}`);
   rss = new RssSampler(registry.child.pid!); // the next class starts from its own high-water mark
-  expect(peak - idleMiB).toBeLessThanOrEqual(GROWTH_MIB);
+  expect(peak).toBeLessThanOrEqual(PEAK_MIB);
   return answers;
 }
 

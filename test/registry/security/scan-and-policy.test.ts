@@ -43,7 +43,7 @@ async function useDatabase(tag: string, advisories: OsvAdvisory[]): Promise<stri
   const { services } = registry.running;
   const digest = await importVulnDb(services.writes, VULNDB, await osvDirectory(join(dir, tag), advisories), tag);
   await waitUntil(`database ${tag}`, async () => {
-    const s = await services.security.scans.status();
+    const s = await (await services.security.load()).scans.status();
     return s.vulnDB.digest === digest && !s.rematching && s.lastRematch?.database === digest;
   });
   return digest;
@@ -51,7 +51,7 @@ async function useDatabase(tag: string, advisories: OsvAdvisory[]): Promise<stri
 
 async function pushScanned(repo: string, tag: string, image: Image): Promise<Image> {
   await registry.client.pushImage(repo, tag, image);
-  await registry.running.services.security.scans.idle();
+  await (await registry.running.services.security.load()).scans.idle();
   return image;
 }
 
@@ -114,7 +114,7 @@ describe('before any database is loaded', () => {
 
   it('a cosign signature is not an image: its report says not applicable at once, with why, instead of pending', async () => {
     const signature = await pushCosignSignature(registry.client, 'strict/app', release, `sha256:${'a'.repeat(64)}`);
-    await registry.running.services.security.scans.idle();
+    await (await registry.running.services.security.load()).scans.idle();
     let report = await registry.client.call('GET', `/v2/strict/app/_berth/vulnerabilities/${signature}`);
     await waitUntil('the not-applicable record', async () => {
       report = await registry.client.call('GET', `/v2/strict/app/_berth/vulnerabilities/${signature}`);
@@ -180,7 +180,7 @@ describe('scan on push', () => {
   });
 
   it('a cosign signature is not scanned: no layer read, no SBOM attached to it, its result against the database says not applicable', async () => {
-    const scans = registry.running.services.security.scans;
+    const { scans } = await registry.running.services.security.load();
     const before = (await scans.status()).layerReads;
     // In a repository of its own: vuln/app's summary counts its unsigned tags.
     const signature = await pushCosignSignature(registry.client, 'vuln/signatures', release, vulnerable.digest);
@@ -208,7 +208,7 @@ describe('scan on push', () => {
   });
 
   it('a new database re-matches the stored inventories without reading a layer, announcing each new advisory once', async () => {
-    const scans = registry.running.services.security.scans;
+    const { scans } = await registry.running.services.security.load();
     const before = (await scans.status()).layerReads;
     const v2 = await useDatabase('v2', [CRITICAL, LEXICAL_TRAP, LATER]);
     const status = await scans.status();

@@ -11,7 +11,7 @@ import type { ScrubService } from '../../scrub/service.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CacheTarget } from '../../mirror/addressing.js';
-import type { Mirror } from '../../mirror/pull-through.js';
+import type { Mirror } from '../../mirror/mirror.js';
 import type { QuotaGate } from '../../policy/quota-gate.js';
 import type { Retention } from '../../policy/retention.js';
 import type { MetadataIndex } from '../../metadata/index.js';

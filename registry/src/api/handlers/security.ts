@@ -36,7 +36,7 @@ function pending(ctx: Ctx, body: Record<string, unknown>): void {
 export async function getVulnerabilities(ctx: Ctx): Promise<void> {
   const minSeverity = minSeverityOf(ctx);
   const { digest, mediaType } = await manifestOf(ctx);
-  const { scans } = ctx.services.security;
+  const { scans } = await ctx.services.security.load();
   const result = await scans.result(digest);
   if (!result) {
     // Not an image (a signature, an SBOM, a chart): nothing to wait for, database or not.
@@ -72,9 +72,9 @@ export async function getVulnerabilities(ctx: Ctx): Promise<void> {
 
 export async function getSignatures(ctx: Ctx): Promise<void> {
   const { digest } = await manifestOf(ctx);
-  const { security } = ctx.services;
+  const security = await ctx.services.security.load();
   // The keys the repository's policies name, else every configured trusted key.
-  const required = ctx.services.security.settings.securityRules(ctx.repo).flatMap((r) => r.rule.requireSignature?.keys ?? []);
+  const required = security.settings.securityRules(ctx.repo).flatMap((r) => r.rule.requireSignature?.keys ?? []);
   const keys = [...new Set(required.length ? required : security.trust.names().map((k) => k.name))];
   if (!keys.length) {
     sendJSON(ctx.res, 200, { digest, keys: [], signed: false, reason: 'no trusted keys are configured (security.trust.keys)', signatures: [] });
@@ -89,7 +89,7 @@ export async function getSignatures(ctx: Ctx): Promise<void> {
 
 export async function postScan(ctx: Ctx): Promise<void> {
   const { digest } = await manifestOf(ctx);
-  const { scans } = ctx.services.security;
+  const { scans } = await ctx.services.security.load();
   if (!scans.isEnabled) throw new RegistryError(Code.UNSUPPORTED, { reason: 'scanning is disabled (security.scanning.enabled)' }, {}, 'scanning is disabled');
   const offer = scans.request(ctx.repo, digest, 'api');
   if (offer === 'dropped') throw new RegistryError(Code.TOOMANYREQUESTS, { reason: 'the scan queue is full' }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
@@ -97,6 +97,6 @@ export async function postScan(ctx: Ctx): Promise<void> {
 }
 
 export async function getSecurityStatus(ctx: Ctx): Promise<void> {
-  const { scans, trust } = ctx.services.security;
+  const { scans, trust } = await ctx.services.security.load();
   sendJSON(ctx.res, 200, { scanning: await scans.status(), trust: { keys: trust.names() } });
 }

@@ -1,6 +1,7 @@
 // The few SQL spellings the two engines do not share. Everything else is the
 // common subset kysely emits for both.
-import { sql, type Expression, type RawBuilder } from 'kysely';
+import type { Expression, RawBuilder } from 'kysely';
+import { sql } from './kysely.js';
 import type { EngineKind } from './engine.js';
 
 export interface ColumnTypes {

@@ -1,7 +1,7 @@
 // PostgreSQL through a pg pool. 64-bit integers and numerics come back as JS
 // numbers (sizes and epoch milliseconds stay far below 2^53).
 import { readFileSync } from 'node:fs';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from './kysely.js';
 import pg from 'pg';
 import { DEFAULTS, type PostgresOptions } from '../config.js';
 import type { Engine } from './engine.js';

@@ -3,7 +3,8 @@
 // prepares on every query, and preparing costs more than a point read).
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { Kysely, SqliteDialect, sql } from './kysely.js';
 import type { SqliteOptions } from '../config.js';
 import type { Engine } from './engine.js';
 import type { IndexTables } from './tables.js';

@@ -5,7 +5,7 @@
 // serving mutable facts) until it has listened again and told subscribers to drop
 // everything, since notifications sent meanwhile are lost.
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import pg from 'pg';
 import type { Db } from '../engine/engine.js';
 import { Subscribers, type Invalidation, type InvalidationChannel } from './channel.js';

@@ -2,7 +2,7 @@
 // holds a session advisory lock, so replicas starting together apply each step
 // once: the others wait, then find nothing left to do. On SQLite `BEGIN IMMEDIATE`
 // takes the database's write lock for the same effect across processes.
-import { sql } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import type { Db, Engine } from '../engine/engine.js';
 import { columnTypes } from '../engine/dialect.js';
 import { MetadataSchemaError } from '../errors.js';

@@ -3,7 +3,8 @@
 // hundreds of thousands of manifests never holds the (synchronous) SQLite
 // connection or the event loop for long.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sql, type SqlBool } from 'kysely';
+import type { SqlBool } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import type { Db } from '../engine/engine.js';
 
 export interface GraphManifest {

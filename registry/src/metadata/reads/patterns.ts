@@ -1,6 +1,7 @@
 // Repository patterns (`team-a/app`, `team-a/*`, `team-a/**`) as SQL: the literal
 // prefix becomes an index range, the rest a regular expression both engines run.
-import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import { compileRepositoryPattern } from '#contract/auth/repository-pattern.js';
 import type { EngineKind } from '../engine/engine.js';
 import { regexpMatch } from '../engine/dialect.js';

@@ -1,7 +1,7 @@
 // Repository reads: the catalog (`n`/`last`, optionally only the names the caller
 // may see), the UI's list (search, sort, cursor), and status from the row's
 // counters (one point read, whatever the repository's size).
-import { sql } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import type { Db, EngineKind } from '../engine/engine.js';
 import type { Selectable } from 'kysely';
 import type { RepositoriesTable } from '../engine/tables.js';

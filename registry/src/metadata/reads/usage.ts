@@ -2,7 +2,7 @@
 // manifest) in any repository the scope's pattern matches, counted once however
 // many repositories or tags share it. Exact, from indexed ranges; it reads each
 // link in the scope once, so callers cache it between writes.
-import { sql } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import type { Db, EngineKind } from '../engine/engine.js';
 import type { Usage } from '../types.js';
 import { matchesPattern } from './patterns.js';

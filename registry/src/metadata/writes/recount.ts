@@ -1,6 +1,6 @@
 // Counters recomputed from the rows (scrub, and after a crash between a storage
 // commit and the index write): compares with the stored ones and repairs drift.
-import { sql } from 'kysely';
+import { sql } from '../engine/kysely.js';
 import type { Db } from '../engine/engine.js';
 import { lockedRead, type WriteScope } from './scope.js';
 
