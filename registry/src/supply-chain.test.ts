@@ -45,7 +45,7 @@ test('with nothing configured, pulls without a policy leave them unloaded, and a
   const { services } = await open();
   expect(services.security.loaded).toBe(false);
   const { digest } = await services.writes.manifests.put('team/app', 'v1', BODY, INDEX, [], { subject: 'ci' });
-  const pulled = { repo: 'team/app', reference: 'v1', digest: digest.value, mediaType: INDEX };
+  const pulled = { repo: 'team/app', reference: 'v1', digest: digest.value, mediaType: INDEX, body: async () => BODY };
 
   await services.security.gate.check(pulled, undefined);
   await services.security.gate.check(pulled, grant(false));

@@ -15,7 +15,16 @@ import { PullGate, type PulledManifest } from './pull-gate.js';
 import type { SignatureVerdict, SignatureVerdicts } from './signature-verdicts.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
-const IMAGE: PulledManifest = { repo: 'team/app', reference: 'v1', digest: DIGEST, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.oci.image.config.v1+json' };
+const manifestBody = (configType: string, layerType: string) => async () => Buffer.from(JSON.stringify({
+  schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: { mediaType: configType, digest: DIGEST, size: 2 }, layers: [{ mediaType: layerType, digest: DIGEST, size: 2 }],
+}));
+const RUNNABLE = manifestBody('application/vnd.oci.image.config.v1+json', 'application/vnd.oci.image.layer.v1.tar+gzip');
+const COSIGN_SIGNATURE = manifestBody('application/vnd.oci.image.config.v1+json', 'application/vnd.dev.cosign.simplesigning.v1+json');
+const HELM_CHART = manifestBody('application/vnd.cncf.helm.config.v1+json', 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
+const IMAGE: PulledManifest = {
+  repo: 'team/app', reference: 'v1', digest: DIGEST, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.oci.image.config.v1+json', body: RUNNABLE,
+};
 const SIGNED: RepositorySecurity['requireSignature'] = { keys: ['release'], minSignatures: 1, mode: 'Enforce' };
 const VULNERABLE: RepositorySecurity['preventVulnerable'] = { severity: 'High', mode: 'Enforce', pendingScan: 'Allow', maxPendingScanSeconds: 0 };
 
@@ -94,12 +103,24 @@ test('a credential that may push is exempt from pull policies (signing and scann
 });
 
 test.each([
-  ['a referrer', { ...IMAGE, subject: DIGEST }],
-  ["cosign's signature tag", { ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig` }],
-  ['an artifact that is not an image', { ...IMAGE, artifactType: 'application/vnd.cncf.helm.config.v1+json' }],
+  ['a referrer', { ...IMAGE, subject: DIGEST, body: COSIGN_SIGNATURE }],
+  ["cosign's signature tag", { ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig`, body: COSIGN_SIGNATURE }],
+  ['an artifact that is not an image', { ...IMAGE, artifactType: 'application/vnd.cncf.helm.config.v1+json', body: HELM_CHART }],
 ])('%s is not gated', async (_label, pulled) => {
   const { gate: g } = gate({ requireSignature: SIGNED }, { verdict: failing('never asked') });
   await g.check(pulled, undefined);
+});
+
+test.each([
+  ['with a subject', { ...IMAGE, subject: DIGEST }],
+  ["under cosign's signature tag", { ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig` }],
+  ["with an SBOM's artifactType", { ...IMAGE, artifactType: 'application/spdx+json' }],
+  ['whose body cannot be read', { ...IMAGE, subject: DIGEST, body: failing('store down') }],
+])('a runnable image %s stays gated: runtimes ignore what made it look exempt', async (_label, pulled) => {
+  const { gate: g, metrics } = gate({ requireSignature: SIGNED }, { verdict: async () => unsigned });
+  const err = await refusal(g.check(pulled, undefined));
+  expect(statusOf(err)).toBe(403);
+  expect(await decisions(metrics)).toEqual(['requireSignature=deny']);
 });
 
 test('without policies nothing is looked up', async () => {
@@ -122,8 +143,8 @@ describe('denyAll (what a policy that cannot be rendered becomes)', () => {
   test('pushers, signatures and referrers keep the exemptions, so the repository can still be pushed to and signed', async () => {
     const { gate: g, metrics } = gate({ denyAll: DENY }, { verdict: failing('never asked') });
     await g.check(IMAGE, credential({}, true));
-    await g.check({ ...IMAGE, subject: DIGEST }, undefined);
-    await g.check({ ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig` }, undefined);
+    await g.check({ ...IMAGE, subject: DIGEST, body: COSIGN_SIGNATURE }, undefined);
+    await g.check({ ...IMAGE, reference: `sha256-${'b'.repeat(64)}.sig`, body: COSIGN_SIGNATURE }, undefined);
     expect(await decisions(metrics)).toEqual(['denyAll=exempt']);
   });
 });

@@ -19,6 +19,7 @@ import { INDEXES } from '../manifest/media-types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RepositorySettings } from '../policy/repository-settings.js';
 import type { ScanService } from '../scanning/scan-service.js';
+import { scanTargetOf } from '../scanning/scan-target.js';
 import { Allowlist } from './allowlist.js';
 import type { SignatureVerdicts } from './signature-verdicts.js';
 import { describeBlocking, judgeVulnerabilities } from './vulnerability-policy.js';
@@ -31,6 +32,8 @@ export interface PulledManifest {
   readonly mediaType: string;
   readonly artifactType?: string;
   readonly subject?: string;
+  /** The manifest's body: what decides whether a manifest that looks exempt could be run. */
+  readonly body: () => Promise<Buffer>;
 }
 
 type PolicyName = 'preventVulnerable' | 'requireSignature' | 'denyAll';
@@ -71,7 +74,7 @@ export class PullGate {
     if (!exempt) for (const c of credential.policies) collect(`credential rule ${c.source}`, c.policy);
 
     const denials = repoRules.flatMap((r) => (r.rule.denyAll ? [{ source: `repository ${r.match}`, reason: r.rule.denyAll.reason }] : []));
-    if (exempt || !isSubjectToPolicies(pulled)) {
+    if (exempt || !(await this.subjectToPolicies(pulled))) {
       const names = [...(denials.length ? ['denyAll' as const] : []), ...(signature.length ? ['requireSignature' as const] : []), ...(vulnerable.length ? ['preventVulnerable' as const] : [])];
       for (const name of names) this.metrics.policyDecisions.inc({ policy: name, result: 'exempt' });
       return;
@@ -136,6 +139,24 @@ export class PullGate {
     this.log.info({ msg: 'pull refused', repo: pulled.repo, reference: pulled.reference, digest: pulled.digest, policy, source, reason });
     const message = `pull of ${pulled.repo}@${pulled.digest} refused by ${policy} (${source}): ${reason}`;
     throw new RegistryError(Code.DENIED, { policy, source, digest: pulled.digest, reason }, { Warning: `299 - ${JSON.stringify(message.slice(0, 900)).replace(/[^\x20-\x7e]/g, '?')}` }, message);
+  }
+
+  /**
+   * By what the index says first. A manifest that looks exempt (a referrer, an
+   * artifact type other than an image, a cosign tag) is exempt only when a runtime
+   * could not run it, which its body decides (scanning/scan-target.ts): an image
+   * pushed with a `subject` or an SBOM's artifactType would otherwise escape every
+   * policy, since runtimes ignore both. A body that cannot be read keeps it gated.
+   */
+  private async subjectToPolicies(pulled: PulledManifest): Promise<boolean> {
+    if (isSubjectToPolicies(pulled)) return true;
+    if (INDEXES.has(pulled.mediaType)) return false; // its platform images are gated when pulled
+    try {
+      return scanTargetOf(await pulled.body()).kind === 'image';
+    } catch (err) {
+      this.log.warn({ msg: 'manifest body unreadable; the pull stays subject to policies', repo: pulled.repo, digest: pulled.digest, err: (err as Error).message });
+      return true;
+    }
   }
 
   private decided(policy: PolicyName, result: 'allow' | 'deny' | 'audit' | 'pending' | 'exempt'): void {

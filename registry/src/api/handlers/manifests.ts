@@ -19,21 +19,21 @@ export async function getManifest(ctx: Ctx, head = false): Promise<void> {
   const { manifests } = ctx.services;
   if (head) {
     const { digest, meta } = await manifests.resolve(ctx.repo, reference);
-    await pullGate(ctx, reference, digest.value, meta);
+    await pullGate(ctx, reference, digest.value, meta, () => ctx.services.storage.manifests.body(digest, reference));
     send(ctx.res, 200, headers(digest.value, meta.mediaType, meta.size));
     return;
   }
   const m = await manifests.get(ctx.repo, reference);
-  await pullGate(ctx, reference, m.digest.value, m.meta);
+  await pullGate(ctx, reference, m.digest.value, m.meta, async () => m.body);
   ctx.services.metrics.bytesSent.inc({ route: 'manifest' }, m.body.length);
   ctx.res.writeHead(200, headers(m.digest.value, m.meta.mediaType, m.body.length)).end(m.body);
   ctx.services.pulls.manifestPulled(ctx.repo, reference, m.digest, m.meta.mediaType, actorOf(ctx));
 }
 
 /** Pull policies (signatures, vulnerabilities) decide before any byte of the manifest is sent. */
-function pullGate(ctx: Ctx, reference: string, digest: string, meta: ManifestMeta): Promise<void> {
+function pullGate(ctx: Ctx, reference: string, digest: string, meta: ManifestMeta, body: () => Promise<Buffer>): Promise<void> {
   return ctx.services.security.gate.check(
-    { repo: ctx.repo, reference, digest, mediaType: meta.mediaType, artifactType: meta.artifactType, subject: meta.subject }, ctx.grant);
+    { repo: ctx.repo, reference, digest, mediaType: meta.mediaType, artifactType: meta.artifactType, subject: meta.subject, body }, ctx.grant);
 }
 
 export const headManifest = (ctx: Ctx) => getManifest(ctx, true);
