@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [-- --only=limits,big,blobs,requests,listing,image,gc,s3,s3-listing,metadata-s3,mirror] [-- --no-dist282] [-- --cpu-prof=DIR] [-- --json=FILE]`
+// `--s3=versitygw` runs the S3 rows on versitygw instead of MinIO.
 // `--tags=N --repos=N` override the metadata section's sizes (the profile's otherwise).
 // Side-by-side benchmark of Berth against CNCF Distribution v3 (and Debian's
 // Distribution 2.8.2 when apt can install it): same storage kind, same loopback,
@@ -27,7 +28,7 @@ import { runStaleness } from './staleness.js';
 import { evaluateTargets } from './targets.js';
 import { POSTGRES_BIN } from '../harness/postgres.js';
 import { evaluateMirrorTargets, runMirrorBench } from './mirror.js';
-import { startS3Server } from '../harness/s3-server.js';
+import { startS3Server, type S3Implementation } from '../harness/s3-server.js';
 import { toolPath } from '../harness/tools.js';
 
 const args = process.argv.slice(2);
@@ -36,6 +37,8 @@ const flagValue = (name: string) => flag(name)?.split('=')[1];
 const profile = flag('quick') ? QUICK : FULL;
 const only = flagValue('only')?.split(',');
 const enabled = (section: string) => !only || only.includes(section);
+const s3Implementation = (flagValue('s3') ?? 'minio') as S3Implementation;
+if (!['minio', 'versitygw'].includes(s3Implementation)) throw new Error(`--s3=${s3Implementation}: expected minio or versitygw`);
 const metadataSizes = { tags: Number(flagValue('tags') ?? profile.metadataTags), repos: Number(flagValue('repos') ?? profile.metadataRepos) };
 const started = Date.now();
 // Compiled to dist/test/bench/main.js: the repository is three levels up.
@@ -59,11 +62,14 @@ async function startAll(options: StartOptions, with282: boolean): Promise<Server
   return servers;
 }
 
-/** What the S3 rows run: the transfer workloads that exercise the driver, on one shared local S3 server. */
+/** What the S3 rows run: the transfer workloads that exercise the driver, on one shared local S3 server (MinIO unless --s3=versitygw). */
 async function runS3Workloads(results: Results): Promise<void> {
-  log('S3: starting versitygw (scripts/testbed/build.sh versitygw)');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), 'versitygw'], { stdio: 'inherit' });
-  const s3server = await startS3Server();
+  log(`S3: starting ${s3Implementation} (scripts/testbed/build.sh ${s3Implementation})`);
+  execFileSync('bash', [join(REPO_ROOT, 'scripts/testbed/build.sh'), s3Implementation], { stdio: 'inherit' });
+  const startedAt = Date.now();
+  const s3server = await startS3Server({ implementation: s3Implementation });
+  log(`S3: ${s3Implementation} ready on ${s3server.endpoint} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  results.notes.push(`S3 rows on ${s3Implementation} (one server, both registries in one bucket under their own prefixes).`);
   const s3 = { endpoint: s3server.endpoint, accessKey: s3server.accessKey, secretKey: s3server.secretKey, bucket: s3server.bucket, region: 'us-east-1' };
   try {
     const servers = [

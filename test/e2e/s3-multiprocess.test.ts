@@ -38,7 +38,7 @@ async function start(config: RegistryConfigInput): Promise<RegistryProcess> {
 }
 
 beforeAll(async () => {
-  s3 = await startS3Server();
+  s3 = await startS3Server({ implementation: 'minio' });
   [a, b] = await Promise.all([start(s3Config()), start(s3Config())]);
 });
 

@@ -1,9 +1,9 @@
-// A real S3-compatible server for tests and benchmarks: versitygw (Apache-2.0,
-// built from the Go module proxy by scripts/testbed/build.sh) with its posix
-// backend, bound to loopback on a free port, metadata in a sidecar directory so
-// no user xattrs are needed. Starting fails loudly (with the server log) rather
-// than letting a suite skip.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// A real S3-compatible server for tests and benchmarks: MinIO (single drive) or
+// versitygw (posix backend), both built from the Go module proxy by
+// scripts/testbed/build.sh, bound to loopback on a free port with their own
+// random credentials. Starting fails loudly (with the server log) rather than
+// letting a suite skip.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +11,16 @@ import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import { Client } from 'minio';
 import { makeCerts } from './control-plane/certs.js';
-import { binDir } from './control-plane/binaries.js';
 import { freePort } from './control-plane/ports.js';
+import { s3Binary, s3Launch, type S3Implementation } from './s3-implementations.js';
 import {
   killStaleProcesses, removeState, startProcess, stopProcess, writeState, type ManagedProcess,
 } from './control-plane/processes.js';
 
+export type { S3Implementation } from './s3-implementations.js';
+
 export interface S3Server {
+  readonly implementation: S3Implementation;
   /** http://127.0.0.1:PORT */
   readonly endpoint: string;
   readonly accessKey: string;
@@ -37,15 +40,8 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
+// MinIO takes a few seconds to format its drive and start; versitygw well under one.
 const READY_TIMEOUT_MS = 30_000;
-
-export function versitygwBinary(): string {
-  const path = join(binDir, 'versitygw');
-  if (!existsSync(path)) {
-    throw new Error(`${path} is missing: run scripts/testbed/build.sh versitygw (the test command does this first)`);
-  }
-  return path;
-}
 
 function logTail(file: string): string {
   try {
@@ -56,35 +52,29 @@ function logTail(file: string): string {
 }
 
 export interface S3ServerOptions {
+  /** Which server; versitygw unless a suite asks for MinIO. */
+  readonly implementation?: S3Implementation;
   /** Serve HTTPS with a certificate from a throwaway CA. */
   readonly tls?: boolean;
 }
 
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
-  const binary = versitygwBinary();
+  const implementation = options.implementation ?? 'versitygw';
+  s3Binary(implementation); // fails with the build hint before anything starts
   killStaleProcesses(); // servers of earlier runs that died without stopping them
-  const dir = await mkdtemp(join(tmpdir(), 'berth-s3-'));
-  const dataDir = join(dir, 'data');
-  const metaDir = join(dir, 'meta'); // outside the data directory, or it would show up as a bucket
-  mkdirSync(dataDir);
-  mkdirSync(metaDir);
-  const logFile = join(dir, 'versitygw.log');
+  const dir = await mkdtemp(join(tmpdir(), `berth-${implementation}-`));
+  const logFile = join(dir, `${implementation}.log`);
   const accessKey = `berth${randomBytes(6).toString('hex')}`;
   const secretKey = randomBytes(24).toString('hex');
   const bucket = 'berth-test';
   const port = await freePort();
   const certs = options.tls ? makeCerts(dir) : undefined;
   const endpoint = `${certs ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const env = { ...process.env, ROOT_ACCESS_KEY_ID: accessKey, ROOT_SECRET_ACCESS_KEY: secretKey };
-  const args = [
-    '--port', `127.0.0.1:${port}`, '--quiet',
-    ...(certs ? ['--cert', certs.serverCert, '--key', certs.serverKey] : []),
-    'posix', '--sidecar', metaDir, dataDir,
-  ];
+  const { binary, args, env } = await s3Launch(implementation, { dir, port, accessKey, secretKey, certs });
 
-  const stateName = `versitygw-${port}`;
+  const stateName = `${implementation}-${port}`;
   const launch = (): ManagedProcess => {
-    const p = startProcess('versitygw', binary, args, logFile, env);
+    const p = startProcess(implementation, binary, args, logFile, env);
     // Recorded so a later run kills it if this test process dies without stop().
     writeState(stateName, { ownerPid: process.pid, dir, processes: [{ pid: p.child.pid!, binary }] });
     return p;
@@ -101,7 +91,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const c = client();
     while (Date.now() < deadline) {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-        throw new Error(`versitygw exited with ${proc.child.exitCode ?? proc.child.signalCode} before it was ready; log:\n${logTail(logFile)}`);
+        throw new Error(`${implementation} exited with ${proc.child.exitCode ?? proc.child.signalCode} before it was ready; log:\n${logTail(logFile)}`);
       }
       try {
         if (createBucket) {
@@ -116,7 +106,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }
     }
     await stopProcess(proc, 2_000);
-    throw new Error(`versitygw did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000}s `
+    throw new Error(`${implementation} did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000}s `
       + `(last error: ${(lastError as Error)?.message}); log:\n${logTail(logFile)}`);
   }
 
@@ -129,7 +119,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   }
 
   return {
-    endpoint, accessKey, secretKey, bucket, logFile, client, caFile: certs?.caCert,
+    implementation, endpoint, accessKey, secretKey, bucket, logFile, client, caFile: certs?.caCert,
     kill: () => stopProcess(proc, 5_000),
     restart: async () => {
       proc = launch();
