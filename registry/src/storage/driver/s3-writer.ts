@@ -29,7 +29,9 @@ export interface WriterState {
 
 /** Prefix of every object a writer keeps for `key`. */
 export const writerPrefix = (key: string) => `${key}~/`;
-export const stateKey = (key: string) => `${key}~/state`;
+/** What a writer's state object adds to the key of the file it writes. */
+export const STATE_SUFFIX = '~/state';
+export const stateKey = (key: string) => `${key}${STATE_SUFFIX}`;
 const freshKey = (key: string, kind: 'tail') => `${key}~/${kind}-${randomBytes(8).toString('hex')}`;
 
 export const EMPTY_STATE: WriterState = { version: 1, size: 0, parts: [], updated: new Date(0).toISOString() };

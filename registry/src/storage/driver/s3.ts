@@ -15,7 +15,7 @@ import { makeClient, S3Bucket, type S3Connection } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { checkLimits, copyObject, copyIntoUpload, S3_LIMITS, type MultipartLimits } from './s3-multipart.js';
 import {
-  deleteWriterObjects, EMPTY_STATE, readState, S3Writer, writerPrefix, writeState, type StoredState, type WriterState,
+  deleteWriterObjects, EMPTY_STATE, readState, S3Writer, STATE_SUFFIX, writerPrefix, writeState, type StoredState, type WriterState,
 } from './s3-writer.js';
 
 export interface S3DriverOptions {
@@ -210,17 +210,30 @@ export class S3Driver implements StorageDriver {
     } catch (err) {
       if (!(err instanceof PathNotFoundError)) throw err;
     }
-    // Unfinished multipart uploads under the path hold storage too: abort them.
-    const uploads = (await this.s3.pendingUploads(path, key))
-      .filter((u) => u.key === key || u.key.startsWith(`${key}/`) || u.key.startsWith(writerPrefix(key)));
-    for (const u of uploads) await this.s3.abort(path, u.key, u.uploadId);
+    // Unfinished multipart uploads under the path hold storage too: abort them. A
+    // listing by prefix finds them on S3; MinIO lists them only for an exact key, so
+    // those of Berth's own writers are also taken from their state objects below.
+    const aborted = new Set<string>();
+    const abort = async (k: string, uploadId: string) => {
+      if (aborted.has(uploadId)) return;
+      aborted.add(uploadId);
+      await this.s3.abort(path, k, uploadId);
+    };
+    for (const u of await this.s3.pendingUploads(path, key)) {
+      if (u.key === key || u.key.startsWith(`${key}/`) || u.key.startsWith(writerPrefix(key))) await abort(u.key, u.uploadId);
+    }
     for (const prefix of [`${key}/`, writerPrefix(key)]) {
       for await (const page of this.s3.list(path, prefix, '')) {
         if (page.objects.length) found = true;
+        for (const o of page.objects) {
+          const file = o.key.endsWith(STATE_SUFFIX) ? o.key.slice(0, -STATE_SUFFIX.length) : undefined;
+          const uploadId = file === undefined ? undefined : (await readState(this.s3, path, file).catch(() => undefined))?.state.uploadId;
+          if (file !== undefined && uploadId) await abort(file, uploadId);
+        }
         await this.s3.deleteMany(path, page.objects.map((o) => o.key));
       }
     }
-    if (!found && uploads.length === 0) throw new PathNotFoundError(NAME, path);
+    if (!found && aborted.size === 0) throw new PathNotFoundError(NAME, path);
   }
 
   async walk(path: string, visit: (info: FileInfo) => Promise<void | 'skip'> | void | 'skip'): Promise<void> {
