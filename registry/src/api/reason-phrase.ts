@@ -1,8 +1,8 @@
 // The reason phrase of an error answer. A HEAD answer has no body, and some
-// clients report only the status line of a refusal: containerd resolves a tag
-// with HEAD and words any status but 401 and 404 as "unexpected status from HEAD
-// request to <url>: <status line>", which the kubelet puts in the pod's events
-// as is. An error with a message of its own (a pull policy's refusal, an
+// clients report only the status line of a refusal: containerd 1.6 resolves a
+// tag with HEAD and words a 403 as "pulling from host <host> failed with status
+// code [manifests <tag>]: <status line>", which the kubelet puts in the pod's
+// events as is. An error with a message of its own (a pull policy's refusal, an
 // immutable tag) therefore carries it after the standard phrase, so the reason
 // reaches whoever reads those events. HTTP clients must ignore the phrase
 // (RFC 9112 §4); it may hold only tab, space and visible ASCII, so anything else
