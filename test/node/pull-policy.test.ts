@@ -89,8 +89,9 @@ describe('a namespace whose pull secret requires signed images, on the real node
     const cred = await waitFor('the push secret', () => credentialFrom(c, CI_NS, 'berth-push-secret', HOST).catch(() => undefined), 120_000, 500);
     const crane = await Crane.login(ep, cred);
     try {
-      // Until the kubelet delivers the policy Secret to the registry pod, the robot is unknown (401).
-      digests.signed = await waitFor('a push with the CI credential', () => crane.push(cluster.info.images.busybox.archive, `${REPO}:signed`).catch(() => undefined), 150_000, 1000);
+      // Until the kubelet delivers the policy Secret to the registry pod, the robot is unknown (401);
+      // waitFor retries on the error and reports the last one (crane's output) if it never passes.
+      digests.signed = await waitFor('a push with the CI credential', () => crane.push(cluster.info.images.busybox.archive, `${REPO}:signed`), 150_000, 1000);
       // The same image with one more label: another digest, never signed.
       digests.unsigned = await crane.labelled(`${REPO}:signed`, 'dev.berth.test=unsigned', `${REPO}:unsigned`);
       expect(digests.unsigned).not.toBe(digests.signed);
