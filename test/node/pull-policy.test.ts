@@ -16,7 +16,7 @@ import { addLocalVolumes } from '../harness/node/volumes.js';
 import { runOk } from '../harness/tools.js';
 import { condition, REGISTRY_API, waitForGone, waitForStatus } from '../operator/support/registry.js';
 import { connect, deletePodsNow, podEvents, waitFor, type Cluster } from './support/cluster.js';
-import { Crane, credentialFrom, endpointOf, send, token, type Credential, type RegistryEndpoint } from './support/registry-access.js';
+import { awaitGrant, Crane, credentialFrom, endpointOf, send, type Credential, type RegistryEndpoint } from './support/registry-access.js';
 import { pullAndRun } from './support/workloads.js';
 import { figure, seconds } from './support/figures.js';
 
@@ -89,9 +89,9 @@ describe('a namespace whose pull secret requires signed images, on the real node
     const cred = await waitFor('the push secret', () => credentialFrom(c, CI_NS, 'berth-push-secret', HOST).catch(() => undefined), 120_000, 500);
     const crane = await Crane.login(ep, cred);
     try {
-      // Until the kubelet delivers the policy Secret to the registry pod, the robot is unknown (401);
-      // waitFor retries on the error and reports the last one (crane's output) if it never passes.
-      digests.signed = await waitFor('a push with the CI credential', () => crane.push(cluster.info.images.busybox.archive, `${REPO}:signed`), 150_000, 1000);
+      // Until the kubelet delivers the policy Secret to the registry pod, the robot is unknown (401).
+      await awaitGrant(ep, cred, `repository:${REPO}:pull,push`, (actions) => actions.includes('push'));
+      digests.signed = await waitFor('a push with the CI credential', () => crane.push(cluster.info.images.busybox.archive, `${REPO}:signed`), 60_000, 2000);
       // The same image with one more label: another digest, never signed.
       digests.unsigned = await crane.labelled(`${REPO}:signed`, 'dev.berth.test=unsigned', `${REPO}:unsigned`);
       expect(digests.unsigned).not.toBe(digests.signed);
@@ -113,11 +113,7 @@ describe('a namespace whose pull secret requires signed images, on the real node
       return sa?.imagePullSecrets?.some((s) => s.name === 'berth-pull-secret') || undefined;
     }, 60_000, 250);
     // The grant reaches the registry with the policy Secret: ask for it until it is there.
-    const jwt = await waitFor('the registry grants the namespace', async () => {
-      const t = await token(ep, runCred, `repository:${REPO}:pull`).catch(() => undefined); // 401 until the registry knows the robot
-      const claims = t ? JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString('utf8')) as { access?: Array<{ actions: string[] }> } : {};
-      return claims.access?.[0]?.actions.includes('pull') ? t : undefined;
-    }, 120_000, 500);
+    const jwt = await awaitGrant(ep, runCred, `repository:${REPO}:pull`, (actions) => actions.includes('pull'));
     const headers = { authorization: `Bearer ${jwt}`, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' };
     const get = await send(ep, 'GET', `/v2/${REPO}/manifests/unsigned`, { headers });
     expect(get.status).toBe(403);

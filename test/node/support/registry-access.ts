@@ -163,3 +163,29 @@ export function pullLoop(crane: Crane, repoTag: string, maxPulls = 400): { stop(
     },
   };
 }
+
+/** Failed logins per client address the registry tolerates in a minute before a lockout (auth.loginLimits.maxFailures is 10). */
+const LOGIN_POLL_MS = 7_000;
+
+/**
+ * A token for `scope` once the registry grants what `granted` asks, polling no faster than
+ * the login limiter allows: until the policy Secret reaches the registry the robot is unknown,
+ * and every try is a failed login counted against this client's address. A 429 is waited out.
+ */
+export async function awaitGrant(ep: RegistryEndpoint, cred: Credential, scope: string, granted: (actions: string[]) => boolean, timeoutMs = 150_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const t = await token(ep, cred, scope);
+      const claims = JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString('utf8')) as { access?: Array<{ actions: string[] }> };
+      if (granted(claims.access?.[0]?.actions ?? [])) return t;
+      last = `granted ${JSON.stringify(claims.access ?? [])}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() + LOGIN_POLL_MS > deadline) throw new Error(`no grant for ${scope} within ${timeoutMs / 1000} s; last: ${last}`);
+    const retryAfter = Number(/"retryAfterSeconds":(\d+)/.exec(last)?.[1] ?? 0) * 1000;
+    await new Promise((r) => setTimeout(r, Math.max(LOGIN_POLL_MS, retryAfter)));
+  }
+}
