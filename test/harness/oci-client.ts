@@ -71,6 +71,8 @@ export type RequestHeaders = Record<string, string>;
 /** A registry's answer, its body read. */
 export interface Answer {
   readonly status: number;
+  /** The reason phrase of the status line. */
+  readonly statusText: string;
   readonly headers: Headers;
   readonly body: Buffer;
   readonly text: string;
@@ -148,6 +150,6 @@ export class OciClient {
   private async send(method: string, path: string, headers: RequestHeaders, body: Buffer | undefined, redirect: RequestInit['redirect']): Promise<Answer> {
     const res = await fetch(`${this.url}${path}`, { method, headers: { ...this.headers, ...headers }, body, redirect });
     const bytes = Buffer.from(await res.arrayBuffer());
-    return { status: res.status, headers: res.headers, body: bytes, text: bytes.toString('utf8') };
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body: bytes, text: bytes.toString('utf8') };
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { MetadataCursorError, MetadataUnavailableError } from '../metadata/index.js';
 import { InvalidPathError, StorageUnavailableError, WriteConflictError, isStorageFull } from '../storage/registry-storage.js';
 import { afterUnreadBody } from '../limits/unread-body.js';
+import { reasonPhrase } from './reason-phrase.js';
 
 export const HTTP_STATUS: Readonly<Record<CodeName, number>> = Object.freeze({
   BLOB_UNKNOWN: 404,
@@ -94,6 +95,7 @@ export function renderError(err: unknown, req: IncomingMessage, res: ServerRespo
     // leaves the connection's parser where Node may never resume it: the next request
     // on it would wait until the client gives up. Answer, then close the connection.
     if (req.destroyed && !req.readableEnded) res.setHeader('Connection', 'close');
-    res.writeHead(statusOf(error), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    const status = statusOf(error);
+    res.writeHead(status, reasonPhrase(error, status), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
   });
 }

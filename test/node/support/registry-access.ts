@@ -51,6 +51,8 @@ export async function endpointOf(client: KubeClient, namespace: string, name: st
 
 export interface Reply {
   status: number;
+  /** The reason phrase of the status line. */
+  statusMessage: string;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
@@ -63,7 +65,7 @@ export function send(ep: RegistryEndpoint, method: string, path: string, opts: {
     const req = mod.request(`${ep.url}${path}`, { method, headers: opts.headers, ...(ep.caPem ? { ca: ep.caPem } : {}), ...identity, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
@@ -84,6 +86,13 @@ export async function token(ep: RegistryEndpoint, cred: Credential, scope: strin
   const res = await send(ep, 'GET', url.pathname + url.search, { headers: { authorization: `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` } });
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${res.body.toString()}`);
   return (JSON.parse(res.body.toString()) as { token: string }).token;
+}
+
+/** The digest of the `host/repo@sha256:…` reference crane prints after a push or a mutate. */
+function digestOf(printed: string): string {
+  const digest = /@(sha256:[0-9a-f]{64})\s*$/.exec(printed)?.[1];
+  if (!digest) throw new Error(`crane printed no digest reference: ${printed}`);
+  return digest;
 }
 
 /** crane with its own Docker config (logged in with `cred`) and, with TLS, trusting only the registry's CA. */
@@ -109,7 +118,13 @@ export class Crane {
 
   /** Pushes a docker-archive or OCI layout to repo:tag; returns the digest. */
   async push(source: string, repoTag: string): Promise<string> {
-    return (await runOk('crane', ['push', ...this.flags(), source, `${this.ep.host}/${repoTag}`], { env: this.env(), timeoutMs: 180_000 })).trim();
+    return digestOf(await runOk('crane', ['push', ...this.flags(), source, `${this.ep.host}/${repoTag}`], { env: this.env(), timeoutMs: 180_000 }));
+  }
+
+  /** Copies repo:tag to newRepoTag with one more config label (crane mutate): another digest, which it returns. */
+  async labelled(repoTag: string, label: string, newRepoTag: string): Promise<string> {
+    const out = await runOk('crane', ['mutate', ...this.flags(), `${this.ep.host}/${repoTag}`, '--label', label, '-t', `${this.ep.host}/${newRepoTag}`], { env: this.env(), timeoutMs: 60_000 });
+    return digestOf(out);
   }
 
   /** Pulls every blob of repo:tag (crane pull to a throwaway tarball); resolves with crane's exit code and output. */
@@ -147,4 +162,30 @@ export function pullLoop(crane: Crane, repoTag: string, maxPulls = 400): { stop(
       return { pulls, failures };
     },
   };
+}
+
+/** Failed logins per client address the registry tolerates in a minute before a lockout (auth.loginLimits.maxFailures is 10). */
+const LOGIN_POLL_MS = 7_000;
+
+/**
+ * A token for `scope` once the registry grants what `granted` asks, polling no faster than
+ * the login limiter allows: until the policy Secret reaches the registry the robot is unknown,
+ * and every try is a failed login counted against this client's address. A 429 is waited out.
+ */
+export async function awaitGrant(ep: RegistryEndpoint, cred: Credential, scope: string, granted: (actions: string[]) => boolean, timeoutMs = 150_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const t = await token(ep, cred, scope);
+      const claims = JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString('utf8')) as { access?: Array<{ actions: string[] }> };
+      if (granted(claims.access?.[0]?.actions ?? [])) return t;
+      last = `granted ${JSON.stringify(claims.access ?? [])}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() + LOGIN_POLL_MS > deadline) throw new Error(`no grant for ${scope} within ${timeoutMs / 1000} s; last: ${last}`);
+    const retryAfter = Number(/"retryAfterSeconds":(\d+)/.exec(last)?.[1] ?? 0) * 1000;
+    await new Promise((r) => setTimeout(r, Math.max(LOGIN_POLL_MS, retryAfter)));
+  }
 }

@@ -237,7 +237,11 @@ describe('requireSignature', () => {
     expect(res.status).toBe(403);
     expect(errorOf(res)).toMatchObject({ code: 'DENIED', detail: { policy: 'requireSignature' } });
     expect(errorOf(res).detail?.reason).toContain(`${image.digest} is not signed`);
-    expect((await head('signed/app', 'unsigned')).status).toBe(403);
+    // A HEAD has no body: the status line carries the reason (containerd shows only that).
+    const refused = await head('signed/app', 'unsigned');
+    expect(refused.status).toBe(403);
+    expect(refused.statusText).toBe(`Forbidden: ${errorOf(res).message}`);
+    expect(refused.statusText).toContain(`${image.digest} is not signed`);
   });
 
   it('a signature by an untrusted key is refused', async () => {
