@@ -59,7 +59,7 @@ export interface RecordSource {
   /** Reads a blob (the image config); may return undefined when it cannot. */
   readonly readBlob?: (digest: string) => Promise<Buffer | undefined>;
   /** What earlier records learned from image configs, so a tag push of a known image reads no blob. */
-  readonly configs?: ConfigFactsMemo;
+  readonly configs?: ConfigFactsCache;
 }
 
 export interface ConfigFacts {
@@ -67,20 +67,10 @@ export interface ConfigFacts {
   readonly platform?: Platform;
 }
 
-/** Facts of image configs by digest: content-addressed, so kept while there is room (the oldest go first). */
-export class ConfigFactsMemo {
-  private readonly facts = new Map<string, ConfigFacts>();
-
-  constructor(private readonly max = 4096) {}
-
-  get(digest: string): ConfigFacts | undefined {
-    return this.facts.get(digest);
-  }
-
-  set(digest: string, facts: ConfigFacts): void {
-    if (this.facts.size >= this.max) this.facts.delete(this.facts.keys().next().value!);
-    this.facts.set(digest, facts);
-  }
+/** Facts of image configs by digest: content-addressed, so any bounded cache may keep them. */
+export interface ConfigFactsCache {
+  get(digest: string): ConfigFacts | undefined;
+  set(digest: string, facts: ConfigFacts): void;
 }
 
 export async function manifestRecord(src: RecordSource): Promise<ManifestRecord> {

@@ -24,10 +24,8 @@ export interface IndexedLinks {
   hasManifest(repo: string, d: Digest): Promise<boolean>;
 }
 
-const NO_INDEX: IndexedLinks = { hasBlobLink: async () => false, hasManifest: async () => false };
-
 export class GcWriterProtocol {
-  constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks = NO_INDEX) {}
+  constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks) {}
 
   /**
    * Before a manifest commits (W1, W2): touch the manifest and everything it

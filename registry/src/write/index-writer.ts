@@ -10,7 +10,8 @@
 // before storage changes: no replica then serves a view the index cannot follow.
 import { Code, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ConfigFactsMemo, manifestRecord } from '../metadata/manifest-record.js';
+import { manifestRecord, type ConfigFacts } from '../metadata/manifest-record.js';
+import { LruCache } from '../storage/lru-cache.js';
 import { MetadataUnavailableError, type MetadataIndex } from '../metadata/index.js';
 import { parseDigest, type Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
@@ -21,7 +22,7 @@ export type Intent = number;
 
 export class IndexWriter {
   /** Image configs already read: a tag push of a known image reads no blob for its record. */
-  private readonly configs = new ConfigFactsMemo();
+  private readonly configs = new LruCache<ConfigFacts>(4096);
 
   constructor(private readonly index: MetadataIndex, private readonly storage: RegistryStorage, private readonly log: Logger) {}
 
