@@ -9,6 +9,7 @@
 import type { RegistryConfig } from '#contract/config/schema.js';
 import type { Grant } from './auth/access.js';
 import type { RepositorySettings } from './policy/repository-settings.js';
+import { applicablePolicies } from './pull-policy/applicable.js';
 import type { PulledManifest } from './pull-policy/pull-gate.js';
 import type { LoadedSupplyChain, SupplyChainDeps } from './supply-chain/assemble.js';
 import type { WriteEvent, WriteListener } from './write/write-events.js';
@@ -69,7 +70,7 @@ class OnDemandSupplyChain implements SupplyChain {
   private async check(pulled: PulledManifest, grant: Grant | undefined): Promise<void> {
     if (this.services) return this.services.gate.check(pulled, grant);
     // The gate's own first test, without loading it: most pulls have no policy at all.
-    if (!this.deps.settings.securityRules(pulled.repo).length && !grant?.pullPolicies?.(pulled.repo).policies.length) return;
+    if (!applicablePolicies(this.deps.settings, pulled.repo, grant).any) return;
     return (await this.load()).gate.check(pulled, grant);
   }
 

@@ -12,7 +12,7 @@
 // `denyAll` (what the operator renders for a policy it cannot render) refuses
 // every gated pull, whatever its mode would have been.
 import type { PreventVulnerable, RequireSignature, RepositorySecurity } from '#contract/config/security.js';
-import type { Grant, PullPolicyScope } from '../auth/access.js';
+import type { Grant } from '../auth/access.js';
 import { Code, hasCode, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { INDEXES } from '../manifest/media-types.js';
@@ -21,6 +21,7 @@ import type { RepositorySettings } from '../policy/repository-settings.js';
 import type { ScanService } from '../scanning/scan-service.js';
 import { scanTargetOf } from '../scanning/scan-target.js';
 import { Allowlist } from './allowlist.js';
+import { applicablePolicies } from './applicable.js';
 import type { SignatureVerdicts } from './signature-verdicts.js';
 import { describeBlocking, judgeVulnerabilities } from './vulnerability-policy.js';
 
@@ -43,7 +44,6 @@ interface Applicable<P> {
   readonly policy: P;
 }
 
-const NO_CREDENTIAL_POLICY: PullPolicyScope = { policies: [], exempt: () => false };
 const COSIGN_TAG = /^sha256-[0-9a-f]{64}(\.[a-z]+)?$/;
 const IMAGE_CONFIGS = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
@@ -59,9 +59,8 @@ export class PullGate {
 
   /** Resolves when the pull may proceed; throws DENIED with the reason otherwise. */
   async check(pulled: PulledManifest, grant: Grant | undefined): Promise<void> {
-    const repoRules = this.settings.securityRules(pulled.repo);
-    const credential = grant?.pullPolicies?.(pulled.repo) ?? NO_CREDENTIAL_POLICY;
-    if (!repoRules.length && !credential.policies.length) return;
+    const { repoRules, credential, any } = applicablePolicies(this.settings, pulled.repo, grant);
+    if (!any) return;
     const exempt = credential.exempt();
 
     const signature: Applicable<RequireSignature>[] = [];
