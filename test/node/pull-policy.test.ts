@@ -14,11 +14,12 @@ import type { KubeObject } from '../../operator/src/kube/types.js';
 import { CHART_DIR } from '../harness/helm-chart.js';
 import { addLocalVolumes } from '../harness/node/volumes.js';
 import { runOk } from '../harness/tools.js';
-import { condition, REGISTRY_API, waitForGone, waitForStatus } from '../operator/support/registry.js';
+import { condition, REGISTRY_API, waitForStatus } from '../operator/support/registry.js';
 import { connect, deletePodsNow, podEvents, waitFor, type Cluster } from './support/cluster.js';
 import { awaitGrant, Crane, credentialFrom, endpointOf, send, type Credential, type RegistryEndpoint } from './support/registry-access.js';
 import { pullAndRun } from './support/workloads.js';
 import { figure, seconds } from './support/figures.js';
+import { uninstallBerth } from './support/teardown.js';
 
 const RELEASE = 'berth-pp';
 const RELEASE_NS = 'berth-pp';
@@ -49,14 +50,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   if (!cluster) return;
-  const c = cluster.client;
-  await deletePodsNow(c, RUN_NS, ['signed', 'unsigned']);
-  // The operator must still run to lift the policies' and the Registry's finalizers.
-  for (const name of POLICIES) await c.delete(REGISTRY_API, 'AccessPolicy', name, NS).catch(() => undefined);
-  await c.delete(REGISTRY_API, 'Registry', REG, NS).catch(() => undefined);
-  await waitForGone(c, REGISTRY_API, 'Registry', REG, NS, 120_000).catch((e) => process.stderr.write(`cleanup: ${String(e)}\n`));
-  await cluster.helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '2m']);
-  for (const ns of [RUN_NS, CI_NS, NS, RELEASE_NS]) await c.delete('v1', 'Namespace', ns).catch(() => undefined);
+  await deletePodsNow(cluster.client, RUN_NS, ['signed', 'unsigned']);
+  await uninstallBerth(cluster, {
+    namespace: NS, registry: REG, policies: POLICIES, release: RELEASE, releaseNamespace: RELEASE_NS, namespaces: [RUN_NS, CI_NS, NS, RELEASE_NS],
+  });
   cluster.close();
 }, 5 * 60_000);
 

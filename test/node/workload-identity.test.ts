@@ -13,12 +13,13 @@ import { binDir } from '../harness/control-plane/binaries.js';
 import { CHART_DIR } from '../harness/helm-chart.js';
 import { IDENTITY_REGISTRY, providerConfigPath } from '../harness/node/credential-provider.js';
 import { addLocalVolumes } from '../harness/node/volumes.js';
-import { condition, REGISTRY_API, waitForGone, waitForStatus } from '../operator/support/registry.js';
+import { condition, REGISTRY_API, waitForStatus } from '../operator/support/registry.js';
 import { connect, deletePodsNow, waitFor, type Cluster } from './support/cluster.js';
 import { fileInArchive } from './support/image-file.js';
 import { Crane, credentialFrom, endpointOf, token } from './support/registry-access.js';
 import { pullAndRun } from './support/workloads.js';
 import { figure, seconds } from './support/figures.js';
+import { uninstallBerth } from './support/teardown.js';
 
 const RELEASE = 'berth-wi';
 const RELEASE_NS = 'berth-wi';
@@ -45,13 +46,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!cluster) return;
-  const c = cluster.client;
-  // The operator must still run to lift the policies' and the Registry's finalizers.
-  for (const name of ['wi-tokens', 'wi-ci']) await c.delete(REGISTRY_API, 'AccessPolicy', name, NS).catch(() => undefined);
-  await c.delete(REGISTRY_API, 'Registry', REG, NS).catch(() => undefined);
-  await waitForGone(c, REGISTRY_API, 'Registry', REG, NS, 120_000).catch((e) => process.stderr.write(`cleanup: ${String(e)}\n`));
-  await cluster.helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '2m']);
-  for (const ns of [WEB_NS, CI_NS, NS, RELEASE_NS]) await c.delete('v1', 'Namespace', ns).catch(() => undefined);
+  await uninstallBerth(cluster, {
+    namespace: NS, registry: REG, policies: ['wi-tokens', 'wi-ci'], release: RELEASE, releaseNamespace: RELEASE_NS, namespaces: [WEB_NS, CI_NS, NS, RELEASE_NS],
+  });
   cluster.close();
 }, 5 * 60_000);
 
