@@ -100,3 +100,17 @@ export async function assembleServices(config: RegistryConfig, log: Logger, acce
   };
   return { services, events, authRoutes: auth.routes, audit };
 }
+
+/**
+ * Stops what assembleServices opened, in order: the supply chain (its scans write),
+ * the event bus, the audit sinks (flushed), then the index and storage. Whoever
+ * started the HTTP server or background jobs stops those first.
+ */
+export async function closeServices({ services, events, audit }: Assembled): Promise<void> {
+  await services.security.stop();
+  await events.close();
+  await audit.log.close();
+  await services.index.close();
+  await services.storage.close();
+}
+

@@ -10,7 +10,7 @@ import type { RegistryConfigInput } from '#contract/config/schema.js';
 import type { Grant } from './auth/access.js';
 import { Code, RegistryError } from './errors.js';
 import { createLogger } from './log.js';
-import { assembleServices, type Assembled } from './services.js';
+import { assembleServices, closeServices, type Assembled } from './services.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 const BODY = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: [] }));
@@ -25,11 +25,8 @@ async function open(input: RegistryConfigInput = {}): Promise<Assembled> {
 }
 
 afterAll(async () => {
-  for (const { assembled: { services, events }, root } of opened) {
-    await services.security.stop();
-    await events.close();
-    await services.index.close();
-    await services.storage.close();
+  for (const { assembled, root } of opened) {
+    await closeServices(assembled);
     await rm(root, { recursive: true, force: true });
   }
 });

@@ -3,11 +3,12 @@
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { createLogger } from './log.js';
 import { defaultTag, importVulnDb } from './scanning/vulndb-import.js';
-import { assembleServices } from './services.js';
+import { assembleServices, closeServices } from './services.js';
 
 export async function vulndbImportCommand(config: RegistryConfig, options: { dir: string; tag?: string }): Promise<number> {
   const log = createLogger(config.log.level, process.stderr);
-  const { services, events } = await assembleServices(config, log);
+  const assembled = await assembleServices(config, log);
+  const { services } = assembled;
   const repo = config.security.vulnDB.repository;
   const tag = options.tag ?? defaultTag();
   try {
@@ -18,9 +19,6 @@ export async function vulndbImportCommand(config: RegistryConfig, options: { dir
     process.stderr.write(`berth-registry: vulndb import: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await services.security.stop();
-    await events.close();
-    await services.index.close();
-    await services.storage.close();
+    await closeServices(assembled);
   }
 }

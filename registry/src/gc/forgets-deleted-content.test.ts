@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '#contract/config/load.js';
 import { createLogger } from '../log.js';
-import { assembleServices, type Assembled } from '../services.js';
+import { assembleServices, closeServices, type Assembled } from '../services.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 const ACTOR = { subject: 'test' };
@@ -24,11 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { services, events } = assembled;
-  await services.security.stop();
-  await events.close();
-  await services.index.close();
-  await services.storage.close();
+  await closeServices(assembled);
   await rm(root, { recursive: true, force: true });
 });
 
