@@ -10,6 +10,8 @@
 //   `_gc/touched/<alg>/<hex>` (W1), then check the content exists, uncached (W2), then
 //   commit (W3). A manifest PUT touches its own digest, its config, layers and child
 //   manifests; an upload completing onto an existing blob and a mount touch the blob.
+//   Concurrent touches of one digest share a write that starts after each was asked
+//   (storage/gc-markers.ts), which is all W1 needs.
 //
 //   Sweeper, for each unmarked candidate (a blob, a layer link, a manifest link):
 //     S0  skip unless the object is older than the cutoff

@@ -15,18 +15,52 @@ export interface Marker {
   readonly nonce: string;
 }
 
+/** A digest's touch in flight, and the one that will start after it, shared by everyone who asked meanwhile. */
+interface Flight {
+  readonly current: Promise<void>;
+  next?: Promise<void>;
+}
+
 export class GcMarkers {
+  private readonly flights = new Map<string, Flight>();
+
   constructor(private readonly driver: StorageDriver) {}
 
-  async touch(d: Digest, now = Date.now()): Promise<void> {
-    const marker: Marker = { at: now, nonce: randomBytes(8).toString('hex') };
-    await this.driver.putContent(paths.gcTouched(d), JSON.stringify(marker));
+  /**
+   * Writes a fresh marker: one that starts after this call and has been written
+   * when the promise resolves, which is all the protocol asks of a touch. Touches of
+   * one digest asked while one is in flight share the next write instead of each
+   * making its own: concurrent pushes of one image (or of images sharing a base
+   * layer) otherwise queue their writes of one key behind each other in the store.
+   */
+  touch(d: Digest): Promise<void> {
+    const flight = this.flights.get(d.value);
+    if (!flight) return this.fly(d, this.write(d)).current;
+    // The in-flight write may have started before this call: join the one after it.
+    flight.next ??= flight.current.catch(() => undefined).then(() => this.fly(d, this.write(d)).current);
+    return flight.next;
   }
 
   async touchAll(digests: Iterable<Digest>): Promise<void> {
     const unique = new Map<string, Digest>();
     for (const d of digests) unique.set(d.value, d);
     await Promise.all([...unique.values()].map((d) => this.touch(d)));
+  }
+
+  private async write(d: Digest): Promise<void> {
+    const marker: Marker = { at: Date.now(), nonce: randomBytes(8).toString('hex') };
+    await this.driver.putContent(paths.gcTouched(d), JSON.stringify(marker));
+  }
+
+  /** Makes `write` the digest's flight until it settles; the queued next write then takes its place. */
+  private fly(d: Digest, write: Promise<void>): Flight {
+    const flight: Flight = { current: write };
+    this.flights.set(d.value, flight);
+    const land = () => {
+      if (this.flights.get(d.value) === flight && !flight.next) this.flights.delete(d.value);
+    };
+    write.then(land, land);
+    return flight;
   }
 
   /** The current marker, or undefined when the digest was never touched (or the marker is unreadable). */
