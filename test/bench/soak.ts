@@ -1,24 +1,30 @@
-// `npm run soak [-- --minutes=10] [-- --workers=8]`: the long soak (test/harness/soak.ts)
-// against a fresh registry process on the filesystem. Prints progress every 30 s and
-// the figures docs/BENCHMARKS.md ("Reliability") reports; exits 1 when a check fails.
+// `npm run soak [-- --minutes=10] [-- --workers=8] [-- --rate=STEPS/S] [-- --node-flags=A,B]`:
+// the long soak (test/harness/soak.ts) against a fresh registry process on the
+// filesystem. --rate paces the workers so that two runs compare at equal load;
+// --node-flags adds V8 flags to the registry's for an experiment. Prints progress
+// every 30 s and the figures docs/BENCHMARKS.md ("Soak") reports; exits 1 when a check fails.
 import { join } from 'node:path';
 import { startRegistryProcess } from '../harness/registry-process.js';
 import { runSoak, SOAK_CONFIG } from '../harness/soak.js';
+import { formatHeapFigures } from '../harness/heap-figures.js';
 
 const args = process.argv.slice(2);
 const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const minutes = Number(value('minutes') ?? 10);
 const workers = Number(value('workers') ?? 8);
+const rate = value('rate') ? Number(value('rate')) : undefined;
+const nodeFlags = value('node-flags')?.split(',').filter(Boolean) ?? [];
 
 async function main(): Promise<void> {
-  const registry = await startRegistryProcess({ config: SOAK_CONFIG });
+  const registry = await startRegistryProcess({ config: SOAK_CONFIG, nodeFlags });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => { void registry.kill().finally(() => process.exit(130)); });
   }
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+  log(`registry pid ${registry.child.pid}, log ${registry.logFile}`);
   try {
-    const r = await runSoak(registry, join(registry.dir, 'data'), { warmupMs: 60_000, durationMs: minutes * 60_000, workers, gcEveryMs: 20_000, log });
+    const r = await runSoak(registry, join(registry.dir, 'data'), { warmupMs: 60_000, durationMs: minutes * 60_000, workers, gcEveryMs: 20_000, stepsPerSecond: rate, log });
     const growth = (r.rssEndMiB - r.rssWarmMiB) / r.rssWarmMiB;
     const checks = {
       'no unexpected answer': r.errors.length === 0,
@@ -28,10 +34,15 @@ async function main(): Promise<void> {
       'every live image pullable': r.notPullable.length === 0,
     };
     process.stdout.write(`\n| figure | value |\n|---|---|\n`
-      + `| run | ${minutes} min after a 1 min warm-up, ${workers} workers, GC every 20 s |\n`
+      + `| run | ${minutes} min after a 1 min warm-up, ${workers} workers${rate ? ` paced to ${rate} steps/s` : ''}, GC every 20 s${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''} |\n`
       + `| requests | ${r.requests} (${(r.requests / r.seconds).toFixed(0)}/s) |\n`
+      + `| request latency after warm-up | p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms |\n`
       + `| operations | ${Object.entries(r.operations).map(([k, v]) => `${k} ${v}`).join(', ')}, GC runs ${r.gcRuns} |\n`
       + `| RSS after warm-up → end (peak) | ${r.rssWarmMiB.toFixed(1)} → ${r.rssEndMiB.toFixed(1)} MiB (${(growth * 100).toFixed(1)} %), peak ${r.rssPeakMiB.toFixed(1)} MiB |\n`
+      + `| registry heap after warm-up → end | ${formatHeapFigures(r.heapWarm)} → ${formatHeapFigures(r.heapEnd)} |\n`
+      + `| RSS every 30 s | ${r.samples.map((x) => x.rssMiB.toFixed(0)).join(', ')} MiB |\n`
+      + `| heap used / reserved every 30 s | ${r.samples.map((x) => `${x.heapUsedMiB.toFixed(0)}/${x.heapTotalMiB.toFixed(0)}`).join(', ')} MiB |\n`
+      + `| external every 30 s | ${r.samples.map((x) => x.externalMiB.toFixed(0)).join(', ')} MiB |\n`
       + `| descriptors after warm-up → end | files ${r.fdsWarm.files} → ${r.fdsEnd.files}, sockets ${r.fdsWarm.sockets} → ${r.fdsEnd.sockets} |\n`
       + `| uploads left after purge | ${r.uploadLeftovers} |\n`
       + `| live images at the end, not pullable | ${r.liveImages}, ${r.notPullable.length} |\n`

@@ -76,6 +76,8 @@ export interface StartRegistryOptions {
   /** Reuse a work folder (keeps ./data across restarts). */
   readonly dir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** V8/Node flags after REGISTRY_NODE_FLAGS (a benchmark's experiment, e.g. --trace-gc). */
+  readonly nodeFlags?: readonly string[];
   /** Runs the registry through another command (e.g. in its own mount namespace); it must exec node in place. */
   readonly wrap?: (node: string, args: string[]) => { command: string; args: string[] };
 }
@@ -93,7 +95,7 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
   await writeFile(configFile, yaml.dump(config));
   const logFile = join(dir, `registry-${port}-${Date.now()}.log`);
   const out = createWriteStream(logFile);
-  const args = [...REGISTRY_NODE_FLAGS, MAIN, '--config', configFile];
+  const args = [...REGISTRY_NODE_FLAGS, ...options.nodeFlags ?? [], MAIN, '--config', configFile];
   const launch = options.wrap?.(process.execPath, args) ?? { command: process.execPath, args };
   const child = spawn(launch.command, launch.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);

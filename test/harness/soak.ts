@@ -11,12 +11,16 @@ import { randomBytes } from 'node:crypto';
 import type { RegistryConfigInput } from '#contract/config/schema.js';
 import type { RegistryProcess } from './registry-process.js';
 import { Client, unexpected, type Answer, type Image } from './workload.js';
+import { formatHeapFigures, readHeapFigures, type HeapFigures } from './heap-figures.js';
+import { pacer } from './pacer.js';
 
 export interface SoakOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly workers: number;
   readonly gcEveryMs: number;
+  /** Steps per second across all workers (each step is one operation of several requests); unpaced when absent. */
+  readonly stepsPerSecond?: number;
   /** Progress lines (the long soak prints them). */
   readonly log?: (line: string) => void;
 }
@@ -28,6 +32,11 @@ export interface SoakReport {
   readonly rssWarmMiB: number;
   readonly rssEndMiB: number;
   readonly rssPeakMiB: number;
+  /** The registry's heap figures (its /metrics) at the two measurements. */
+  readonly heapWarm: HeapFigures;
+  readonly heapEnd: HeapFigures;
+  /** Every 30 s of the run (not paused): RSS and heap figures. */
+  readonly samples: ({ seconds: number; rssMiB: number } & HeapFigures)[];
   readonly fdsWarm: { files: number; sockets: number };
   readonly fdsEnd: { files: number; sockets: number };
   readonly uploadLeftovers: number;
@@ -35,6 +44,8 @@ export interface SoakReport {
   readonly notPullable: string[];
   readonly gcRuns: number;
   readonly requests: number;
+  /** Request latency over the run after the warm-up (the workers' requests, not GC's): median and 99th percentile, ms. */
+  readonly latencyMs: { p50: number; p99: number };
   readonly seconds: number;
 }
 
@@ -87,6 +98,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   let gcRuns = 0;
   const gcClient = new Client(registry.url, 600_000); // a collection of a busy store may take minutes
   let pausedWorkers = 0;
+  const pace = options.stepsPerSecond ? pacer(options.stepsPerSecond) : async () => {};
 
   async function step(w: number, n: number): Promise<void> {
     const client = clients[w];
@@ -130,6 +142,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
         // The last pause ends in 'stop': no step after it (an abandoned upload then would count as a leftover).
         if (phase === 'stop') break;
       }
+      await pace();
       await step(w, n);
     }
   });
@@ -149,20 +162,26 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
     while (pausedWorkers < options.workers) await sleep(20);
     await gcInFlight;
     await sleep(4_000); // in-flight work settles and the purger (every second, for uploads idle 2 s) runs
-    return { rss: statusKiB(pid, 'VmRSS') / 1024, fds: descriptors(pid) };
+    return { rss: statusKiB(pid, 'VmRSS') / 1024, fds: descriptors(pid), heap: await readHeapFigures(registry.url) };
   };
 
   const started = Date.now();
   await sleep(options.warmupMs);
   const warm = await pauseAndMeasure();
-  log(`warm-up done: RSS ${warm.rss.toFixed(1)} MiB, descriptors ${JSON.stringify(warm.fds)}`);
+  log(`warm-up done: RSS ${warm.rss.toFixed(1)} MiB, ${formatHeapFigures(warm.heap)}, descriptors ${JSON.stringify(warm.fds)}`);
   phase = 'run';
+  const firstRunRequest = clients.map((c) => c.latenciesMs.length);
   const runStart = Date.now();
+  const samples: SoakReport['samples'][number][] = [];
   while (Date.now() - runStart < options.durationMs) {
     await sleep(Math.min(30_000, options.durationMs));
-    log(`${((Date.now() - runStart) / 1000).toFixed(0)} s: RSS ${(statusKiB(pid, 'VmRSS') / 1024).toFixed(1)} MiB, ${JSON.stringify(operations)}, GC runs ${gcRuns}`);
+    const sample = { seconds: Math.round((Date.now() - runStart) / 1000), rssMiB: statusKiB(pid, 'VmRSS') / 1024, ...await readHeapFigures(registry.url) };
+    samples.push(sample);
+    log(`${sample.seconds} s: RSS ${sample.rssMiB.toFixed(1)} MiB, ${formatHeapFigures(sample)}, ${JSON.stringify(operations)}, GC runs ${gcRuns}`);
   }
   const end = await pauseAndMeasure();
+  const runLatencies = clients.flatMap((c, w) => c.latenciesMs.slice(firstRunRequest[w])).sort((a, b) => a - b);
+  const percentile = (p: number) => runLatencies[Math.min(runLatencies.length - 1, Math.floor(runLatencies.length * p))] ?? Number.NaN;
   phase = 'stop';
   await Promise.all([...workers, gcLoop]);
   clearInterval(sampler);
@@ -184,6 +203,9 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
     rssWarmMiB: warm.rss,
     rssEndMiB: end.rss,
     rssPeakMiB: rssPeakKiB / 1024,
+    heapWarm: warm.heap,
+    heapEnd: end.heap,
+    samples,
     fdsWarm: warm.fds,
     fdsEnd: end.fds,
     uploadLeftovers,
@@ -191,6 +213,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
     notPullable,
     gcRuns,
     requests: answers.length,
+    latencyMs: { p50: percentile(0.5), p99: percentile(0.99) },
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -29,6 +29,8 @@ export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha2
 
 export class Client {
   readonly answers: Answer[] = [];
+  /** How long each request took to its last body byte, in ms, in the order of `answers`. */
+  readonly latenciesMs: number[] = [];
 
   constructor(readonly url: string, private readonly timeoutMs = 30_000) {}
 
@@ -36,6 +38,7 @@ export class Client {
     let answer: Answer;
     let bytes = Buffer.alloc(0);
     let responseHeaders = new Headers();
+    const started = performance.now();
     try {
       const res = await fetch(`${this.url}${path}`, { method, body, headers, signal: AbortSignal.timeout(this.timeoutMs) });
       bytes = Buffer.from(await res.arrayBuffer());
@@ -55,6 +58,7 @@ export class Client {
       answer = { method, path, status: 0, failure: (err as Error).message };
     }
     this.answers.push(answer);
+    this.latenciesMs.push(performance.now() - started);
     return { answer, body: bytes, headers: responseHeaders };
   }
 
