@@ -9,7 +9,7 @@ import { runSoak, SOAK_CONFIG } from '../harness/soak.js';
 import { formatHeapFigures } from '../harness/heap-figures.js';
 
 const args = process.argv.slice(2);
-const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const minutes = Number(value('minutes') ?? 10);
 const workers = Number(value('workers') ?? 8);
 const rate = value('rate') ? Number(value('rate')) : undefined;
