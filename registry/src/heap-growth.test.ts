@@ -1,0 +1,49 @@
+// The heap-growth bound set at run time takes effect: a process that keeps a live
+// set and promotes garbage at a high rate (as requests outliving the small young
+// generation do) lets its old generation grow to a small multiple of the live set,
+// not to the default's up-to-4×. Each run is its own node with the registry's
+// young-generation flag; the figures are V8's heap used, sampled between slices.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { HEAP_GROWTH_FLAG } from './heap-growth.js';
+
+/** Peak heap used over 2.5 s of promoted garbage, as a multiple of the live set after a full collection. */
+function peakOverLive(flag: string | undefined): number {
+  const script = `
+    const flag = process.argv[1];
+    if (flag) require('node:v8').setFlagsFromString(flag);
+    const live = [];
+    for (let i = 0; i < 300000; i++) live.push({ a: i, s: 'x' + i, t: [i] });
+    const ring = new Array(50000);
+    let n = 0;
+    const slice = () => { for (let k = 0; k < 5000; k++) ring[n++ % ring.length] = { b: new Array(12).fill(k) }; };
+    const start = Date.now();
+    while (Date.now() - start < 500) slice(); // the limit settles
+    gc();
+    const liveBytes = process.memoryUsage().heapUsed;
+    let peak = 0;
+    const t0 = Date.now();
+    (function tick() {
+      slice();
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+      if (Date.now() - t0 < 2500) setImmediate(tick);
+      else process.stdout.write(String(peak / liveBytes) + ' ' + live.length);
+    })();`;
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=4', '--expose-gc', '-e', script, flag ?? ''], { encoding: 'utf8' });
+  return Number(out.split(' ')[0]);
+}
+
+test('with the bound, the old generation grows to under 2.5× its live set, less than without', () => {
+  const bounded = peakOverLive(HEAP_GROWTH_FLAG);
+  const unbounded = peakOverLive(undefined);
+  process.stdout.write(`peak heap used over live: bounded ${bounded.toFixed(2)}, default ${unbounded.toFixed(2)}\n`);
+  expect(bounded).toBeLessThan(2.5);
+  expect(bounded).toBeLessThan(unbounded);
+}, 30_000);
+
+test('the server sets it before it loads anything else', () => {
+  const main = readFileSync(new URL('./main.ts', import.meta.url), 'utf8');
+  const serve = main.slice(main.indexOf('async function serve('));
+  expect(serve.indexOf('boundHeapGrowth()')).toBeGreaterThan(0);
+  expect(serve.indexOf('boundHeapGrowth()')).toBeLessThan(serve.indexOf("await import('./server.js')"));
+});
