@@ -1,10 +1,11 @@
-// `npm run soak [-- --minutes=10] [-- --workers=8] [-- --rate=STEPS/S] [-- --node-flags=A,B]`:
+// `npm run soak [-- --minutes=10] [-- --workers=8] [-- --rate=STEPS/S] [-- --node-flags=A,B] [-- --main=PATH]`:
 // the long soak (test/harness/soak.ts) against a fresh registry process on the
 // filesystem. --rate paces the workers so that two runs compare at equal load;
-// --node-flags adds V8 flags to the registry's for an experiment. Prints progress
+// --node-flags adds V8 flags to the registry's for an experiment; --main runs another
+// build (an older commit's dist/registry/src/main.js) for an A/B. Prints progress
 // every 30 s and the figures docs/BENCHMARKS.md ("Soak") reports; exits 1 when a check fails.
 import { join } from 'node:path';
-import { startRegistryProcess } from '../harness/registry-process.js';
+import { REGISTRY_NODE_FLAGS, startRegistryProcess } from '../harness/registry-process.js';
 import { runSoak, SOAK_CONFIG } from '../harness/soak.js';
 import { formatHeapFigures } from '../harness/heap-figures.js';
 
@@ -14,9 +15,13 @@ const minutes = Number(value('minutes') ?? 10);
 const workers = Number(value('workers') ?? 8);
 const rate = value('rate') ? Number(value('rate')) : undefined;
 const nodeFlags = value('node-flags')?.split(',').filter(Boolean) ?? [];
+const main = value('main');
 
-async function main(): Promise<void> {
-  const registry = await startRegistryProcess({ config: SOAK_CONFIG, nodeFlags });
+async function run(): Promise<void> {
+  const registry = await startRegistryProcess({
+    config: SOAK_CONFIG, nodeFlags,
+    wrap: main ? (node, rest) => ({ command: node, args: rest.map((a, i) => (i === REGISTRY_NODE_FLAGS.length + nodeFlags.length ? main : a)) }) : undefined,
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => { void registry.kill().finally(() => process.exit(130)); });
   }
@@ -34,7 +39,7 @@ async function main(): Promise<void> {
       'every live image pullable': r.notPullable.length === 0,
     };
     process.stdout.write(`\n| figure | value |\n|---|---|\n`
-      + `| run | ${minutes} min after a 1 min warm-up, ${workers} workers${rate ? ` paced to ${rate} steps/s` : ''}, GC every 20 s${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''} |\n`
+      + `| run | ${minutes} min after a 1 min warm-up, ${workers} workers${rate ? ` paced to ${rate} steps/s` : ''}, GC every 20 s${nodeFlags.length ? `, node ${nodeFlags.join(' ')}` : ''}${main ? `, ${main}` : ''} |\n`
       + `| requests | ${r.requests} (${(r.requests / r.seconds).toFixed(0)}/s) |\n`
       + `| request latency after warm-up | p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms |\n`
       + `| operations | ${Object.entries(r.operations).map(([k, v]) => `${k} ${v}`).join(', ')}, GC runs ${r.gcRuns} |\n`
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+run().catch((err) => {
   process.stderr.write(`${(err as Error).stack}\n`);
   process.exit(1);
 });
