@@ -33,11 +33,11 @@ function peakOverLive(flag: string | undefined): number {
   return Number(out.split(' ')[0]);
 }
 
-test('with the bound, the old generation grows to under 2.5× its live set, less than without', () => {
+test('with the bound, the old generation grows to under 3× its live set, less than without', () => {
   const bounded = peakOverLive(HEAP_GROWTH_FLAG);
   const unbounded = peakOverLive(undefined);
   process.stdout.write(`peak heap used over live: bounded ${bounded.toFixed(2)}, default ${unbounded.toFixed(2)}\n`);
-  expect(bounded).toBeLessThan(2.5);
+  expect(bounded).toBeLessThan(3); // 1.8-2.1 measured; the default reached 4.5-4.7
   expect(bounded).toBeLessThan(unbounded);
 }, 30_000);
 
