@@ -50,21 +50,41 @@ export const federatedMatcherSchema = z.object({
   }
 });
 
-export const policyFileSchema = z.object({
-  robots: z.array(z.object({
-    name: robotName,
-    /** Several secrets may be valid at once, so credentials rotate with overlap. */
-    secrets: z.array(z.object({
-      hash: secretHash,
-      /** RFC 3339; the secret is refused from then on. */
-      expiresAt: z.string().datetime({ offset: true }).optional(),
-    }).strict()).default([]),
+const robotsSchema = z.array(z.object({
+  name: robotName,
+  /** Several secrets may be valid at once, so credentials rotate with overlap. */
+  secrets: z.array(z.object({
+    hash: secretHash,
+    /** RFC 3339; the secret is refused from then on. */
+    expiresAt: z.string().datetime({ offset: true }).optional(),
   }).strict()).default([]),
+}).strict()).default([]);
+
+/** Robot names must be unique within a file (and, across files, see registry/src/auth/robot-files.ts). */
+function uniqueRobots(doc: { robots: Array<{ name: string }> }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  doc.robots.forEach((r, i) => {
+    if (seen.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['robots', i, 'name'], message: `duplicate robot ${r.name}` });
+    seen.add(r.name);
+  });
+}
+
+/** A prefix of robot names ending in "/", so it names a whole family (e.g. one AccessPolicy's robots: "ap/<policy>/"). */
+const robotPrefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,510}\/$/, 'a robot-name prefix ending in "/"');
+
+export const policyFileSchema = z.object({
+  robots: robotsSchema,
   rules: z.array(z.object({
     /** Where the rule came from (e.g. the AccessPolicy namespace/name); shown in logs only. */
     name: z.string().optional(),
     /** Robot names, "anonymous" (everyone, signed in or not), or "*" (every robot and the admin). */
     subjects: z.array(z.string().min(1)).default([]),
+    /**
+     * Every robot (defined in this file or a robot file) whose name starts with one of these:
+     * the operator names one AccessPolicy's robots so, and the rule then does not list
+     * thousands of names, nor change when a namespace comes or goes.
+     */
+    robotPrefixes: z.array(robotPrefix).default([]),
     /** Identities of federated tokens (auth.federation); a rule needs subjects, federated, or both. */
     federated: z.array(federatedMatcherSchema).default([]),
     repositories: z.array(pattern).min(1),
@@ -75,21 +95,25 @@ export const policyFileSchema = z.object({
      * repository is exempt there, so signing and pushing keep working.
      */
     pullPolicy: pullPolicySchema.optional(),
-  }).strict().refine((r) => r.subjects.length + r.federated.length > 0, { message: 'a rule needs subjects or federated identities', path: ['subjects'] })).default([]),
+  }).strict().refine((r) => r.subjects.length + r.robotPrefixes.length + r.federated.length > 0, { message: 'a rule needs subjects, robotPrefixes or federated identities', path: ['subjects'] })).default([]),
   /** Repository patterns everyone, including anonymous, may pull. */
   anonymousPull: z.array(pattern).default([]),
   /** Subjects that may list the catalog (`registry:catalog:*`); the admin always may. */
   catalog: z.array(z.string().min(1)).default([]),
-}).strict().superRefine((doc, ctx) => {
-  const seen = new Set<string>();
-  doc.robots.forEach((r, i) => {
-    if (seen.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['robots', i, 'name'], message: `duplicate robot ${r.name}` });
-    seen.add(r.name);
-  });
-});
+}).strict().superRefine(uniqueRobots);
 
 export type PolicyFile = z.input<typeof policyFileSchema>;
 export type ValidPolicyFile = z.output<typeof policyFileSchema>;
+
+/**
+ * A robot file: robots and their secret hashes only, no rules. The operator spreads a
+ * Registry's robots over a fixed set of these (one Secret each), since one Secret holds
+ * at most 1 MiB; what the robots may do is still decided by the main file's rules.
+ */
+export const robotFileSchema = z.object({ robots: robotsSchema }).strict().superRefine(uniqueRobots);
+
+export type RobotFile = z.input<typeof robotFileSchema>;
+export type ValidRobotFile = z.output<typeof robotFileSchema>;
 
 export class PolicyError extends Error {
   override name = 'PolicyError';
@@ -97,6 +121,15 @@ export class PolicyError extends Error {
 
 /** Parses and validates a policy document (YAML or JSON text); throws PolicyError with every problem. */
 export function parsePolicyFile(text: string, source = 'policy'): ValidPolicyFile {
+  return parseWith(policyFileSchema, text, source);
+}
+
+/** Parses and validates a robot file (YAML or JSON text); throws PolicyError with every problem. */
+export function parseRobotFile(text: string, source = 'robots'): ValidRobotFile {
+  return parseWith(robotFileSchema, text, source);
+}
+
+function parseWith<T extends z.ZodTypeAny>(schema: T, text: string, source: string): z.output<T> {
   // An empty file is refused rather than read as "no rules": a file caught mid-write
   // must not revoke everyone's access. An intentionally empty policy is `{}`.
   if (!text.trim()) throw new PolicyError(`${source}: the file is empty (write {} for an empty policy)`);
@@ -107,7 +140,7 @@ export function parsePolicyFile(text: string, source = 'policy'): ValidPolicyFil
     throw new PolicyError(`${source}: invalid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   try {
-    return policyFileSchema.parse(doc ?? {});
+    return schema.parse(doc ?? {}) as z.output<T>;
   } catch (err) {
     if (err instanceof ZodError) {
       throw new PolicyError(`${source}: ${err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);

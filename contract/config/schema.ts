@@ -110,6 +110,8 @@ export const authSchema = z.object({
   admin: z.object({ username: z.string().default('admin'), passwordFile: z.string().optional(), passwordHash: z.string().optional() }).strict().optional(),
   /** Policy file (robots + rules, YAML or JSON; see docs/auth.md), reloaded on change. */
   policyFile: z.string().optional().describe('Policy file (robots + rules, YAML or JSON; see docs/auth.md), reloaded on change.'),
+  /** Robot files (robots only, no rules; see docs/auth.md), reloaded with the policy file. A missing file has no robots; one that does not parse has its robots refused. */
+  robotFiles: z.array(z.string()).default([]).describe('Robot files (robots only, no rules; see docs/auth.md), reloaded with the policy file. A missing file has no robots; one that does not parse has its robots refused.'),
   /** Lifetime of refresh tokens (OAuth2 offline access, `docker login` identity tokens). */
   refreshTokenTTLSeconds: duration.default(24 * 3600).describe('Lifetime of refresh tokens (OAuth2 offline access, `docker login` identity tokens).'),
   /** Brute-force resistance: failed logins per identity and per client address. */

@@ -20,6 +20,8 @@ interface CompiledRule {
   readonly name: string;
   readonly pullPolicy?: PullPolicy;
   readonly subjects: ReadonlySet<string>;
+  /** Robots whose name starts with one of these (and that exist) are subjects too. */
+  readonly robotPrefixes: readonly string[];
   readonly federated: readonly FederatedMatcher[];
   readonly repositories: readonly RegExp[];
   readonly actions: ReadonlySet<Action>;
@@ -34,6 +36,7 @@ export class Policy {
   private readonly anonymousPull: readonly RegExp[];
   private readonly catalog: ReadonlySet<string>;
 
+  /** `doc.robots` may hold robots of robot files too (robot-files.ts merges them). */
   constructor(doc: ValidPolicyFile, extraAnonymousPull: readonly string[] = []) {
     this.robots = new Map(doc.robots.map((r) => [r.name, r.secrets.map((s) => ({
       hash: parseSecretHash(s.hash),
@@ -43,6 +46,7 @@ export class Policy {
       name: r.name ?? `rules[${i}]`,
       pullPolicy: r.pullPolicy,
       subjects: new Set(r.subjects),
+      robotPrefixes: r.robotPrefixes,
       federated: r.federated.map(compileFederatedMatcher),
       repositories: r.repositories.map(compileRepositoryPattern),
       actions: new Set(r.actions.flatMap((a) => (a === '*' ? ALL : [a]))),
@@ -82,9 +86,14 @@ export class Policy {
     return subjects.has(subject) || subjects.has(ANONYMOUS) || (subject !== ANONYMOUS && subjects.has(ANY_AUTHENTICATED));
   }
 
+  /** A rule names a subject directly, through "*"/"anonymous", or (a defined robot only) by a prefix of its name. */
+  private ruleAppliesTo(rule: CompiledRule, subject: string): boolean {
+    return this.appliesTo(rule.subjects, subject) || (rule.robotPrefixes.length > 0 && this.robots.has(subject) && rule.robotPrefixes.some((p) => subject.startsWith(p)));
+  }
+
   /** The concrete actions (pull, push, delete) a non-admin subject has on a repository. */
   repositoryActions(subject: string, repo: string): Set<Action> {
-    return this.actionsWhere((rule) => this.appliesTo(rule.subjects, subject), repo);
+    return this.actionsWhere((rule) => this.ruleAppliesTo(rule, subject), repo);
   }
 
   /** Whether a non-admin subject may perform one action; "*" means every action. */
@@ -109,7 +118,7 @@ export class Policy {
 
   /** Pull policies of the rules that grant `subject` pull on `repo`. */
   pullPolicies(subject: string, repo: string): CredentialPullPolicy[] {
-    return this.policiesWhere((rule) => this.appliesTo(rule.subjects, subject), repo);
+    return this.policiesWhere((rule) => this.ruleAppliesTo(rule, subject), repo);
   }
 
   federatedPullPolicies(principal: FederatedPrincipal, repo: string): CredentialPullPolicy[] {
@@ -136,11 +145,15 @@ export class Policy {
 
 const covers = (actions: ReadonlySet<Action>, action: Action) => (action === '*' ? ALL.every((a) => actions.has(a)) : actions.has(action));
 
-/** Parses and compiles a policy document (YAML or JSON text); throws PolicyError with every problem. */
-export function parsePolicy(text: string, source = 'policy', extraAnonymousPull: readonly string[] = []): Policy {
+/**
+ * Parses and compiles a policy document (YAML or JSON text); throws PolicyError with every problem.
+ * `withRobots` adds the robots of robot files to the document's (see robot-files.ts).
+ */
+export function parsePolicy(text: string, source = 'policy', extraAnonymousPull: readonly string[] = [],
+  withRobots: (robots: ValidPolicyFile['robots']) => ValidPolicyFile['robots'] = (r) => r): Policy {
   const doc = parsePolicyFile(text, source);
   try {
-    return new Policy(doc, extraAnonymousPull);
+    return new Policy({ ...doc, robots: withRobots(doc.robots) }, extraAnonymousPull);
   } catch (err) {
     throw new PolicyError(`${source}: ${(err as Error).message}`);
   }

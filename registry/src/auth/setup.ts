@@ -58,7 +58,7 @@ export async function createAuth(config: RegistryConfig, log: Logger, metrics: M
   ];
   let policy: PolicySource;
   if (auth.policyFile) {
-    policy = await PolicyFileSource.open({ file: auth.policyFile, anonymousPull, log, metrics });
+    policy = await PolicyFileSource.open({ file: auth.policyFile, robotFiles: auth.robotFiles, anonymousPull, log, metrics });
   } else {
     policy = staticPolicy(Policy.empty(anonymousPull));
     log.warn({ msg: 'auth enabled without auth.policyFile: only the admin (and anonymous pull from config) have access' });

@@ -50,7 +50,7 @@ export class Metrics {
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly policyLastReloadSuccess = new Gauge({
-    name: 'berth_policy_last_reload_success', help: '1 when the last access policy load succeeded, 0 when the file was rejected.',
+    name: 'berth_policy_last_reload_success', help: '1 when the last access policy load succeeded, 0 when the file (or a robot file) was rejected.',
     registers: [this.registry],
   });
 

@@ -15,8 +15,8 @@ export const DEFAULT_SECRET_NAME = 'berth-pull-secret';
 export const DEFAULT_ROTATION_PERIOD = '24h';
 export const DEFAULT_OVERLAP = '1h';
 /**
- * Key of the operator's rotation state in the `<registry>-policy` Secret (next to the
- * file the registry reads), gzip'd: it holds every robot, and the Secret is capped at 1 MiB.
+ * Key of the operator's rotation state in the `<registry>-policy` Secret and in each robot
+ * shard (next to the file the registry reads), gzip'd: a Secret is capped at 1 MiB.
  */
 export const STATE_KEY = 'state.json.gz';
 
@@ -30,7 +30,12 @@ export function policyKey(p: AccessPolicy): string {
  * appears in neither, so the name parses back unambiguously.
  */
 export function robotName(policyName: string, namespace: string): string {
-  return `ap/${policyName}/${namespace}`;
+  return `${robotPrefix(policyName)}${namespace}`;
+}
+
+/** What every robot of one policy's name starts with: its rule grants them by this prefix. */
+export function robotPrefix(policyName: string): string {
+  return `ap/${policyName}/`;
 }
 
 /** The field manager that owns this policy's entries in ServiceAccount imagePullSecrets. */

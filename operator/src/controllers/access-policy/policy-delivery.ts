@@ -1,7 +1,7 @@
 // The kubelet refreshes a Secret volume when it syncs the pod, which it does on its
 // own about once a minute: a policy change would reach the registry pods that late.
 // Any change to a pod makes the kubelet sync it at once, and the sync re-reads the
-// pod's Secret volumes. So after the policy Secret changes, each registry pod gets
+// pod's Secret volumes. So after the policy Secret or a robot shard changes, each registry pod gets
 // an annotation naming the policy's revision; the registry's file watch then loads
 // the new file within a second. The registry pods need no API access for this. A
 // nudge that fails leaves that pod on the kubelet's own schedule, nothing worse.
@@ -14,12 +14,15 @@ import type { KubeObject } from '../../kube/types.js';
 import type { Logger } from '../../runtime/logger.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
 import { REGISTRY_COMPONENT, selectorLabels } from '../registry/names.js';
+import { ROBOT_FILE_KEY } from './robot-shards.js';
 
 export const POLICY_REVISION_ANNOTATION = 'berth.dev/policy-revision';
 
-/** A short digest of the rendered policy file: what the pods' annotation carries. */
-export function policyRevision(data: Record<string, string>): string {
-  return createHash('sha256').update(data[POLICY_FILE_KEY] ?? '').digest('hex').slice(0, 16);
+/** A short digest of the rendered policy file and robot files: what the pods' annotation carries. */
+export function policyRevision(data: Record<string, string>, shards: ReadonlyArray<Record<string, string> | undefined> = []): string {
+  const hash = createHash('sha256').update(data[POLICY_FILE_KEY] ?? '');
+  for (const shard of shards) hash.update('\n').update(shard?.[ROBOT_FILE_KEY] ?? '');
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Annotates every running registry pod that does not carry `revision` yet; returns how many were patched. */

@@ -22,11 +22,11 @@ describe('AccessPolicy.spec.pullPolicy', () => {
     const file = renderPolicyFile(state, [
       policy('signed', { pullPolicy: { requireSignature: { keys: ['release'] }, preventVulnerable: { severity: 'Critical', maxPendingScan: '20s', pendingScan: 'Deny' } } }),
       policy('plain'),
-    ], 0, ['release']);
+    ], ['release']);
     expect(file.rules).toEqual([
-      { name: 'accesspolicy/team/plain', subjects: ['ap/plain/app'], repositories: ['prod/**'], actions: ['pull'] },
+      { name: 'accesspolicy/team/plain', robotPrefixes: ['ap/plain/'], repositories: ['prod/**'], actions: ['pull'] },
       {
-        name: 'accesspolicy/team/signed', subjects: ['ap/signed/app'], repositories: ['prod/**'], actions: ['pull'],
+        name: 'accesspolicy/team/signed', robotPrefixes: ['ap/signed/'], repositories: ['prod/**'], actions: ['pull'],
         pullPolicy: {
           requireSignature: { keys: ['release'], minSignatures: 1, mode: 'Enforce' },
           preventVulnerable: { severity: 'Critical', mode: 'Enforce', pendingScan: 'Deny', maxPendingScanSeconds: 20 },
@@ -38,7 +38,7 @@ describe('AccessPolicy.spec.pullPolicy', () => {
 
   it('a policy naming a key the Registry does not trust gets no rule at all (its credentials are refused), and is a terminal error', () => {
     const broken = policy('broken', { pullPolicy: { requireSignature: { keys: ['stolen'] } } });
-    const file = renderPolicyFile(state, [broken, policy('plain')], 0, ['release']);
+    const file = renderPolicyFile(state, [broken, policy('plain')], ['release']);
     expect(file.rules!.map((r) => r.name)).toEqual(['accesspolicy/team/plain']);
     expect(() => pullPolicyRule(broken.spec.pullPolicy!, ['release'])).toThrow(TerminalError);
     expect(() => pullPolicyRule(broken.spec.pullPolicy!, ['release'])).toThrow("spec.pullPolicy.requireSignature.keys: stolen not among the Registry's spec.security.trust.keys");

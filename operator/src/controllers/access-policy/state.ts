@@ -1,16 +1,19 @@
-// The `<registry>-policy` Secret: `policy.yaml`, the file the registry reads
-// (robots with hashes only, and one rule per AccessPolicy), and `state.json.gz`,
-// what the operator must remember across restarts (secret ids, digests,
-// activation and expiry times, handled rotation requests). The Registry's pods
-// mount only `policy.yaml`. Both keys are recomputed as a whole from the state
-// and every AccessPolicy of the Registry, never appended to.
+// The `<registry>-policy` Secret: `policy.yaml`, the file the registry reads (one
+// rule per AccessPolicy, granting that policy's robots by their name prefix), and
+// `state.json.gz`, what the operator must remember across restarts about the
+// policies (handled rotation requests, grants). The robots (hashes only) and their
+// state (secret ids, digests, activation and expiry times) live in the robot shards
+// (robot-shards.ts), `robots.json` and `state.json.gz` each. The Registry's pods mount
+// only the files. Every key is recomputed as a whole from the state and every
+// AccessPolicy of the Registry, never appended to.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { PolicyFile } from '#contract/auth/policy-file.js';
+import type { PolicyFile, RobotFile } from '#contract/auth/policy-file.js';
 import type { PullPolicy } from '#contract/config/security.js';
 import type { AccessPolicy } from '../../api/types.js';
 import { pullPolicyRule } from '../pull-policy.js';
 import { POLICY_FILE_KEY } from '../registry/config.js';
-import { STATE_KEY } from './names.js';
+import { robotPrefix, STATE_KEY } from './names.js';
+import { ROBOT_FILE_KEY, splitRobots } from './robot-shards.js';
 import type { StoredSecret } from './credentials.js';
 import { federatedEntries } from './federated-identities.js';
 import { grantMatchers, type ServiceAccountGrant } from './token-grants.js';
@@ -41,6 +44,13 @@ export function emptyState(): RegistryPolicyState {
   return { robots: {}, policies: {} };
 }
 
+/** The state of the policy Secret and the robot shards' Secrets, as one (robots from before sharding included). */
+export function stateFromSecrets(main: Record<string, string> | undefined, shards: ReadonlyArray<Record<string, string> | undefined>): RegistryPolicyState {
+  const state = stateFromSecret(main);
+  for (const shard of shards) Object.assign(state.robots, stateFromSecret(shard).robots);
+  return state;
+}
+
 export function stateFromSecret(data: Record<string, string> | undefined): RegistryPolicyState {
   const raw = data?.[STATE_KEY];
   if (!raw) return emptyState();
@@ -65,47 +75,65 @@ function rulePullPolicy(policy: AccessPolicy, trustKeys: readonly string[]): Pul
   }
 }
 
-/**
- * The registry's policy file for every live policy of the Registry. A policy whose
- * pullPolicy the registry could not apply gets no rule at all: its credentials are
- * refused rather than let through without the policy.
- */
-export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): PolicyFile {
-  const live = new Map(policies.map((p) => [p.metadata.name, p]));
-  const robots: NonNullable<PolicyFile['robots']> = [];
-  const subjects = new Map<string, string[]>();
-  for (const [name, robot] of byName(state.robots)) {
-    if (!live.has(robot.policy)) continue;
-    const secrets = robot.secrets
+/** The robots of live policies, with their unexpired secrets (hashes only), by name. */
+export function renderRobots(robots: Record<string, RobotState>, policies: AccessPolicy[], now: number): NonNullable<RobotFile['robots']> {
+  const live = new Set(policies.map((p) => p.metadata.name));
+  return byName(robots).filter(([, robot]) => live.has(robot.policy)).map(([name, robot]) => ({
+    name,
+    secrets: robot.secrets
       .filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > now)
-      .map((s) => (s.expiresAt ? { hash: s.hash, expiresAt: s.expiresAt } : { hash: s.hash }));
-    robots.push({ name, secrets });
-    subjects.set(robot.policy, [...(subjects.get(robot.policy) ?? []), name]);
-  }
+      .map((s) => (s.expiresAt ? { hash: s.hash, expiresAt: s.expiresAt } : { hash: s.hash })),
+  }));
+}
+
+/**
+ * The registry's policy file for every live policy of the Registry: rules only, the
+ * robots are in the robot files. A policy whose pullPolicy the registry could not
+ * apply gets no rule at all: its credentials are refused rather than let through
+ * without the policy.
+ */
+export function renderPolicyFile(state: RegistryPolicyState, policies: AccessPolicy[], trustKeys: readonly string[] = []): PolicyFile {
+  const withRobots = new Set(Object.values(state.robots).map((r) => r.policy));
   const rules: NonNullable<PolicyFile['rules']> = [];
-  for (const [name, policy] of [...live].sort(([a], [b]) => a.localeCompare(b))) {
-    const s = subjects.get(name) ?? [];
+  for (const policy of [...policies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const name = policy.metadata.name;
     // Robots, the ServiceAccounts granted their own tokens, and CI identities: one rule, the same grant.
+    const robotPrefixes = withRobots.has(name) ? [robotPrefix(name)] : [];
     const federated = [...grantMatchers(state.policies[name]?.serviceAccountTokens ?? []), ...federatedEntries(policy)];
-    if (!s.length && !federated.length) continue;
+    if (!robotPrefixes.length && !federated.length) continue;
     const pullPolicy = rulePullPolicy(policy, trustKeys);
     if (pullPolicy === null) continue;
     rules.push({
       name: `accesspolicy/${policy.metadata.namespace}/${name}`,
-      ...(s.length ? { subjects: s } : {}),
+      ...(robotPrefixes.length ? { robotPrefixes } : {}),
       ...(federated.length ? { federated } : {}),
       repositories: policy.spec.repositories,
       actions: policy.spec.actions,
       ...(pullPolicy ? { pullPolicy } : {}),
     });
   }
-  return { robots, rules };
+  return { rules };
 }
 
-export function secretData(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): Record<string, string> {
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+export interface PolicySecretsData {
+  /** The `<registry>-policy` Secret: the policy file and the policies' state. */
+  main: Record<string, string>;
+  /** Each robot shard's Secret, in shard order: its robot file and its robots' state. */
+  shards: Array<Record<string, string>>;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const gzipped = (state: RegistryPolicyState) => gzipSync(JSON.stringify(state)).toString('base64');
+
+export function policySecretsData(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): PolicySecretsData {
   return {
-    [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, now, trustKeys)) + '\n'),
-    [STATE_KEY]: gzipSync(JSON.stringify(state)).toString('base64'),
+    main: {
+      [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, trustKeys)) + '\n'),
+      [STATE_KEY]: gzipped({ robots: {}, policies: state.policies }),
+    },
+    shards: splitRobots(state.robots).map((robots) => ({
+      [ROBOT_FILE_KEY]: b64(JSON.stringify({ robots: renderRobots(robots, policies, now) }) + '\n'),
+      [STATE_KEY]: gzipped({ robots, policies: {} }),
+    })),
   };
 }

@@ -40,11 +40,10 @@ describe('ServiceAccount grants', () => {
         tokens: { serviceAccountTokens: [{ namespace: 'b', name: 'web', uid: 'u3' }] },
       },
     };
-    const file = renderPolicyFile(state, [policy('both', { credentials: ['pullSecret', 'serviceAccountToken'] }), policy('tokens'), policy('empty')], 0);
-    expect(file.robots!.map((r) => r.name)).toEqual(['ap/both/a']);
+    const file = renderPolicyFile(state, [policy('both', { credentials: ['pullSecret', 'serviceAccountToken'] }), policy('tokens'), policy('empty')]);
     expect(file.rules).toEqual([
       {
-        name: 'accesspolicy/registry/both', subjects: ['ap/both/a'],
+        name: 'accesspolicy/registry/both', robotPrefixes: ['ap/both/'],
         federated: [{ issuer: 'cluster', subject: 'system:serviceaccount:a:web', claims: { serviceAccountUID: 'u1' } }],
         repositories: ['team-a/**'], actions: ['pull'],
       },
@@ -64,7 +63,7 @@ describe('CI identities (spec.federated)', () => {
   const ci = policy('ci', { namespaces: undefined, credentials: undefined, serviceAccounts: undefined, actions: ['pull', 'push'], federated: [{ issuer: 'github', claims: { repository: 'acme/team-a', ref: 'refs/heads/main' } }] });
 
   it('are rendered as the rule\'s federated entries', () => {
-    const file = renderPolicyFile({ robots: {}, policies: {} }, [ci], 0);
+    const file = renderPolicyFile({ robots: {}, policies: {} }, [ci]);
     expect(file.rules).toEqual([{ name: 'accesspolicy/registry/ci', federated: [{ issuer: 'github', claims: { repository: 'acme/team-a', ref: 'refs/heads/main' } }], repositories: ['team-a/**'], actions: ['pull', 'push'] }]);
     expect(parsePolicyFile(JSON.stringify(file)).rules[0].federated[0].issuer).toBe('github');
   });
@@ -75,7 +74,7 @@ describe('CI identities (spec.federated)', () => {
     expect(federatedEntries(bad)).toEqual([]);
     expect(federatedProblem(ci)).toBeUndefined();
     // The rest of the file stays valid for the registry.
-    const file = renderPolicyFile({ robots: {}, policies: {} }, [ci, bad], 0);
+    const file = renderPolicyFile({ robots: {}, policies: {} }, [ci, bad]);
     expect(parsePolicyFile(JSON.stringify(file)).rules.map((r) => r.name)).toEqual(['accesspolicy/registry/ci']);
   });
 });

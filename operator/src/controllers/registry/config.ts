@@ -13,6 +13,7 @@ import { federationConfig } from './federation.js';
 import { mirrorConfig } from './mirror.js';
 import { registryNames, serviceHost } from './names.js';
 import { securityConfig } from './security.js';
+import { ROBOT_SHARDS, robotFileName } from '../access-policy/robot-shards.js';
 
 /** Where the Deployment mounts each input; config paths below must agree (the metadata index's are in metadata.ts). */
 export const paths = {
@@ -105,7 +106,7 @@ export function registryConfig(reg: Registry, inputs: ConfigInputs): RegistryCon
       tokenTTLSeconds: seconds(spec.auth?.tokenTTL, '5m', 'auth.tokenTTL'),
       signingKeys: authEnabled ? signingKeyIds.map((kid) => ({ kid, privateKeyFile: `${paths.keysDir}/${kid}.pem` })) : [],
       // Robots and rules rendered from every AccessPolicy of this Registry (controllers/access-policy).
-      ...(authEnabled ? { policyFile: `${paths.policyDir}/${POLICY_FILE_KEY}` } : {}),
+      ...(authEnabled ? { policyFile: `${paths.policyDir}/${POLICY_FILE_KEY}`, robotFiles: Array.from({ length: ROBOT_SHARDS }, (_, i) => `${paths.policyDir}/${robotFileName(i)}`) } : {}),
       ...(authEnabled && adminPasswordHash ? { admin: { username: ADMIN_USERNAME, passwordHash: adminPasswordHash } } : {}),
       // Absent unless configured, so a Registry without issuers renders (and hashes) as before.
       ...(federation.issuers.length ? { federation } : {}),

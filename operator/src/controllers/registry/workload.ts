@@ -2,6 +2,7 @@
 import type { Registry } from '../../api/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { paths, POLICY_FILE_KEY, REGISTRY_PORT } from './config.js';
+import { ROBOT_FILE_KEY, ROBOT_SHARDS, robotFileName, robotShardSecretName } from '../access-policy/robot-shards.js';
 import { metadataChoice, metadataVolumes } from './metadata.js';
 import { clusterIssuer, issuerCaVolumes } from './federation.js';
 import { mirrorVolumes } from './mirror.js';
@@ -28,9 +29,15 @@ function volumes(reg: Registry) {
   ];
   if (authEnabled) {
     list.push({ volume: { name: 'signing-keys', secret: { secretName: names.signingKeys, defaultMode: 0o440 } }, mount: { name: 'signing-keys', mountPath: paths.keysDir, readOnly: true } });
-    // Optional: it exists once an AccessPolicy names this Registry; until then the registry runs with an empty policy.
-    // Mounted as a directory (no subPath) so the kubelet's updates reach the pod and the registry reloads them.
-    list.push({ volume: { name: 'policy', secret: { secretName: names.policy, optional: true, items: [{ key: POLICY_FILE_KEY, path: POLICY_FILE_KEY }], defaultMode: 0o440 } }, mount: { name: 'policy', mountPath: paths.policyDir, readOnly: true } });
+    // The policy file and every robot shard (controllers/access-policy/robot-shards.ts) in one projected volume,
+    // each Secret optional: they exist once an AccessPolicy names this Registry and has robots in that shard;
+    // until then the registry runs with an empty policy. Mounted as a directory (no subPath) so the kubelet's
+    // updates reach the pod, all files swapped at once, and the registry reloads them.
+    const sources = [
+      { secret: { name: names.policy, optional: true, items: [{ key: POLICY_FILE_KEY, path: POLICY_FILE_KEY }] } },
+      ...Array.from({ length: ROBOT_SHARDS }, (_, i) => ({ secret: { name: robotShardSecretName(names.policy, i), optional: true, items: [{ key: ROBOT_FILE_KEY, path: robotFileName(i) }] } })),
+    ];
+    list.push({ volume: { name: 'policy', projected: { sources, defaultMode: 0o440 } }, mount: { name: 'policy', mountPath: paths.policyDir, readOnly: true } });
   }
   if (reg.spec.tls) {
     const secretName = reg.spec.tls.secretRef?.name ?? names.tls;

@@ -95,6 +95,6 @@ describe('federated policy rules', () => {
   });
 
   test('a rule with neither subjects nor federated identities is refused', () => {
-    expect(() => parsePolicy('rules: [{repositories: ["a/*"], actions: [pull]}]')).toThrow(/rules\.0\.subjects: a rule needs subjects or federated identities/);
+    expect(() => parsePolicy('rules: [{repositories: ["a/*"], actions: [pull]}]')).toThrow(/rules\.0\.subjects: a rule needs subjects, robotPrefixes or federated identities/);
   });
 });
