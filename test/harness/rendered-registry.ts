@@ -5,7 +5,7 @@
 // sync period), the pod's ServiceAccount token comes from TokenRequest, and the
 // in-cluster API server name (kubernetes.default.svc) becomes the test bed's
 // address. Nothing else in the config changes.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { KubeClient } from '../../operator/src/kube/client.js';
@@ -13,6 +13,8 @@ import type { KubeObject, SecretObject } from '../../operator/src/kube/types.js'
 import { Informer } from '../../operator/src/runtime/informer.js';
 import { createLogger } from '../../operator/src/runtime/logger.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from './registry-process.js';
+import { POLICY_SECRET_COMPONENT } from '../../operator/src/controllers/access-policy/policy-secret.js';
+import { mountedFiles, policySecrets, ProjectedDir, relocate } from './policy-volume.js';
 
 type Any = Record<string, any>;
 
@@ -82,17 +84,18 @@ export async function startRenderedRegistry(o: RenderedRegistryOptions): Promise
     }
   }
 
-  config.auth.policyFile = join(dir, 'policy', 'policy.yaml');
-  writeFileSync(config.auth.policyFile, '{}\n');
+  const policyDir = new ProjectedDir(join(dir, 'policy'));
+  relocate(config.auth, join(dir, 'policy'));
+  policyDir.write({ 'policy.yaml': '{}\n' });
   let lastWrite = performance.now();
-  const policySecret = `${name}-policy`;
-  const watch = new Informer(client, { apiVersion: 'v1', kind: 'Secret', namespace, resyncMs: 3600_000 }, (obj: KubeObject, deleted: boolean) => {
-    const text = (obj as SecretObject).data?.['policy.yaml'];
-    if (deleted || obj.metadata.name !== policySecret || !text) return;
-    // An atomic swap, as a projected Secret volume updates.
-    writeFileSync(`${config.auth.policyFile}.tmp`, b64(text));
-    renameSync(`${config.auth.policyFile}.tmp`, config.auth.policyFile);
-    lastWrite = performance.now();
+  // Any change of the policy Secret or a robot shard: the kubelet projects them all again.
+  // One read at a time, in order, so an older read never lands after a newer one.
+  let reads = Promise.resolve();
+  const watch = new Informer(client, { apiVersion: 'v1', kind: 'Secret', namespace, labelSelector: `app.kubernetes.io/name=${POLICY_SECRET_COMPONENT}`, resyncMs: 3600_000 }, () => {
+    reads = reads.then(async () => {
+      const files = mountedFiles(await policySecrets(client, name, namespace));
+      if (files['policy.yaml'] && policyDir.write(files)) lastWrite = performance.now();
+    }).catch(() => undefined);
   }, createLogger('error'));
   watch.start();
 

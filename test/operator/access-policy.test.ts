@@ -4,14 +4,15 @@
 // rendered (only pod mount paths rewritten to temp files, and the policy Secret
 // copied to its file the way the kubelet would), and skopeo pulls with the
 // credentials read from the synced Secrets.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { parsePolicy } from '../../registry/src/auth/policy.js';
 import type { AccessPolicy } from '../../operator/src/api/types.js';
-import { POLICY_REVISION_ANNOTATION, policyRevision } from '../../operator/src/controllers/access-policy/policy-delivery.js';
+import { POLICY_REVISION_ANNOTATION } from '../../operator/src/controllers/access-policy/policy-delivery.js';
+import type { RegistryPolicyState } from '../../operator/src/controllers/access-policy/state.js';
+import { mountedFiles, mountedRevision, policySecrets, ProjectedDir, relocate, robotNames, storedState as storedPolicyState } from '../harness/policy-volume.js';
 import type { KubeClient } from '../../operator/src/kube/client.js';
 import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube/types.js';
 import { OciLayout } from '../harness/oci-layout.js';
@@ -88,32 +89,24 @@ function push(auth: string, repo: string) {
 
 const denied = /denied|unauthorized|authentication required|invalid username\/password/i;
 
-/** The kubelet's part: keep the mounted policy file equal to the policy Secret (atomic swap, as a projected volume does). */
-async function syncPolicyFile(file: string): Promise<void> {
-  let last = '';
+/** The kubelet's part: keep the mounted policy volume equal to the policy Secret and the robot shards (all files swapped at once). */
+async function syncPolicyVolume(policyDir: ProjectedDir): Promise<void> {
   while (syncing) {
-    const s = await client.getOptional<Secret>('v1', 'Secret', 'main-policy', ns).catch(() => undefined);
-    const text = s?.data?.['policy.yaml'] ? b64(s.data['policy.yaml']) : '';
-    if (text && text !== last) {
-      writeFileSync(`${file}.tmp`, text);
-      renameSync(`${file}.tmp`, file);
-      last = text;
-    }
+    const files = mountedFiles(await policySecrets(client, 'main', ns).catch(() => ({ shards: [] })));
+    if (files['policy.yaml']) policyDir.write(files);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** The operator's rotation state, as stored next to the policy file. */
-async function storedState(): Promise<{ robots: Record<string, { secrets: Array<{ id: string; activatedAt?: string; expiresAt?: string }> }> }> {
-  const s = await client.get<Secret>('v1', 'Secret', 'main-policy', ns);
-  return JSON.parse(gunzipSync(Buffer.from(s.data!['state.json.gz'], 'base64')).toString('utf8'));
+/** The operator's rotation state, as stored next to the policy file and the robot files. */
+async function storedState(): Promise<RegistryPolicyState> {
+  return storedPolicyState(await policySecrets(client, 'main', ns));
 }
 
 async function policyFileRobots(): Promise<string[]> {
-  const s = await client.get<Secret>('v1', 'Secret', 'main-policy', ns);
-  const doc = JSON.parse(b64(s.data!['policy.yaml'])) as { robots: Array<{ name: string }> };
-  parsePolicy(b64(s.data!['policy.yaml'])); // the registry accepts it
-  return doc.robots.map((r) => r.name);
+  const secrets = await policySecrets(client, 'main', ns);
+  parsePolicy(mountedFiles(secrets)['policy.yaml']); // the registry accepts it
+  return robotNames(secrets);
 }
 
 beforeAll(async () => {
@@ -128,18 +121,20 @@ beforeAll(async () => {
   // The registry runs with the operator's config; only pod mount paths become temp files.
   const config = yaml.load(cm.data['config.yaml']) as Any;
   mkdirSync(join(dir, 'keys'));
-  mkdirSync(join(dir, 'policy'));
   for (const k of config.auth.signingKeys) {
     const file = join(dir, 'keys', `${k.kid}.pem`);
     writeFileSync(file, b64(keys.data![`${k.kid}.pem`]));
     k.privateKeyFile = file;
   }
   expect(config.auth.policyFile).toBe('/etc/berth/policy/policy.yaml');
-  config.auth.policyFile = join(dir, 'policy', 'policy.yaml');
+  expect(config.auth.robotFiles).toContain('/etc/berth/policy/robots-0.json');
+  relocate(config.auth, join(dir, 'policy'));
   config.storage = { filesystem: { root: join(dir, 'data') } };
   expect(config.metadata.sqlite.path).toBe('/var/lib/berth/_metadata/index.db');
   config.metadata.sqlite.path = join(dir, 'data', '_metadata', 'index.db');
-  syncLoop = syncPolicyFile(config.auth.policyFile);
+  const policyDir = new ProjectedDir(join(dir, 'policy'));
+  policyDir.write({ 'policy.yaml': '{}\n' });
+  syncLoop = syncPolicyVolume(policyDir);
   registry = await startRegistryProcess({ config, port, dir });
 
   const layout = new OciLayout(join(dir, 'layout'));
@@ -189,10 +184,9 @@ describe('AccessPolicy', () => {
     expect(credentialOf(secret).username).toBe(`ap/readers/${appNs}`);
     expect(await pullSecret(unselected)).toBeUndefined();
 
-    // The registry's policy file holds only hashes: no plaintext from any Secret.
-    const policySecret = await client.get<Secret>('v1', 'Secret', 'main-policy', ns);
-    const file = b64(policySecret.data!['policy.yaml']);
-    expect(file).not.toContain(credentialOf(secret).password);
+    // The registry's policy and robot files hold only hashes: no plaintext from any Secret.
+    const files = JSON.stringify(mountedFiles(await policySecrets(client, 'main', ns)));
+    expect(files).not.toContain(credentialOf(secret).password);
     expect(await policyFileRobots()).toContain(`ap/readers/${appNs}`);
   });
 
@@ -358,7 +352,7 @@ describe('AccessPolicy', () => {
     const registryPods = async () => (await client.list<KubeObject>('v1', 'Pod', {
       namespace: ns, labelSelector: 'app.kubernetes.io/name=berth-registry,app.kubernetes.io/instance=main',
     })).items.filter((p) => !p.metadata.deletionTimestamp);
-    const current = async () => policyRevision((await client.get<Secret>('v1', 'Secret', 'main-policy', ns)).data!);
+    const current = async () => mountedRevision(await policySecrets(client, 'main', ns));
     const before = await current();
     const nudged = await appNamespace('nudged', true); // a new robot: the policy file changes
     const after = await waitFor('a new policy revision', async () => { const r = await current(); return r !== before && r; });

@@ -8,17 +8,17 @@
 // exactly what the operator used → helm upgrade → helm uninstall leaves no
 // operator object (the CRDs stay, as Helm intends).
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../operator/src/kube/client.js';
-import { policyRevision } from '../../operator/src/controllers/access-policy/policy-delivery.js';
 import type { KubeObject } from '../../operator/src/kube/types.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { tarOf } from '../harness/oci-layout.js';
+import { mountedRevision, policySecrets, robotNames } from '../harness/policy-volume.js';
 import { CHART_DIR, EXAMPLES_DIR, helm, helmOk, permissions, type PolicyRule } from '../harness/helm-chart.js';
 import type { OperatorProcess } from '../harness/operator-process.js';
 import { freePort, startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
@@ -174,10 +174,10 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     expect((await credentialFrom('team-a-ci', 'berth-pull-secret')).username).not.toBe(pushCredential.username);
     // Pods need no change: every ServiceAccount of the selected namespaces names the pull secret.
     await waitForObject(client, 'v1', 'ServiceAccount', 'default', webNs, (sa) => ((sa as KubeObject & { imagePullSecrets?: Array<{ name: string }> }).imagePullSecrets ?? []).some((r) => r.name === 'berth-pull-secret'));
-    // The registry's policy file names both robots before their credentials are handed out.
-    await waitForObject<KubeObject & { data?: Record<string, string> }>(client, 'v1', 'Secret', 'main-policy', appNs, (secret) => {
-      const file = Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8');
-      return file.includes(pullCredential.username) && file.includes(pushCredential.username);
+    // The registry's robot files name both robots before their credentials are handed out.
+    await waitFor('both robots in the robot files', async () => {
+      const robots = robotNames(await policySecrets(client, 'main', appNs));
+      return robots.includes(pullCredential.username) && robots.includes(pushCredential.username);
     });
   });
 
@@ -191,10 +191,10 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     const extra = uniqueName('team-a-extra');
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: extra, labels: { team: 'team-a' } } });
     await waitFor('the stand-in pod annotated with the current policy revision', async () => {
-      const secret = await client.get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', 'main-policy', appNs);
+      const secrets = await policySecrets(client, 'main', appNs);
       const pod = await client.get('v1', 'Pod', 'main-replica', appNs);
-      return Buffer.from(secret.data?.['policy.yaml'] ?? '', 'base64').toString('utf8').includes(`/${extra}`)
-        && pod.metadata.annotations?.['berth.dev/policy-revision'] === policyRevision(secret.data ?? {});
+      return robotNames(secrets).some((r) => r.endsWith(`/${extra}`))
+        && pod.metadata.annotations?.['berth.dev/policy-revision'] === mountedRevision(secrets);
     });
     await client.delete('v1', 'Namespace', extra);
     await client.delete('v1', 'Pod', 'main-replica', appNs);
@@ -235,7 +235,10 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
     const main = await client.get<KubeObject & { status: { signingKeyID: string } }>(REGISTRY_API, 'Registry', 'main', appNs);
     expect(rendered.auth).toMatchObject({ enabled: true, signingKeys: [{ kid: main.status.signingKeyID, privateKeyFile: `/etc/berth/keys/${main.status.signingKeyID}.pem` }] });
     expect(rendered.auth.policyFile).toBeDefined();
-    expect(readFileSync(sandbox.hostPath(rendered.auth.policyFile!), 'utf8')).toContain(pushCredential.username);
+    expect(readFileSync(sandbox.hostPath(rendered.auth.policyFile!), 'utf8')).toContain('"robotPrefixes"');
+    // The robot files of the shards that exist (the kubelet leaves the others out), one of them with the CI robot.
+    const robotFiles = rendered.auth.robotFiles.map((f) => sandbox.hostPath(f)).filter((f) => existsSync(f));
+    expect(robotFiles.some((f) => readFileSync(f, 'utf8').includes(pushCredential.username))).toBe(true);
     expect(rendered.storage.filesystem?.root).toBe('/var/lib/berth');
 
     // Only the mount paths (now inside the sandbox) and the listen address differ from the ConfigMap.

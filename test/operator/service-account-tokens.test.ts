@@ -18,6 +18,7 @@ import type { KubeObject, SecretObject as Secret } from '../../operator/src/kube
 import { sharedKubeconfig } from '../harness/control-plane/shared-plane.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { OidcIssuer } from '../harness/oidc-issuer.js';
+import { policySecrets, robotNames } from '../harness/policy-volume.js';
 import type { RegistryProcess } from '../harness/registry-process.js';
 import { IN_CLUSTER_API, startRenderedRegistry, type RenderedRegistry } from '../harness/rendered-registry.js';
 import { ServiceAccounts } from '../harness/service-accounts.js';
@@ -343,13 +344,14 @@ describe('AccessPolicy credentials: serviceAccountToken', () => {
     expect(condition(migrating, 'ServiceAccountTokensReady')?.status).toBe('True');
     expect(migrating.status).toMatchObject({ syncedNamespaceCount: 2, serviceAccountCount: 2 });
     const rule = (await policyFile()).rules.find((r: Any) => r.name === `accesspolicy/${ns}/web-pulls`);
-    expect(rule.subjects.sort()).toEqual([`ap/web-pulls/${teamA}`, `ap/web-pulls/${teamB}`].sort());
+    expect(rule.robotPrefixes).toEqual(['ap/web-pulls/']);
+    expect(robotNames(await policySecrets(client, 'main', ns)).filter((r) => r.startsWith('ap/web-pulls/'))).toEqual([`ap/web-pulls/${teamA}`, `ap/web-pulls/${teamB}`].sort());
     expect(rule.federated).toHaveLength(2);
 
     await patchPolicy('web-pulls', { credentials: ['serviceAccountToken'] });
     await waitFor('the pull secrets gone', async () => (await secretsOfPolicy(policy.metadata.uid!)).length === 0);
     await waitFor('the robot refused', async () => (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://${host}/team-a/app:v1`], { env: clientEnv() })).code !== 0, 30_000, 300);
-    expect((await policyFile()).robots.filter((r: Any) => r.name.startsWith('ap/web-pulls/'))).toEqual([]);
+    expect(robotNames(await policySecrets(client, 'main', ns)).filter((r) => r.startsWith('ap/web-pulls/'))).toEqual([]);
     expect(await manifestStatus('team-a/app', token)).toBe(200);
   });
 

@@ -1,5 +1,5 @@
 // Stands in for the kubelet, which does not run in the test bed: materializes a
-// pod template's volumes (ConfigMaps, Secrets, emptyDirs, PVCs) from the API
+// pod template's volumes (ConfigMaps, Secrets, projected ConfigMaps and Secrets, emptyDirs, PVCs) from the API
 // server into a directory, at their mount paths below that directory, so a
 // process can be started with the container's files where it expects them.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -9,10 +9,12 @@ import { isNotFound } from '../../../operator/src/kube/errors.js';
 import type { KubeObject } from '../../../operator/src/kube/types.js';
 
 interface KeyToPath { key: string; path: string }
+interface ProjectedSource { name: string; items?: KeyToPath[]; optional?: boolean }
 interface Volume {
   name: string;
   configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  projected?: { defaultMode?: number; sources: Array<{ configMap?: ProjectedSource; secret?: ProjectedSource }> };
   emptyDir?: object;
   persistentVolumeClaim?: { claimName: string };
 }
@@ -43,7 +45,7 @@ export class PodSandbox {
         await mkdir(target, { recursive: true }); // emptyDir or a (fresh) PVC
         continue;
       }
-      const mode = v.secret?.defaultMode ?? 0o644;
+      const mode = v.secret?.defaultMode ?? v.projected?.defaultMode ?? 0o644;
       if (mount.subPath !== undefined) {
         const content = files.get(mount.subPath);
         if (content === undefined) throw new Error(`volume ${mount.name} has no ${mount.subPath}`);
@@ -84,6 +86,16 @@ async function volumeFiles(client: KubeClient, namespace: string, v: Volume): Pr
     if (!s) return undefined;
     data = new Map(Object.entries(s.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, 'base64')]));
     items = v.secret.items;
+  } else if (v.projected) {
+    // Every source's files in one directory; an optional source that is missing adds none.
+    const all = new Map<string, Buffer>();
+    for (const source of v.projected.sources) {
+      const one = source.secret
+        ? { name: v.name, secret: { secretName: source.secret.name, items: source.secret.items, optional: source.secret.optional } }
+        : { name: v.name, configMap: source.configMap };
+      for (const [path, content] of (await volumeFiles(client, namespace, one)) ?? []) all.set(path, content);
+    }
+    return all;
   } else if (v.emptyDir || v.persistentVolumeClaim) {
     return undefined;
   } else {
