@@ -9,7 +9,7 @@ import type { KubeObject, SecretObject } from '../../kube/types.js';
 import type { Cache } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/logger.js';
 import { mintSecret, type Minted } from './credentials.js';
-import { readDockerConfig } from './dockerconfig.js';
+import { readDockerConfig, type Credential } from './dockerconfig.js';
 import type { Failure } from './failures.js';
 import type { RbacObject } from './kubelet-rbac.js';
 import { ROTATE_ANNOTATION, robotName, secretName, wantsPullSecrets, wantsServiceAccountTokens } from './names.js';
@@ -117,7 +117,7 @@ export async function planNamespaces(ctx: PassContext, pass: Pass): Promise<Robo
     const robot = robotName(policy.metadata.name, ns);
     const stored = state.robots[robot]?.secrets ?? [];
     let live = cachedIn.get(ns);
-    let cred = readDockerConfig(live?.data?.[DOCKER_CONFIG_KEY], robot);
+    let cred = cachedCredential(live, robot);
     // The cache may trail our own last write: confirm with the API before replacing a credential.
     if (stored.length > 0 && !liveIsCurrent(stored, cred)) {
       live = await ctx.client.getOptional<SecretObject>('v1', 'Secret', name, ns);
@@ -127,6 +127,20 @@ export async function planNamespaces(ctx: PassContext, pass: Pass): Promise<Robo
     const minted = plan.kind === 'mint' ? await mintSecret(pass.at) : undefined;
     return { namespace: ns, robot, plan, live, minted };
   });
+}
+
+// The credential each cached pull secret holds: read (base64, JSON) once per version of
+// the Secret rather than on every pass over every namespace. Informer objects are
+// replaced, never changed, so the object is the key.
+const credentials = new WeakMap<SecretObject, { robot: string; credential?: Credential }>();
+
+function cachedCredential(live: SecretObject | undefined, robot: string): Credential | undefined {
+  if (!live) return undefined;
+  const kept = credentials.get(live);
+  if (kept?.robot === robot) return kept.credential;
+  const credential = readDockerConfig(live.data?.[DOCKER_CONFIG_KEY], robot);
+  credentials.set(live, { robot, credential });
+  return credential;
 }
 
 /**

@@ -16,7 +16,7 @@ import { MANAGED_BY, REGISTRY_LABEL, registryNames } from '../registry/names.js'
 import { nudgeRegistryPods, policyRevision } from './policy-delivery.js';
 import { trustKeyNames } from '../registry/security.js';
 import { ROBOT_SHARDS, robotShardSecretName } from './robot-shards.js';
-import { policySecretsData, stateFromSecrets, type RegistryPolicyState } from './state.js';
+import { policySecretsData, ShardDataCache, stateFromSecrets, type RegistryPolicyState } from './state.js';
 
 export const POLICY_SECRET_COMPONENT = 'berth-registry-policy';
 
@@ -32,6 +32,7 @@ const sameData = (a: Record<string, string>, b: Record<string, string> | undefin
 
 export class PolicyStateStore {
   private readonly known = new Map<string, SecretObject>();
+  private readonly rendered = new ShardDataCache();
 
   constructor(private readonly client: KubeClient, private readonly log: Logger) {}
 
@@ -72,8 +73,8 @@ export class PolicyStateStore {
    * exists before a rule names it and a rule goes only after its robots.
    */
   async save(reg: Registry, loaded: LoadedState, state: RegistryPolicyState, policies: AccessPolicy[], now: number): Promise<LoadedState> {
-    const data = policySecretsData(state, policies, now, trustKeyNames(reg));
     const names = secretNames(reg);
+    const data = policySecretsData(state, policies, now, trustKeyNames(reg), { shards: this.rendered, key: `${reg.metadata.namespace}/${names.main}` });
     const emptyShard = policySecretsData({ robots: {}, policies: {} }, [], now).shards[0];
     const shards = await mapLimit(data.shards.map((d, i) => i), ROBOT_SHARDS, async (i) => {
       const live = loaded.shards[i];

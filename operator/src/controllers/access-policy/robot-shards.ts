@@ -22,8 +22,18 @@ export function robotFileName(shard: number): string {
   return `robots-${shard}.json`;
 }
 
+// Every pass splits every robot: the hashes are kept (bounded; cleared when full).
+const shards = new Map<string, number>();
+const KEPT_SHARDS = 100_000;
+
 export function shardOf(robot: string): number {
-  return createHash('sha256').update(robot).digest().readUInt32BE(0) % ROBOT_SHARDS;
+  let shard = shards.get(robot);
+  if (shard === undefined) {
+    if (shards.size >= KEPT_SHARDS) shards.clear();
+    shard = createHash('sha256').update(robot).digest().readUInt32BE(0) % ROBOT_SHARDS;
+    shards.set(robot, shard);
+  }
+  return shard;
 }
 
 /** The robots of each shard, in shard order. */

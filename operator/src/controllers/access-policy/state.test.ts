@@ -5,7 +5,7 @@ import type { AccessPolicy } from '../../api/types.js';
 import { mintSecret } from './credentials.js';
 import { readDockerConfig, registryHosts, renderDockerConfig } from './dockerconfig.js';
 import { ROBOT_FILE_KEY, ROBOT_SHARDS, shardOf, splitRobots } from './robot-shards.js';
-import { policySecretsData, renderPolicyFile, stateFromSecret, stateFromSecrets, type RegistryPolicyState } from './state.js';
+import { policySecretsData, renderPolicyFile, ShardDataCache, stateFromSecret, stateFromSecrets, type RegistryPolicyState, type RobotState } from './state.js';
 import { registry } from '../registry/fixtures.test-support.js';
 
 const policy = (name: string, spec: Partial<AccessPolicy['spec']> = {}): AccessPolicy => ({
@@ -80,6 +80,28 @@ describe('registry policy file and robot shards', () => {
     const stored64 = data.shards.map((d) => Object.values(d).reduce((n, v) => n + v.length, 0));
     expect(Math.max(...stored64)).toBeLessThan(400 * 1024);
     expect(Object.values(data.main).reduce((n, v) => n + v.length, 0)).toBeLessThan(1024);
+  });
+});
+
+describe('rendered shard cache', () => {
+  it('renders a shard again only when its robots or the live policies change, or a secret in it expires', async () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const { stored } = await mintSecret(new Date(now));
+    const robots: Record<string, RobotState> = { 'ap/p/a': { policy: 'p', namespace: 'a', secrets: [{ ...stored, activatedAt: 'x', expiresAt: new Date(now + 60_000).toISOString() }] } };
+    const cache = new ShardDataCache();
+    const first = cache.data('reg/0', robots, [policy('p')], now);
+    expect(cache.data('reg/0', structuredClone(robots), [policy('p')], now + 1000)).toBe(first);
+    expect(cache.data('reg/1', robots, [policy('p')], now)).not.toBe(first);
+    expect(cache.data('reg/0', robots, [policy('p'), policy('q')], now)).not.toBe(first);
+    const second = cache.data('reg/0', robots, [policy('p')], now);
+    const changed = { ...robots, 'ap/p/b': { policy: 'p', namespace: 'b', secrets: [] } };
+    expect(cache.data('reg/0', changed, [policy('p')], now)).not.toBe(second);
+    const third = cache.data('reg/0', robots, [policy('p')], now);
+    // Past the expiry the secret leaves the robot file.
+    const later = cache.data('reg/0', robots, [policy('p')], now + 60_000);
+    expect(later).not.toBe(third);
+    expect(parseRobotFile(b64(later[ROBOT_FILE_KEY])).robots[0].secrets).toEqual([]);
+    expect(parseRobotFile(b64(third[ROBOT_FILE_KEY])).robots[0].secrets).toHaveLength(1);
   });
 });
 

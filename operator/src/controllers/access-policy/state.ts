@@ -125,15 +125,52 @@ export interface PolicySecretsData {
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const gzipped = (state: RegistryPolicyState) => gzipSync(JSON.stringify(state)).toString('base64');
 
-export function policySecretsData(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = []): PolicySecretsData {
+/** One shard's Secret data: its robot file and its robots' state. */
+function shardData(robots: Record<string, RobotState>, policies: AccessPolicy[], now: number): Record<string, string> {
+  return {
+    [ROBOT_FILE_KEY]: b64(JSON.stringify({ robots: renderRobots(robots, policies, now) }) + '\n'),
+    [STATE_KEY]: gzipped({ robots, policies: {} }),
+  };
+}
+
+/**
+ * Each shard's data as last rendered, with what it was rendered from: a pass that
+ * changes one robot renders and compresses one shard, not all of them. Rendered data
+ * stays valid until the shard's robots or the live policies change, or one of its
+ * secrets expires (expired secrets leave the robot file).
+ */
+export class ShardDataCache {
+  private readonly kept = new Map<string, { from: string; validUntil: number; data: Record<string, string> }>();
+
+  data(key: string, robots: Record<string, RobotState>, policies: AccessPolicy[], now: number): Record<string, string> {
+    const from = `${policies.map((p) => p.metadata.name).sort().join(',')}\n${JSON.stringify(robots)}`;
+    const kept = this.kept.get(key);
+    if (kept && kept.from === from && now < kept.validUntil) return kept.data;
+    const data = shardData(robots, policies, now);
+    this.kept.set(key, { from, validUntil: nextExpiry(robots, now), data });
+    return data;
+  }
+}
+
+function nextExpiry(robots: Record<string, RobotState>, now: number): number {
+  let next = Infinity;
+  for (const robot of Object.values(robots)) {
+    for (const s of robot.secrets) {
+      const at = s.expiresAt ? Date.parse(s.expiresAt) : Infinity;
+      if (at > now && at < next) next = at;
+    }
+  }
+  return next;
+}
+
+/** Every Secret's data; `cache` (with a key per Registry) spares re-rendering the shards that did not change. */
+export function policySecretsData(state: RegistryPolicyState, policies: AccessPolicy[], now: number, trustKeys: readonly string[] = [],
+  cache?: { shards: ShardDataCache; key: string }): PolicySecretsData {
   return {
     main: {
       [POLICY_FILE_KEY]: b64(JSON.stringify(renderPolicyFile(state, policies, trustKeys)) + '\n'),
       [STATE_KEY]: gzipped({ robots: {}, policies: state.policies }),
     },
-    shards: splitRobots(state.robots).map((robots) => ({
-      [ROBOT_FILE_KEY]: b64(JSON.stringify({ robots: renderRobots(robots, policies, now) }) + '\n'),
-      [STATE_KEY]: gzipped({ robots, policies: {} }),
-    })),
+    shards: splitRobots(state.robots).map((robots, i) => (cache ? cache.shards.data(`${cache.key}/${i}`, robots, policies, now) : shardData(robots, policies, now))),
   };
 }
