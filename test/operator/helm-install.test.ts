@@ -196,6 +196,8 @@ describe('helm install → examples → push and pull → upgrade → uninstall'
       return robotNames(secrets).some((r) => r.endsWith(`/${extra}`))
         && pod.metadata.annotations?.['berth.dev/policy-revision'] === mountedRevision(secrets);
     });
+    // The pass ends with the pull secret: deleting the namespace before it would fail the create (403, terminating).
+    await waitForObject(client, 'v1', 'Secret', 'berth-pull-secret', extra);
     await client.delete('v1', 'Namespace', extra);
     await client.delete('v1', 'Pod', 'main-replica', appNs);
   });
