@@ -68,6 +68,8 @@ export const scanningSchema = z.object({
     .describe('Who matches inventories against advisories; the inventory and SBOM are always Berth\'s own.'),
   queueSize: z.number().int().positive().default(256).describe('Scans waiting; a push beyond it is left for the next pull or re-scan, never blocked.'),
   concurrency: z.number().int().positive().max(16).default(1),
+  yieldToWritesSeconds: z.number().nonnegative().max(300).default(10)
+    .describe('A scan on push waits (and pauses between layer chunks) while uploads or manifest PUTs are in progress in this process, for at most this long after the push, then runs anyway; 0: never waits. Scans a pull or the API waits for never wait.'),
   attachSbom: z.boolean().default(true).describe('Push a CycloneDX SBOM referrer for each image unless the user pushed one.'),
   maxLayerBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024).describe('Images with a larger layer are not indexed.'),
   osvScanner: z.object({

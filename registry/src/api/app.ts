@@ -146,10 +146,23 @@ async function dispatch(services: Services, req: IncomingMessage, res: ServerRes
   }
   ctx.grant = await services.access.authorize(req, op.access(ctx), op.optionalAccess?.(ctx));
   state.subject = ctx.grant.subject;
-  const release = await admit?.(match.route.name, req, ctx.grant.subject);
+  // Counted from here to the handler's end, whatever it is (answered, refused, failed, aborted): never leaks.
+  const written = isClientWrite(match.route.name, req.method) ? services.writes.inFlight.begin() : undefined;
   try {
-    await op.handler(ctx);
+    const release = await admit?.(match.route.name, req, ctx.grant.subject);
+    try {
+      await op.handler(ctx);
+    } finally {
+      release?.();
+    }
   } finally {
-    release?.();
+    written?.();
   }
+}
+
+/** Uploads (start with a body or not, chunks, completion) and manifest PUTs: what scans on push yield to. */
+function isClientWrite(route: string, method: string | undefined): boolean {
+  return (route === 'manifest' && method === 'PUT')
+    || (route === 'upload-start' && method === 'POST')
+    || (route === 'upload' && (method === 'PATCH' || method === 'PUT'));
 }

@@ -157,6 +157,11 @@ export class Metrics {
   readonly scanQueueDepth = new Gauge({
     name: 'berth_scan_queue_depth', help: 'Scans waiting to run.', registers: [this.registry],
   });
+  readonly scanWriteDeferral = new Histogram({
+    name: 'berth_scan_write_deferral_seconds', help: 'How long a scan on push yielded to uploads and manifest PUTs in progress, in all, by why it went on (writes-done, max-delay, urgent).',
+    labelNames: ['ended'] as const, registers: [this.registry],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  });
   readonly scansDropped = new Counter({
     name: 'berth_scans_dropped_total', help: 'Scans not queued because the queue was full (the image is scanned when next pulled under a policy, or re-scanned).',
     registers: [this.registry],

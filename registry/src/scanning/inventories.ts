@@ -9,7 +9,7 @@
 import type { SecurityConfig } from '#contract/config/security.js';
 import type { InventoryRecord, MetadataIndex } from '../metadata/index.js';
 import { inventoryFromCycloneDx, toCycloneDx } from '../security/inventory/cyclonedx.js';
-import { Indexer, NotAnImageError } from '../security/inventory/indexer.js';
+import { Indexer, NotAnImageError, type Pause } from '../security/inventory/indexer.js';
 import { INDEXER, type Inventory } from '../security/inventory/model.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { SbomReferrers } from './sbom-referrer.js';
@@ -51,8 +51,8 @@ export class Inventories {
     return this.indexer.layerReads;
   }
 
-  /** What `digest` in `repo` holds, from the index when known. */
-  async obtain(repo: string, digest: string): Promise<Obtained> {
+  /** What `digest` in `repo` holds, from the index when known; `pause` is passed to the indexer's layer reads. */
+  async obtain(repo: string, digest: string, pause?: Pause): Promise<Obtained> {
     const stored = await this.index.inventory(digest);
     // A user's SBOM wins over what Berth made, even when it arrived later.
     const user = await this.userSbom(repo, digest, stored?.source);
@@ -70,7 +70,7 @@ export class Inventories {
 
     let result;
     try {
-      result = await this.indexer.index(digest);
+      result = await this.indexer.index(digest, pause);
     } catch (err) {
       if (err instanceof NotAnImageError) return this.unsupported(digest, `not a container image (${manifest.artifactType ?? manifest.config?.mediaType ?? manifest.mediaType ?? 'unknown type'})`);
       throw err;

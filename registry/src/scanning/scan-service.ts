@@ -70,6 +70,13 @@ function backendOf(deps: ScanServiceDeps, vulndb: VulnDbService, signal: AbortSi
   }
 }
 
+/**
+ * How long uploads and manifest PUTs must have been over before a scan on push
+ * goes on: longer than the gap between one push's requests (a client's round
+ * trip on the way to the next blob), so a scan does not resume in each gap.
+ */
+const WRITES_QUIET_MS = 50;
+
 export class ScanService implements WriteListener {
   readonly vulndb: VulnDbService;
   readonly backend: MatchBackend;
@@ -95,8 +102,8 @@ export class ScanService implements WriteListener {
     this.gauges = new VulnerabilityGauges(index, this.results, metrics, log);
     this.rematcher = new Rematcher(index, this.inventories, this.results, this.backend, new Announcer(index, deps.events), log);
     const scanner = new Scanner(scanning, storage, this.inventories, sboms, this.results, this.backend, metrics, log);
-    this.queue = new ScanQueue(scanning.queueSize, scanning.concurrency, async (job) => {
-      if ((await scanner.scan(job)) === 'done') this.gauges.mark(job.repo);
+    this.queue = new ScanQueue(scanning.queueSize, scanning.concurrency, async (job, yieldPoint) => {
+      if ((await scanner.scan(job, yieldPoint)) === 'done') this.gauges.mark(job.repo);
     }, {
       depth: (n) => metrics.scanQueueDepth.set(n),
       dropped: (job) => {
@@ -104,7 +111,10 @@ export class ScanService implements WriteListener {
         log.warn({ msg: 'scan queue full: scan not queued', repo: job.repo, digest: job.digest, reason: job.reason });
       },
       failed: (job, err) => log.error({ msg: 'scan job failed', repo: job.repo, digest: job.digest, err: (err as Error).message }),
-    });
+      deferred: (_job, seconds, ended) => metrics.scanWriteDeferral.observe({ ended }, seconds),
+    }, scanning.yieldToWritesSeconds > 0
+      ? { writes: writes.inFlight, maxDelayMs: scanning.yieldToWritesSeconds * 1000, quietMs: WRITES_QUIET_MS }
+      : undefined);
     this.vulndb.onChange(() => {
       void this.rematcher.rematch().then(() => this.gauges.markAll()).catch((err: unknown) => log.error({ msg: 're-match failed', err: (err as Error).message }));
     });

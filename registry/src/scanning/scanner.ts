@@ -13,7 +13,7 @@ import { BackendUnavailableError, type MatchBackend } from './backends/backend.j
 import type { ImageInventory, Inventories, Obtained } from './inventories.js';
 import type { Results } from './results.js';
 import type { SbomReferrers, Subject } from './sbom-referrer.js';
-import type { ScanJob } from './scan-queue.js';
+import type { ScanJob, YieldPoint } from './scan-queue.js';
 
 export type ScanOutcome = 'done' | 'pending' | 'failed' | 'gone';
 
@@ -29,7 +29,8 @@ export class Scanner {
     private readonly log: Logger,
   ) {}
 
-  async scan(job: ScanJob): Promise<ScanOutcome> {
+  /** `yieldPoint` is awaited between steps and layer chunks, never inside a write (scan-queue.ts says when it waits). */
+  async scan(job: ScanJob, yieldPoint: YieldPoint = () => Promise.resolve()): Promise<ScanOutcome> {
     const started = performance.now();
     let outcome: ScanOutcome = 'done';
     try {
@@ -40,8 +41,10 @@ export class Scanner {
         if (hasCode(err, Code.MANIFEST_UNKNOWN)) return (outcome = 'gone');
         throw err;
       }
-      const obtained = await this.inventories.obtain(job.repo, job.digest);
+      const obtained = await this.inventories.obtain(job.repo, job.digest, yieldPoint);
+      await yieldPoint();
       if (this.config.attachSbom) await this.attachSboms(job.repo, obtained, { digest: job.digest, mediaType: meta.mediaType, size: meta.size });
+      await yieldPoint();
       await this.results.matchAndStore(job.repo, obtained, meta.mediaType, { announce: false });
       return outcome;
     } catch (err) {

@@ -19,6 +19,7 @@ import { ManifestWrites } from './manifest-writes.js';
 import { TagWrites } from './tag-writes.js';
 import { WriteContext } from './write-context.js';
 import { SYSTEM_RETENTION, type WriteEvent, type WriteListener } from './write-events.js';
+import { WritesInFlight } from './writes-in-flight.js';
 
 export interface WritePathOptions {
   readonly storage: RegistryStorage;
@@ -37,6 +38,8 @@ export class WritePath {
   readonly cache: CacheFills;
   /** Rollbacks: a tag pointed back at a digest from its history. */
   readonly tags: TagWrites;
+  /** Client uploads and manifest PUTs in progress (the /v2 dispatcher counts them); scans on push yield to them. */
+  readonly inFlight = new WritesInFlight();
   private readonly context: WriteContext;
 
   constructor(options: WritePathOptions) {

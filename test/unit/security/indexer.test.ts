@@ -91,6 +91,14 @@ describe('indexer', () => {
     });
     const blobs = layoutBlobOpener(image.layoutDir);
     const result = await new Indexer({ openBlob: blobs.open }).index(image.manifestDigest);
+    // Paused before each layer chunk (a scan on push yielding to writes): every chunk waited for, the same inventory.
+    let pauses = 0;
+    const paused = await new Indexer({ openBlob: blobs.open }).index(image.manifestDigest, async () => {
+      pauses++;
+      await new Promise((r) => setImmediate(r));
+    });
+    expect(paused.inventories).toEqual(result.inventories);
+    expect(pauses).toBeGreaterThan(2);
     const inv = result.inventories[0];
     expect(inv.distro).toMatchObject({ id: 'alpine', versionId: '3.20.3' });
     expect(inv.platform).toEqual({ os: 'linux', architecture: 'amd64' });

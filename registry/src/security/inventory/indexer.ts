@@ -1,6 +1,7 @@
 // The indexer: image manifest (or index) digest → inventory per platform.
 // Layers are read through `openBlob` once each and their facts cached by
 // digest; an index is answered with one inventory per platform manifest.
+import { Readable } from 'node:stream';
 import type { OpenBlob } from '../blob-source.js';
 import { readBlob } from '../blob-source.js';
 import { readLayerFacts, type LayerFacts } from './layer-facts.js';
@@ -35,6 +36,10 @@ export interface IndexerOptions {
 
 export class NotAnImageError extends Error {}
 
+/** A point where indexing may pause (between layer chunks) for more urgent work; resolves when it may go on. */
+export type Pause = () => Promise<void>;
+const NO_PAUSE: Pause = () => Promise.resolve();
+
 export interface IndexResult {
   /** The digest asked about. */
   readonly subject: string;
@@ -54,7 +59,8 @@ export class Indexer {
     this.cache = options.cache ?? new MemoryLayerFactsCache();
   }
 
-  async index(digest: string): Promise<IndexResult> {
+  /** `pause` is awaited before each chunk of a layer is parsed (nothing is held while it waits but the open blob). */
+  async index(digest: string, pause: Pause = NO_PAUSE): Promise<IndexResult> {
     const manifest = JSON.parse((await readBlob(this.openBlob, digest)).toString('utf8')) as ManifestJson;
     if (manifest.manifests && (INDEX_TYPES.has(manifest.mediaType ?? '') || !manifest.layers)) {
       const inventories: Inventory[] = [];
@@ -63,20 +69,20 @@ export class Indexer {
         if (child.annotations?.['vnd.docker.reference.type']) continue;
         const childManifest = JSON.parse((await readBlob(this.openBlob, child.digest)).toString('utf8')) as ManifestJson;
         if (!isImage(childManifest)) continue;
-        inventories.push(await this.indexManifest(child.digest, childManifest));
+        inventories.push(await this.indexManifest(child.digest, childManifest, pause));
       }
       return { subject: digest, inventories, isIndex: true };
     }
     if (!isImage(manifest)) throw new NotAnImageError(`${digest} is not a container image`);
-    return { subject: digest, inventories: [await this.indexManifest(digest, manifest)], isIndex: false };
+    return { subject: digest, inventories: [await this.indexManifest(digest, manifest, pause)], isIndex: false };
   }
 
-  private async indexManifest(digest: string, manifest: ManifestJson): Promise<Inventory> {
+  private async indexManifest(digest: string, manifest: ManifestJson, pause: Pause): Promise<Inventory> {
     const config = JSON.parse((await readBlob(this.openBlob, manifest.config!.digest)).toString('utf8')) as Partial<Platform>;
     const layers: LayerFacts[] = [];
     for (const layer of manifest.layers ?? []) {
       if (!LAYER_TYPE.test(layer.mediaType ?? '')) continue;
-      layers.push(await this.layerFacts(layer.digest));
+      layers.push(await this.layerFacts(layer.digest, pause));
     }
     const view = mergeLayers(layers);
     const distro = findDistro(view);
@@ -93,14 +99,15 @@ export class Indexer {
   /** Two images pushed together on one base wait for the same read instead of reading twice. */
   private readonly inflight = new Map<string, Promise<LayerFacts>>();
 
-  private async layerFacts(digest: string): Promise<LayerFacts> {
+  private async layerFacts(digest: string, pause: Pause): Promise<LayerFacts> {
     const cached = await this.cache.get(digest);
     if (cached) return cached;
     let pending = this.inflight.get(digest);
     if (!pending) {
       pending = (async () => {
         this.layerReads++;
-        const facts = await readLayerFacts(digest, await this.openBlob(digest));
+        const blob = await this.openBlob(digest);
+        const facts = await readLayerFacts(digest, pause === NO_PAUSE ? blob : pausing(blob, pause));
         await this.cache.set(digest, facts);
         return facts;
       })().finally(() => this.inflight.delete(digest));
@@ -108,6 +115,20 @@ export class Indexer {
     }
     return pending;
   }
+}
+
+/** The blob's chunks, each passed on once `pause` resolves; the blob is closed when the reader stops. */
+function pausing(blob: Readable, pause: Pause): Readable {
+  return Readable.from((async function* chunks() {
+    try {
+      for await (const chunk of blob) {
+        await pause();
+        yield chunk as Buffer;
+      }
+    } finally {
+      blob.destroy();
+    }
+  })(), { objectMode: false });
 }
 
 function isImage(m: ManifestJson): boolean {
