@@ -191,6 +191,11 @@ export class KubeClient {
     };
     // Re-read credentials per request: in-cluster ServiceAccount tokens rotate.
     await this.kc.applyToHTTPSOptions(reqOpts);
+    // applyToHTTPSOptions also sets a new agent on every call, which made every request
+    // a new TLS connection with a new secure context (measured: over a third of the
+    // operator's CPU while it created 1,000 pull secrets). The TLS options stay on the
+    // request, where the keep-alive agent reads them and pools by them.
+    reqOpts.agent = url.protocol === 'https:' ? this.agent : undefined;
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
       (reqOpts.headers as Record<string, string>)['Content-Type'] = opts.contentType ?? 'application/json';
