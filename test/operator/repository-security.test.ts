@@ -126,7 +126,7 @@ describe('supply chain through the operator', () => {
       storage: { filesystem: {} },
       security: {
         scanning: { enabled: true },
-        // The fixture's advisories carry a fixed modified date: a long maxAge keeps the database fresh.
+        // Freshness is not what this test is about: a long maxAge keeps a slow run from ageing the database.
         vulnDB: { refreshInterval: '1h', maxAge: '87600h' },
         trust: { keys: [{ name: 'release', secretRef: { name: 'cosign' } }] },
       },

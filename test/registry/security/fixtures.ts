@@ -31,8 +31,11 @@ export interface OsvAdvisory {
 /** Writes <dir>/Alpine/all.zip with the advisories (OSV schema) and returns dir. */
 export async function osvDirectory(dir: string, advisories: readonly OsvAdvisory[]): Promise<string> {
   await mkdir(join(dir, 'Alpine'), { recursive: true });
+  // An hour old: the database's age is its newest `modified`, and a fixed date would
+  // make it stale (past vulnDB.maxAge) once the calendar moves on.
+  const modified = new Date(Date.now() - 3_600_000).toISOString();
   const docs = advisories.map((a) => ({
-    schema_version: '1.6.0', id: a.id, modified: '2026-11-30T00:00:00Z', aliases: a.aliases ?? [], summary: `${a.pkg} test advisory`,
+    schema_version: '1.6.0', id: a.id, modified, aliases: a.aliases ?? [], summary: `${a.pkg} test advisory`,
     database_specific: { severity: a.severity },
     affected: [{ package: { ecosystem: 'Alpine:v3.20', name: a.pkg }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: a.fixed }] }] }],
   }));
