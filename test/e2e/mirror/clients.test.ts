@@ -80,8 +80,10 @@ test('containerd pulls through the cache from two upstreams chosen by ns', async
   hub.clear();
   ghcrProxy.clear();
   const fetched = await containerd.ctr(['content', 'fetch', '--hosts-dir', containerd.hostsDir, '--platform', 'linux/arm64', 'docker.io/library/alpine:3.20']);
-  expect(fetched.stderr).not.toMatch(/error|failed/i);
   expect(fetched.code).toBe(0);
+  // ctr may log the cancellation of its own background content lookup as it exits
+  // ("failed to get content info ... context canceled"); any other error line fails.
+  expect(fetched.stderr.split('\n').filter((l) => !/context canceled/.test(l)).join('\n')).not.toMatch(/error|failed/i);
   const ghcrFetch = await containerd.ctr(['content', 'fetch', '--hosts-dir', containerd.hostsDir, 'ghcr.io/org/tool:v2']);
   expect(ghcrFetch.code).toBe(0);
   const content = (await containerd.ctr(['content', 'ls', '-q'])).stdout;
