@@ -44,11 +44,12 @@ beforeEach(() => {
   authorizations = [];
 });
 
-function kubeConfig(user: { certFile?: string; keyFile?: string; token?: string }): KubeConfig {
+/** The admin client certificate, plus `user`'s extras; the cluster trusted by the test CA unless `trustServer` is false. */
+function kubeConfig(user: { authProvider?: { name: string; config: Record<string, string> } } = {}, trustServer = true): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server: url, caFile: certs.caCert }],
-    users: [{ name: 'u', ...user }],
+    clusters: [{ name: 'c', server: url, ...(trustServer ? { caFile: certs.caCert } : {}) }],
+    users: [{ name: 'u', certFile: certs.adminCert, keyFile: certs.adminKey, ...user }],
     contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
     currentContext: 'ctx',
   });
@@ -56,7 +57,7 @@ function kubeConfig(user: { certFile?: string; keyFile?: string; token?: string 
 }
 
 test('sequential requests with a client certificate share one TLS connection', async () => {
-  const client = new KubeClient(kubeConfig({ certFile: certs.adminCert, keyFile: certs.adminKey }));
+  const client = new KubeClient(kubeConfig());
   for (let i = 0; i < 20; i++) expect((await client.get('v1', 'Namespace', 'x')).metadata.name).toBe('x');
   expect(connections).toBe(1);
 });
@@ -64,27 +65,13 @@ test('sequential requests with a client certificate share one TLS connection', a
 test('a bearer token (as in a cluster: the ServiceAccount token file) goes with every request on the kept connection', async () => {
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 'sa-token');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: url, caFile: certs.caCert }],
-    users: [{ name: 'u', certFile: certs.adminCert, keyFile: certs.adminKey, authProvider: { name: 'tokenFile', config: { tokenFile } } }],
-    contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
-    currentContext: 'ctx',
-  });
-  const client = new KubeClient(kc);
+  const client = new KubeClient(kubeConfig({ authProvider: { name: 'tokenFile', config: { tokenFile } } }));
   for (let i = 0; i < 5; i++) await client.get('v1', 'Namespace', 'x');
   expect(authorizations).toEqual(Array(5).fill('Bearer sa-token'));
   expect(connections).toBe(1);
 });
 
 test('a server whose certificate the kubeconfig does not trust is refused', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: url }],
-    users: [{ name: 'u', certFile: certs.adminCert, keyFile: certs.adminKey }],
-    contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
-    currentContext: 'ctx',
-  });
-  await expect(new KubeClient(kc).get('v1', 'Namespace', 'x')).rejects.toThrow(/certificate/);
+  await expect(new KubeClient(kubeConfig({}, false)).get('v1', 'Namespace', 'x')).rejects.toThrow(/certificate/);
   expect(authorizations).toEqual([]);
 });
