@@ -3,9 +3,10 @@
 // set), and crane, oras and skopeo push with the job's token as the password.
 // The policy lets one repository's main branch push team-a/*, and its release
 // workflow in the production environment push team-a/release/*; nothing else.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { awaitAuditLine } from '../harness/audit-log.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { OidcIssuer, type GitHubTokenOptions } from '../harness/oidc-issuer.js';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
@@ -124,9 +125,8 @@ describe('workload identity: CI OIDC tokens', () => {
     expect(body.expires_in).toBeLessThanOrEqual(90);
     expect(claimsOf(body.token).exp).toBeLessThanOrEqual(claimsOf(token).exp);
 
-    const lines = (await readFile(auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    const pushed = lines.find((l) => l.method === 'PUT' && l.repository === 'team-a/app' && l.result === 'success');
+    const pushed = await awaitAuditLine(auditLog, (l) => l.method === 'PUT' && l.repository === 'team-a/app' && l.result === 'success');
     expect(pushed).toMatchObject({ actor: 'repo:acme/team-a:ref:refs/heads/main', identity: { issuer: 'github', jti: expect.any(String) } });
-    expect(lines.some((l) => l.result === 'denied' && l.repository === 'team-a/app' && l.status === 403)).toBe(true);
+    expect(await awaitAuditLine(auditLog, (l) => l.result === 'denied' && l.repository === 'team-a/app' && l.status === 403)).toBeDefined();
   });
 });

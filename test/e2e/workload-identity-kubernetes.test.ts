@@ -13,6 +13,7 @@ import { FederationVerifier } from '../../registry/src/auth/federation/verifier.
 import { InvalidTokenError } from '../../registry/src/auth/tokens.js';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane/control-plane.js';
 import { providerRequest, providerResponse } from '../harness/credential-provider.js';
+import { awaitAuditLine } from '../harness/audit-log.js';
 import { tarOf } from '../harness/oci-layout.js';
 import { startRegistryProcess, type RegistryProcess } from '../harness/registry-process.js';
 import { ServiceAccounts } from '../harness/service-accounts.js';
@@ -211,8 +212,7 @@ describe('workload identity: Kubernetes ServiceAccount tokens', () => {
     const env = await clientEnv();
     await runOk('crane', ['auth', 'login', byJwks.host, '-u', 'serviceaccount', '-p', token], { env });
     await runOk('crane', ['copy', `${byJwks.host}/${NS}/app:v1`, `${byJwks.host}/${NS}/built:v1`], { env });
-    const lines = (await readFile(byJwks.auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    const manifestPut = lines.find((l) => l.method === 'PUT' && l.repository === `${NS}/built` && l.action.startsWith('manifest'));
+    const manifestPut = await awaitAuditLine(byJwks.auditLog, (l) => l.method === 'PUT' && l.repository === `${NS}/built` && String(l.action).startsWith('manifest'));
     expect(manifestPut).toMatchObject({
       actor: `system:serviceaccount:${NS}:builder`, result: 'success',
       identity: { issuer: 'cluster', pod: 'build', podUID: uids.build, serviceAccountUID: uids.builder },
