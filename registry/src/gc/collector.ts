@@ -53,6 +53,21 @@
 //   only once the write is in it. An entry that stays open past the wait
 //   (a write that died, which repair had not settled) aborts the run.
 //
+//   Writers touch only while a run is announced. Most of the time no run is, and a
+//   manifest write (or tag restore) that touches nothing writes 1 to 4 fewer objects.
+//   A real run first announces itself in the index (a `gc_runs` row, A) and keeps
+//   the row until its sweep has ended. A writer opens its journal entry (J), then
+//   asks whether a run is announced (R); it touches when one is, or when the index
+//   cannot tell. If R did not see A, then J committed before A did, so J is open or
+//   closed when the run, right after A, lists the open entries of such writes; the
+//   run waits for each to close (or aborts after the wait) before it lists or marks
+//   anything. Such a write is then in the index, so the mark finds its content live,
+//   and no sweep that it did not see can be under way: a run's row outlives its
+//   sweep. No clock is compared: only the order of commits in the index. A run
+//   whose process died leaves its row; writers then keep touching (safe, slower)
+//   until a later run clears rows that stopped beating for SILENT_RUN_MS, and a
+//   run that finds its own row gone stops before condemning anything else.
+//
 //   Markers are only deleted together with their content, and only by the run that
 //   really deleted it (another run's recovery may have put it back): deleting the
 //   marker of live content could erase a touch that a later run depends on.
@@ -84,6 +99,10 @@ const SWEEP_CONCURRENCY = 8;
 /** How long the mark waits, by default, for a repository's writes older than the cutoff to reach the index. */
 const INTENT_WAIT_MS = 10_000;
 const INTENT_POLL_MS = 20;
+/** How often a real run records that it is alive. */
+const HEARTBEAT_MS = 5_000;
+/** A run announcement not refreshed for this long belongs to a dead process. */
+const SILENT_RUN_MS = 10 * 60_000;
 /** Repository names read per catalog page (the index's largest page). */
 const NAMES_PAGE = 10_000;
 
@@ -111,6 +130,8 @@ export interface DeletedManifest {
  * can journal.
  */
 export interface CollectionListener {
+  /** Journal operations of writes that skip their GC markers while no run is announced. */
+  readonly unmarkedOperations: readonly string[];
   sweepStarting(repo: string): Promise<unknown>;
   sweepFinished(token: unknown): Promise<void>;
   manifestCollecting(repo: string, digest: Digest): Promise<void>;
@@ -144,6 +165,20 @@ export interface GcReport {
 
 class Aborted extends Error {}
 
+/** A real run's row in the index, while it runs (see "Writers touch only while a run is announced"). */
+interface Announcement {
+  readonly id: number;
+  lost: boolean;
+  heartbeat?: NodeJS.Timeout;
+}
+
+/** What the sweep of one run decides by. */
+interface Sweep {
+  readonly cutoff: number;
+  /** Absent for a dry run, which deletes nothing and so announces nothing. */
+  readonly announcement?: Announcement;
+}
+
 interface RepositoryMark {
   readonly repo: string;
   readonly garbage: Array<{ digest: Digest; reason: DeletedManifest['reason'] }>;
@@ -172,10 +207,14 @@ export class GarbageCollector {
       manifestsMarked: 0, blobsMarked: 0, manifestsDeleted: [], layerLinksDeleted: 0, blobsDeleted: 0, bytesFreed: 0,
       restored: 0, recovered: 0, skipped: 0, aborted: false,
     };
+    const announcement = options.dryRun ? undefined : await this.announce();
+    const run: Sweep = { cutoff, announcement };
     const checkpoint = async () => {
       if (options.stillOwner && !(await options.stillOwner())) throw new Aborted('lost the GC lease');
+      if (announcement?.lost) throw new Aborted('the run\'s announcement was cleared');
     };
     try {
+      if (announcement) await this.awaitUnmarkedWrites(options.intentWaitMs ?? INTENT_WAIT_MS);
       if (!options.dryRun) report.recovered = await this.gc.recoverQuarantine();
       // Read before the list: a write older than the cutoff that closes in between is then in it.
       const inFlight = new Set((await this.index.staleIntents(cutoff, 1_000_000)).map((i) => i.repo));
@@ -190,20 +229,54 @@ export class GarbageCollector {
       }
       for (const m of marks) {
         const sweep = options.dryRun ? undefined : await this.listener.sweepStarting(m.repo);
-        await this.sweepManifests(m, cutoff, options.dryRun, report);
-        await this.sweepLayerLinks(m, cutoff, options.dryRun, marked, report);
+        await this.sweepManifests(m, run, options.dryRun, report);
+        await this.sweepLayerLinks(m, run, options.dryRun, marked, report);
         if (!options.dryRun) await this.listener.sweepFinished(sweep);
         await checkpoint();
       }
       report.blobsMarked = marked.size;
-      await this.sweepBlobs(marked, cutoff, options.dryRun, report, checkpoint);
+      await this.sweepBlobs(marked, run, options.dryRun, report, checkpoint);
     } catch (err) {
       if (!(err instanceof Aborted)) throw err;
       report.aborted = true;
       this.log.warn({ msg: 'garbage collection aborted', reason: err.message });
+    } finally {
+      if (announcement) await this.withdraw(announcement);
     }
     report.durationSeconds = (Date.now() - started) / 1000;
     return report;
+  }
+
+  /** Announces a real run to writers and keeps the announcement alive until `withdraw`. */
+  private async announce(): Promise<Announcement> {
+    const cleared = await this.index.clearSilentGcRuns(Date.now() - SILENT_RUN_MS);
+    if (cleared) this.log.warn({ msg: 'cleared the announcements of collection runs that stopped', count: cleared });
+    const id = await this.index.announceGcRun();
+    const announcement: Announcement = { id, lost: false };
+    const beat = () => this.index.heartbeatGcRun(id).then((alive) => { if (!alive) announcement.lost = true; }, () => undefined);
+    announcement.heartbeat = setInterval(() => void beat(), HEARTBEAT_MS).unref();
+    return announcement;
+  }
+
+  private async withdraw(announcement: Announcement): Promise<void> {
+    clearInterval(announcement.heartbeat);
+    // Left behind when the index is down: writers keep touching until a later run clears it.
+    await this.index.endGcRun(announcement.id).catch((err) => this.log.warn({ msg: 'collection run announcement left', err: (err as Error).message }));
+  }
+
+  /**
+   * Waits for the writes that may have skipped their markers: those of the
+   * listener's operations whose journal entry is open right after the announcement.
+   * Entries opened later see the announcement and touch.
+   */
+  private async awaitUnmarkedWrites(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (const entry of await this.index.openIntentsOf(this.listener.unmarkedOperations)) {
+      while (await this.index.intentOpen(entry.id)) {
+        if (Date.now() > deadline) throw new Aborted(`a write on ${entry.repo} that saw no collection run has not reached the index`);
+        await new Promise((resolve) => setTimeout(resolve, INTENT_POLL_MS));
+      }
+    }
   }
 
   /**
@@ -259,15 +332,22 @@ export class GarbageCollector {
     return marker !== undefined && marker.at >= cutoff;
   }
 
-  /** S1: the marker seen before condemning, or null when a recent touch protects the object. */
-  private async condemnable(d: Digest, cutoff: number): Promise<Marker | undefined | null> {
+  /**
+   * S1: the marker seen before condemning, or null when a recent touch protects the
+   * object. A real run whose announcement is gone (cleared as silent) stops here:
+   * writers no longer see it and may have stopped touching.
+   */
+  private async condemnable(d: Digest, run: Sweep): Promise<Marker | undefined | null> {
+    if (run.announcement && !(await this.index.gcRunAnnounced(run.announcement.id))) {
+      throw new Aborted('the run\'s announcement was cleared');
+    }
     const marker = await this.gc.markers.read(d);
-    return marker !== undefined && marker.at >= cutoff ? null : marker;
+    return marker !== undefined && marker.at >= run.cutoff ? null : marker;
   }
 
-  private async sweepManifests(m: RepositoryMark, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
+  private async sweepManifests(m: RepositoryMark, run: Sweep, dryRun: boolean, report: GcReport): Promise<void> {
     for (const { digest, reason } of m.garbage) {
-      const before = await this.condemnable(digest, cutoff);
+      const before = await this.condemnable(digest, run);
       if (before === null) continue;
       if (dryRun) {
         report.manifestsDeleted.push({ repository: m.repo, digest: digest.value, reason });
@@ -288,10 +368,10 @@ export class GarbageCollector {
     }
   }
 
-  private async sweepLayerLinks(m: RepositoryMark, cutoff: number, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
+  private async sweepLayerLinks(m: RepositoryMark, run: Sweep, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
     for (const { digest: d, linkedAt } of m.unreferencedLinks) {
       const keep = () => { marked.add(d.value); };
-      const before = linkedAt < cutoff ? await this.condemnable(d, cutoff) : null;
+      const before = linkedAt < run.cutoff ? await this.condemnable(d, run) : null;
       if (before === null) {
         keep();
         continue;
@@ -316,13 +396,13 @@ export class GarbageCollector {
     }
   }
 
-  private async sweepBlobs(marked: Set<string>, cutoff: number, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
+  private async sweepBlobs(marked: Set<string>, run: Sweep, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
     let seen = 0;
     await forEachLimit(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
       if (marked.has(d.value)) return;
       try {
-        await this.sweepBlob(d, cutoff, dryRun, report);
+        await this.sweepBlob(d, run, dryRun, report);
       } catch (err) {
         // One failed storage call leaves that blob for the next run instead of failing
         // the run: skipping never deletes, and a blob left in quarantine is put back by
@@ -334,10 +414,10 @@ export class GarbageCollector {
     });
   }
 
-  private async sweepBlob(d: Digest, cutoff: number, dryRun: boolean, report: GcReport): Promise<void> {
+  private async sweepBlob(d: Digest, run: Sweep, dryRun: boolean, report: GcReport): Promise<void> {
     const info = await this.gc.blobInfo(d);
-    if (!info || info.writtenAt >= cutoff) return;
-    const before = await this.condemnable(d, cutoff);
+    if (!info || info.writtenAt >= run.cutoff) return;
+    const before = await this.condemnable(d, run);
     if (before === null) return;
     if (dryRun) {
       report.blobsDeleted++;

@@ -32,7 +32,8 @@ import type {
   ScanResultRecord, SignatureVerdict, SignatureVerdictRecord, TagHistoryEntry, TagInfo, Usage, WriteContext,
 } from './types.js';
 import { appendAudit } from './writes/audit.js';
-import { closeIntent, openIntent, openIntentsFor, staleIntents, type WriteIntent } from './writes/intents.js';
+import { closeIntent, intentOpen, openIntent, openIntentsFor, openIntentsOf, staleIntents, type WriteIntent } from './writes/intents.js';
+import { announceRun, anyRunAnnounced, clearSilentRuns, endRun, heartbeatRun, runAnnounced } from './writes/gc-runs.js';
 import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
 import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/manifests.js';
 import { PullBuffer, writePulls } from './writes/pulls.js';
@@ -281,6 +282,45 @@ export class MetadataIndex {
   /** Journal entries opened before `before`, oldest first. */
   async staleIntents(before: number, limit?: number): Promise<WriteIntent[]> {
     return this.read(() => staleIntents(this.engine.db, before, limit));
+  }
+
+  /** The journal entries open now for these operations. */
+  async openIntentsOf(operations: readonly string[]): Promise<WriteIntent[]> {
+    return this.read(() => openIntentsOf(this.engine.db, operations));
+  }
+
+  async intentOpen(id: number): Promise<boolean> {
+    return this.read(() => intentOpen(this.engine.db, id));
+  }
+
+  // ---- announced garbage-collection runs (gc/collector.ts) ----
+
+  /** Announces a run to writers; its id, for heartbeats and the end. */
+  async announceGcRun(at = Date.now()): Promise<number> {
+    return this.read(() => announceRun(this.engine.db, at));
+  }
+
+  /** Records that the run is alive; false when its announcement was cleared (the run must stop). */
+  async heartbeatGcRun(id: number, at = Date.now()): Promise<boolean> {
+    return this.read(() => heartbeatRun(this.engine.db, id, at));
+  }
+
+  async gcRunAnnounced(id: number): Promise<boolean> {
+    return this.read(() => runAnnounced(this.engine.db, id));
+  }
+
+  async endGcRun(id: number): Promise<void> {
+    await this.read(() => endRun(this.engine.db, id));
+  }
+
+  /** Whether any run is announced: writers then touch GC markers. */
+  async gcRunsAnnounced(): Promise<boolean> {
+    return this.read(() => anyRunAnnounced(this.engine.db));
+  }
+
+  /** Clears announcements of runs that stopped beating before `before`; how many. */
+  async clearSilentGcRuns(before: number): Promise<number> {
+    return this.read(() => clearSilentRuns(this.engine.db, before));
   }
 
   // ---- point reads (request path) ----

@@ -1,7 +1,9 @@
 // The writer's half of the online GC protocol (the sweeper's half and the proof
 // are in gc/collector.ts): touch the marker of content about to be referenced,
 // then check, uncached, that the content is still there; after linking a blob,
-// touch again and check again, so no link ever points at nothing.
+// touch again and check again, so no link ever points at nothing. Manifest writes
+// and tag restores touch only while a collection run is announced: a run waits
+// for those that saw none before it marks (their journal entry opened first).
 import { Code, RegistryError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import type { Digest } from '../reference.js';
@@ -24,17 +26,30 @@ export interface IndexedLinks {
   hasManifest(repo: string, d: Digest): Promise<boolean>;
 }
 
+/** Whether a collection run is announced (true when the index cannot tell: then touch, as during a run). */
+export interface RunAnnouncements {
+  gcRunning(): Promise<boolean>;
+}
+
+/**
+ * The journal operations whose writes skip their markers while no run is
+ * announced. Each opens its journal entry before it asks, and the collector waits
+ * for those open when it announces itself (gc/collector.ts).
+ */
+export const UNMARKED_OPERATIONS: readonly string[] = ['manifest-put', 'tag-restore'];
+
 export class GcWriterProtocol {
-  constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks) {}
+  constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks, private readonly runs: RunAnnouncements) {}
 
   /**
    * Before a manifest commits (W1, W2): touch the manifest and everything it
-   * references, then check each reference is present, asking storage rather than
-   * a cache, and linked in the repository (the index's "yes", else storage).
-   * MANIFEST_BLOB_UNKNOWN lists what is missing.
+   * references (while a run is announced), then check each reference is present,
+   * asking storage rather than a cache, and linked in the repository (the index's
+   * "yes", else storage). MANIFEST_BLOB_UNKNOWN lists what is missing. The
+   * caller's journal entry (an UNMARKED_OPERATIONS one) is open already.
    */
   async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<void> {
-    await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
+    if (await this.runs.gcRunning()) await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
     const missing: string[] = [];
     const { blobs, manifests } = this.storage;
     await Promise.all([
@@ -68,11 +83,12 @@ export class GcWriterProtocol {
 
   /**
    * Before a tag is pointed back at a manifest it named before (a rollback): the
-   * manifest may be untagged now, so a sweep could be taking it. Touch it, then
-   * check, uncached, that its body is there and it is linked in the repository.
+   * manifest may be untagged now, so a sweep could be taking it. Touch it (while a
+   * run is announced), then check, uncached, that its body is there and it is
+   * linked in the repository. The caller's journal entry is open already.
    */
   async beforeTagRestore(repo: string, digest: Digest): Promise<void> {
-    await this.storage.gc.markers.touch(digest);
+    if (await this.runs.gcRunning()) await this.storage.gc.markers.touch(digest);
     const present = (await this.blobPresent(digest)) && (await within(LINK_WAIT_MS, () => this.storage.manifests.isLinked(repo, digest)));
     if (!present) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value, reason: 'the manifest is no longer in the repository' });
   }

@@ -133,6 +133,11 @@ export class IndexWriter {
     await this.index.forgetBlobs([digest.value]);
   }
 
+  /** Whether a garbage-collection run is announced (`RunAnnouncements`: a failed read is a "yes"). */
+  async gcRunning(): Promise<boolean> {
+    return this.index.gcRunsAnnounced().catch(() => true);
+  }
+
   /** Whether the index has the blob linked in the repository (`IndexedLinks`: a failed read is a "no"). */
   async hasBlobLink(repo: string, d: Digest): Promise<boolean> {
     return (await this.index.linkedBlob(repo, d.value).catch(() => undefined)) !== undefined;

@@ -13,7 +13,7 @@ import type { RegistryStorage } from '../storage/registry-storage.js';
 import type { CollectionListener } from '../gc/collector.js';
 import { BlobWrites } from './blob-writes.js';
 import { CacheFills } from './cache-fills.js';
-import { GcWriterProtocol } from './gc-protocol.js';
+import { GcWriterProtocol, UNMARKED_OPERATIONS } from './gc-protocol.js';
 import { IndexWriter, type Intent } from './index-writer.js';
 import { ManifestWrites } from './manifest-writes.js';
 import { TagWrites } from './tag-writes.js';
@@ -44,7 +44,7 @@ export class WritePath {
 
   constructor(options: WritePathOptions) {
     const index = new IndexWriter(options.index, options.storage, options.log);
-    this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage, index),
+    this.context = new WriteContext(options.storage, options.quota, options.immutability, new GcWriterProtocol(options.storage, index, index),
       index, options.metrics, options.log, options.listeners);
     this.blobs = new BlobWrites(this.context);
     this.manifests = new ManifestWrites(this.context);
@@ -65,6 +65,7 @@ export class WritePath {
     const { index } = this.context;
     const notify = (event: WriteEvent) => this.context.notify(event);
     return {
+      unmarkedOperations: UNMARKED_OPERATIONS,
       sweepStarting: (repo) => index.begin(repo, 'gc-sweep'),
       sweepFinished: (intent) => index.end(intent as Intent),
       manifestCollecting: (repo, digest) => index.manifestForgetting(repo, digest),

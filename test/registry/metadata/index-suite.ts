@@ -8,7 +8,7 @@ import { gcTests } from './suite/gc.js';
 import { heldContentTests } from './suite/held-content.js';
 import { imageSizeTests } from './suite/image-sizes.js';
 import { listingTests } from './suite/listings.js';
-import { intentTests } from './suite/intents.js';
+import { gcRunTests, intentTests } from './suite/intents.js';
 import { migrationTests } from './suite/migrations.js';
 import { pullAuditTests } from './suite/pulls-audit.js';
 import { securityTests } from './suite/security.js';
@@ -58,6 +58,7 @@ export function runIndexSuite(name: string, fresh: () => Promise<IndexUnderTest>
     describe('content held under a prefix (cache budgets)', () => heldContentTests(ctx));
     describe('pulls, audit and invalidations', () => pullAuditTests(ctx));
     describe('the write journal', () => intentTests(ctx));
+    describe('announced collection runs', () => gcRunTests(ctx));
     describe('supply-chain results', () => securityTests(ctx));
   });
 }

@@ -156,6 +156,13 @@ export interface WriteIntentsTable {
   started_at: number;
 }
 
+/** A garbage-collection run in progress, announced to writers (0004-gc-runs.ts). */
+export interface GcRunsTable {
+  id: Generated<number>;
+  started_at: number;
+  heartbeat_at: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -177,5 +184,6 @@ export interface IndexTables {
   signature_verdicts: SignatureVerdictsTable;
   audit: AuditTable;
   write_intents: WriteIntentsTable;
+  gc_runs: GcRunsTable;
   berth_schema_version: SchemaVersionTable;
 }

@@ -31,3 +31,16 @@ export async function openIntentsFor(db: Db, repo: string, before?: number): Pro
   const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The journal entries open now for the given operations. */
+export async function openIntentsOf(db: Db, operations: readonly string[]): Promise<WriteIntent[]> {
+  if (!operations.length) return [];
+  const rows = await db.selectFrom('write_intents').select(['id', 'repo', 'operation', 'started_at'])
+    .where('operation', 'in', operations).orderBy('id').execute();
+  return rows.map((r) => ({ id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at }));
+}
+
+/** Whether the journal entry is still open. */
+export async function intentOpen(db: Db, id: number): Promise<boolean> {
+  return (await db.selectFrom('write_intents').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}

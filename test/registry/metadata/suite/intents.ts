@@ -25,3 +25,45 @@ export function intentTests(ctx: SuiteContext): void {
     expect(await index.staleIntents(3000)).toEqual([]);
   });
 }
+
+export function gcRunTests(ctx: SuiteContext): void {
+  test('a run is announced until it ends; writers see any announcement', async () => {
+    const index = ctx.index();
+    expect(await index.gcRunsAnnounced()).toBe(false);
+    const a = await index.announceGcRun(1000);
+    const b = await index.announceGcRun(2000);
+    expect(await index.gcRunsAnnounced()).toBe(true);
+    expect(await index.gcRunAnnounced(a)).toBe(true);
+    await index.endGcRun(a);
+    expect(await index.gcRunAnnounced(a)).toBe(false);
+    expect(await index.gcRunsAnnounced()).toBe(true);
+    await index.endGcRun(b);
+    expect(await index.gcRunsAnnounced()).toBe(false);
+  });
+
+  test('announcements that stopped beating are cleared; a cleared run learns it from its heartbeat', async () => {
+    const index = ctx.index();
+    const silent = await index.announceGcRun(1000);
+    const alive = await index.announceGcRun(1000);
+    expect(await index.heartbeatGcRun(alive, 5000)).toBe(true);
+    expect(await index.clearSilentGcRuns(3000)).toBe(1);
+    expect(await index.gcRunAnnounced(silent)).toBe(false);
+    expect(await index.heartbeatGcRun(silent, 6000)).toBe(false);
+    expect(await index.gcRunAnnounced(alive)).toBe(true);
+    await index.endGcRun(alive);
+  });
+
+  test('the open entries of given operations are listed, and each can be asked after', async () => {
+    const index = ctx.index();
+    const put = await index.openIntent('j/a', 'manifest-put', 1000);
+    const link = await index.openIntent('j/a', 'blob-link', 1000);
+    const restore = await index.openIntent('j/b', 'tag-restore', 2000);
+    expect((await index.openIntentsOf(['manifest-put', 'tag-restore'])).map((i) => [i.id, i.repo])).toEqual([[put, 'j/a'], [restore, 'j/b']]);
+    expect(await index.openIntentsOf([])).toEqual([]);
+    await index.closeIntent(put);
+    expect(await index.intentOpen(put)).toBe(false);
+    expect(await index.intentOpen(restore)).toBe(true);
+    await index.closeIntent(link);
+    await index.closeIntent(restore);
+  });
+}

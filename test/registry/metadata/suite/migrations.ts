@@ -6,19 +6,19 @@ import { MetadataIndex, MetadataSchemaError } from '../../../../registry/src/met
 import type { SuiteContext } from '../index-suite.js';
 
 const TABLES = ['repositories', 'manifests', 'manifest_refs', 'blobs', 'layer_links', 'tags', 'tag_history', 'pulls',
-  'scan_results', 'signature_verdicts', 'audit', 'write_intents', 'inventories', 'known_vulnerabilities'] as const;
-const ALL_STEPS = ['1-initial', '2-write-intents', '3-supply-chain'];
+  'scan_results', 'signature_verdicts', 'audit', 'write_intents', 'inventories', 'known_vulnerabilities', 'gc_runs'] as const;
+const ALL_STEPS = ['1-initial', '2-write-intents', '3-supply-chain', '4-gc-runs'];
 
 export function migrationTests(ctx: SuiteContext): void {
   test('an empty database is brought to the newest version, with every table', async () => {
-    expect(ctx.index().migration).toEqual({ from: 0, to: 3, applied: ALL_STEPS });
+    expect(ctx.index().migration).toEqual({ from: 0, to: 4, applied: ALL_STEPS });
     const engine = await openEngine(ctx.subject().options.engine);
     try {
       for (const table of TABLES) {
         await expect(engine.db.selectFrom(table).selectAll().limit(1).execute()).resolves.toEqual([]);
       }
       const versions = await engine.db.selectFrom('berth_schema_version').select(['version', 'name']).execute();
-      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }, { version: 3, name: 'supply-chain' }]);
+      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }, { version: 3, name: 'supply-chain' }, { version: 4, name: 'gc-runs' }]);
     } finally {
       await engine.close();
     }
@@ -33,7 +33,7 @@ export function migrationTests(ctx: SuiteContext): void {
 
   test('opening a migrated database applies nothing', async () => {
     const again = await ctx.openAnother();
-    expect(again.migration).toEqual({ from: 3, to: 3, applied: [] });
+    expect(again.migration).toEqual({ from: 4, to: 4, applied: [] });
   });
 
   test('a schema newer than this code is refused', async () => {

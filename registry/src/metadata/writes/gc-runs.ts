@@ -1,0 +1,31 @@
+// The announcements of garbage-collection runs (migrations/0004-gc-runs.ts).
+import type { Db } from '../engine/engine.js';
+
+export async function announceRun(db: Db, at: number): Promise<number> {
+  const row = await db.insertInto('gc_runs').values({ started_at: at, heartbeat_at: at }).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** True while the run's announcement is still there. */
+export async function heartbeatRun(db: Db, id: number, at: number): Promise<boolean> {
+  const result = await db.updateTable('gc_runs').set({ heartbeat_at: at }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function runAnnounced(db: Db, id: number): Promise<boolean> {
+  return (await db.selectFrom('gc_runs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+export async function endRun(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('gc_runs').where('id', '=', id).execute();
+}
+
+export async function anyRunAnnounced(db: Db): Promise<boolean> {
+  return (await db.selectFrom('gc_runs').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Removes announcements whose run stopped beating before `before` (its process died); how many. */
+export async function clearSilentRuns(db: Db, before: number): Promise<number> {
+  const result = await db.deleteFrom('gc_runs').where('heartbeat_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

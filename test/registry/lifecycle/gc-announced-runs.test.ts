@@ -1,0 +1,138 @@
+// Writers touch GC markers only while a collection run is announced in the index
+// (gc/collector.ts, "Writers touch only while a run is announced"). A run announces
+// itself, then waits for the manifest writes that may have asked before it did; a
+// run whose process died leaves an announcement that the next run clears; a run
+// whose announcement is gone stops before it condemns anything.
+import { GarbageCollector } from '../../../registry/src/gc/collector.js';
+import { createLogger } from '../../../registry/src/log.js';
+import { parseManifest } from '../../../registry/src/manifest/parse.js';
+import { digestOf, parseDigest } from '../../../registry/src/reference.js';
+import { IndexWriter } from '../../../registry/src/write/index-writer.js';
+import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import { ociImage, randomBlob, randomImage, type Blob } from '../../harness/oci-client.js';
+import { sleep } from './admin.js';
+
+const log = createLogger('silent');
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+let reg: InProcessRegistry;
+let collector: GarbageCollector;
+let indexWriter: IndexWriter;
+
+beforeAll(async () => {
+  reg = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0, enabled: false } });
+  const { services } = reg.running;
+  collector = new GarbageCollector(services.storage, services.index, log, services.metrics, services.writes.collection);
+  indexWriter = new IndexWriter(services.index, services.storage, log);
+});
+afterAll(() => reg.stop());
+
+const markerOf = (digest: string) => reg.running.services.storage.gc.markers.read(parseDigest(digest)!);
+
+/** A write's steps up to its storage commit, as ManifestWrites.put takes them, with its journal entry opened at `openedAt`. */
+async function writeToStorage(repo: string, operation: string, openedAt: number): Promise<{ intent: number; digest: string; body: Buffer; blobs: Blob[] }> {
+  const { index, storage } = reg.running.services;
+  const intent = await index.openIntent(repo, operation, openedAt);
+  expect(await indexWriter.gcRunning()).toBe(false); // asked after the entry opened: no run, so no touch
+  const blobs = [randomBlob(64), randomBlob(512)];
+  for (const b of blobs) expect((await reg.client.uploadBlob(repo, b)).status).toBe(201);
+  const body = ociImage(blobs[0], blobs.slice(1)).manifest.content;
+  await storage.manifests.commit(repo, digestOf(body, 'sha256'), body, parseManifest(body, OCI_MANIFEST), ['v1']);
+  return { intent, digest: digestOf(body, 'sha256').value, body, blobs };
+}
+
+async function indexWrite(w: { intent: number; body: Buffer }, repo: string): Promise<void> {
+  await indexWriter.manifestPut(w.intent, repo, digestOf(w.body, 'sha256'), OCI_MANIFEST, w.body, ['v1'], { subject: 'test' });
+}
+
+test('with no run announced a manifest push writes no marker for it; while one is, it does', async () => {
+  const { index } = reg.running.services;
+  const quiet = await reg.client.pushImage('announce/app', 'quiet', randomImage());
+  expect(await markerOf(quiet.digest)).toBeUndefined();
+  const run = await index.announceGcRun();
+  try {
+    const busy = await reg.client.pushImage('announce/app', 'busy', randomImage());
+    expect(await markerOf(busy.digest)).toBeDefined();
+  } finally {
+    await index.endGcRun(run);
+  }
+});
+
+test('when the index cannot say whether a run is announced, the push touches', async () => {
+  const { index } = reg.running.services;
+  const original = index.gcRunsAnnounced.bind(index);
+  index.gcRunsAnnounced = () => Promise.reject(new Error('database down'));
+  try {
+    const img = await reg.client.pushImage('announce/failsafe', 'v1', randomImage());
+    expect(await markerOf(img.digest)).toBeDefined();
+  } finally {
+    index.gcRunsAnnounced = original;
+  }
+});
+
+test('a run waits for a manifest write that saw no run, whatever the writer\'s clock; its content stays', async () => {
+  const repo = 'announce/waited';
+  // Opened by a replica whose clock is a minute ahead: no cutoff comparison would wait for it.
+  const w = await writeToStorage(repo, 'manifest-put', Date.now() + 60_000);
+  await sleep(50); // the blobs are older than the cutoff (grace 0)
+  const run = collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false });
+  await sleep(300);
+  expect(await reg.running.services.index.gcRunsAnnounced()).toBe(true);
+  await indexWrite(w, repo);
+  const report = await run;
+  expect(report.aborted).toBe(false);
+  expect(report.durationSeconds).toBeGreaterThanOrEqual(0.3);
+  expect(await reg.client.missingContent(repo, w.digest, w.blobs)).toEqual([]);
+  expect(await reg.running.services.index.gcRunsAnnounced()).toBe(false);
+});
+
+test('control: a write of an operation the run does not wait for, without markers, loses its blobs', async () => {
+  const repo = 'announce/unwaited';
+  const w = await writeToStorage(repo, 'blob-link', Date.now() + 60_000);
+  await sleep(50);
+  const report = await collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false });
+  expect(report.blobsDeleted).toBeGreaterThanOrEqual(2);
+  const missing = await reg.client.missingContent(repo, w.digest, w.blobs);
+  expect(missing.filter((p) => p.startsWith('blob ')).length).toBe(2);
+  await reg.running.services.index.closeIntent(w.intent);
+});
+
+test('such a write that never reaches the index aborts the run before anything is deleted', async () => {
+  const repo = 'announce/dead';
+  const w = await writeToStorage(repo, 'tag-restore', Date.now() + 60_000);
+  await sleep(50);
+  const report = await collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false, intentWaitMs: 200 });
+  expect(report.aborted).toBe(true);
+  expect(report.blobsDeleted).toBe(0);
+  expect(await reg.client.missingContent(repo, w.digest, w.blobs)).toEqual([]);
+  await indexWrite(w, repo);
+});
+
+test('a dead run\'s announcement is cleared by the next run once silent for 10 minutes, not before', async () => {
+  const { index } = reg.running.services;
+  const recent = await index.announceGcRun(Date.now() - 60_000);
+  const dead = await index.announceGcRun(Date.now() - 11 * 60_000);
+  const report = await collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false });
+  expect(report.aborted).toBe(false);
+  expect(await index.gcRunAnnounced(dead)).toBe(false);
+  expect(await index.gcRunAnnounced(recent)).toBe(true);
+  await index.endGcRun(recent);
+  expect(await index.gcRunsAnnounced()).toBe(false);
+});
+
+test('a run whose announcement was cleared stops before it condemns anything', async () => {
+  const { index, storage } = reg.running.services;
+  const garbage = randomBlob(300);
+  expect((await reg.client.uploadBlob('announce/cleared', garbage)).status).toBe(201);
+  expect((await fetch(`${reg.url}/v2/announce/cleared/blobs/${garbage.digest}`, { method: 'DELETE' })).status).toBe(202);
+  // Hold the run in its wait, clear every announcement (as a later run does for silent ones), then let it go.
+  const held = await index.openIntent('announce/cleared', 'manifest-put');
+  await sleep(50);
+  const run = collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false });
+  await sleep(200);
+  expect(await index.clearSilentGcRuns(Date.now() + 1_000)).toBe(1);
+  await index.closeIntent(held);
+  const report = await run;
+  expect(report.aborted).toBe(true);
+  expect(report.blobsDeleted).toBe(0);
+  expect(await storage.blobs.exists(parseDigest(garbage.digest)!)).toBe(true);
+});
