@@ -60,7 +60,9 @@ export class RepositoryChanges {
           tag_count: eb('tag_count', '+', p.tags),
           manifest_count: eb('manifest_count', '+', p.manifests),
           size_bytes: eb('size_bytes', '+', p.bytes),
-          last_push_at: eb.case().when('last_push_at', '<', p.pushedAt).then(p.pushedAt).else(eb.ref('last_push_at')).end(),
+          // eb.val: kysely inlines a bare number given to then() into the SQL text, which made
+          // every push time a new statement for SQLite to prepare and the statement cache to hold.
+          last_push_at: eb.case().when('last_push_at', '<', p.pushedAt).then(eb.val(p.pushedAt)).else(eb.ref('last_push_at')).end(),
         }))
         .where('name', '=', repo)
         .execute();
