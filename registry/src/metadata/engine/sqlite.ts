@@ -10,6 +10,14 @@ import type { Engine } from './engine.js';
 import type { IndexTables } from './tables.js';
 
 const STATEMENT_CACHE = 512;
+/**
+ * SQLite's page cache, in KiB (a negative cache_size). better-sqlite3 builds SQLite
+ * with 16 MB; the index only grows (audit records, pull times), so the cache filled
+ * with its newest pages and the process's native heap grew with it for as long as
+ * 16 MB lasted. 2 MB is SQLite's own default; pages beyond it are read again from
+ * the kernel's page cache, which the process's resident memory does not count.
+ */
+const PAGE_CACHE_KIB = 2000;
 /** How long a write waits for another process holding the database (a `scrub` run). */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -91,6 +99,7 @@ function connect(path: string): Engine {
   raw.pragma('synchronous = NORMAL');
   raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   raw.pragma('foreign_keys = OFF');
+  raw.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   registerRegexp(raw);
   const db = new Kysely<IndexTables>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
