@@ -34,7 +34,6 @@ export function regexpMatch(kind: EngineKind, value: Expression<unknown>, patter
   return kind === 'postgres' ? sql<boolean>`${value} ~ ${pattern}` : sql<boolean>`${value} regexp ${pattern}`;
 }
 
-
 /**
  * Left-joins to each row of a tag page (`t`) its manifest (`m`), found by primary
  * key row by row on both engines, so the read is O(page) whatever the statistics
