@@ -364,7 +364,7 @@ export class MetadataIndex {
 
   /** Tags after `last` with digest, media type, size, created, platforms, push and last pull. */
   async tagPage(repo: string, query: { n?: number; last?: string } = {}): Promise<Page<TagInfo>> {
-    return this.read(() => tagPage(this.engine.db, repo, query.n, query.last));
+    return this.read(() => tagPage(this.engine.db, this.engine.kind, repo, query.n, query.last));
   }
 
   /** Config + layers of the repository's images among `digests` (an index: per platform, and its distinct blobs). */
@@ -374,7 +374,7 @@ export class MetadataIndex {
 
   /** Every tag with metadata, a page at a time. */
   allTags(repo: string, slice?: number): AsyncGenerator<TagInfo[]> {
-    return this.iterate(allTags(this.engine.db, repo, slice));
+    return this.iterate(allTags(this.engine.db, this.engine.kind, repo, slice));
   }
 
   async tagHistory(repo: string, query: { tag?: string; limit?: number; cursor?: string } = {}): Promise<Page<TagHistoryEntry>> {
