@@ -38,6 +38,9 @@ export const s3StorageSchema = z.object({
   /** Per-operation timeout; an S3 call slower than this answers 503 with Retry-After. */
   requestTimeoutSeconds: duration.default(30).describe('Per-operation timeout; an S3 call slower than this answers 503 with Retry-After.'),
   partSizeBytes: z.number().int().min(5 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Connections kept alive to the store, per kind (object GETs; every other call). */
+  maxConnections: z.number().int().min(1).max(1024).default(128)
+    .describe('Most connections to the store at once, each kept alive for reuse: for object GETs, and again for every other call.'),
 }).strict();
 
 export const storageSchema = z.object({

@@ -81,9 +81,12 @@ test('connection refused and 5xx answers are StorageUnavailableError, not-found 
   const refusedEndpoint = closed.endpoint;
   await closed.close();
   const refused = driver({ endpoint: refusedEndpoint });
-  const r = await elapsed(() => refused.getContent('/x'));
-  expect(r.error).toBeInstanceOf(StorageUnavailableError);
-  expect(r.ms).toBeLessThan(3_000);
+  const refusedOps: Array<() => Promise<unknown>> = [() => refused.getContent('/x'), () => refused.reader('/x'), () => refused.reader('/x', 10, 10)];
+  for (const op of refusedOps) {
+    const r = await elapsed(op);
+    expect(r.error).toBeInstanceOf(StorageUnavailableError);
+    expect(r.ms).toBeLessThan(3_000);
+  }
   await refused.close();
 
   let requests = 0;
@@ -96,6 +99,10 @@ test('connection refused and 5xx answers are StorageUnavailableError, not-found 
   try {
     await expect(slowDown.putContent('/x', 'y')).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(requests).toBeGreaterThan(0);
+    const before = requests;
+    await expect(slowDown.reader('/x')).rejects.toThrow(StorageUnavailableError);
+    await expect(slowDown.reader('/x', 5, 5)).rejects.toThrow(/SlowDown/);
+    expect(requests).toBe(before + 2);
   } finally {
     await slowDown.close();
     await failing.close();
@@ -103,7 +110,26 @@ test('connection refused and 5xx answers are StorageUnavailableError, not-found 
 
   const healthy = driver();
   await expect(healthy.getContent('/missing')).rejects.toBeInstanceOf(PathNotFoundError);
+  await expect(healthy.reader('/missing')).rejects.toBeInstanceOf(PathNotFoundError);
+  await expect(healthy.reader('/missing', 3, 4)).rejects.toBeInstanceOf(PathNotFoundError);
   await healthy.close();
+});
+
+test('an object body that stops arriving fails the read within the timeout', async () => {
+  const stalling = await fakeStore((_req, res) => {
+    res.writeHead(200, { 'Content-Length': 1024 * 1024, 'Content-Type': 'application/octet-stream' });
+    res.write(Buffer.alloc(64 * 1024, 7)); // then nothing more
+  });
+  const d = driver({ endpoint: stalling.endpoint });
+  try {
+    const r = await elapsed(async () => buffer(await d.reader('/x')));
+    expect(r.error).toBeInstanceOf(Error);
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+    expect(r.ms).toBeLessThan(3_000);
+  } finally {
+    await d.close();
+    await stalling.close();
+  }
 });
 
 test('during an outage operations fail fast, and afterwards nothing is lost or half-written', async () => {
@@ -115,10 +141,12 @@ test('during an outage operations fail fast, and afterwards nothing is lost or h
     await w.close();
     await server.kill();
     await expect(d.getContent('/survives')).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(d.reader('/survives')).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(d.writer('/upload', { append: true })).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(d.putContent('/never', 'x')).rejects.toBeInstanceOf(StorageUnavailableError);
     await server.restart();
     expect((await d.getContent('/survives')).toString()).toBe('still here');
+    expect((await buffer(await d.reader('/survives', 6))).toString()).toBe('here');
     await expect(d.stat('/never')).rejects.toThrow('path not found');
     const resumed = await d.writer('/upload', { append: true });
     expect(resumed.size).toBe(100);
@@ -171,6 +199,10 @@ test('TLS: the store is trusted through a CA file or insecureSkipVerify, and an 
     await withCa.putContent('/over-tls', 'secret bytes');
     expect((await skipping.getContent('/over-tls')).toString()).toBe('secret bytes');
     await expect(untrusting.getContent('/over-tls')).rejects.toThrow(/certificate/i);
+    // Object GETs have a connection pool of their own, with the same trust.
+    expect((await buffer(await withCa.reader('/over-tls'))).toString()).toBe('secret bytes');
+    expect((await buffer(await skipping.reader('/over-tls', 7, 5))).toString()).toBe('bytes');
+    await expect(untrusting.reader('/over-tls')).rejects.toThrow(/certificate/i);
     // Parts go over TLS with an unsigned payload (plain HTTP signs the payload's sha256).
     const big = randomBytes(11 * 1024 * 1024 + 3);
     const writer = await withCa.writer('/multipart-over-tls');

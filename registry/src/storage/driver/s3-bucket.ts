@@ -1,4 +1,5 @@
-// The few S3 operations the driver needs, on one bucket, over the minio client:
+// The few S3 operations the driver needs, on one bucket, over the minio client
+// (object GETs over undici, signed by the minio client: s3-object-reader.ts):
 // every call has its errors translated (404 → PathNotFoundError, down/slow/5xx →
 // StorageUnavailableError) and every connection has an inactivity timeout, so a
 // store that stops answering fails a request instead of hanging it.
@@ -11,6 +12,7 @@ import { noteReceived } from '../received-buffers.js';
 import { StorageUnavailableError, isNotFound } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
 import { parseListObjectsV2 } from './s3-list-parser.js';
+import { S3ObjectReader } from './s3-object-reader.js';
 
 export interface S3Connection {
   /** http(s)://host[:port] */
@@ -20,7 +22,11 @@ export interface S3Connection {
   readonly secretKey: string;
   readonly pathStyle: boolean;
   readonly tls?: { readonly insecureSkipVerify?: boolean; readonly ca?: Buffer };
+  /** Connections kept alive to the store, for object GETs and again for every other call; default 128. */
+  readonly maxConnections?: number;
 }
+
+const DEFAULT_MAX_CONNECTIONS = 128;
 
 export interface ObjectEntry {
   readonly key: string;
@@ -50,10 +56,10 @@ export interface PendingUpload {
  * while connecting and while waiting for a response or body. The request then
  * fails with "socket hang up", which maps to StorageUnavailableError.
  */
-function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['tls']): http.Agent {
+function inactivityAgent(secure: boolean, timeoutMs: number, tls: S3Connection['tls'], maxSockets: number): http.Agent {
   const options = {
     keepAlive: true,
-    maxSockets: 128,
+    maxSockets,
     // Re-armed by the agent whenever a pooled socket is handed out or returned.
     timeout: timeoutMs,
     ...(secure ? { rejectUnauthorized: !tls?.insecureSkipVerify, ...(tls?.ca ? { ca: tls.ca } : {}) } : {}),
@@ -115,10 +121,12 @@ export class S3Bucket {
   private readonly agent: http.Agent;
   /** SigV4 signs payload hashes on plain HTTP with credentials (as the minio client decides). */
   private readonly signsPayload: boolean;
+  /** Object GETs' own connection pool, opened on first use (the copier never reads). */
+  private objectReader: S3ObjectReader | undefined;
 
   constructor(readonly conn: S3Connection, readonly bucket: string, readonly timeoutMs: number) {
     const secure = new URL(conn.endpoint).protocol === 'https:';
-    this.agent = inactivityAgent(secure, timeoutMs, conn.tls);
+    this.agent = inactivityAgent(secure, timeoutMs, conn.tls, conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.client = makeClient(conn, this.agent);
     this.signsPayload = !secure && !!conn.accessKey && !!conn.secretKey;
   }
@@ -161,9 +169,8 @@ export class S3Bucket {
 
   /** A stream of the object from `offset`, at most `length` bytes (all when undefined). */
   getStream(path: string, key: string, offset: number, length?: number): Promise<Readable> {
-    return this.call(path, (c) => offset === 0 && length === undefined
-      ? c.getObject(this.bucket, key)
-      : c.getPartialObject(this.bucket, key, offset, length ?? 0));
+    const reader = this.objectReader ??= new S3ObjectReader(this.conn, this.bucket, this.timeoutMs, this.conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    return this.call(path, () => reader.get(key, offset, length));
   }
 
   async put(path: string, key: string, content: Buffer): Promise<void> {
@@ -287,7 +294,8 @@ export class S3Bucket {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.agent.destroy();
+    await this.objectReader?.close();
   }
 }

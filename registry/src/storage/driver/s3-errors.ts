@@ -23,7 +23,9 @@ const UNAVAILABLE_CODES = new Set([
 /** Socket-level failures: the store is unreachable or stopped answering. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET',
+  'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED',
+  // undici's (object GETs): the socket failed, or connecting, the headers or the body timed out.
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
 
 interface MaybeS3Error {

@@ -256,8 +256,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async close(): Promise<void> {
-    this.s3.close();
-    this.copier.close();
+    await Promise.all([this.s3.close(), this.copier.close()]);
   }
 }
 
@@ -279,6 +278,7 @@ export function s3OptionsFromConfig(config: S3StorageConfig): S3DriverOptions {
       secretKey: secret(config.secretKey, config.secretKeyFile, 'BERTH_S3_SECRET_KEY', 'secretKey'),
       pathStyle: config.pathStyle,
       tls: { insecureSkipVerify: config.tls.insecureSkipVerify, ca: config.tls.caFile ? readFileSync(config.tls.caFile) : undefined },
+      maxConnections: config.maxConnections,
     },
     bucket: config.bucket,
     prefix: config.prefix,
