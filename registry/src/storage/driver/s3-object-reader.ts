@@ -6,6 +6,7 @@
 // escaping, its SigV4 signer): only the transport differs.
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
+// A path minio exports (package.json "exports": ./dist/esm/*); the version is pinned exactly for it.
 import { signV4 } from 'minio/dist/esm/signing.mjs';
 import { Pool, type Dispatcher } from 'undici';
 import { noteReceived } from '../received-buffers.js';
