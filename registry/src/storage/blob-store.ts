@@ -98,6 +98,11 @@ export class BlobStore {
     return this.driver.getContent(paths.blob(d));
   }
 
+  /** Whether the blob's size is cached, so that `putVerified` would not write it. */
+  sizeCached(d: Digest): boolean {
+    return this.sizes.get(d.value) !== undefined;
+  }
+
   /** Forgets cached facts about a blob that garbage collection removed. */
   forget(d: Digest): void {
     this.sizes.delete(d.value);

@@ -63,8 +63,10 @@ export class GcWriterProtocol {
       }),
     ]);
     if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });
-    // The body may have been collected since the store cached its size: make the store write it again.
-    if (!(await this.blobPresent(digest))) blobs.forget(digest);
+    // The body may have been collected since the store cached its size: make the store
+    // write it again. Without a cached size the store asks storage itself (a new
+    // manifest: one stat, not the three of a check that finds nothing).
+    if (blobs.sizeCached(digest) && !(await this.blobPresent(digest))) blobs.forget(digest);
   }
 
   /**
@@ -78,7 +80,7 @@ export class GcWriterProtocol {
     const refs = [...parsed.blobs, ...parsed.manifests];
     const present = await Promise.all(refs.map(async (d) => ((await this.storage.blobs.exists(d)) ? d : undefined)));
     await this.storage.gc.markers.touchAll([digest, ...present.filter((d): d is Digest => d !== undefined)]);
-    if (!(await this.blobPresent(digest))) this.storage.blobs.forget(digest);
+    if (this.storage.blobs.sizeCached(digest) && !(await this.blobPresent(digest))) this.storage.blobs.forget(digest);
   }
 
   /**
