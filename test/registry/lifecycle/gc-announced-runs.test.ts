@@ -3,26 +3,22 @@
 // itself, then waits for the manifest writes that may have asked before it did; a
 // run whose process died leaves an announcement that the next run clears; a run
 // whose announcement is gone stops before it condemns anything.
-import { GarbageCollector } from '../../../registry/src/gc/collector.js';
-import { createLogger } from '../../../registry/src/log.js';
+import type { GarbageCollector } from '../../../registry/src/gc/collector.js';
 import { parseManifest } from '../../../registry/src/manifest/parse.js';
 import { digestOf, parseDigest } from '../../../registry/src/reference.js';
-import { IndexWriter } from '../../../registry/src/write/index-writer.js';
-import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import type { IndexWriter } from '../../../registry/src/write/index-writer.js';
+import type { InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ociImage, randomBlob, randomImage, type Blob } from '../../harness/oci-client.js';
 import { sleep } from './admin.js';
+import { startCollectionFixture } from './collection-fixture.js';
 
-const log = createLogger('silent');
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 let reg: InProcessRegistry;
 let collector: GarbageCollector;
 let indexWriter: IndexWriter;
 
 beforeAll(async () => {
-  reg = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0, enabled: false } });
-  const { services } = reg.running;
-  collector = new GarbageCollector(services.storage, services.index, log, services.metrics, services.writes.collection);
-  indexWriter = new IndexWriter(services.index, services.storage, log);
+  ({ reg, collector, indexWriter } = await startCollectionFixture());
 });
 afterAll(() => reg.stop());
 

@@ -5,26 +5,22 @@
 // for it. Without an entry (the control), the same interleaving loses the blobs,
 // which shows what the wait prevents; an entry that never closes aborts the run.
 // And a storage failure on one blob (a transient S3 500) skips only that blob.
-import { GarbageCollector } from '../../../registry/src/gc/collector.js';
-import { createLogger } from '../../../registry/src/log.js';
+import type { GarbageCollector } from '../../../registry/src/gc/collector.js';
 import { parseManifest } from '../../../registry/src/manifest/parse.js';
 import { digestOf } from '../../../registry/src/reference.js';
 import { StorageUnavailableError } from '../../../registry/src/storage/registry-storage.js';
-import { IndexWriter } from '../../../registry/src/write/index-writer.js';
-import { startInProcessRegistry, type InProcessRegistry } from '../../harness/in-process-registry.js';
+import type { IndexWriter } from '../../../registry/src/write/index-writer.js';
+import type { InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ociImage, randomBlob, type Blob } from '../../harness/oci-client.js';
 import { sleep } from './admin.js';
+import { startCollectionFixture } from './collection-fixture.js';
 
-const log = createLogger('silent');
 let reg: InProcessRegistry;
 let collector: GarbageCollector;
 let indexWriter: IndexWriter;
 
 beforeAll(async () => {
-  reg = await startInProcessRegistry({ gc: { gracePeriodSeconds: 0, enabled: false } });
-  const { services } = reg.running;
-  collector = new GarbageCollector(services.storage, services.index, log, services.metrics, services.writes.collection);
-  indexWriter = new IndexWriter(services.index, services.storage, log);
+  ({ reg, collector, indexWriter } = await startCollectionFixture());
 });
 afterAll(() => reg.stop());
 
