@@ -165,6 +165,14 @@ export interface GcReport {
 
 class Aborted extends Error {}
 
+/** Polls until `stillOpen` is false; past `deadline`, aborts the run with `reason`. */
+async function closedBy(deadline: number, stillOpen: () => Promise<boolean>, reason: string): Promise<void> {
+  while (await stillOpen()) {
+    if (Date.now() > deadline) throw new Aborted(reason);
+    await new Promise((resolve) => setTimeout(resolve, INTENT_POLL_MS));
+  }
+}
+
 /** A real run's row in the index, while it runs (see "Writers touch only while a run is announced"). */
 interface Announcement {
   readonly id: number;
@@ -272,10 +280,7 @@ export class GarbageCollector {
   private async awaitUnmarkedWrites(waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (const entry of await this.index.openIntentsOf(this.listener.unmarkedOperations)) {
-      while (await this.index.intentOpen(entry.id)) {
-        if (Date.now() > deadline) throw new Aborted(`a write on ${entry.repo} that saw no collection run has not reached the index`);
-        await new Promise((resolve) => setTimeout(resolve, INTENT_POLL_MS));
-      }
+      await closedBy(deadline, () => this.index.intentOpen(entry.id), `a write on ${entry.repo} that saw no collection run has not reached the index`);
     }
   }
 
@@ -297,11 +302,8 @@ export class GarbageCollector {
 
   /** Waits until the writes on `repo` whose journal entry opened before `cutoff` are in the index. */
   private async awaitWritesBefore(repo: string, cutoff: number, waitMs: number): Promise<void> {
-    const deadline = Date.now() + waitMs;
-    while ((await this.index.openIntentsFor(repo, cutoff)) > 0) {
-      if (Date.now() > deadline) throw new Aborted(`a write on ${repo} older than the grace period has not reached the index`);
-      await new Promise((resolve) => setTimeout(resolve, INTENT_POLL_MS));
-    }
+    await closedBy(Date.now() + waitMs, async () => (await this.index.openIntentsFor(repo, cutoff)) > 0,
+      `a write on ${repo} older than the grace period has not reached the index`);
   }
 
   private async markRepository(repo: string, cutoff: number, deleteUntagged: boolean, marked: Set<string>, report: GcReport): Promise<RepositoryMark> {

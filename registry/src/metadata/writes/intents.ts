@@ -17,11 +17,15 @@ export async function closeIntent(db: Db, id: number): Promise<void> {
   await db.deleteFrom('write_intents').where('id', '=', id).execute();
 }
 
+function intentOf(r: { id: number; repo: string; operation: string; started_at: number }): WriteIntent {
+  return { id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at };
+}
+
 /** Intents opened before `before` (epoch ms), oldest first: writes that died between storage and index. */
 export async function staleIntents(db: Db, before: number, limit = 1000): Promise<WriteIntent[]> {
   const rows = await db.selectFrom('write_intents').select(['id', 'repo', 'operation', 'started_at'])
     .where('started_at', '<', before).orderBy('started_at').orderBy('id').limit(limit).execute();
-  return rows.map((r) => ({ id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at }));
+  return rows.map(intentOf);
 }
 
 /** How many journal entries are open for a repository (writes in flight, or left behind), optionally only those opened before `before`. */
@@ -37,7 +41,7 @@ export async function openIntentsOf(db: Db, operations: readonly string[]): Prom
   if (!operations.length) return [];
   const rows = await db.selectFrom('write_intents').select(['id', 'repo', 'operation', 'started_at'])
     .where('operation', 'in', operations).orderBy('id').execute();
-  return rows.map((r) => ({ id: Number(r.id), repo: r.repo, operation: r.operation, startedAt: r.started_at }));
+  return rows.map(intentOf);
 }
 
 /** Whether the journal entry is still open. */
