@@ -197,6 +197,14 @@ export const metadataSchema = z.object({
     statementTimeoutSeconds: z.number().positive().default(10),
     connectTimeoutSeconds: z.number().positive().default(3),
   }).strict().optional(),
+  audit: z.object({
+    maxAgeSeconds: duration.default(90 * 86_400)
+      .describe('Audit records older than this are pruned from the index (0: no age limit). The audit log file (events.auditLog) is the durable record; the index keeps what the activity API shows.'),
+    maxRecords: z.number().int().nonnegative().default(1_000_000)
+      .describe('At most this many of the newest audit records stay in the index (0: no limit).'),
+    pruneIntervalSeconds: z.number().int().positive().default(300)
+      .describe('How often records due to go are pruned, in slices of 1,000 with the event loop free between them.'),
+  }).strict().default({}),
   scrub: z.object({
     intervalSeconds: duration.default(86_400).describe('How often the index is verified against storage and repaired (0: never).'),
     repairAfterSeconds: z.number().int().positive().default(60)

@@ -15,6 +15,7 @@ import { reloadTlsOnChange } from './auth/tls-reload.js';
 import type { EventBus } from './events/event-bus.js';
 import { createLogger, type Logger } from './log.js';
 import { assembleServices, closeServices } from './services.js';
+import { AuditRetention } from './metadata/audit-retention.js';
 import { configureJsonLimits } from './manifest/bounded-json.js';
 import { RequestLimits } from './limits/request-limits.js';
 import { configureHashWorkers } from './storage/hashing/worker-hash.js';
@@ -82,8 +83,10 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
   const tlsWatch = tls ? await reloadTlsOnChange(server as HttpsServer, tls, log) : undefined;
   const purge = startUploadPurge(services);
   const metricsServer = config.metrics.enabled && config.metrics.listen ? await serveMetrics(services, config.metrics.listen) : undefined;
+  const auditRetention = new AuditRetention(services.index, config.metadata.audit, log);
   gc.start();
   scrub.start();
+  auditRetention.start();
   replication.start();
   services.security.start();
   log.info({ msg: 'registry listening', url, storage: storage.kind, auth: config.auth.enabled });
@@ -100,6 +103,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
       await mirror.close();
       await gc.stop();
       await scrub.stop();
+      await auditRetention.stop();
       await closeServices(assembled);
       log.info({ msg: 'registry stopped' });
     })();

@@ -31,7 +31,7 @@ import type {
   ManifestRecord, Page, PullRecord, ReferencedBlob, ReferrerCount, ReferrerDescriptor, RepositoryListQuery, RepositoryStatus, ScanResult,
   ScanResultRecord, SignatureVerdict, SignatureVerdictRecord, TagHistoryEntry, TagInfo, Usage, WriteContext,
 } from './types.js';
-import { appendAudit } from './writes/audit.js';
+import { appendAudit, pruneAudit, type AuditPruning } from './writes/audit.js';
 import { closeIntent, intentOpen, openIntent, openIntentsFor, openIntentsOf, staleIntents, type WriteIntent } from './writes/intents.js';
 import { announceRun, anyRunAnnounced, clearSilentRuns, endRun, heartbeatRun, runAnnounced } from './writes/gc-runs.js';
 import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
@@ -46,6 +46,7 @@ import { deleteTag, setTag } from './writes/tags.js';
 
 export type { Invalidation, Invalidations } from './invalidations/channel.js';
 export type { ManifestDeletion } from './writes/manifests.js';
+export type { AuditPruning } from './writes/audit.js';
 export type { Counters } from './writes/recount.js';
 export type { RepositoryMark, MarkOptions } from './gc-mark.js';
 export type { RepositoryGraph } from './reads/graph.js';
@@ -177,6 +178,11 @@ export class MetadataIndex {
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length) await this.write((w) => appendAudit(w, entries));
+  }
+
+  /** One slice of audit retention (writes/audit.ts): deletes up to `limit` of the oldest records due to go; returns how many went. */
+  async pruneAudit(pruning: AuditPruning): Promise<number> {
+    return this.write((w) => pruneAudit(w, pruning));
   }
 
   /** Recomputes a repository's counters from its rows; returns the old ones when they had drifted. */

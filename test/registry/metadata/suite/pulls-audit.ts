@@ -53,6 +53,50 @@ export function pullAuditTests(ctx: SuiteContext): void {
     expect((await index.audit({ limit: 3, cursor: first.next })).items.map((e) => e.time)).toEqual([1]);
   });
 
+  test('audit retention prunes by age, oldest first, each slice over at most `limit` ids, and nothing while the oldest stays', async () => {
+    const index = ctx.index();
+    // Times 1..25 in id order, but the 12th record is newer (time 100: a request that ended late).
+    const times = Array.from({ length: 25 }, (_, i) => (i === 11 ? 100 : i + 1));
+    await index.appendAudit(times.map((time) => ({ time, action: 'push', result: 'ok' })));
+    expect(await index.pruneAudit({ limit: 10 })).toBe(0); // no limit configured: nothing goes
+    expect(await index.pruneAudit({ before: 1, limit: 10 })).toBe(0); // nothing older than 1
+    // Older than 20: the first slice covers the records of times 1-10, the second the next
+    // ten (11, 100, 13-20), of which 11 and 13-19 are due.
+    expect(await index.pruneAudit({ before: 20, limit: 10 })).toBe(10);
+    expect(await index.pruneAudit({ before: 20, limit: 10 })).toBe(8);
+    expect(await index.pruneAudit({ before: 20, limit: 10 })).toBe(0);
+    expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([25, 24, 23, 22, 21, 20, 100]);
+    // The oldest record (time 100) stays while it is not due, and so do the newer ones behind it.
+    expect(await index.pruneAudit({ before: 25, limit: 10 })).toBe(0);
+    expect(await index.pruneAudit({ before: 101, limit: 3 })).toBe(3);
+    expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([25, 24, 23, 22]);
+  });
+
+  test('audit retention keeps the newest `keep` records, whatever their age, and either limit prunes', async () => {
+    const index = ctx.index();
+    await index.appendAudit(Array.from({ length: 30 }, (_, i) => ({ time: 1_000 + i, actor: `a${i}`, action: 'pull', result: 'ok' })));
+    let pruned = 0;
+    for (let n; (n = await index.pruneAudit({ keep: 12, limit: 7 })) > 0;) {
+      expect(n).toBeLessThanOrEqual(7);
+      pruned += n;
+    }
+    expect(pruned).toBe(18);
+    const kept = (await index.audit({ limit: 1000 })).items;
+    expect(kept.map((e) => e.actor)).toEqual(Array.from({ length: 12 }, (_, i) => `a${29 - i}`));
+    // Both limits: the count keeps 12, the age only records from 1,025 on.
+    expect(await index.pruneAudit({ keep: 12, before: 1_025, limit: 100 })).toBe(7);
+    expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([1_029, 1_028, 1_027, 1_026, 1_025]);
+    // New records after a prune are counted from the newest again.
+    await index.appendAudit([{ time: 2_000, action: 'push', result: 'ok' }, { time: 2_001, action: 'push', result: 'ok' }]);
+    expect(await index.pruneAudit({ keep: 3, limit: 100 })).toBe(4);
+    expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([2_001, 2_000, 1_029]);
+    expect(await index.pruneAudit({ keep: 3, before: 1_000, limit: 100 })).toBe(0);
+  });
+
+  test('audit retention on an empty table prunes nothing', async () => {
+    expect(await ctx.index().pruneAudit({ keep: 1, before: Date.now(), limit: 100 })).toBe(0);
+  });
+
   test('each write tells this process\'s subscribers what changed, once it committed', async () => {
     const index = ctx.index();
     const seen: Invalidation[] = [];
