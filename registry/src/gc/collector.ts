@@ -91,10 +91,10 @@ import { parseDigest, type Digest } from '../reference.js';
 import type { GcStorage } from '../storage/gc-storage.js';
 import { sameMarker, type Marker } from '../storage/gc-markers.js';
 import { StorageUnavailableError, type RegistryStorage } from '../storage/registry-storage.js';
-import { forEachLimit } from '#contract/util/limit.js';
 import { markRepository } from '../metadata/gc-mark.js';
+import { sweepEach } from './sweep-each.js';
 
-/** Blobs swept at once: each is a few sequential storage round trips. */
+/** Blobs, and a repository's layer links, swept at once: each is a few sequential storage round trips. */
 const SWEEP_CONCURRENCY = 8;
 /** How long the mark waits, by default, for a repository's writes older than the cutoff to reach the index. */
 const INTENT_WAIT_MS = 10_000;
@@ -370,37 +370,43 @@ export class GarbageCollector {
     }
   }
 
+  /**
+   * A repository's unreferenced layer links, up to SWEEP_CONCURRENCY at once: each link
+   * goes through S0-S4 on its own (its own marker reads, take and restore), so their
+   * order does not matter; one after the other, a run spent most of its time waiting
+   * on these round trips when deletes left thousands of links.
+   */
   private async sweepLayerLinks(m: RepositoryMark, run: Sweep, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
-    for (const { digest: d, linkedAt } of m.unreferencedLinks) {
+    await sweepEach(m.unreferencedLinks, SWEEP_CONCURRENCY, async ({ digest: d, linkedAt }) => {
       const keep = () => { marked.add(d.value); };
       const before = linkedAt < run.cutoff ? await this.condemnable(d, run) : null;
       if (before === null) {
         keep();
-        continue;
+        return;
       }
       if (dryRun) {
         report.layerLinksDeleted++;
-        continue;
+        return;
       }
       await this.listener.layerLinkCollecting(m.repo, d);
       const link = await this.gc.takeLayerLink(m.repo, d);
-      if (link === undefined) continue;
+      if (link === undefined) return;
       if (!sameMarker(before, await this.gc.markers.read(d))) {
         await this.gc.restoreLink(link);
         await this.listener.layerLinkRestored(m.repo, d);
         report.restored++;
         keep();
-        continue;
+        return;
       }
       report.layerLinksDeleted++;
       this.metrics.gcFreedObjects.inc({ kind: 'layer_link' });
       await this.listener.layerLinkCollected(m.repo, d);
-    }
+    });
   }
 
   private async sweepBlobs(marked: Set<string>, run: Sweep, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
     let seen = 0;
-    await forEachLimit(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
+    await sweepEach(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
       if (marked.has(d.value)) return;
       try {
