@@ -143,6 +143,18 @@ export function runDriverSuite(name: string, makeDriver: () => Promise<DriverUnd
       await expect(d.stat(`${root}/src`)).rejects.toBeInstanceOf(PathNotFoundError);
     });
 
+    test('move into a folder that does not exist yet, and a missing source or a missing object to delete is not found', async () => {
+      await d.putContent(`${root}/moved`, 'payload');
+      await d.move(`${root}/moved`, `${root}/new/folder/here`);
+      expect((await d.getContent(`${root}/new/folder/here`)).toString()).toBe('payload');
+      await d.move(`${root}/new/folder/here`, `${root}/new/folder/again`);
+      expect((await d.getContent(`${root}/new/folder/again`)).toString()).toBe('payload');
+      await expect(d.move(`${root}/absent`, `${root}/new/folder/x`)).rejects.toBeInstanceOf(PathNotFoundError);
+      await expect(d.move(`${root}/absent`, `${root}/other/folder/x`)).rejects.toBeInstanceOf(PathNotFoundError);
+      await expect(d.delete(`${root}/absent`)).rejects.toBeInstanceOf(PathNotFoundError);
+      await expect(d.delete(`${root}/new/folder/again/below`)).rejects.toBeInstanceOf(PathNotFoundError);
+    });
+
     test('delete removes an object or a whole prefix, but not its siblings', async () => {
       await d.putContent(`${root}/keep`, '1');
       await d.putContent(`${root}/gone/a`, '2');

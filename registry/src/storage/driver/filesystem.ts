@@ -144,8 +144,16 @@ export class FilesystemDriver implements StorageDriver {
     return names.filter((n) => !n.startsWith('.')).sort().map((n) => `${base}/${n}`);
   }
 
+  /** One rename when the destination's folder exists (GC's quarantine, a re-linked path); the folder is made only when it does not. */
   async move(source: string, destination: string): Promise<void> {
     const target = this.full(destination);
+    try {
+      await rename(this.full(source), target);
+      return;
+    } catch (err) {
+      // ENOENT is either side: a missing source stays missing once the folder exists.
+      if (errno(err) !== 'ENOENT') throw this.translate(err, source);
+    }
     await mkdir(dirname(target), { recursive: true });
     try {
       await rename(this.full(source), target);
@@ -154,8 +162,16 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
+  /** A file is one unlink (GC deletes thousands); a folder goes with everything under it. */
   async delete(path: string): Promise<void> {
     const full = this.full(path);
+    try {
+      await unlink(full);
+      return;
+    } catch (err) {
+      const code = errno(err);
+      if (code !== 'EISDIR' && code !== 'EPERM') throw this.translate(err, path);
+    }
     try {
       await stat(full);
     } catch (err) {
