@@ -43,6 +43,8 @@ async function run(): Promise<void> {
       + `| requests | ${r.requests} (${(r.requests / r.seconds).toFixed(0)}/s) |\n`
       + `| request latency after warm-up | p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms |\n`
       + `| operations | ${Object.entries(r.operations).map(([k, v]) => `${k} ${v}`).join(', ')}, GC runs ${r.gcRuns} |\n`
+      + `| GC runs after warm-up: seconds (blobs deleted) | ${r.gcReports.map((g) => `${g.seconds.toFixed(0)} (${g.blobsDeleted})`).join(', ')} |\n`
+      + `| blobs on disk every 30 s, at the end | ${r.blobsOnDisk.join(', ')} |\n`
       + `| RSS after warm-up → end (peak) | ${r.rssWarmMiB.toFixed(1)} → ${r.rssEndMiB.toFixed(1)} MiB (${(growth * 100).toFixed(1)} %), peak ${r.rssPeakMiB.toFixed(1)} MiB |\n`
       + `| registry heap after warm-up → end | ${formatHeapFigures(r.heapWarm)} → ${formatHeapFigures(r.heapEnd)} |\n`
       + `| RSS every 30 s | ${r.samples.map((x) => x.rssMiB.toFixed(0)).join(', ')} MiB |\n`

@@ -5,7 +5,7 @@
 // LIVE_PER_WORKER images, so the data set reaches a steady size during the warm-up;
 // GC runs beside them all. Resident memory and descriptors are read at the end of the warm-up
 // and at the end, both with the load paused, so they compare like with like.
-import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { RegistryConfigInput } from '#contract/config/schema.js';
@@ -43,22 +43,57 @@ export interface SoakReport {
   readonly liveImages: number;
   readonly notPullable: string[];
   readonly gcRuns: number;
+  /** Each collection run after the warm-up: its duration and what it deleted. */
+  readonly gcReports: Array<{ seconds: number; blobsDeleted: number }>;
+  /** Blobs in the content store at each sample and at the end (garbage not yet collected included). */
+  readonly blobsOnDisk: number[];
   readonly requests: number;
   /** Request latency over the run after the warm-up (the workers' requests, not GC's): median and 99th percentile, ms. */
   readonly latencyMs: { p50: number; p99: number };
   readonly seconds: number;
 }
 
-/** The registry settings the soak runs with: GC protects only 5 s of new content, abandoned uploads go after 2 s. */
+/**
+ * The registry settings the soak runs with: GC protects only 5 s of new content,
+ * abandoned uploads go after 2 s, and the index keeps the newest 20,000 audit records
+ * (the default million takes hours to reach): the soak measures a registry whose data
+ * has reached its bounds, as a long-running one's has.
+ */
 export const SOAK_CONFIG: RegistryConfigInput = {
   log: { level: 'warn', accessLog: false },
   gc: { enabled: false, gracePeriodSeconds: 5 },
   uploads: { purgeAfterSeconds: 2, purgeIntervalSeconds: 1 },
+  metadata: { audit: { maxRecords: 20_000, pruneIntervalSeconds: 30 } },
 };
 
 function statusKiB(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
+}
+
+/** The main thread's `brk` heap (the `[heap]` mapping's RSS in /proc/PID/smaps), MiB. */
+function brkHeapMiB(pid: number): number {
+  const m = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** The SQLite index and its WAL, MiB. */
+function indexMiB(dataDir: string): number {
+  let bytes = 0;
+  for (const f of ['index.db', 'index.db-wal']) {
+    try { bytes += statSync(join(dataDir, '_metadata', f)).size; } catch { /* absent */ }
+  }
+  return bytes / 1048576;
+}
+
+/** Blobs in the filesystem content store (`blobs/<alg>/<2 hex>/<hex>`). */
+function countBlobs(dataDir: string): number {
+  let n = 0;
+  const list = (dir: string) => { try { return readdirSync(dir); } catch { return []; } };
+  for (const alg of list(join(dataDir, 'blobs'))) {
+    for (const prefix of list(join(dataDir, 'blobs', alg))) n += list(join(dataDir, 'blobs', alg, prefix)).length;
+  }
+  return n;
 }
 
 function descriptors(pid: number): { files: number; sockets: number } {
@@ -96,6 +131,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   let rssPeakKiB = 0;
   const sampler = setInterval(() => { rssPeakKiB = Math.max(rssPeakKiB, statusKiB(pid, 'VmRSS')); }, 250);
   let gcRuns = 0;
+  const gcReports: SoakReport['gcReports'] = [];
   const gcClient = new Client(registry.url, 600_000); // a collection of a busy store may take minutes
   let pausedWorkers = 0;
   const pace = options.stepsPerSecond ? pacer(options.stepsPerSecond) : async () => {};
@@ -152,7 +188,12 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
       await sleep(options.gcEveryMs);
       if (stopped()) break;
       if (phase === 'paused') continue; // nothing runs while memory and descriptors are read
-      gcInFlight = gcClient.request('POST', '/admin/gc').then((res) => { if (res.answer.status === 200) gcRuns++; });
+      gcInFlight = gcClient.request('POST', '/admin/gc').then((res) => {
+        if (res.answer.status !== 200) return;
+        gcRuns++;
+        const report = (JSON.parse(res.body.toString('utf8')) as { report?: { durationSeconds: number; blobsDeleted: number } }).report;
+        if (report && phase !== 'warmup') gcReports.push({ seconds: report.durationSeconds, blobsDeleted: report.blobsDeleted });
+      });
       await gcInFlight;
     }
   })();
@@ -173,13 +214,16 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   const firstRunRequest = clients.map((c) => c.latenciesMs.length);
   const runStart = Date.now();
   const samples: SoakReport['samples'][number][] = [];
+  const blobsOnDisk: number[] = [];
   while (Date.now() - runStart < options.durationMs) {
     await sleep(Math.min(30_000, options.durationMs));
     const sample = { seconds: Math.round((Date.now() - runStart) / 1000), rssMiB: statusKiB(pid, 'VmRSS') / 1024, ...await readHeapFigures(registry.url) };
     samples.push(sample);
-    log(`${sample.seconds} s: RSS ${sample.rssMiB.toFixed(1)} MiB, ${formatHeapFigures(sample)}, ${JSON.stringify(operations)}, GC runs ${gcRuns}`);
+    blobsOnDisk.push(countBlobs(dataDir));
+    log(`${sample.seconds} s: RSS ${sample.rssMiB.toFixed(1)} MiB, brk heap ${brkHeapMiB(pid).toFixed(1)} MiB, ${formatHeapFigures(sample)}, ${JSON.stringify(operations)}, GC runs ${gcRuns}, blobs on disk ${blobsOnDisk.at(-1)}, index ${indexMiB(dataDir).toFixed(1)} MiB`);
   }
   const end = await pauseAndMeasure();
+  blobsOnDisk.push(countBlobs(dataDir));
   const runLatencies = clients.flatMap((c, w) => c.latenciesMs.slice(firstRunRequest[w])).sort((a, b) => a - b);
   const percentile = (p: number) => runLatencies[Math.min(runLatencies.length - 1, Math.floor(runLatencies.length * p))] ?? Number.NaN;
   phase = 'stop';
@@ -212,6 +256,8 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
     liveImages: live.flat().length,
     notPullable,
     gcRuns,
+    gcReports,
+    blobsOnDisk,
     requests: answers.length,
     latencyMs: { p50: percentile(0.5), p99: percentile(0.99) },
     seconds: (Date.now() - started) / 1000,
