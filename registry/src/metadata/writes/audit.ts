@@ -31,8 +31,8 @@ export interface AuditPruning {
  * One slice of retention: deletes, oldest first, up to `limit` records that are older
  * than `before` or not among the newest `keep`; returns how many went (0: nothing
  * more to prune). Records are appended in id order, so the oldest is the one with the
- * lowest id: the slice looks only at the ids from there to `limit` further (a range
- * of the primary key), never at the whole table, and deletes nothing once the oldest
+ * lowest id: the slice looks only at the `limit` records from there on (a range of
+ * the primary key), never at the whole table, and deletes nothing once the oldest
  * record stays (a record older than `before` behind a newer one goes when that one
  * does). "The newest `keep`" counts ids back from the newest, so where the ids have
  * gaps (PostgreSQL does not reuse the ids of rolled-back inserts) fewer stay.
@@ -50,8 +50,7 @@ export async function pruneAudit(w: WriteScope, p: AuditPruning): Promise<number
   const tooOld = (time: number) => p.before !== undefined && time < p.before;
   if (!tooOld(Number(oldest.time)) && first > lastCounted) return 0;
   const result = await w.trx.deleteFrom('audit')
-    .where('id', '>=', first)
-    .where('id', '<', first + p.limit)
+    .where('id', 'in', (eb) => eb.selectFrom('audit as next').select('next.id').where('next.id', '>=', first).orderBy('next.id', 'asc').limit(p.limit))
     .where((eb) => {
       const reasons = [];
       if (p.before !== undefined) reasons.push(eb('time', '<', p.before));

@@ -53,7 +53,7 @@ export function pullAuditTests(ctx: SuiteContext): void {
     expect((await index.audit({ limit: 3, cursor: first.next })).items.map((e) => e.time)).toEqual([1]);
   });
 
-  test('audit retention prunes by age, oldest first, each slice over at most `limit` ids, and nothing while the oldest stays', async () => {
+  test('audit retention prunes by age, oldest first, each slice over the next `limit` records, and nothing while the oldest stays', async () => {
     const index = ctx.index();
     // Times 1..25 in id order, but the 12th record is newer (time 100: a request that ended late).
     const times = Array.from({ length: 25 }, (_, i) => (i === 11 ? 100 : i + 1));
@@ -68,6 +68,7 @@ export function pullAuditTests(ctx: SuiteContext): void {
     expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([25, 24, 23, 22, 21, 20, 100]);
     // The oldest record (time 100) stays while it is not due, and so do the newer ones behind it.
     expect(await index.pruneAudit({ before: 25, limit: 10 })).toBe(0);
+    // The next three records after the gaps the earlier slices left: times 100, 20 and 21.
     expect(await index.pruneAudit({ before: 101, limit: 3 })).toBe(3);
     expect((await index.audit({ limit: 1000 })).items.map((e) => e.time)).toEqual([25, 24, 23, 22]);
   });
