@@ -1,18 +1,18 @@
-// The few S3 operations the driver needs, on one bucket, over the minio client
-// (object GETs over undici, signed by the minio client: s3-object-reader.ts):
-// every call has its errors translated (404 → PathNotFoundError, down/slow/5xx →
-// StorageUnavailableError) and every connection has an inactivity timeout, so a
-// store that stops answering fails a request instead of hanging it.
+// The few S3 operations the driver needs, on one bucket: requests on one key over
+// undici (s3-requests.ts), listings, batch deletes, copies and multipart over the
+// minio client. Every call has its errors translated (404 → PathNotFoundError,
+// down/slow/5xx → StorageUnavailableError) and every connection has an inactivity
+// timeout, so a store that stops answering fails a request instead of hanging it.
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
 import { hashBuffer } from '../hashing/running-hash.js';
 import { noteReceived } from '../received-buffers.js';
-import { StorageUnavailableError, isNotFound } from './driver.js';
+import { PathNotFoundError, StorageUnavailableError, isNotFound } from './driver.js';
 import { S3_DRIVER_NAME, translateS3Error } from './s3-errors.js';
 import { parseListObjectsV2 } from './s3-list-parser.js';
-import { S3ObjectReader } from './s3-object-reader.js';
+import { S3Requests } from './s3-requests.js';
 
 export interface S3Connection {
   /** http(s)://host[:port] */
@@ -119,16 +119,17 @@ export function makeClient(conn: S3Connection, agent?: http.Agent): Client {
 export class S3Bucket {
   readonly client: Client;
   private readonly agent: http.Agent;
-  /** SigV4 signs payload hashes on plain HTTP with credentials (as the minio client decides). */
-  private readonly signsPayload: boolean;
-  /** Object GETs' own connection pool, opened on first use (the copier never reads). */
-  private objectReader: S3ObjectReader | undefined;
+  /** Requests on one key, over their own connection pool, opened on first use. */
+  private requestsPool: S3Requests | undefined;
 
   constructor(readonly conn: S3Connection, readonly bucket: string, readonly timeoutMs: number) {
     const secure = new URL(conn.endpoint).protocol === 'https:';
     this.agent = inactivityAgent(secure, timeoutMs, conn.tls, conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.client = makeClient(conn, this.agent);
-    this.signsPayload = !secure && !!conn.accessKey && !!conn.secretKey;
+  }
+
+  private get requests(): S3Requests {
+    return this.requestsPool ??= new S3Requests(this.conn, this.bucket, this.timeoutMs, this.conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   }
 
   /** Runs one S3 call with errors translated for `path`, and a hard deadline as a backstop. */
@@ -147,11 +148,18 @@ export class S3Bucket {
     }
   }
 
-  head(path: string, key: string): Promise<ObjectEntry> {
-    return this.call(path, async (c) => {
-      const s = await c.statObject(this.bucket, key);
-      return { key, size: s.size, lastModified: s.lastModified };
+  /** The object at `key`, or undefined when there is none (no Error built: callers probing for a key expect misses). */
+  find(path: string, key: string): Promise<ObjectEntry | undefined> {
+    return this.call(path, async () => {
+      const head = await this.requests.head(key);
+      return head && { key, size: head.size, lastModified: head.lastModified };
     });
+  }
+
+  async head(path: string, key: string): Promise<ObjectEntry> {
+    const found = await this.find(path, key);
+    if (!found) throw new PathNotFoundError(S3_DRIVER_NAME, path);
+    return found;
   }
 
   async getBuffer(path: string, key: string): Promise<Buffer> {
@@ -160,17 +168,19 @@ export class S3Bucket {
 
   /** A small object and its ETag, for a later conditional write. */
   async getWithEtag(path: string, key: string): Promise<{ body: Buffer; etag: string }> {
-    return this.call(path, async (c) => {
-      const res = await c.getObject(this.bucket, key) as Readable & { headers?: Record<string, string | undefined> };
-      const body = await bytes(res);
-      return { body, etag: res.headers?.etag ?? '' };
-    });
+    const found = await this.findWithEtag(path, key);
+    if (!found) throw new PathNotFoundError(S3_DRIVER_NAME, path);
+    return found;
+  }
+
+  /** Like getWithEtag, undefined when there is no such key. */
+  findWithEtag(path: string, key: string): Promise<{ body: Buffer; etag: string } | undefined> {
+    return this.call(path, () => this.requests.find(key));
   }
 
   /** A stream of the object from `offset`, at most `length` bytes (all when undefined). */
   getStream(path: string, key: string, offset: number, length?: number): Promise<Readable> {
-    const reader = this.objectReader ??= new S3ObjectReader(this.conn, this.bucket, this.timeoutMs, this.conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
-    return this.call(path, () => reader.get(key, offset, length));
+    return this.call(path, () => this.requests.get(key, offset, length));
   }
 
   async put(path: string, key: string, content: Buffer): Promise<void> {
@@ -179,22 +189,14 @@ export class S3Bucket {
 
   /**
    * PUT of object bytes (a whole object, or one part with `query`); resolves with the
-   * ETag. Over plain HTTP, SigV4 signs the payload's sha256: it is computed on a
-   * hash worker, not on the event loop, where minio's putObject and uploadPart
-   * compute it (putObject an MD5 as well). Measured pushing 10 MiB blobs to S3:
-   * those hashes were 7 % of the event loop's time and a third of its busy time.
-   * Over HTTPS the payload is UNSIGNED-PAYLOAD, as minio does.
+   * ETag. Over plain HTTP, SigV4 signs the payload's sha256: above a few KiB it is
+   * computed on a hash worker, not on the event loop, where minio's putObject and
+   * uploadPart computed it (putObject an MD5 as well). Measured pushing 10 MiB blobs
+   * to S3: those hashes were 7 % of the event loop's time and a third of its busy time.
    */
   private async putBytes(path: string, key: string, content: Buffer, query = ''): Promise<string> {
-    const sha256 = this.signsPayload ? await hashBuffer('sha256', content) : '';
-    return this.call(path, async (c) => {
-      const res = await c.makeRequestStreamAsync(
-        { method: 'PUT', bucketName: this.bucket, objectName: key, query, headers: { 'Content-Length': content.length } },
-        content, sha256, [200], this.conn.region,
-      );
-      res.resume();
-      return unquote(String(res.headers.etag ?? ''));
-    });
+    const sha256 = this.requests.signsPayload ? await hashBuffer('sha256', content) : undefined;
+    return unquote(await this.call(path, () => this.requests.put(key, content, sha256, { query })));
   }
 
   /**
@@ -204,14 +206,9 @@ export class S3Bucket {
    * headers, which degrades to a plain PUT.
    */
   async putConditional(path: string, key: string, content: Buffer, condition: { ifMatch: string } | { ifNoneMatch: '*' }): Promise<string> {
-    const headers: Record<string, string | number> = { 'Content-Length': content.length };
-    if ('ifMatch' in condition) headers['If-Match'] = condition.ifMatch;
-    else headers['If-None-Match'] = condition.ifNoneMatch;
-    return this.call(path, async (c) => {
-      const res = await c.makeRequestAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, content, [200]);
-      res.resume();
-      return String(res.headers.etag ?? '');
-    });
+    const headers: Record<string, string> = 'ifMatch' in condition ? { 'if-match': condition.ifMatch } : { 'if-none-match': condition.ifNoneMatch };
+    const sha256 = this.requests.signsPayload ? await hashBuffer('sha256', content) : undefined;
+    return this.call(path, () => this.requests.put(key, content, sha256, { headers }));
   }
 
   /** Server-side copy of a whole object of at most 5 GiB. */
@@ -219,8 +216,9 @@ export class S3Bucket {
     await this.call(path, (c) => c.copyObject(this.bucket, destinationKey, `/${this.bucket}/${sourceKey}`));
   }
 
-  /** Deletes keys in batches of 1000 (DeleteObjects). Missing keys are not an error. */
+  /** Deletes keys: one by a DELETE, more in batches of 1000 (DeleteObjects). Missing keys are not an error. */
   async deleteMany(path: string, keys: string[]): Promise<void> {
+    if (keys.length === 1) return this.call(path, () => this.requests.delete(keys[0]));
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       const results = await this.call(path, (c) => c.removeObjects(this.bucket, batch));
@@ -296,6 +294,6 @@ export class S3Bucket {
 
   async close(): Promise<void> {
     this.agent.destroy();
-    await this.objectReader?.close();
+    await this.requestsPool?.close();
   }
 }

@@ -1,6 +1,6 @@
 import { PathNotFoundError, StorageDriverError, StorageUnavailableError } from './driver.js';
 import { translateS3Error } from './s3-errors.js';
-import { S3ResponseError } from './s3-object-reader.js';
+import { S3ResponseError } from './s3-requests.js';
 
 const s3Error = (code: string, statusCode: number) => Object.assign(new Error(`${code} happened`), { code, statusCode });
 

@@ -11,7 +11,7 @@
 // object it names is deleted only after the state stops naming it.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, StorageDriverError, isNotFound, WriteConflictError, type FileWriter } from './driver.js';
+import { PathNotFoundError, StorageDriverError, WriteConflictError, type FileWriter } from './driver.js';
 import type { S3Bucket } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
@@ -43,13 +43,8 @@ export interface StoredState {
 }
 
 export async function readState(s3: S3Bucket, path: string, key: string): Promise<StoredState | undefined> {
-  let raw: { body: Buffer; etag: string };
-  try {
-    raw = await s3.getWithEtag(path, stateKey(key));
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const raw = await s3.findWithEtag(path, stateKey(key));
+  if (!raw) return undefined;
   const state = JSON.parse(raw.body.toString('utf8')) as WriterState;
   if (state.version !== 1 || !Array.isArray(state.parts)) {
     throw new StorageDriverError(S3_DRIVER_NAME, `unreadable writer state for ${path}`);
@@ -194,12 +189,7 @@ export class S3Writer implements FileWriter {
   }
 
   private async committedSize(): Promise<number | undefined> {
-    try {
-      return (await this.s3.head(this.path, this.key)).size;
-    } catch (err) {
-      if (err instanceof PathNotFoundError) return undefined;
-      throw err;
-    }
+    return (await this.s3.find(this.path, this.key))?.size;
   }
 
   private assertOpen(): void {

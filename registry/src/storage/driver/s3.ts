@@ -103,13 +103,8 @@ export class S3Driver implements StorageDriver {
    * copied parts) so the writer continues it. The registry itself never does this.
    */
   private async adoptObject(path: string, key: string): Promise<StoredState | undefined> {
-    let size: number;
-    try {
-      ({ size } = await this.s3.head(path, key));
-    } catch (err) {
-      if (err instanceof PathNotFoundError) return undefined;
-      throw err;
-    }
+    const size = (await this.s3.find(path, key))?.size;
+    if (size === undefined) return undefined;
     let state: WriterState = { ...EMPTY_STATE, updated: new Date().toISOString() };
     if (size > 0 && size < this.limits.minPartBytes) {
       const tailKey = `${writerPrefix(key)}tail-adopted`;
@@ -135,14 +130,8 @@ export class S3Driver implements StorageDriver {
 
   async stat(path: string): Promise<FileInfo> {
     const key = this.key(path);
-    if (path !== '/') {
-      try {
-        const head = await this.s3.head(path, key);
-        return { path, size: head.size, modTime: head.lastModified, isDir: false };
-      } catch (err) {
-        if (!(err instanceof PathNotFoundError)) throw err;
-      }
-    }
+    const head = path === '/' ? undefined : await this.s3.find(path, key);
+    if (head) return { path, size: head.size, modTime: head.lastModified, isDir: false };
     const [stored, isDir] = await Promise.all([
       path === '/' ? undefined : readState(this.s3, path, key),
       this.hasChildren(path, path === '/' ? key : `${key}/`),
@@ -203,12 +192,9 @@ export class S3Driver implements StorageDriver {
   async delete(path: string): Promise<void> {
     const key = this.key(path);
     let found = false;
-    try {
-      await this.s3.head(path, key);
+    if (await this.s3.find(path, key)) {
       await this.s3.deleteMany(path, [key]);
       found = true;
-    } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err;
     }
     // Unfinished multipart uploads under the path hold storage too: abort them. A
     // listing by prefix finds them on S3; MinIO lists them only for an exact key, so
