@@ -73,7 +73,7 @@ async function runS3Workloads(results: Results): Promise<void> {
   const s3 = { endpoint: s3server.endpoint, accessKey: s3server.accessKey, secretKey: s3server.secretKey, bucket: s3server.bucket, region: 'us-east-1' };
   try {
     const servers = [
-      await startBerth({ storage: 's3', s3, s3Prefix: 'berth' }),
+      await startBerth({ storage: 's3', s3, s3Prefix: 'berth', cpuProfileDir: flagValue('cpu-prof') }),
       await startDistributionV3({ storage: 's3', s3, s3Prefix: 'distribution' }),
     ];
     log(`S3 servers: ${servers.map((s) => `${s.name}=${s.url} pid ${s.pid}`).join(', ')}`);

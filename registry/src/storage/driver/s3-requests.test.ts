@@ -19,6 +19,7 @@ let answer: Answer;
 let seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer; signatureOk: boolean }>;
 let server: http.Server;
 let bucket: S3Bucket;
+let connections = 0;
 
 /** Whether the request's Authorization is what minio's signV4 computes for the headers it names as signed. */
 function signedAsMinio(req: http.IncomingMessage): boolean {
@@ -43,6 +44,7 @@ beforeAll(async () => {
       res.end(req.method === 'HEAD' ? undefined : answer.body);
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   bucket = new S3Bucket({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKey: ACCESS, secretKey: SECRET, pathStyle: true }, 'b', 2_000);
@@ -127,4 +129,14 @@ test('DELETE of one key: 204 and NoSuchKey are done, NoSuchBucket and 500 are no
   await expect(bucket.deleteMany('/p', ['k'])).rejects.toThrow(/NoSuchBucket/);
   answer = { status: 500, body: xmlError('InternalError', 'We encountered an internal error.') };
   await expect(bucket.deleteMany('/p', ['k'])).rejects.toBeInstanceOf(StorageUnavailableError);
+});
+
+test('a HEAD keeps its connection for the next request (undici would close it)', async () => {
+  answer = { status: 200, headers: { 'content-length': '1', 'last-modified': 'Mon, 07 Dec 2026 04:00:00 GMT', etag: '"a"' } };
+  await bucket.find('/p', 'k');
+  const before = connections;
+  for (let i = 0; i < 5; i++) await bucket.find('/p', 'k');
+  answer = { status: 404 };
+  for (let i = 0; i < 5; i++) await bucket.find('/p', 'k');
+  expect(connections).toBe(before);
 });
