@@ -70,7 +70,7 @@ export async function startRegistry(config: RegistryConfig, options: StartOption
 
   const tls = config.http.tls;
   const refusal: RefusalObserver = (status, reason) => {
-    services.metrics.httpRequests.inc({ route: 'refused', method: 'unknown', status });
+    services.metrics.httpRequests.inc('refused', 'unknown', status);
     log.debug({ msg: 'request refused below the routes', status, reason });
   };
   const listener = guardRequests(config.http, app, refusal);

@@ -101,8 +101,8 @@ function observe(services: Services, req: IncomingMessage, res: ServerResponse, 
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const route = state.route;
     const status = res.writableFinished ? res.statusCode : 499;
-    metrics.httpRequests.inc({ route, method: req.method, status });
-    metrics.httpDuration.observe({ route, method: req.method }, seconds);
+    metrics.httpRequests.inc(route, req.method ?? '', status);
+    metrics.httpDuration.observe(route, req.method ?? '', seconds);
     if (config.log.accessLog) {
       log.info({
         msg: 'request', requestId: state.requestId, method: req.method, path: pathOf(req), route, status,

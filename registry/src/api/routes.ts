@@ -22,6 +22,12 @@ export interface Route {
   readonly name: string;
   /** Matches the path after "/v2/"; group 1 is the repository name when `named`. */
   readonly pattern: RegExp;
+  /**
+   * A substring every path the pattern matches contains. Routes whose literal is
+   * absent are not tried: a repository name's greedy `(.+)` makes each miss a
+   * backtracking scan, and on the hot routes these misses cost more than the match.
+   */
+  readonly literal?: string;
   readonly params: readonly string[];
   readonly named: boolean;
   readonly methods: Partial<Record<Method, Operation>>;
@@ -50,23 +56,23 @@ export const routes: readonly Route[] = [
     methods: { GET: { handler: getSecurityStatus, access: () => [catalog()] } },
   },
   {
-    name: 'vulnerabilities', pattern: /^(.+)\/_berth\/vulnerabilities\/([^/]+)$/, params: ['digest'], named: true,
+    name: 'vulnerabilities', literal: '/_berth/vulnerabilities/', pattern: /^(.+)\/_berth\/vulnerabilities\/([^/]+)$/, params: ['digest'], named: true,
     methods: { GET: { handler: getVulnerabilities, access: pull } },
   },
   {
-    name: 'signatures', pattern: /^(.+)\/_berth\/signatures\/([^/]+)$/, params: ['digest'], named: true,
+    name: 'signatures', literal: '/_berth/signatures/', pattern: /^(.+)\/_berth\/signatures\/([^/]+)$/, params: ['digest'], named: true,
     methods: { GET: { handler: getSignatures, access: pull } },
   },
   {
-    name: 'scan', pattern: /^(.+)\/_berth\/scan\/([^/]+)$/, params: ['digest'], named: true,
+    name: 'scan', literal: '/_berth/scan/', pattern: /^(.+)\/_berth\/scan\/([^/]+)$/, params: ['digest'], named: true,
     methods: { POST: { handler: postScan, access: push } },
   },
   {
-    name: 'tags', pattern: /^(.+)\/tags\/list$/, params: [], named: true,
+    name: 'tags', literal: '/tags/list', pattern: /^(.+)\/tags\/list$/, params: [], named: true,
     methods: { GET: { handler: listTags, access: pull } },
   },
   {
-    name: 'manifest', pattern: /^(.+)\/manifests\/([^/]+)$/, params: ['reference'], named: true,
+    name: 'manifest', literal: '/manifests/', pattern: /^(.+)\/manifests\/([^/]+)$/, params: ['reference'], named: true,
     methods: {
       GET: { handler: getManifest, access: pull },
       HEAD: { handler: headManifest, access: pull },
@@ -75,11 +81,11 @@ export const routes: readonly Route[] = [
     },
   },
   {
-    name: 'upload-start', pattern: /^(.+)\/blobs\/uploads\/?$/, params: [], named: true,
+    name: 'upload-start', literal: '/blobs/uploads', pattern: /^(.+)\/blobs\/uploads\/?$/, params: [], named: true,
     methods: { POST: { handler: startUpload, access: push, optionalAccess: mountSource } },
   },
   {
-    name: 'upload', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, params: ['uuid'], named: true,
+    name: 'upload', literal: '/blobs/uploads/', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, params: ['uuid'], named: true,
     methods: {
       GET: { handler: uploadStatus, access: push },
       PATCH: { handler: patchUpload, access: push },
@@ -88,7 +94,7 @@ export const routes: readonly Route[] = [
     },
   },
   {
-    name: 'blob', pattern: /^(.+)\/blobs\/([^/]+)$/, params: ['digest'], named: true,
+    name: 'blob', literal: '/blobs/', pattern: /^(.+)\/blobs\/([^/]+)$/, params: ['digest'], named: true,
     methods: {
       GET: { handler: getBlob, access: pull },
       HEAD: { handler: headBlob, access: pull },
@@ -96,7 +102,7 @@ export const routes: readonly Route[] = [
     },
   },
   {
-    name: 'referrers', pattern: /^(.+)\/referrers\/([^/]+)$/, params: ['digest'], named: true,
+    name: 'referrers', literal: '/referrers/', pattern: /^(.+)\/referrers\/([^/]+)$/, params: ['digest'], named: true,
     methods: { GET: { handler: listReferrers, access: pull } },
   },
 ];
@@ -110,6 +116,7 @@ export interface RouteMatch {
 /** Finds the route for a path below /v2/ (raw, undecoded). */
 export function matchRoute(rest: string): RouteMatch | undefined {
   for (const route of routes) {
+    if (route.literal !== undefined && !rest.includes(route.literal)) continue;
     const m = route.pattern.exec(rest);
     if (!m) continue;
     const offset = route.named ? 2 : 1;
