@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4
 // berth-registry: load config (file, then flags), then serve (draining on
 // SIGTERM/SIGINT), run a one-off command (scrub, vulndb import), or install containerd's
 // mirror configuration on a node (the operator's DaemonSet).

@@ -164,7 +164,7 @@ image_registry() {
   chmod 0755 "$WORK/registry/usr/local/bin/berth-registry"
   add_layer "$(node_tag)" "$2" "$WORK/registry"
   configure "$2" --config.user 65532:65532 --config.workingdir /app \
-    --config.env "$PATH_ENV" --config.env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt --config.env NODE_ENV=production \
+    --config.env "$PATH_ENV" --config.env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt --config.env NODE_ENV=production --config.env MALLOC_MMAP_THRESHOLD_=131072 \
     --config.exposedports 5000/tcp \
     --config.entrypoint /usr/local/bin/berth-registry --config.cmd --config --config.cmd /etc/berth/config.yaml
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { fileURLToPath } from 'node:url';
-import { freePort, REGISTRY_NODE_FLAGS } from '../harness/registry-process.js';
+import { freePort, REGISTRY_ENV, REGISTRY_NODE_FLAGS } from '../harness/registry-process.js';
 import { toolPath } from '../harness/tools.js';
 
 export interface S3Target {
@@ -139,7 +139,7 @@ export async function startBerth(options: StartOptions): Promise<ServerUnderTest
   const metadata = { sqlite: { path: join(dir, 'metadata', 'index.db') } };
   await writeFile(cfg, yaml.dump({ http: { listen: `127.0.0.1:${port}` }, storage, metadata, log: { level: 'warn', accessLog: false }, ...options.berthConfig }));
   const nodeArgs = [...REGISTRY_NODE_FLAGS, ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
-  return launch({ name: 'berth', isBerth: true, storage: options.storage, dir, port, configFile: cfg, command: process.execPath, args: [...nodeArgs, BERTH_MAIN, '--config', cfg] });
+  return launch({ name: 'berth', isBerth: true, storage: options.storage, dir, port, configFile: cfg, command: process.execPath, args: [...nodeArgs, BERTH_MAIN, '--config', cfg], env: { ...REGISTRY_ENV, ...process.env } });
 }
 
 function distributionConfig(port: number, dataDir: string, options: StartOptions, v3: boolean): object {

@@ -29,6 +29,16 @@ const MAIN = join(REPO_ROOT, 'dist', 'registry', 'src', 'main.js');
  */
 export const REGISTRY_NODE_FLAGS = ['--max-semi-space-size=4'];
 
+/**
+ * The environment every launch of the registry sets (npm start, the image, the entry
+ * point's shebang, the tests): glibc's mmap threshold fixed at its initial 128 KiB.
+ * By default glibc raises the threshold each time a mapped block is freed, after which
+ * blocks of that size (the hash workers' 256 KiB slots) come from the `brk` heap, which
+ * cannot give freed holes back; fixed, they are mapped and unmapped on their own.
+ * glibc reads it only at process start. docs/BENCHMARKS.md ("Soak") has the figures.
+ */
+export const REGISTRY_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -75,6 +85,7 @@ export interface StartRegistryOptions {
   readonly port?: number;
   /** Reuse a work folder (keeps ./data across restarts). */
   readonly dir?: string;
+  /** Environment over REGISTRY_ENV and this process's own. */
   readonly env?: NodeJS.ProcessEnv;
   /** V8/Node flags after REGISTRY_NODE_FLAGS (a benchmark's experiment, e.g. --trace-gc). */
   readonly nodeFlags?: readonly string[];
@@ -97,7 +108,7 @@ export async function startRegistryProcess(options: StartRegistryOptions = {}): 
   const out = createWriteStream(logFile);
   const args = [...REGISTRY_NODE_FLAGS, ...options.nodeFlags ?? [], MAIN, '--config', configFile];
   const launch = options.wrap?.(process.execPath, args) ?? { command: process.execPath, args };
-  const child = spawn(launch.command, launch.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(launch.command, launch.args, { env: { ...REGISTRY_ENV, ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -25,6 +25,18 @@ export interface SoakOptions {
   readonly log?: (line: string) => void;
 }
 
+/** One reading of the registry's memory while the load runs. */
+export type Sample = {
+  /** Seconds since the end of the warm-up (negative: during it). */
+  seconds: number;
+  rssMiB: number;
+  /** Anonymous resident memory (heaps, stacks, Buffers) and file-backed (code, libraries). */
+  rssAnonMiB: number;
+  rssFileMiB: number;
+  /** The main thread's `brk` heap. */
+  brkMiB: number;
+} & HeapFigures;
+
 export interface SoakReport {
   readonly operations: Record<string, number>;
   /** Answers that were neither success nor an expected refusal. */
@@ -35,8 +47,10 @@ export interface SoakReport {
   /** The registry's heap figures (its /metrics) at the two measurements. */
   readonly heapWarm: HeapFigures;
   readonly heapEnd: HeapFigures;
-  /** Every 30 s of the run (not paused): RSS and heap figures. */
-  readonly samples: ({ seconds: number; rssMiB: number } & HeapFigures)[];
+  /** Every 30 s of the run (not paused): RSS, where it is (native memory), and heap figures. */
+  readonly samples: Sample[];
+  /** Every 30 s of the warm-up, the same figures: where they level off is where the steady state begins. */
+  readonly warmupSamples: Sample[];
   readonly fdsWarm: { files: number; sockets: number };
   readonly fdsEnd: { files: number; sockets: number };
   readonly uploadLeftovers: number;
@@ -207,20 +221,38 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
   };
 
   const started = Date.now();
-  await sleep(options.warmupMs);
+  const warmupEnd = started + options.warmupMs;
+  const sampleNow = async (from: number): Promise<Sample> => ({
+    seconds: Math.round((Date.now() - from) / 1000),
+    rssMiB: statusKiB(pid, 'VmRSS') / 1024,
+    rssAnonMiB: statusKiB(pid, 'RssAnon') / 1024,
+    rssFileMiB: statusKiB(pid, 'RssFile') / 1024,
+    brkMiB: brkHeapMiB(pid),
+    ...await readHeapFigures(registry.url),
+  });
+  const describe = (x: Sample) => `RSS ${x.rssMiB.toFixed(1)} MiB (anon ${x.rssAnonMiB.toFixed(1)}, file ${x.rssFileMiB.toFixed(1)}), brk heap ${x.brkMiB.toFixed(1)} MiB, ${formatHeapFigures(x)}`;
+  const warmupSamples: Sample[] = [];
+  while (warmupEnd - Date.now() > 1_000) {
+    await sleep(Math.min(30_000, warmupEnd - Date.now()));
+    if (warmupEnd - Date.now() > 1_000) {
+      const sample = await sampleNow(warmupEnd);
+      warmupSamples.push(sample);
+      log(`warm-up ${sample.seconds} s: ${describe(sample)}, blobs on disk ${countBlobs(dataDir)}, index ${indexMiB(dataDir).toFixed(1)} MiB`);
+    }
+  }
   const warm = await pauseAndMeasure();
   log(`warm-up done: RSS ${warm.rss.toFixed(1)} MiB, ${formatHeapFigures(warm.heap)}, descriptors ${JSON.stringify(warm.fds)}`);
   phase = 'run';
   const firstRunRequest = clients.map((c) => c.latenciesMs.length);
   const runStart = Date.now();
-  const samples: SoakReport['samples'][number][] = [];
+  const samples: Sample[] = [];
   const blobsOnDisk: number[] = [];
   while (Date.now() - runStart < options.durationMs) {
     await sleep(Math.min(30_000, options.durationMs));
-    const sample = { seconds: Math.round((Date.now() - runStart) / 1000), rssMiB: statusKiB(pid, 'VmRSS') / 1024, ...await readHeapFigures(registry.url) };
+    const sample = await sampleNow(runStart);
     samples.push(sample);
     blobsOnDisk.push(countBlobs(dataDir));
-    log(`${sample.seconds} s: RSS ${sample.rssMiB.toFixed(1)} MiB, brk heap ${brkHeapMiB(pid).toFixed(1)} MiB, ${formatHeapFigures(sample)}, ${JSON.stringify(operations)}, GC runs ${gcRuns}, blobs on disk ${blobsOnDisk.at(-1)}, index ${indexMiB(dataDir).toFixed(1)} MiB`);
+    log(`${sample.seconds} s: ${describe(sample)}, ${JSON.stringify(operations)}, GC runs ${gcRuns}, blobs on disk ${blobsOnDisk.at(-1)}, index ${indexMiB(dataDir).toFixed(1)} MiB`);
   }
   const end = await pauseAndMeasure();
   blobsOnDisk.push(countBlobs(dataDir));
@@ -250,6 +282,7 @@ export async function runSoak(registry: RegistryProcess, dataDir: string, option
     heapWarm: warm.heap,
     heapEnd: end.heap,
     samples,
+    warmupSamples,
     fdsWarm: warm.fds,
     fdsEnd: end.fds,
     uploadLeftovers,

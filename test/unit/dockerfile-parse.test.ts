@@ -10,7 +10,7 @@ describe('parseDockerfile', () => {
       base: 'gcr.io/distroless/nodejs20-debian12:nonroot',
       user: '65532:65532',
       workdir: '/app',
-      env: ['NODE_ENV=production'],
+      env: ['NODE_ENV=production', 'MALLOC_MMAP_THRESHOLD_=131072'],
       expose: ['5000'],
       entrypoint: ['/usr/local/bin/berth-registry'],
       cmd: ['--config', '/etc/berth/config.yaml'],
