@@ -4,6 +4,8 @@
 // touch again and check again, so no link ever points at nothing. Manifest writes
 // and tag restores touch only while a collection run is announced: a run waits
 // for those that saw none before it marks (their journal entry opened first).
+// A manifest write's check trusts what this process found present since the last
+// announcement while none is announced (`presentSince`); a blob link's never does.
 import { Code, RegistryError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import type { Digest } from '../reference.js';
@@ -43,7 +45,7 @@ export interface RunAnnouncements {
 }
 
 /** Content digests this process found present, with the announcement count read before it looked. */
-const SEEN_PRESENT = 100_000;
+const SEEN_PRESENT = 16_384;
 
 /**
  * The journal operations whose writes skip their markers while no run is
@@ -67,7 +69,8 @@ export class GcWriterProtocol {
   /**
    * Before a manifest commits (W1, W2): touch the manifest and everything it
    * references (while a run is announced), then check each reference is present,
-   * asking storage rather than a cache, and linked in the repository (the index's
+   * asking storage rather than a size cache (`presentSince`: or what this process
+   * found present with no run announced since), and linked in the repository (the index's
    * "yes", else storage). MANIFEST_BLOB_UNKNOWN lists what is missing. The
    * caller's journal entry (an UNMARKED_OPERATIONS one) is open already.
    */
