@@ -67,6 +67,11 @@
 //   whose process died leaves its row; writers then keep touching (safe, slower)
 //   until a later run clears rows that stopped beating for SILENT_RUN_MS, and a
 //   run that finds its own row gone stops before condemning anything else.
+//   Each row insert also counts up `gc_announcements` (a trigger, same
+//   transaction), and a writer reads the count with R: content it found present
+//   after an R that saw no run is present still at a later R with the same count
+//   and no run (only a sweep removes content, and its run's row spans the sweep),
+//   so W2 asks storage only when the count moved or a run is announced.
 //
 //   Markers are only deleted together with their content, and only by the run that
 //   really deleted it (another run's recovery may have put it back): deleting the

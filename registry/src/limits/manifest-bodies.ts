@@ -26,15 +26,15 @@ class BufferPool {
   }
 }
 
-/** Reads the body into `into`, or throws `tooLarge` without buffering more; returns the filled part. */
-async function readInto(req: IncomingMessage, into: Buffer, tooLarge: Error): Promise<Buffer> {
+/** Reads the body into `into`, or throws `tooLarge()` without buffering more; returns the filled part. */
+async function readInto(req: IncomingMessage, into: Buffer, tooLarge: () => Error): Promise<Buffer> {
   const declared = declaredLength(req);
-  if (declared !== undefined && declared > into.length) throw tooLarge;
+  if (declared !== undefined && declared > into.length) throw tooLarge();
   let total = 0;
   // Not destroyed on a throw: the error's answer reads and discards the rest of the body first.
   for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     const c = chunk as Buffer;
-    if (total + c.length > into.length || (declared !== undefined && total + c.length > declared)) throw tooLarge;
+    if (total + c.length > into.length || (declared !== undefined && total + c.length > declared)) throw tooLarge();
     c.copy(into, total);
     total += c.length;
   }
@@ -53,8 +53,12 @@ export class ManifestBodies {
     this.large = new BufferPool(maxBytes, limits.largeManifestPuts);
   }
 
-  /** The body, once `accept` (which throws to refuse it) has seen it in the reused buffer; a copy of its own. */
-  async read(req: IncomingMessage, tooLarge: Error, accept: (bytes: Buffer) => void): Promise<Buffer> {
+  /**
+   * The body, once `accept` (which throws to refuse it) has seen it in the reused
+   * buffer; a copy of its own. `tooLarge` makes the refusal of a body over the limit
+   * (an Error captures its stack when built: only then).
+   */
+  async read(req: IncomingMessage, tooLarge: () => Error, accept: (bytes: Buffer) => void): Promise<Buffer> {
     const pool = declaredWithin(req, this.small.size) ? this.small : this.large;
     const buffer = pool.take();
     try {

@@ -33,7 +33,7 @@ import type {
 } from './types.js';
 import { appendAudit, pruneAudit, type AuditPruning } from './writes/audit.js';
 import { closeIntent, intentOpen, openIntent, openIntentsFor, openIntentsOf, staleIntents, type WriteIntent } from './writes/intents.js';
-import { announceRun, anyRunAnnounced, clearSilentRuns, endRun, heartbeatRun, runAnnounced } from './writes/gc-runs.js';
+import { announceRun, anyRunAnnounced, clearSilentRuns, endRun, heartbeatRun, runAnnounced, runState, type GcRunState } from './writes/gc-runs.js';
 import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
 import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/manifests.js';
 import { PullBuffer, writePulls } from './writes/pulls.js';
@@ -54,6 +54,7 @@ export type { HeldDigest } from './reads/held-content.js';
 export * from './types.js';
 export { MetadataCursorError, MetadataSchemaError, MetadataUnavailableError } from './errors.js';
 export type { WriteIntent } from './writes/intents.js';
+export type { GcRunState } from './writes/gc-runs.js';
 export type { Sighting } from './writes/security.js';
 export type { ScanCounts } from './reads/security.js';
 export type { ImageSize, PlatformSize } from './reads/image-sizes.js';
@@ -322,6 +323,11 @@ export class MetadataIndex {
   /** Whether any run is announced: writers then touch GC markers. */
   async gcRunsAnnounced(): Promise<boolean> {
     return this.read(() => anyRunAnnounced(this.engine.db));
+  }
+
+  /** Whether any run is announced, and how many runs were ever announced (write/gc-protocol.ts). */
+  async gcRunState(): Promise<GcRunState> {
+    return this.read(() => runState(this.engine.db));
   }
 
   /** Clears announcements of runs that stopped beating before `before`; how many. */

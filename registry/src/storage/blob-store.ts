@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { Code, RegistryError } from '../errors.js';
 import { parseDigest, type Digest } from '../reference.js';
-import { deleteIfExists, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { LruCache } from './lru-cache.js';
 import { baseName, paths } from './paths.js';
 
@@ -22,18 +22,18 @@ export class BlobStore {
   async globalSize(d: Digest): Promise<number | undefined> {
     const cached = this.sizes.get(d.value);
     if (cached !== undefined) return cached;
-    const info = await statOrUndefined(this.driver, paths.blob(d));
+    const info = await this.driver.statFile(paths.blob(d));
     if (info) this.sizes.set(d.value, info.size);
     return info?.size;
   }
 
   /** Whether the blob is in the global store now, asked of storage (never of a cache). */
   async exists(d: Digest): Promise<boolean> {
-    return (await statOrUndefined(this.driver, paths.blob(d))) !== undefined;
+    return (await this.driver.statFile(paths.blob(d))) !== undefined;
   }
 
   async isLinked(repo: string, d: Digest): Promise<boolean> {
-    return (await statOrUndefined(this.driver, paths.layerLink(repo, d))) !== undefined;
+    return (await this.driver.statFile(paths.layerLink(repo, d))) !== undefined;
   }
 
   /** The blob as seen from a repository; BLOB_UNKNOWN unless linked and present. */

@@ -4,7 +4,7 @@
 // quarantine and back). The protocol itself is described in gc/collector.ts.
 import { parseDigest, type Digest } from '../reference.js';
 import type { BlobStore } from './blob-store.js';
-import { deleteIfExists, getOrUndefined, isNotFound, listOrEmpty, statOrUndefined, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, getOrUndefined, isNotFound, listOrEmpty, type StorageDriver } from './driver/driver.js';
 import { GcLease, type LeaseOptions } from './gc-lease.js';
 import type { ManifestStore } from './manifest-store.js';
 import { GcMarkers } from './gc-markers.js';
@@ -43,13 +43,13 @@ export class GcStorage {
 
   /** Size and write time of a blob, uncached; undefined when absent. */
   async blobInfo(d: Digest): Promise<{ size: number; writtenAt: number } | undefined> {
-    const info = await statOrUndefined(this.driver, paths.blob(d));
+    const info = await this.driver.statFile(paths.blob(d));
     return info && { size: info.size, writtenAt: info.modTime.getTime() };
   }
 
   /** When a blob was linked into the repository, or undefined when it is not. */
   async layerLinkWrittenAt(repo: string, d: Digest): Promise<number | undefined> {
-    return (await statOrUndefined(this.driver, paths.layerLink(repo, d)))?.modTime.getTime();
+    return (await this.driver.statFile(paths.layerLink(repo, d)))?.modTime.getTime();
   }
 
   /** S2 for a layer link: reads and deletes it; undefined when it is already gone. */
@@ -102,7 +102,7 @@ export class GcStorage {
   }
 
   async isQuarantined(d: Digest): Promise<boolean> {
-    return (await statOrUndefined(this.driver, paths.gcQuarantine(d))) !== undefined;
+    return (await this.driver.statFile(paths.gcQuarantine(d))) !== undefined;
   }
 
   /** Puts back blobs an interrupted run left in quarantine; returns how many. */

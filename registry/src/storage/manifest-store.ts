@@ -83,7 +83,7 @@ export class ManifestStore {
 
   /** Whether the manifest is linked in the repository now, asked of storage (never of a cache). */
   async isLinked(repo: string, digest: Digest): Promise<boolean> {
-    return (await statOrUndefined(this.driver, paths.manifestLink(repo, digest))) !== undefined;
+    return (await this.driver.statFile(paths.manifestLink(repo, digest))) !== undefined;
   }
 
   /**

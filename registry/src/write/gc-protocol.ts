@@ -4,9 +4,12 @@
 // touch again and check again, so no link ever points at nothing. Manifest writes
 // and tag restores touch only while a collection run is announced: a run waits
 // for those that saw none before it marks (their journal entry opened first).
+// A manifest write's check trusts what this process found present since the last
+// announcement while none is announced (`presentSince`); a blob link's never does.
 import { Code, RegistryError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import type { Digest } from '../reference.js';
+import { LruCache } from '../storage/lru-cache.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
 
 /** How long a push waits for a quarantined blob to be put back before refusing. */
@@ -26,10 +29,23 @@ export interface IndexedLinks {
   hasManifest(repo: string, d: Digest): Promise<boolean>;
 }
 
-/** Whether a collection run is announced (true when the index cannot tell: then touch, as during a run). */
-export interface RunAnnouncements {
-  gcRunning(): Promise<boolean>;
+/**
+ * What the index says of collection runs, read in one statement: whether one is
+ * announced now, and how many were ever announced (counted in the transaction that
+ * announces each). When the index cannot tell, `running` is true and `announced`
+ * undefined: then touch and ask storage, as during a run.
+ */
+export interface RunState {
+  readonly running: boolean;
+  readonly announced?: number;
 }
+
+export interface RunAnnouncements {
+  gcRuns(): Promise<RunState>;
+}
+
+/** Content digests this process found present, with the announcement count read before it looked. */
+const SEEN_PRESENT = 16_384;
 
 /**
  * The journal operations whose writes skip their markers while no run is
@@ -39,26 +55,37 @@ export interface RunAnnouncements {
 export const UNMARKED_OPERATIONS: readonly string[] = ['manifest-put', 'tag-restore'];
 
 export class GcWriterProtocol {
+  /**
+   * Content found present while no run was announced, by the announcement count read
+   * before the look. Only a run's sweep removes content, and a run's row exists from
+   * before its sweep to after it, counted up when inserted: a later write that reads
+   * the same count and no run knows no sweep began since the look, so the content is
+   * still there, and any run announced after its read waits for its journal entry.
+   */
+  private readonly seenPresent = new LruCache<number>(SEEN_PRESENT);
+
   constructor(private readonly storage: RegistryStorage, private readonly indexed: IndexedLinks, private readonly runs: RunAnnouncements) {}
 
   /**
    * Before a manifest commits (W1, W2): touch the manifest and everything it
    * references (while a run is announced), then check each reference is present,
-   * asking storage rather than a cache, and linked in the repository (the index's
+   * asking storage rather than a size cache (`presentSince`: or what this process
+   * found present with no run announced since), and linked in the repository (the index's
    * "yes", else storage). MANIFEST_BLOB_UNKNOWN lists what is missing. The
    * caller's journal entry (an UNMARKED_OPERATIONS one) is open already.
    */
   async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<void> {
-    if (await this.runs.gcRunning()) await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
+    const runs = await this.runs.gcRuns();
+    if (runs.running) await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
     const missing: string[] = [];
     const { blobs, manifests } = this.storage;
     await Promise.all([
       ...parsed.blobs.map(async (d) => {
-        if (!(await this.blobPresent(d))) missing.push(d.value);
+        if (!(await this.presentSince(d, runs))) missing.push(d.value);
         else if (!(await this.indexed.hasBlobLink(repo, d)) && !(await within(LINK_WAIT_MS, () => blobs.isLinked(repo, d)))) missing.push(d.value);
       }),
       ...parsed.manifests.map(async (d) => {
-        if (!(await this.blobPresent(d))) missing.push(d.value);
+        if (!(await this.presentSince(d, runs))) missing.push(d.value);
         else if (!(await this.indexed.hasManifest(repo, d)) && !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) missing.push(d.value);
       }),
     ]);
@@ -66,7 +93,21 @@ export class GcWriterProtocol {
     // The body may have been collected since the store cached its size: make the store
     // write it again. Without a cached size the store asks storage itself (a new
     // manifest: one stat, not the three of a check that finds nothing).
-    if (blobs.sizeCached(digest) && !(await this.blobPresent(digest))) blobs.forget(digest);
+    if (blobs.sizeCached(digest) && !(await this.presentSince(digest, runs))) blobs.forget(digest);
+  }
+
+  /**
+   * W2 for a write that read `runs` after its journal entry opened: present when this
+   * process found it present after reading the same announcement count with no run
+   * announced (see `seenPresent`), else asked of storage (`blobPresent`).
+   */
+  private async presentSince(d: Digest, runs: RunState): Promise<boolean> {
+    const announced = runs.running ? undefined : runs.announced;
+    if (announced !== undefined && this.seenPresent.get(d.value) === announced) return true;
+    const present = await this.blobPresent(d);
+    if (!present) this.seenPresent.delete(d.value);
+    else if (announced !== undefined) this.seenPresent.set(d.value, announced);
+    return present;
   }
 
   /**
@@ -90,7 +131,7 @@ export class GcWriterProtocol {
    * linked in the repository. The caller's journal entry is open already.
    */
   async beforeTagRestore(repo: string, digest: Digest): Promise<void> {
-    if (await this.runs.gcRunning()) await this.storage.gc.markers.touch(digest);
+    if ((await this.runs.gcRuns()).running) await this.storage.gc.markers.touch(digest);
     const present = (await this.blobPresent(digest)) && (await within(LINK_WAIT_MS, () => this.storage.manifests.isLinked(repo, digest)));
     if (!present) throw new RegistryError(Code.MANIFEST_UNKNOWN, { digest: digest.value, reason: 'the manifest is no longer in the repository' });
   }

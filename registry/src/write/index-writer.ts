@@ -15,6 +15,7 @@ import { LruCache } from '../storage/lru-cache.js';
 import { MetadataUnavailableError, type MetadataIndex } from '../metadata/index.js';
 import { parseDigest, type Digest } from '../reference.js';
 import type { RegistryStorage } from '../storage/registry-storage.js';
+import type { RunState } from './gc-protocol.js';
 import type { Actor } from './write-events.js';
 
 /** A journal entry for one write. */
@@ -133,9 +134,14 @@ export class IndexWriter {
     await this.index.forgetBlobs([digest.value]);
   }
 
-  /** Whether a garbage-collection run is announced (`RunAnnouncements`: a failed read is a "yes"). */
+  /** Whether a garbage-collection run is announced, and how many ever were (`RunAnnouncements`: a failed read is a run, count unknown). */
+  async gcRuns(): Promise<RunState> {
+    return this.index.gcRunState().catch(() => ({ running: true }));
+  }
+
+  /** Whether a garbage-collection run is announced (a failed read is a "yes"). */
   async gcRunning(): Promise<boolean> {
-    return this.index.gcRunsAnnounced().catch(() => true);
+    return (await this.gcRuns()).running;
   }
 
   /** Whether the index has the blob linked in the repository (`IndexedLinks`: a failed read is a "no"). */

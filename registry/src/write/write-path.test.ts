@@ -114,6 +114,32 @@ describe('manifest pushes', () => {
     expect(await f.index.staleIntents(Date.now() + 1)).toEqual([]);
   });
 
+  it('content found present while no run is announced is asked of storage again only once a run has been announced since', async () => {
+    const f = await fixture();
+    const config = await blob(f, 'a/app');
+    const layer = await blob(f, 'a/app');
+    const body = manifestOf(config, [layer]);
+    const asked: string[] = [];
+    const exists = f.storage.blobs.exists.bind(f.storage.blobs);
+    f.storage.blobs.exists = async (d) => { asked.push(d.value); return exists(d); };
+    const put = async (tag: string) => {
+      asked.length = 0;
+      await f.writes.manifests.put('a/app', tag, body, OCI_MANIFEST, [], ME);
+      return [...asked].sort();
+    };
+    const refs = [config.digest.value, layer.digest.value].sort();
+    const all = [...refs, digestOf(body).value].sort();
+    expect(await put('v1')).toEqual(refs); // the new body has no cached size: the store asks for it itself
+    expect(await put('v2')).toEqual([digestOf(body).value]);
+    expect(await put('v3')).toEqual([]);
+    const run = await f.index.announceGcRun();
+    expect(await put('v4')).toEqual(all); // while a run is announced: always storage
+    await f.index.endGcRun(run);
+    expect(await put('v5')).toEqual(all); // a run was announced since: storage again
+    expect(await put('v6')).toEqual([]);
+    expect((await f.storage.manifests.get('a/app', 'v6')).body.equals(body)).toBe(true);
+  });
+
   it('a blob linked in another repository only is missing here', async () => {
     const f = await fixture();
     const layer = await blob(f, 'other/app');

@@ -55,13 +55,13 @@ test('with no run announced a manifest push writes no marker for it; while one i
 
 test('when the index cannot say whether a run is announced, the push touches', async () => {
   const { index } = reg.running.services;
-  const original = index.gcRunsAnnounced.bind(index);
-  index.gcRunsAnnounced = () => Promise.reject(new Error('database down'));
+  const original = index.gcRunState.bind(index);
+  index.gcRunState = () => Promise.reject(new Error('database down'));
   try {
     const img = await reg.client.pushImage('announce/failsafe', 'v1', randomImage());
     expect(await markerOf(img.digest)).toBeDefined();
   } finally {
-    index.gcRunsAnnounced = original;
+    index.gcRunState = original;
   }
 });
 

@@ -121,6 +121,22 @@ export function runDriverSuite(name: string, makeDriver: () => Promise<DriverUnd
       expect((await d.stat(`${root}/dir`)).isDir).toBe(true);
     });
 
+    test('statFile reports stored objects, not prefixes or missing paths', async () => {
+      const before = Date.now() - 5_000;
+      await d.putContent(`${root}/sf/dir/file`, 'hello');
+      const file = await d.statFile(`${root}/sf/dir/file`);
+      expect(file?.size).toBe(5);
+      expect(file?.isDir).toBe(false);
+      expect(file?.modTime.getTime()).toBeGreaterThanOrEqual(before);
+      expect(await d.statFile(`${root}/sf/dir`)).toBeUndefined();
+      expect(await d.statFile(`${root}/sf/absent`)).toBeUndefined();
+      expect(await d.statFile(`${root}/sf/dir/file/below`)).toBeUndefined();
+      await d.move(`${root}/sf/dir/file`, `${root}/sf/moved`);
+      expect((await d.statFile(`${root}/sf/moved`))?.size).toBe(5);
+      expect(await d.statFile(`${root}/sf/dir/file`)).toBeUndefined();
+      await expect(d.statFile('/')).rejects.toBeInstanceOf(InvalidPathError);
+    });
+
     test('list returns direct children as full sorted paths', async () => {
       for (const p of ['b', 'a', 'c/d', 'c/e/f']) await d.putContent(`${root}/${p}`, p);
       expect(await d.list(root)).toEqual([`${root}/a`, `${root}/b`, `${root}/c`]);

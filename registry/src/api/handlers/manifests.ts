@@ -56,7 +56,7 @@ export async function putManifest(ctx: Ctx): Promise<void> {
   parseReference(ctx.params.reference);
   const { config, metrics, writes } = ctx.services;
   const limit = config.http.maxManifestBytes;
-  const body = await ctx.services.manifestBodies.read(ctx.req, new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }), checkJsonLimits);
+  const body = await ctx.services.manifestBodies.read(ctx.req, () => new RegistryError(Code.MANIFEST_TOO_LARGE, { limit }), checkJsonLimits);
   metrics.bytesReceived.inc({ route: 'manifest' }, body.length);
   const tagParams = ctx.query.getAll('tag');
   const { digest, parsed } = await writes.manifests.put(ctx.repo, ctx.params.reference, body, ctx.req.headers['content-type'], tagParams, actorOf(ctx));

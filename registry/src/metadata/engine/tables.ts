@@ -163,6 +163,12 @@ export interface GcRunsTable {
   heartbeat_at: number;
 }
 
+/** One row (id 1): how many runs were ever announced (migrations/0005-gc-announcements.ts). */
+export interface GcAnnouncementsTable {
+  id: number;
+  announced: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -185,5 +191,6 @@ export interface IndexTables {
   audit: AuditTable;
   write_intents: WriteIntentsTable;
   gc_runs: GcRunsTable;
+  gc_announcements: GcAnnouncementsTable;
   berth_schema_version: SchemaVersionTable;
 }

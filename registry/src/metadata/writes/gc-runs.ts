@@ -1,6 +1,7 @@
 // The announcements of garbage-collection runs (migrations/0004-gc-runs.ts).
 import type { Db } from '../engine/engine.js';
 
+/** Inserts the run's row; a trigger counts it in `gc_announcements` in the same transaction (migrations/0005). */
 export async function announceRun(db: Db, at: number): Promise<number> {
   const row = await db.insertInto('gc_runs').values({ started_at: at, heartbeat_at: at }).returning('id').executeTakeFirstOrThrow();
   return Number(row.id);
@@ -22,6 +23,19 @@ export async function endRun(db: Db, id: number): Promise<void> {
 
 export async function anyRunAnnounced(db: Db): Promise<boolean> {
   return (await db.selectFrom('gc_runs').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Whether any run is announced now, and how many were ever announced, read in one statement (one snapshot). */
+export interface GcRunState {
+  readonly running: boolean;
+  readonly announced: number;
+}
+
+export async function runState(db: Db): Promise<GcRunState> {
+  const row = await db.selectFrom('gc_announcements')
+    .select((eb) => ['announced', eb.exists(eb.selectFrom('gc_runs').select('id')).as('running')])
+    .where('id', '=', 1).executeTakeFirstOrThrow();
+  return { running: Boolean(row.running), announced: Number(row.announced) };
 }
 
 /** Removes announcements whose run stopped beating before `before` (its process died); how many. */

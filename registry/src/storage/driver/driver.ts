@@ -58,6 +58,14 @@ export interface StorageDriver {
   writer(path: string, options?: { append?: boolean }): Promise<FileWriter>;
   /** Size and time of an object, or `isDir` for a prefix that has objects under it. Throws PathNotFoundError. */
   stat(path: string): Promise<FileInfo>;
+  /**
+   * Size and time of a finished object at `path`, or undefined when there is none:
+   * for paths that only `putContent` and `move` write (blobs, links, tags). A prefix
+   * is not an object here, and on S3 neither is an unfinished writer's state, so
+   * the answer takes one request (HEAD) where a `stat` that finds nothing also
+   * reads writer state and lists the prefix.
+   */
+  statFile(path: string): Promise<FileInfo | undefined>;
   /** Full paths of the direct children of a prefix, sorted. Throws PathNotFoundError when there are none. */
   list(path: string): Promise<string[]>;
   /** Moves an object, replacing the destination atomically. Throws PathNotFoundError. */

@@ -133,6 +133,18 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
+  async statFile(path: string): Promise<FileInfo | undefined> {
+    let s: Stats;
+    try {
+      s = await statFast(this.full(path));
+    } catch (err) {
+      const e = this.translate(err, path);
+      if (e instanceof PathNotFoundError) return undefined;
+      throw e;
+    }
+    return s.isDirectory() ? undefined : { path, size: s.size, modTime: s.mtime, isDir: false };
+  }
+
   async list(path: string): Promise<string[]> {
     let names: string[];
     try {

@@ -23,6 +23,7 @@ export function instrument(driver: StorageDriver, metrics: Metrics): StorageDriv
     reader: timed('reader', (p, o, l) => driver.reader(p, o, l)),
     writer: timed('writer', (p, o) => driver.writer(p, o)),
     stat: timed('stat', (p) => driver.stat(p)),
+    statFile: timed('stat_file', (p) => driver.statFile(p)),
     list: timed('list', (p) => driver.list(p)),
     move: timed('move', (s, d) => driver.move(s, d)),
     delete: timed('delete', (p) => driver.delete(p)),

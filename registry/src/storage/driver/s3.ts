@@ -141,6 +141,11 @@ export class S3Driver implements StorageDriver {
     throw new PathNotFoundError(NAME, path);
   }
 
+  async statFile(path: string): Promise<FileInfo | undefined> {
+    const head = await this.s3.find(path, this.key(path));
+    return head && { path, size: head.size, modTime: head.lastModified, isDir: false };
+  }
+
   private async hasChildren(path: string, prefix: string): Promise<boolean> {
     for await (const page of this.s3.list(path, prefix, '/', 1)) return page.objects.length + page.prefixes.length > 0;
     return false;

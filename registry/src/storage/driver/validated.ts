@@ -20,6 +20,7 @@ export function withPathValidation(driver: StorageDriver): StorageDriver {
     reader: async (p, o, l) => (check(p), driver.reader(p, o, l)),
     writer: async (p, o) => (check(p), driver.writer(p, o)),
     stat: async (p) => (check(p, true), driver.stat(p)),
+    statFile: async (p) => (check(p), driver.statFile(p)),
     list: async (p) => (check(p, true), driver.list(p)),
     move: async (s, d) => (check(s), check(d), driver.move(s, d)),
     delete: async (p) => (check(p), driver.delete(p)),

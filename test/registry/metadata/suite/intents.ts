@@ -41,6 +41,20 @@ export function gcRunTests(ctx: SuiteContext): void {
     expect(await index.gcRunsAnnounced()).toBe(false);
   });
 
+  test('the run state counts every announcement ever made, in the announcing transaction; ending or clearing a run does not uncount it', async () => {
+    const index = ctx.index();
+    const start = await index.gcRunState();
+    expect(start.running).toBe(false);
+    const a = await index.announceGcRun(1000);
+    expect(await index.gcRunState()).toEqual({ running: true, announced: start.announced + 1 });
+    await index.endGcRun(a);
+    expect(await index.gcRunState()).toEqual({ running: false, announced: start.announced + 1 });
+    const silent = await index.announceGcRun(1000);
+    expect(await index.clearSilentGcRuns(3000)).toBe(1);
+    expect(await index.gcRunAnnounced(silent)).toBe(false);
+    expect(await index.gcRunState()).toEqual({ running: false, announced: start.announced + 2 });
+  });
+
   test('announcements that stopped beating are cleared; a cleared run learns it from its heartbeat', async () => {
     const index = ctx.index();
     const silent = await index.announceGcRun(1000);

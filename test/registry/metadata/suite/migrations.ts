@@ -7,18 +7,20 @@ import type { SuiteContext } from '../index-suite.js';
 
 const TABLES = ['repositories', 'manifests', 'manifest_refs', 'blobs', 'layer_links', 'tags', 'tag_history', 'pulls',
   'scan_results', 'signature_verdicts', 'audit', 'write_intents', 'inventories', 'known_vulnerabilities', 'gc_runs'] as const;
-const ALL_STEPS = ['1-initial', '2-write-intents', '3-supply-chain', '4-gc-runs'];
+const ALL_STEPS = ['1-initial', '2-write-intents', '3-supply-chain', '4-gc-runs', '5-gc-announcements'];
 
 export function migrationTests(ctx: SuiteContext): void {
   test('an empty database is brought to the newest version, with every table', async () => {
-    expect(ctx.index().migration).toEqual({ from: 0, to: 4, applied: ALL_STEPS });
+    expect(ctx.index().migration).toEqual({ from: 0, to: 5, applied: ALL_STEPS });
     const engine = await openEngine(ctx.subject().options.engine);
     try {
       for (const table of TABLES) {
         await expect(engine.db.selectFrom(table).selectAll().limit(1).execute()).resolves.toEqual([]);
       }
+      expect(await engine.db.selectFrom('gc_announcements').selectAll().execute()).toEqual([{ id: 1, announced: 0 }]);
       const versions = await engine.db.selectFrom('berth_schema_version').select(['version', 'name']).execute();
-      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }, { version: 3, name: 'supply-chain' }, { version: 4, name: 'gc-runs' }]);
+      expect(versions).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'write-intents' }, { version: 3, name: 'supply-chain' }, { version: 4, name: 'gc-runs' },
+        { version: 5, name: 'gc-announcements' }]);
     } finally {
       await engine.close();
     }
@@ -33,7 +35,7 @@ export function migrationTests(ctx: SuiteContext): void {
 
   test('opening a migrated database applies nothing', async () => {
     const again = await ctx.openAnother();
-    expect(again.migration).toEqual({ from: 4, to: 4, applied: [] });
+    expect(again.migration).toEqual({ from: 5, to: 5, applied: [] });
   });
 
   test('a schema newer than this code is refused', async () => {
@@ -51,7 +53,7 @@ export function migrationTests(ctx: SuiteContext): void {
     const engine = await openEngine(ctx.subject().options.engine);
     try {
       await engine.reserved(async (conn) => {
-        for (const table of [...TABLES, 'berth_schema_version']) await sql`drop table ${sql.table(table)}`.execute(conn);
+        for (const table of [...TABLES, 'gc_announcements', 'berth_schema_version']) await sql`drop table ${sql.table(table)}`.execute(conn);
       });
     } finally {
       await engine.close();
