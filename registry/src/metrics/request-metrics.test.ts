@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { RequestCounter, RequestHistogram } from './request-metrics.js';
 
 const BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -37,8 +37,7 @@ describe('request metrics', () => {
 
   it('export the same in OpenMetrics, and start again from zero when reset', async () => {
     const { theirs, ours, record } = both();
-    theirs.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    ours.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    for (const r of [theirs, ours]) (r as unknown as Registry<OpenMetricsContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     record('blob', 'HEAD', 200, 0.001);
     expect(await ours.metrics()).toBe(await theirs.metrics());
     theirs.resetMetrics();
