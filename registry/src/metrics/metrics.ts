@@ -7,9 +7,13 @@ export class Metrics {
   readonly registry = new Registry();
 
   /** Per request: cheap on the request path, read when scraped (request-metrics.ts). */
-  readonly httpRequests = new RequestCounter('berth_http_requests_total', 'HTTP requests by route, method and status.', this.registry);
-  readonly httpDuration = new RequestHistogram('berth_http_request_duration_seconds', 'HTTP request latency by route and method.', this.registry,
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  readonly httpRequests = new RequestCounter({
+    name: 'berth_http_requests_total', help: 'HTTP requests by route, method and status.', registry: this.registry,
+  });
+  readonly httpDuration = new RequestHistogram({
+    name: 'berth_http_request_duration_seconds', help: 'HTTP request latency by route and method.', registry: this.registry,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
   readonly bytesReceived = new Counter({
     name: 'berth_http_received_bytes_total', help: 'Request body bytes received, by route.',
     labelNames: ['route'] as const, registers: [this.registry],

@@ -10,8 +10,8 @@ function both() {
   const ours = new Registry();
   const counter = new Counter({ name: 'berth_http_requests_total', help: 'HTTP requests by route, method and status.', labelNames: ['route', 'method', 'status'], registers: [theirs] });
   const histogram = new Histogram({ name: 'berth_http_request_duration_seconds', help: 'HTTP request latency by route and method.', labelNames: ['route', 'method'], registers: [theirs], buckets: BOUNDS });
-  const requests = new RequestCounter('berth_http_requests_total', 'HTTP requests by route, method and status.', ours);
-  const durations = new RequestHistogram('berth_http_request_duration_seconds', 'HTTP request latency by route and method.', ours, BOUNDS);
+  const requests = new RequestCounter({ name: 'berth_http_requests_total', help: 'HTTP requests by route, method and status.', registry: ours });
+  const durations = new RequestHistogram({ name: 'berth_http_request_duration_seconds', help: 'HTTP request latency by route and method.', registry: ours, buckets: BOUNDS });
   const record = (route: string, method: string, status: number, seconds: number) => {
     counter.inc({ route, method, status });
     histogram.observe({ route, method }, seconds);

@@ -24,13 +24,24 @@ interface MetricData {
   readonly values: Sample[];
 }
 
+export interface MetricOptions {
+  readonly name: string;
+  readonly help: string;
+  readonly registry: Registry;
+}
+
 /** What prom-client's registry asks of a metric it holds. */
 abstract class ScrapedMetric<S> {
   readonly aggregator = 'sum' as const;
   protected readonly series = new Map<string, S>();
 
-  constructor(public name: string, readonly help: string, registry: Registry) {
-    registry.registerMetric(this as never);
+  name: string;
+  readonly help: string;
+
+  constructor(options: MetricOptions) {
+    this.name = options.name;
+    this.help = options.help;
+    options.registry.registerMetric(this as never);
   }
 
   abstract readonly type: 'counter' | 'histogram';
@@ -85,8 +96,11 @@ interface HistogramSeries {
 export class RequestHistogram extends ScrapedMetric<HistogramSeries> {
   readonly type = 'histogram' as const;
 
-  constructor(name: string, help: string, registry: Registry, private readonly bounds: readonly number[]) {
-    super(name, help, registry);
+  private readonly bounds: readonly number[];
+
+  constructor(options: MetricOptions & { readonly buckets: readonly number[] }) {
+    super(options);
+    this.bounds = options.buckets;
   }
 
   observe(route: string, method: string, seconds: number): void {
