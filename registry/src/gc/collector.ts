@@ -97,7 +97,7 @@ import type { GcStorage } from '../storage/gc-storage.js';
 import { sameMarker, type Marker } from '../storage/gc-markers.js';
 import { StorageUnavailableError, type RegistryStorage } from '../storage/registry-storage.js';
 import { markRepository } from '../metadata/gc-mark.js';
-import { sweepEach } from './sweep-each.js';
+import { forEachLimit } from '#contract/util/limit.js';
 
 /** Blobs, and a repository's layer links, swept at once: each is a few sequential storage round trips. */
 const SWEEP_CONCURRENCY = 8;
@@ -382,7 +382,7 @@ export class GarbageCollector {
    * on these round trips when deletes left thousands of links.
    */
   private async sweepLayerLinks(m: RepositoryMark, run: Sweep, dryRun: boolean, marked: Set<string>, report: GcReport): Promise<void> {
-    await sweepEach(m.unreferencedLinks, SWEEP_CONCURRENCY, async ({ digest: d, linkedAt }) => {
+    await forEachLimit(m.unreferencedLinks, SWEEP_CONCURRENCY, async ({ digest: d, linkedAt }) => {
       const keep = () => { marked.add(d.value); };
       const before = linkedAt < run.cutoff ? await this.condemnable(d, run) : null;
       if (before === null) {
@@ -411,7 +411,7 @@ export class GarbageCollector {
 
   private async sweepBlobs(marked: Set<string>, run: Sweep, dryRun: boolean, report: GcReport, checkpoint: () => Promise<void>): Promise<void> {
     let seen = 0;
-    await sweepEach(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
+    await forEachLimit(await this.gc.allBlobs(), SWEEP_CONCURRENCY, async (d) => {
       if (++seen % 500 === 0) await checkpoint();
       if (marked.has(d.value)) return;
       try {
