@@ -20,7 +20,7 @@ import { RemoteError, type RemoteManifest } from '../remote/registry-client.js';
 import type { CacheTarget } from './addressing.js';
 import type { CacheBudget } from './cache-budget.js';
 import { SingleFlight } from './single-flight.js';
-import { TagConfirmations } from './tag-confirmations.js';
+import { confirmedAt, TagConfirmations } from './tag-confirmations.js';
 import { staleWarning, type CacheResult, type ServedManifest } from './served.js';
 
 interface Local {
@@ -78,9 +78,10 @@ export class ManifestCache {
   }
 
   private async byTag(t: CacheTarget, tag: string): Promise<ServedManifest> {
+    const pending = this.confirmations.pendingFor(t.repo, tag);
     const cached = await this.tagEntry(t.repo, tag);
-    const confirmedAt = cached && this.confirmations.confirmedAt(t.repo, tag, cached.digest.value, cached.writtenAt);
-    if (cached && (t.excluded || Date.now() - confirmedAt! < t.upstream.config.tagTTLSeconds * 1000)) return { ...cached, result: 'hit' };
+    const confirmed = cached && confirmedAt(pending, cached.digest.value, cached.writtenAt);
+    if (cached && (t.excluded || Date.now() - confirmed! < t.upstream.config.tagTTLSeconds * 1000)) return { ...cached, result: 'hit' };
     if (t.excluded) throw new RegistryError(Code.MANIFEST_UNKNOWN, { reference: tag });
     return this.flights.run(`${t.repo}:${tag}`, () => this.withCircuit(t, cached, async () => {
       const { client } = t.upstream;

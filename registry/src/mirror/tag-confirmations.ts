@@ -5,7 +5,7 @@
 // so the pulls that follow neither wait for the write nor ask the upstream again.
 import type { Logger } from '../log.js';
 
-interface Pending {
+export interface Pending {
   readonly digest: string;
   readonly at: number;
 }
@@ -16,10 +16,13 @@ export class TagConfirmations {
 
   constructor(private readonly log: Logger) {}
 
-  /** When the tag, stored on `digest` at `writtenAt`, was last confirmed: a newer confirmation still being written wins. */
-  confirmedAt(repo: string, tag: string, digest: string, writtenAt: number): number {
-    const p = this.pending.get(key(repo, tag));
-    return p && p.digest === digest && p.at > writtenAt ? p.at : writtenAt;
+  /**
+   * The confirmation still being written for the tag, if any. Read it before the
+   * stored tag: a write that lands in between then shows in one read or the other
+   * (read after, the entry may be gone while the stored time read before is old).
+   */
+  pendingFor(repo: string, tag: string): Pending | undefined {
+    return this.pending.get(key(repo, tag));
   }
 
   /** The upstream confirmed the tag on `digest` now; `store` writes that down (in the background). */
@@ -40,6 +43,11 @@ export class TagConfirmations {
   async settled(): Promise<void> {
     await Promise.all([...this.writes]);
   }
+}
+
+/** When the tag, stored on `digest` at `writtenAt`, was last confirmed: a newer confirmation still being written (`pendingFor`, read first) wins. */
+export function confirmedAt(pending: Pending | undefined, digest: string, writtenAt: number): number {
+  return pending && pending.digest === digest && pending.at > writtenAt ? pending.at : writtenAt;
 }
 
 function key(repo: string, tag: string): string {
