@@ -33,7 +33,7 @@ import type {
 } from './types.js';
 import { appendAudit, pruneAudit, type AuditPruning } from './writes/audit.js';
 import { closeIntent, intentOpen, openIntent, openIntentsFor, openIntentsOf, staleIntents, type WriteIntent } from './writes/intents.js';
-import { announceRun, anyRunAnnounced, clearSilentRuns, endRun, heartbeatRun, runAnnounced, runState, type GcRunState } from './writes/gc-runs.js';
+import { announceRun, clearSilentRuns, endRun, heartbeatRun, runAnnounced, runState, type GcRunState } from './writes/gc-runs.js';
 import { forgetBlobs, linkBlob, unlinkBlob } from './writes/blobs.js';
 import { deleteManifest, recordManifest, type ManifestDeletion } from './writes/manifests.js';
 import { PullBuffer, writePulls } from './writes/pulls.js';
@@ -318,11 +318,6 @@ export class MetadataIndex {
 
   async endGcRun(id: number): Promise<void> {
     await this.read(() => endRun(this.engine.db, id));
-  }
-
-  /** Whether any run is announced: writers then touch GC markers. */
-  async gcRunsAnnounced(): Promise<boolean> {
-    return this.read(() => anyRunAnnounced(this.engine.db));
   }
 
   /** Whether any run is announced, and how many runs were ever announced (write/gc-protocol.ts). */

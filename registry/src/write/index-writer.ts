@@ -139,11 +139,6 @@ export class IndexWriter {
     return this.index.gcRunState().catch(() => ({ running: true }));
   }
 
-  /** Whether a garbage-collection run is announced (a failed read is a "yes"). */
-  async gcRunning(): Promise<boolean> {
-    return (await this.gcRuns()).running;
-  }
-
   /** Whether the index has the blob linked in the repository (`IndexedLinks`: a failed read is a "no"). */
   async hasBlobLink(repo: string, d: Digest): Promise<boolean> {
     return (await this.index.linkedBlob(repo, d.value).catch(() => undefined)) !== undefined;

@@ -28,7 +28,7 @@ const markerOf = (digest: string) => reg.running.services.storage.gc.markers.rea
 async function writeToStorage(repo: string, operation: string, openedAt: number): Promise<{ intent: number; digest: string; body: Buffer; blobs: Blob[] }> {
   const { index, storage } = reg.running.services;
   const intent = await index.openIntent(repo, operation, openedAt);
-  expect(await indexWriter.gcRunning()).toBe(false); // asked after the entry opened: no run, so no touch
+  expect((await indexWriter.gcRuns()).running).toBe(false); // asked after the entry opened: no run, so no touch
   const blobs = [randomBlob(64), randomBlob(512)];
   for (const b of blobs) expect((await reg.client.uploadBlob(repo, b)).status).toBe(201);
   const body = ociImage(blobs[0], blobs.slice(1)).manifest.content;
@@ -72,13 +72,13 @@ test('a run waits for a manifest write that saw no run, whatever the writer\'s c
   await sleep(50); // the blobs are older than the cutoff (grace 0)
   const run = collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: false });
   await sleep(300);
-  expect(await reg.running.services.index.gcRunsAnnounced()).toBe(true);
+  expect((await reg.running.services.index.gcRunState()).running).toBe(true);
   await indexWrite(w, repo);
   const report = await run;
   expect(report.aborted).toBe(false);
   expect(report.durationSeconds).toBeGreaterThanOrEqual(0.3);
   expect(await reg.client.missingContent(repo, w.digest, w.blobs)).toEqual([]);
-  expect(await reg.running.services.index.gcRunsAnnounced()).toBe(false);
+  expect((await reg.running.services.index.gcRunState()).running).toBe(false);
 });
 
 test('control: a write of an operation the run does not wait for, without markers, loses its blobs', async () => {
@@ -112,7 +112,7 @@ test('a dead run\'s announcement is cleared by the next run once silent for 10 m
   expect(await index.gcRunAnnounced(dead)).toBe(false);
   expect(await index.gcRunAnnounced(recent)).toBe(true);
   await index.endGcRun(recent);
-  expect(await index.gcRunsAnnounced()).toBe(false);
+  expect((await index.gcRunState()).running).toBe(false);
 });
 
 test('a run whose announcement was cleared stops before it condemns anything', async () => {

@@ -21,10 +21,6 @@ export async function endRun(db: Db, id: number): Promise<void> {
   await db.deleteFrom('gc_runs').where('id', '=', id).execute();
 }
 
-export async function anyRunAnnounced(db: Db): Promise<boolean> {
-  return (await db.selectFrom('gc_runs').select('id').limit(1).executeTakeFirst()) !== undefined;
-}
-
 /** Whether any run is announced now, and how many were ever announced, read in one statement (one snapshot). */
 export interface GcRunState {
   readonly running: boolean;

@@ -29,16 +29,16 @@ export function intentTests(ctx: SuiteContext): void {
 export function gcRunTests(ctx: SuiteContext): void {
   test('a run is announced until it ends; writers see any announcement', async () => {
     const index = ctx.index();
-    expect(await index.gcRunsAnnounced()).toBe(false);
+    expect((await index.gcRunState()).running).toBe(false);
     const a = await index.announceGcRun(1000);
     const b = await index.announceGcRun(2000);
-    expect(await index.gcRunsAnnounced()).toBe(true);
+    expect((await index.gcRunState()).running).toBe(true);
     expect(await index.gcRunAnnounced(a)).toBe(true);
     await index.endGcRun(a);
     expect(await index.gcRunAnnounced(a)).toBe(false);
-    expect(await index.gcRunsAnnounced()).toBe(true);
+    expect((await index.gcRunState()).running).toBe(true);
     await index.endGcRun(b);
-    expect(await index.gcRunsAnnounced()).toBe(false);
+    expect((await index.gcRunState()).running).toBe(false);
   });
 
   test('the run state counts every announcement ever made, in the announcing transaction; ending or clearing a run does not uncount it', async () => {
