@@ -1,6 +1,6 @@
 // Tags: one small object per tag holding the digest it points to, replaced atomically.
 import { parseDigest, type Digest } from '../reference.js';
-import { deleteIfExists, isNotFound, statOrUndefined, type StorageDriver } from './driver/driver.js';
+import { deleteIfExists, isNotFound, type StorageDriver } from './driver/driver.js';
 import { baseName, paths } from './paths.js';
 
 /**
@@ -39,11 +39,16 @@ export class TagStore {
     const path = paths.tag(repo, tag);
     try {
       if (!this.options.statValidatedCache) {
-        const modTime = withTime ? (await this.driver.stat(path)).modTime.getTime() : undefined;
-        return { digest: await this.read(path), modTime };
+        if (!withTime) return { digest: await this.read(path) };
+        const info = await this.driver.statFile(path);
+        return info && { digest: await this.read(path), modTime: info.modTime.getTime() };
       }
       const cached = this.resolved.get(path);
-      const info = await this.driver.stat(path); // before the read: a rewrite in between only costs a re-read
+      const info = await this.driver.statFile(path); // before the read: a rewrite in between only costs a re-read
+      if (!info) {
+        this.resolved.delete(path);
+        return undefined;
+      }
       const modTime = info.modTime.getTime();
       if (cached && cached.modTime === modTime) return { digest: cached.digest, modTime };
       const digest = await this.read(path);
@@ -79,7 +84,7 @@ export class TagStore {
 
   /** When the tag was last written (epoch ms), or undefined when it does not exist. */
   async writtenAt(repo: string, tag: string): Promise<number | undefined> {
-    return (await statOrUndefined(this.driver, paths.tag(repo, tag)))?.modTime.getTime();
+    return (await this.driver.statFile(paths.tag(repo, tag)))?.modTime.getTime();
   }
 
   /** All tags of a repository in lexical order, or undefined when the repository has none. */
