@@ -2,7 +2,7 @@
 // import only from its own rank or below, only storage/ sees the storage layout
 // and the drivers, and no two folders import each other, directly or not.
 //
-//   services, server, main, cli, heap-growth: wiring and start-up
+//   services, server, main, cli, heap-tuning: wiring and start-up
 //   vulndb-command
 //   api                          HTTP: routes, handlers, admin, errors → statuses
 //   events, scanning,            CloudEvents, webhooks, audit log; scan on push, the vulnerability database;
@@ -29,7 +29,7 @@ const RANK: Record<string, number> = {
   write: 5, read: 5, mirror: 5, replication: 5,
   events: 6, scanning: 6, 'pull-policy': 6, 'supply-chain': 6,
   api: 7,
-  services: 8, server: 8, main: 8, cli: 8, 'vulndb-command': 8, 'heap-growth': 8,
+  services: 8, server: 8, main: 8, cli: 8, 'vulndb-command': 8, 'heap-tuning': 8,
 };
 
 function sources(dir: string): string[] {

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '#contract/config/load.js';
 import type { RegistryConfig } from '#contract/config/schema.js';
 import { USAGE, parseCli, type CliOptions } from './cli.js';
-import { boundHeapGrowth } from './heap-growth.js';
+import { tuneHeap } from './heap-tuning.js';
 
 async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
   const config = cli.config ? await loadConfigFile(cli.config) : parseConfig({});
@@ -20,7 +20,7 @@ async function loadConfig(cli: CliOptions): Promise<RegistryConfig> {
 }
 
 async function serve(config: RegistryConfig): Promise<void> {
-  boundHeapGrowth();
+  tuneHeap();
   if (config.storage.filesystem && !existsSync(config.storage.filesystem.root)) {
     await mkdir(config.storage.filesystem.root, { recursive: true });
   }
