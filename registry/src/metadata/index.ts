@@ -274,11 +274,11 @@ export class MetadataIndex {
    * that outlives its write names a repository for scrub to verify.
    */
   async openIntent(repo: string, operation: string, at = Date.now()): Promise<number> {
-    return this.read(() => openIntent(this.engine.db, repo, operation, at));
+    return this.read(() => openIntent(this.engine.db, this.engine.kind, repo, operation, at));
   }
 
   async closeIntent(id: number): Promise<void> {
-    await this.read(() => closeIntent(this.engine.db, id));
+    await this.read(() => closeIntent(this.engine.db, this.engine.kind, id));
   }
 
   /** Journal entries open for a repository: writes in flight, or left behind; with `before`, only those opened earlier. */
@@ -322,7 +322,7 @@ export class MetadataIndex {
 
   /** Whether any run is announced, and how many runs were ever announced (write/gc-protocol.ts). */
   async gcRunState(): Promise<GcRunState> {
-    return this.read(() => runState(this.engine.db));
+    return this.read(() => runState(this.engine.db, this.engine.kind));
   }
 
   /** Clears announcements of runs that stopped beating before `before`; how many. */
@@ -346,7 +346,7 @@ export class MetadataIndex {
 
   /** The blob's size and link time when it is linked in the repository. */
   async linkedBlob(repo: string, digest: string): Promise<LinkedBlob | undefined> {
-    return this.read(() => linkedBlob(this.engine.db, repo, digest));
+    return this.read(() => linkedBlob(this.engine.db, this.engine.kind, repo, digest));
   }
 
   /** Digest → newest pull time of the repository's pulled manifests (written pulls only: flushPulls() first for the newest). */
@@ -559,9 +559,9 @@ export class MetadataIndex {
         const result = await guarded(this.engine.kind, () => this.engine.transact(async (trx) => {
           const repositories = new RepositoryChanges();
           const r = await fn({ trx, kind: this.engine.kind, changed: (e) => events.push(e), repositories });
-          if (intent !== undefined) await closeIntent(trx, intent);
+          if (intent !== undefined) await closeIntent(trx, this.engine.kind, intent);
           // Last, so the repository rows' locks are held only until the commit.
-          await repositories.apply(trx);
+          await repositories.apply(trx, this.engine.kind);
           if (events.length) await this.channel.publishInTransaction(trx, events);
           return r;
         }));

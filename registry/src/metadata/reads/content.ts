@@ -1,14 +1,18 @@
 // Point reads for the request path (blob existence, manifest metadata) and the
 // referrers of a subject.
-import type { Db } from '../engine/engine.js';
+import type { Db, EngineKind } from '../engine/engine.js';
+import { prepare } from '../engine/prepared.js';
 import type { LinkedBlob, ManifestInfo, Page, ReferrerDescriptor } from '../types.js';
 import { pageSize } from './cursor.js';
 import { defined, manifestInfo, parseJson } from './rows.js';
 
 /** The blob's size when it is linked in the repository. */
-export async function linkedBlob(db: Db, repo: string, digest: string): Promise<LinkedBlob | undefined> {
-  const row = await db.selectFrom('layer_links as l').innerJoin('blobs as b', 'b.digest', 'l.digest')
-    .select(['b.size', 'l.linked_at']).where('l.repo', '=', repo).where('l.digest', '=', digest).executeTakeFirst();
+const selectLinkedBlob = prepare<{ repo: string; digest: string }, { size: number; linked_at: number }>((db, p) =>
+  db.selectFrom('layer_links as l').innerJoin('blobs as b', 'b.digest', 'l.digest')
+    .select(['b.size', 'l.linked_at']).where('l.repo', '=', p.repo).where('l.digest', '=', p.digest));
+
+export async function linkedBlob(db: Db, kind: EngineKind, repo: string, digest: string): Promise<LinkedBlob | undefined> {
+  const [row] = await selectLinkedBlob(db, kind, { repo, digest });
   return row && { size: row.size, linkedAt: row.linked_at };
 }
 

@@ -1,5 +1,6 @@
 // The announcements of garbage-collection runs (migrations/0004-gc-runs.ts).
-import type { Db } from '../engine/engine.js';
+import type { Db, EngineKind } from '../engine/engine.js';
+import { prepare } from '../engine/prepared.js';
 
 /** Inserts the run's row; a trigger counts it in `gc_announcements` in the same transaction (migrations/0005). */
 export async function announceRun(db: Db, at: number): Promise<number> {
@@ -27,10 +28,13 @@ export interface GcRunState {
   readonly announced: number;
 }
 
-export async function runState(db: Db): Promise<GcRunState> {
-  const row = await db.selectFrom('gc_announcements')
-    .select((eb) => ['announced', eb.exists(eb.selectFrom('gc_runs').select('id')).as('running')])
-    .where('id', '=', 1).executeTakeFirstOrThrow();
+const selectRunState = prepare<{ id: number }, { announced: number; running: unknown }>((db, p) => db.selectFrom('gc_announcements')
+  .select((eb) => ['announced', eb.exists(eb.selectFrom('gc_runs').select('id')).as('running')])
+  .where('id', '=', p.id));
+
+export async function runState(db: Db, kind: EngineKind): Promise<GcRunState> {
+  const [row] = await selectRunState(db, kind, { id: 1 });
+  if (!row) throw new Error('gc_announcements has no row (migration 5 creates it)');
   return { running: Boolean(row.running), announced: Number(row.announced) };
 }
 

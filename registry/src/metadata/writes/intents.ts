@@ -1,5 +1,6 @@
 // The write journal's rows (migrations/0002-write-intents.ts).
-import type { Db } from '../engine/engine.js';
+import type { Db, EngineKind } from '../engine/engine.js';
+import { prepare } from '../engine/prepared.js';
 
 export interface WriteIntent {
   readonly id: number;
@@ -8,13 +9,17 @@ export interface WriteIntent {
   readonly startedAt: number;
 }
 
-export async function openIntent(db: Db, repo: string, operation: string, at: number): Promise<number> {
-  const row = await db.insertInto('write_intents').values({ repo, operation, started_at: at }).returning('id').executeTakeFirstOrThrow();
+const insertIntent = prepare<{ repo: string; operation: string; at: number }, { id: number }>((db, p) =>
+  db.insertInto('write_intents').values({ repo: p.repo, operation: p.operation, started_at: p.at }).returning('id'));
+const deleteIntent = prepare<{ id: number }, never>((db, p) => db.deleteFrom('write_intents').where('id', '=', p.id));
+
+export async function openIntent(db: Db, kind: EngineKind, repo: string, operation: string, at: number): Promise<number> {
+  const [row] = await insertIntent(db, kind, { repo, operation, at });
   return Number(row.id);
 }
 
-export async function closeIntent(db: Db, id: number): Promise<void> {
-  await db.deleteFrom('write_intents').where('id', '=', id).execute();
+export async function closeIntent(db: Db, kind: EngineKind, id: number): Promise<void> {
+  await deleteIntent(db, kind, { id });
 }
 
 function intentOf(r: { id: number; repo: string; operation: string; started_at: number }): WriteIntent {

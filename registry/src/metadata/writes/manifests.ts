@@ -1,10 +1,13 @@
 // Manifest writes: the manifest row with what the UI and the referrers API show,
 // its references (blobs and child manifests), the blob sizes it names, its tags,
 // and the repository's counters.
+import { prepare } from '../engine/prepared.js';
 import type { ManifestRecord } from '../types.js';
 import { ensureRepository, linkedAsLayer } from './repository-row.js';
 import { chunks, sortedBy, type WriteScope } from './scope.js';
 import { recordTagDeletions, writeTag } from './tags.js';
+
+type ManifestRow = ReturnType<typeof manifestRow>;
 
 function manifestRow(m: ManifestRecord, at: number) {
   return {
@@ -29,6 +32,17 @@ export async function recordBlobSizes(w: WriteScope, blobs: readonly { digest: s
   }
 }
 
+const insertManifest = prepare<ManifestRow & { repo: string; digest: string }, { digest: string }>((db, p) =>
+  db.insertInto('manifests').values({
+    repo: p.repo, digest: p.digest, media_type: p.media_type, artifact_type: p.artifact_type, size: p.size, config_digest: p.config_digest,
+    created: p.created, subject: p.subject, annotations: p.annotations, platforms: p.platforms, pushed_at: p.pushed_at,
+  }).onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest'));
+const updateManifest = prepare<ManifestRow & { repo: string; digest: string }, never>((db, p) =>
+  db.updateTable('manifests').set({
+    media_type: p.media_type, artifact_type: p.artifact_type, size: p.size, config_digest: p.config_digest,
+    created: p.created, subject: p.subject, annotations: p.annotations, platforms: p.platforms, pushed_at: p.pushed_at,
+  }).where('repo', '=', p.repo).where('digest', '=', p.digest));
+
 export interface ManifestWrite {
   readonly tags: readonly string[];
   readonly actor?: string;
@@ -47,13 +61,11 @@ export async function recordManifest(w: WriteScope, m: ManifestRecord, op: Manif
     { digest, size: m.size },
     ...m.refs.filter((r) => r.kind !== 'manifest' && r.size !== undefined).map((r) => ({ digest: r.digest, size: r.size! })),
   ]);
-  const row = manifestRow(m, op.at);
-  const created = await w.trx.insertInto('manifests').values({ repo, digest, ...row })
-    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest').executeTakeFirst();
-  if (created) {
+  const row = { repo, digest, ...manifestRow(m, op.at) };
+  if ((await insertManifest(w.trx, w.kind, row)).length) {
     w.repositories.adjust(repo, { manifests: 1, bytes: (await linkedAsLayer(w, repo, digest)) ? 0 : m.size });
   } else {
-    await w.trx.updateTable('manifests').set(row).where('repo', '=', repo).where('digest', '=', digest).execute();
+    await updateManifest(w.trx, w.kind, row);
   }
   const refs = sortedBy(m.refs.map((r) => ({ repo, digest, kind: r.kind, ref_digest: r.digest })), (r) => `${r.kind} ${r.ref_digest}`);
   for (const slice of chunks(refs)) {

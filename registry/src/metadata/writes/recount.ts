@@ -23,7 +23,7 @@ export async function countRepository(db: Db, repo: string): Promise<Counters> {
 /** Recomputes the counters; returns the stored ones when they differed (and were repaired), else undefined. */
 export async function recountRepository(w: WriteScope, repo: string): Promise<Counters | undefined> {
   // Lock the row first: no write to the repository commits between the count and the repair.
-  const stored = await lockedRead(w, w.trx.selectFrom('repositories').select(['tag_count', 'manifest_count', 'size_bytes']).where('name', '=', repo))
+  const stored = await lockedRead(w.kind, w.trx.selectFrom('repositories').select(['tag_count', 'manifest_count', 'size_bytes']).where('name', '=', repo))
     .executeTakeFirst();
   if (!stored) return undefined;
   const actual = await countRepository(w.trx, repo);

@@ -17,7 +17,7 @@ describe('RepositoryChanges', () => {
       const changes = new RepositoryChanges();
       changes.adjust('r', { manifests: 1, bytes });
       changes.pushed('r', at);
-      await changes.apply(db);
+      await changes.apply(db, 'sqlite');
     };
     try {
       await push(1_796_000_000_001, 10);

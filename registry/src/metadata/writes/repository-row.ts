@@ -3,14 +3,28 @@
 // changes and updates the row as its last statement, so on PostgreSQL the row
 // lock that serializes writes to one repository is held only from there to the
 // commit, not for the whole transaction.
-import type { Db } from '../engine/engine.js';
+import type { Db, EngineKind } from '../engine/engine.js';
+import { prepare } from '../engine/prepared.js';
 import type { WriteScope } from './scope.js';
+
+const insertRepository = prepare<{ name: string; at: number; origin: string }, never>((db, p) =>
+  db.insertInto('repositories').values({ name: p.name, created_at: p.at, last_push_at: 0, origin: p.origin })
+    .onConflict((oc) => oc.column('name').doNothing()));
 
 /** Creates the row if missing, without locking an existing one. */
 export async function ensureRepository(w: WriteScope, repo: string, at: number, origin = 'local'): Promise<void> {
-  await w.trx.insertInto('repositories').values({ name: repo, created_at: at, last_push_at: 0, origin })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  await insertRepository(w.trx, w.kind, { name: repo, at, origin });
 }
+
+const updateCounters = prepare<{ name: string; tags: number; manifests: number; bytes: number; pushedAt: number }, never>((db, p) =>
+  db.updateTable('repositories')
+    .set((eb) => ({
+      tag_count: eb('tag_count', '+', p.tags),
+      manifest_count: eb('manifest_count', '+', p.manifests),
+      size_bytes: eb('size_bytes', '+', p.bytes),
+      last_push_at: eb.case().when('last_push_at', '<', p.pushedAt).then(eb.val(p.pushedAt)).else(eb.ref('last_push_at')).end(),
+    }))
+    .where('name', '=', p.name));
 
 export interface CounterChange {
   tags?: number;
@@ -51,21 +65,11 @@ export class RepositoryChanges {
   }
 
   /** One UPDATE per repository touched, in name order. */
-  async apply(trx: Db): Promise<void> {
+  async apply(trx: Db, kind: EngineKind): Promise<void> {
     for (const repo of [...this.pending.keys()].sort()) {
       const p = this.pending.get(repo)!;
       if (!p.tags && !p.manifests && !p.bytes && !p.pushedAt) continue;
-      await trx.updateTable('repositories')
-        .set((eb) => ({
-          tag_count: eb('tag_count', '+', p.tags),
-          manifest_count: eb('manifest_count', '+', p.manifests),
-          size_bytes: eb('size_bytes', '+', p.bytes),
-          // eb.val: kysely inlines a bare number given to then() into the SQL text, which made
-          // every push time a new statement for SQLite to prepare and the statement cache to hold.
-          last_push_at: eb.case().when('last_push_at', '<', p.pushedAt).then(eb.val(p.pushedAt)).else(eb.ref('last_push_at')).end(),
-        }))
-        .where('name', '=', repo)
-        .execute();
+      await updateCounters(trx, kind, { name: repo, tags: p.tags, manifests: p.manifests, bytes: p.bytes, pushedAt: p.pushedAt });
     }
     this.pending.clear();
   }
@@ -75,8 +79,11 @@ export class RepositoryChanges {
  * Whether `digest` counts toward the repository's size through the other table:
  * a digest linked both as a manifest and as a layer is counted once.
  */
+const selectLayerLink = prepare<{ repo: string; digest: string }, { digest: string }>((db, p) =>
+  db.selectFrom('layer_links').select('digest').where('repo', '=', p.repo).where('digest', '=', p.digest));
+
 export async function linkedAsLayer(w: WriteScope, repo: string, digest: string): Promise<boolean> {
-  return !!(await w.trx.selectFrom('layer_links').select('digest').where('repo', '=', repo).where('digest', '=', digest).executeTakeFirst());
+  return (await selectLayerLink(w.trx, w.kind, { repo, digest })).length > 0;
 }
 
 export async function linkedAsManifest(w: WriteScope, repo: string, digest: string): Promise<boolean> {

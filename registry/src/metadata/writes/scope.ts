@@ -25,6 +25,6 @@ export function chunks<T>(items: readonly T[], size = 500): T[][] {
 }
 
 /** `SELECT … FOR UPDATE` where the engine has it; SQLite's writers are serialized anyway. */
-export function lockedRead<Q extends { forUpdate(): Q }>(w: WriteScope, query: Q): Q {
-  return w.kind === 'postgres' ? query.forUpdate() : query;
+export function lockedRead<Q extends { forUpdate(): Q }>(kind: EngineKind, query: Q): Q {
+  return kind === 'postgres' ? query.forUpdate() : query;
 }

@@ -1,5 +1,6 @@
 // Tag writes: the tag row, a history entry for each change (what it pointed to
 // before, for rollback), and the repository's tag counter.
+import { prepare } from '../engine/prepared.js';
 import type { TagAction } from '../engine/tables.js';
 import { ensureRepository } from './repository-row.js';
 import { lockedRead, type WriteScope } from './scope.js';
@@ -16,31 +17,42 @@ export interface TagWrite {
  * entry. A new tag is told apart by the primary key, so two writers racing to
  * create it count it once.
  */
+interface TagRow {
+  repo: string;
+  tag: string;
+  digest: string;
+  at: number;
+  by: string | null;
+}
+
+const insertTag = prepare<TagRow, { tag: string }>((db, p) =>
+  db.insertInto('tags').values({ repo: p.repo, tag: p.tag, digest: p.digest, pushed_at: p.at, pushed_by: p.by })
+    .onConflict((oc) => oc.columns(['repo', 'tag']).doNothing()).returning('tag'));
+const selectTagForUpdate = prepare<{ repo: string; tag: string }, { digest: string }>((db, p, kind) =>
+  lockedRead(kind, db.selectFrom('tags').select('digest').where('repo', '=', p.repo).where('tag', '=', p.tag)));
+const updateTag = prepare<TagRow, never>((db, p) =>
+  db.updateTable('tags').set({ digest: p.digest, pushed_at: p.at, pushed_by: p.by }).where('repo', '=', p.repo).where('tag', '=', p.tag));
+const insertHistory = prepare<TagRow & { previous: string | null; action: TagAction }, never>((db, p) =>
+  db.insertInto('tag_history').values({ repo: p.repo, tag: p.tag, digest: p.digest, previous_digest: p.previous, action: p.action, actor: p.by, at: p.at }));
+
 export async function writeTag(w: WriteScope, repo: string, tag: string, digest: string, op: TagWrite): Promise<string | undefined> {
-  const row = { repo, tag, digest, pushed_at: op.at, pushed_by: op.actor ?? null };
+  const row: TagRow = { repo, tag, digest, at: op.at, by: op.actor ?? null };
   let previous: string | undefined;
   for (let attempt = 1; ; attempt++) {
-    const created = await w.trx.insertInto('tags').values(row).onConflict((oc) => oc.columns(['repo', 'tag']).doNothing())
-      .returning('tag').executeTakeFirst();
-    if (created) {
+    if ((await insertTag(w.trx, w.kind, row)).length) {
       w.repositories.adjust(repo, { tags: 1 });
       break;
     }
-    const existing = await lockedRead(w, w.trx.selectFrom('tags').select('digest').where('repo', '=', repo).where('tag', '=', tag)).executeTakeFirst();
+    const [existing] = await selectTagForUpdate(w.trx, w.kind, row);
     if (existing) {
       previous = existing.digest;
-      await w.trx.updateTable('tags').set({ digest, pushed_at: op.at, pushed_by: op.actor ?? null })
-        .where('repo', '=', repo).where('tag', '=', tag).execute();
+      await updateTag(w.trx, w.kind, row);
       break;
     }
     // Deleted by another writer between the two statements: create it after all.
     if (attempt === 5) throw new Error(`tag ${repo}:${tag} keeps changing under this write`);
   }
-  if (previous !== digest) {
-    await w.trx.insertInto('tag_history')
-      .values({ repo, tag, digest, previous_digest: previous ?? null, action: op.action, actor: op.actor ?? null, at: op.at })
-      .execute();
-  }
+  if (previous !== digest) await insertHistory(w.trx, w.kind, { ...row, previous: previous ?? null, action: op.action });
   w.repositories.pushed(repo, op.at);
   w.changed({ kind: 'tag', repo, tag });
   return previous;

@@ -1,0 +1,66 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../log.js';
+import type { AuditEntry as IndexAuditEntry } from '../metadata/types.js';
+import { BATCH_MS, IndexAuditSink } from './audit-index-sink.js';
+import type { AuditEntry } from './audit-log.js';
+
+const quiet = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
+const entry = (n: number): AuditEntry => ({ time: new Date(1_796_000_000_000 + n).toISOString(), actor: 'ci', action: 'manifest.push', repository: 'a/b', tag: `t${n}`, result: 'success' });
+
+class Store {
+  readonly batches: IndexAuditEntry[][] = [];
+  failures = 0;
+  async appendAudit(entries: readonly IndexAuditEntry[]): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('index down');
+    }
+    this.batches.push([...entries]);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('audit records into the index', () => {
+  test('records of one burst share one transaction, written about BATCH_MS after the first', async () => {
+    const store = new Store();
+    const sink = new IndexAuditSink(store, quiet());
+    sink.record(entry(1));
+    await sleep(1);
+    sink.record(entry(2));
+    sink.record(entry(3));
+    expect(store.batches).toEqual([]);
+    await sleep(BATCH_MS + 30);
+    expect(store.batches.map((b) => b.map((e) => e.tag))).toEqual([['t1', 't2', 't3']]);
+    // A record during the write goes in the next batch.
+    sink.record(entry(4));
+    await sink.close();
+    expect(store.batches.map((b) => b.map((e) => e.tag))).toEqual([['t1', 't2', 't3'], ['t4']]);
+  });
+
+  test('flush writes what is queued without waiting out the window', async () => {
+    const store = new Store();
+    const sink = new IndexAuditSink(store, quiet());
+    sink.record(entry(1));
+    const started = Date.now();
+    await sink.flush();
+    expect(Date.now() - started).toBeLessThan(BATCH_MS);
+    expect(store.batches).toHaveLength(1);
+    await sink.close();
+  });
+
+  test('a full batch is written at once; a failed write is retried, losing nothing', async () => {
+    const store = new Store();
+    const sink = new IndexAuditSink(store, quiet());
+    for (let i = 0; i < 500; i++) sink.record(entry(i));
+    await sleep(5);
+    expect(store.batches.map((b) => b.length)).toEqual([500]);
+    store.failures = 1;
+    sink.record(entry(1000));
+    await sleep(BATCH_MS + 30); // the write failed; the retry waits
+    expect(store.batches).toHaveLength(1);
+    await sink.close(); // closing retries at once
+    expect(store.batches.map((b) => b.length)).toEqual([500, 1]);
+  });
+});
