@@ -53,7 +53,7 @@ function isClientAbort(err: unknown): boolean {
 /** The error a failure is answered with, or undefined when the client is gone and nothing should be written. */
 export function toRegistryError(err: unknown, req: IncomingMessage, log: Logger, context: Record<string, unknown>): RegistryError | undefined {
   if (err instanceof RegistryError) return err;
-  if (isStorageFull(err)) {
+  if (isStorageFull(err) || (err instanceof MetadataUnavailableError && err.diskFull)) {
     log.warn({ msg: 'storage full', err: (err as Error).message, ...context });
     return new RegistryError(Code.STORAGE_FULL, undefined, { 'Retry-After': '30' });
   }

@@ -3,8 +3,12 @@
 
 export class MetadataUnavailableError extends Error {
   override readonly name = 'MetadataUnavailableError';
+  /** The database's disk is full (SQLITE_FULL, SQLSTATE 53100): answered like full storage, 507. */
+  readonly diskFull: boolean;
   constructor(readonly engine: 'sqlite' | 'postgres', cause: unknown) {
     super(`metadata index (${engine}) unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
+    const code = (cause as { code?: unknown })?.code;
+    this.diskFull = code === (engine === 'sqlite' ? 'SQLITE_FULL' : '53100');
   }
 }
 

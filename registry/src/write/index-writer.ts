@@ -154,12 +154,12 @@ export class IndexWriter {
     return d ? this.storage.blobs.read(d).catch(() => undefined) : undefined;
   }
 
-  /** Runs an index call whose failure must refuse the write: the database being down answers 503. */
+  /** Runs an index call whose failure must refuse the write: the database being down answers 503 (its disk full, 507). */
   private async available<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof MetadataUnavailableError) {
+      if (err instanceof MetadataUnavailableError && !err.diskFull) {
         throw new RegistryError(Code.UNAVAILABLE, { reason: 'the metadata index is unavailable' }, { 'Retry-After': '5' });
       }
       throw err;
