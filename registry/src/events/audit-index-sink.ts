@@ -29,7 +29,7 @@ export class IndexAuditSink implements AuditSink {
   private startNow: (() => void) | undefined;
   private dropped = 0;
 
-  constructor(private readonly store: AuditStore, private readonly log: Logger) {}
+  constructor(private readonly store: AuditStore, private readonly log: Logger, private readonly batchMs = BATCH_MS) {}
 
   record(entry: AuditEntry): void {
     this.queue.push(indexEntry(entry));
@@ -39,7 +39,7 @@ export class IndexAuditSink implements AuditSink {
       this.queue.splice(0, this.queue.length - MAX_QUEUED);
     }
     if (this.queue.length >= MAX_BATCH) this.startNow?.();
-    if (!this.flushing && !this.retry) void this.kick(BATCH_MS);
+    if (!this.flushing && !this.retry) void this.kick(this.batchMs);
   }
 
   /** Resolves when every record queued so far is written, or the index refused them. */
