@@ -32,16 +32,16 @@ export async function recordBlobSizes(w: WriteScope, blobs: readonly { digest: s
   }
 }
 
+/** The row's columns taken from a prepared statement's stand-ins (a Proxy has no keys to spread). */
+const rowOf = (p: ManifestRow): ManifestRow => ({
+  media_type: p.media_type, artifact_type: p.artifact_type, size: p.size, config_digest: p.config_digest,
+  created: p.created, subject: p.subject, annotations: p.annotations, platforms: p.platforms, pushed_at: p.pushed_at,
+});
 const insertManifest = prepare<ManifestRow & { repo: string; digest: string }, { digest: string }>((db, p) =>
-  db.insertInto('manifests').values({
-    repo: p.repo, digest: p.digest, media_type: p.media_type, artifact_type: p.artifact_type, size: p.size, config_digest: p.config_digest,
-    created: p.created, subject: p.subject, annotations: p.annotations, platforms: p.platforms, pushed_at: p.pushed_at,
-  }).onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest'));
+  db.insertInto('manifests').values({ repo: p.repo, digest: p.digest, ...rowOf(p) })
+    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest'));
 const updateManifest = prepare<ManifestRow & { repo: string; digest: string }, never>((db, p) =>
-  db.updateTable('manifests').set({
-    media_type: p.media_type, artifact_type: p.artifact_type, size: p.size, config_digest: p.config_digest,
-    created: p.created, subject: p.subject, annotations: p.annotations, platforms: p.platforms, pushed_at: p.pushed_at,
-  }).where('repo', '=', p.repo).where('digest', '=', p.digest));
+  db.updateTable('manifests').set(rowOf(p)).where('repo', '=', p.repo).where('digest', '=', p.digest));
 
 export interface ManifestWrite {
   readonly tags: readonly string[];
