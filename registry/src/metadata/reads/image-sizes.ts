@@ -6,6 +6,7 @@
 // level (references by the (repo, digest) key, child rows by primary key), for
 // the digests of a page at once.
 import type { Db } from '../engine/engine.js';
+import { chunks } from '../engine/statement-shapes.js';
 import type { Platform } from '../types.js';
 import { parseJson } from './rows.js';
 
@@ -23,7 +24,7 @@ export interface ImageSize {
 }
 
 /** Rows looked up by digest at once (well below both engines' parameter limits). */
-const SLICE = 500;
+const SLICE = 512;
 
 interface Refs {
   /** Blob digest → stored size (blobs not in the store, foreign layers, count 0). */
@@ -33,10 +34,10 @@ interface Refs {
 
 async function refsOf(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, Refs>> {
   const out = new Map<string, Refs>();
-  for (let i = 0; i < digests.length; i += SLICE) {
+  for (const slice of chunks(digests, SLICE)) {
     const rows = await db.selectFrom('manifest_refs as r').leftJoin('blobs as b', 'b.digest', 'r.ref_digest')
       .select(['r.digest', 'r.kind', 'r.ref_digest', 'b.size'])
-      .where('r.repo', '=', repo).where('r.digest', 'in', digests.slice(i, i + SLICE))
+      .where('r.repo', '=', repo).where('r.digest', 'in', slice)
       .orderBy('r.digest').orderBy('r.ref_digest').execute();
     for (const r of rows) {
       let refs = out.get(r.digest);
@@ -50,9 +51,9 @@ async function refsOf(db: Db, repo: string, digests: readonly string[]): Promise
 
 async function platformsOf(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, Platform>> {
   const out = new Map<string, Platform>();
-  for (let i = 0; i < digests.length; i += SLICE) {
+  for (const slice of chunks(digests, SLICE)) {
     const rows = await db.selectFrom('manifests').select(['digest', 'platforms'])
-      .where('repo', '=', repo).where('digest', 'in', digests.slice(i, i + SLICE)).execute();
+      .where('repo', '=', repo).where('digest', 'in', slice).execute();
     for (const r of rows) {
       const platform = parseJson<Platform[]>(r.platforms)?.[0];
       if (platform) out.set(r.digest, platform);

@@ -4,17 +4,12 @@
 // which of a manifest's bytes nothing else references (what deleting it frees).
 // Every query is a primary-key or index range read bounded by the page or limit.
 import type { Db } from '../engine/engine.js';
+import { chunks } from '../engine/statement-shapes.js';
 import type { ManifestInfo, ManifestKey, ReferencedBlob, ReferrerCount } from '../types.js';
 import { manifestInfo } from './rows.js';
 
-/** Rows looked up at once with `in (...)`, well below both engines' parameter limits. */
-const SLICE = 500;
-
-function slices<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += SLICE) out.push(items.slice(i, i + SLICE));
-  return out;
-}
+/** Rows looked up at once with `in (...)` (statement-shapes.ts). */
+const slices = <T>(items: readonly T[]): T[][] => chunks(items, 512);
 
 /** Everything a manifest references, with the blob sizes the index knows, in digest order per kind. */
 export async function manifestRefs(db: Db, repo: string, digest: string): Promise<ReferencedBlob[]> {

@@ -1,9 +1,10 @@
 // The audit log table: append-only, written in batches by its sink.
 import type { AuditEntry } from '../types.js';
-import { chunks, type WriteScope } from './scope.js';
+import { chunks } from '../engine/statement-shapes.js';
+import type { WriteScope } from './scope.js';
 
 export async function appendAudit(w: WriteScope, entries: readonly AuditEntry[]): Promise<void> {
-  for (const slice of chunks(entries, 200)) {
+  for (const slice of chunks(entries, 64)) {
     await w.trx.insertInto('audit').values(slice.map((e) => ({
       time: e.time,
       actor: e.actor ?? null,

@@ -4,7 +4,8 @@
 import { prepare } from '../engine/prepared.js';
 import type { ManifestRecord } from '../types.js';
 import { ensureRepository, linkedAsLayer } from './repository-row.js';
-import { chunks, sortedBy, type WriteScope } from './scope.js';
+import { chunks } from '../engine/statement-shapes.js';
+import { sortedBy, type WriteScope } from './scope.js';
 import { recordTagDeletions, writeTag } from './tags.js';
 
 type ManifestRow = ReturnType<typeof manifestRow>;
@@ -27,7 +28,7 @@ function manifestRow(m: ManifestRecord, at: number) {
 export async function recordBlobSizes(w: WriteScope, blobs: readonly { digest: string; size: number }[]): Promise<void> {
   const unique = new Map(blobs.map((b) => [b.digest, b.size]));
   const rows = sortedBy([...unique].map(([digest, size]) => ({ digest, size })), (r) => r.digest);
-  for (const slice of chunks(rows)) {
+  for (const slice of chunks(rows, 256)) {
     await w.trx.insertInto('blobs').values(slice).onConflict((oc) => oc.column('digest').doNothing()).execute();
   }
 }
@@ -68,7 +69,7 @@ export async function recordManifest(w: WriteScope, m: ManifestRecord, op: Manif
     await updateManifest(w.trx, w.kind, row);
   }
   const refs = sortedBy(m.refs.map((r) => ({ repo, digest, kind: r.kind, ref_digest: r.digest })), (r) => `${r.kind} ${r.ref_digest}`);
-  for (const slice of chunks(refs)) {
+  for (const slice of chunks(refs, 128)) {
     await w.trx.insertInto('manifest_refs').values(slice).onConflict((oc) => oc.columns(['repo', 'digest', 'kind', 'ref_digest']).doNothing()).execute();
   }
   w.repositories.pushed(repo, op.at);

@@ -2,7 +2,8 @@
 // (repository, digest, tag) in memory, and a timer writes the whole buffer in one
 // transaction every few seconds (or early, when it holds too many entries).
 import type { PullRecord } from '../types.js';
-import { chunks, sortedBy, type WriteScope } from './scope.js';
+import { chunks } from '../engine/statement-shapes.js';
+import { sortedBy, type WriteScope } from './scope.js';
 
 export class PullBuffer {
   private entries = new Map<string, PullRecord>();
@@ -67,7 +68,7 @@ export class PullBuffer {
 export async function writePulls(w: WriteScope, records: readonly PullRecord[]): Promise<void> {
   const rows = sortedBy(records.map((r) => ({ repo: r.repo, digest: r.digest, tag: r.tag ?? '', last_pulled_at: r.at })),
     (r) => `${r.repo}\n${r.digest}\n${r.tag}`);
-  for (const slice of chunks(rows)) {
+  for (const slice of chunks(rows, 128)) {
     await w.trx.insertInto('pulls').values(slice)
       .onConflict((oc) => oc.columns(['repo', 'digest', 'tag'])
         .doUpdateSet((eb) => ({ last_pulled_at: eb.ref('excluded.last_pulled_at') }))

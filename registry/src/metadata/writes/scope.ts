@@ -17,13 +17,6 @@ export function sortedBy<T>(items: readonly T[], key: (t: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** Multi-row statements in slices well below both engines' parameter limits. */
-export function chunks<T>(items: readonly T[], size = 500): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** `SELECT … FOR UPDATE` where the engine has it; SQLite's writers are serialized anyway. */
 export function lockedRead<Q extends { forUpdate(): Q }>(kind: EngineKind, query: Q): Q {
   return kind === 'postgres' ? query.forUpdate() : query;

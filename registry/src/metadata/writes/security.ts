@@ -4,7 +4,7 @@
 // counter or invalidation is involved.
 import type { Db } from '../engine/engine.js';
 import type { InventoryRecord, ScanResultRecord, SignatureVerdictRecord } from '../types.js';
-import { chunks } from './scope.js';
+import { chunks } from '../engine/statement-shapes.js';
 
 export async function putInventory(db: Db, r: InventoryRecord): Promise<void> {
   const row = {
@@ -52,7 +52,7 @@ export interface Sighting {
  */
 export async function recordSightings(db: Db, digest: string, sightings: readonly Sighting[], dbDigest: string, announce: boolean, at: number): Promise<string[]> {
   const added: string[] = [];
-  for (const slice of chunks([...sightings].sort((a, b) => (a.vulnId < b.vulnId ? -1 : a.vulnId > b.vulnId ? 1 : 0)), 200)) {
+  for (const slice of chunks([...sightings].sort((a, b) => (a.vulnId < b.vulnId ? -1 : a.vulnId > b.vulnId ? 1 : 0)), 64)) {
     const rows = await db.insertInto('known_vulnerabilities')
       .values(slice.map((s) => ({ digest, vuln_id: s.vulnId, severity: s.severity, package: s.package, db_digest: dbDigest, announced: announce ? 1 : 0, first_seen: at })))
       .onConflict((oc) => oc.columns(['digest', 'vuln_id']).doNothing())
@@ -72,7 +72,7 @@ export async function putSignatureVerdict(db: Db, r: SignatureVerdictRecord): Pr
 
 /** Every supply-chain row about these digests (GC deleted their manifests). */
 export async function forgetSecurity(db: Db, digests: readonly string[]): Promise<void> {
-  for (const slice of chunks(digests, 200)) {
+  for (const slice of chunks(digests, 256)) {
     await db.deleteFrom('inventories').where('digest', 'in', slice).execute();
     await db.deleteFrom('scan_results').where('digest', 'in', slice).execute();
     await db.deleteFrom('known_vulnerabilities').where('digest', 'in', slice).execute();

@@ -1,6 +1,7 @@
 // Tag writes: the tag row, a history entry for each change (what it pointed to
 // before, for rollback), and the repository's tag counter.
 import { prepare } from '../engine/prepared.js';
+import { chunks } from '../engine/statement-shapes.js';
 import type { TagAction } from '../engine/tables.js';
 import { ensureRepository } from './repository-row.js';
 import { lockedRead, type WriteScope } from './scope.js';
@@ -66,9 +67,9 @@ export async function setTag(w: WriteScope, repo: string, tag: string, digest: s
 /** Records the deletion of tags already removed (a tag delete, a manifest or repository delete). */
 export async function recordTagDeletions(w: WriteScope, repo: string, removed: readonly { tag: string; digest: string }[],
   actor: string | undefined, at: number): Promise<void> {
-  for (let i = 0; i < removed.length; i += 500) {
+  for (const slice of chunks(removed, 64)) {
     await w.trx.insertInto('tag_history')
-      .values(removed.slice(i, i + 500).map((r) => ({
+      .values(slice.map((r) => ({
         repo, tag: r.tag, digest: null, previous_digest: r.digest, action: 'delete' as const, actor: actor ?? null, at,
       })))
       .execute();
