@@ -1,4 +1,4 @@
-// `npm run soak [-- --minutes=10] [-- --warmup-minutes=N] [-- --workers=8] [-- --rate=STEPS/S] [-- --node-flags=A,B] [-- --env=NAME=VALUE,...] [-- --main=PATH]`:
+// `npm run soak [-- --minutes=10] [-- --warmup-minutes=15] [-- --workers=8] [-- --rate=STEPS/S] [-- --node-flags=A,B] [-- --env=NAME=VALUE,...] [-- --main=PATH]`:
 // the long soak (test/harness/soak.ts) against a fresh registry process on the
 // filesystem. --rate paces the workers so that two runs compare at equal load;
 // --node-flags adds V8 flags to the registry's for an experiment; --main runs another
@@ -16,10 +16,12 @@ const workers = Number(value('workers') ?? 8);
 const rate = value('rate') ? Number(value('rate')) : undefined;
 const nodeFlags = value('node-flags')?.split(',').filter(Boolean) ?? [];
 const main = value('main');
-// Three minutes: at this load V8's reserved heap and the bounded pools (hash-worker
-// slots, manifest caches) reach their steady size about three minutes in
-// (docs/BENCHMARKS.md, "Soak"); a baseline read before that counts their filling as growth.
-const warmupMinutes = Number(value('warmup-minutes') ?? 3);
+// Fifteen minutes: at this load the bounded pools (hash-worker slots, manifest caches)
+// fill in the first three minutes, but the other threads' glibc arenas grow for about
+// fifteen more and V8's reserve settles over the same time; from then on nothing
+// rises (a 30-minute run, docs/BENCHMARKS.md, "Soak"). A baseline read before that
+// counts their filling as growth.
+const warmupMinutes = Number(value('warmup-minutes') ?? 15);
 /** `--env=NAME=VALUE,...`: environment for the registry process (an allocator experiment); `NAME=` leaves NAME unset. */
 const env: Record<string, string | undefined> = Object.fromEntries((value('env')?.split(',').filter(Boolean) ?? [])
   .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1) || undefined]));

@@ -26,7 +26,7 @@ test('45 s of mixed load: no growth, no leak, nothing lost', async () => {
   expect(r.fdsEnd.files).toBeLessThanOrEqual(r.fdsWarm.files);
   expect(r.fdsEnd.sockets).toBeLessThanOrEqual(r.fdsWarm.sockets + 6); // the clients' idle keep-alive connections
   // Memory stays within the hostile-input bound. Growth after the warm-up is reported here, and
-  // held to 10 % by `npm run soak` (10 minutes after a 3-minute warm-up; 45 s are too short for
+  // held to 10 % by `npm run soak` (10 minutes after a 15-minute warm-up; 45 s are too short for
   // V8's heap and the bounded pools to reach their steady size): docs/BENCHMARKS.md, "Soak".
   expect(r.rssEndMiB).toBeLessThanOrEqual(150);
   expect(r.gcRuns).toBeGreaterThan(0);
