@@ -30,7 +30,10 @@ const WAL_CHECKPOINT_PAGES = 10_000;
 /** How long a write waits for another process holding the database (a `scrub` run). */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** Prepared statements by SQL text, least recently used evicted. */
+/**
+ * Prepared statements by SQL text, least recently used evicted. Batches and `in`
+ * lists come in a fixed set of lengths (statement-shapes.ts), so the texts are few.
+ */
 function withStatementCache(db: Database.Database): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
