@@ -52,7 +52,7 @@ describe('statement texts on SQLite', () => {
         await index.appendAudit(Array.from({ length: n }, (_, i) => ({ time: n * 1000 + i, action: 'push', result: 'ok' })));
       }
       const inserts = [...prepared()].filter((t) => t.startsWith('insert into "audit"'));
-      // 1-16, 32 and 64 rows: 18 texts, where 300 slices cut at a fixed length made 300.
+      // 1-16, 32 and 64 rows: 18 texts; slices cut at a fixed 200 rows made one per length, 200.
       expect(inserts.length).toBe(18);
       const page = await index.audit({ limit: 1 });
       expect(page.items).toHaveLength(1);

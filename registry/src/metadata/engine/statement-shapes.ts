@@ -2,9 +2,9 @@
 // go out in a fixed set of sizes. SQLite keeps a prepared statement per SQL text
 // (sqlite.ts), and a statement costs about 200 bytes of native memory per
 // parameter. Slices cut at a fixed length left a tail of any length, so every
-// length seen became a text of its own: under sustained load the cache filled with
-// hundreds of batch inserts of up to 1,600 parameters, and the process's native heap
-// grew with it for hours. With sizes 1-16 and powers of two above, one statement has
+// length seen became a text of its own: under sustained load the cache kept filling
+// with batch inserts of up to 1,600 parameters, and the process's native heap grew
+// with it until the cache's 512 were reached. With sizes 1-16 and powers of two above, one statement has
 // at most 16 + log2(max / 16) texts, whatever the batches.
 
 const EXACT_UP_TO = 16;
