@@ -4,10 +4,13 @@
 // parameter. Slices cut at a fixed length left a tail of any length, so every
 // length seen became a text of its own: under sustained load the cache kept filling
 // with batch inserts of up to 1,600 parameters, and the process's native heap grew
-// with it until the cache's 512 were reached. With sizes 1-16 and powers of two above, one statement has
-// at most 16 + log2(max / 16) texts, whatever the batches.
+// with it toward the cache's 512 statements. With sizes 1-16 and powers of two
+// above, one statement has at most 16 + log2(max / 16) texts, whatever the batches.
 
 const EXACT_UP_TO = 16;
+
+/** The longest `in (...)` list: one parameter per value. */
+export const IN_LIST = 512;
 
 /** The largest size a slice may take that is at most `n`. */
 function shapeAtMost(n: number): number {

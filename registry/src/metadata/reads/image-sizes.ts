@@ -6,7 +6,7 @@
 // level (references by the (repo, digest) key, child rows by primary key), for
 // the digests of a page at once.
 import type { Db } from '../engine/engine.js';
-import { chunks } from '../engine/statement-shapes.js';
+import { chunks, IN_LIST } from '../engine/statement-shapes.js';
 import type { Platform } from '../types.js';
 import { parseJson } from './rows.js';
 
@@ -23,9 +23,6 @@ export interface ImageSize {
   readonly platforms?: PlatformSize[];
 }
 
-/** Rows looked up by digest at once (well below both engines' parameter limits). */
-const SLICE = 512;
-
 interface Refs {
   /** Blob digest → stored size (blobs not in the store, foreign layers, count 0). */
   readonly blobs: Map<string, number>;
@@ -34,7 +31,7 @@ interface Refs {
 
 async function refsOf(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, Refs>> {
   const out = new Map<string, Refs>();
-  for (const slice of chunks(digests, SLICE)) {
+  for (const slice of chunks(digests, IN_LIST)) {
     const rows = await db.selectFrom('manifest_refs as r').leftJoin('blobs as b', 'b.digest', 'r.ref_digest')
       .select(['r.digest', 'r.kind', 'r.ref_digest', 'b.size'])
       .where('r.repo', '=', repo).where('r.digest', 'in', slice)
@@ -51,7 +48,7 @@ async function refsOf(db: Db, repo: string, digests: readonly string[]): Promise
 
 async function platformsOf(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, Platform>> {
   const out = new Map<string, Platform>();
-  for (const slice of chunks(digests, SLICE)) {
+  for (const slice of chunks(digests, IN_LIST)) {
     const rows = await db.selectFrom('manifests').select(['digest', 'platforms'])
       .where('repo', '=', repo).where('digest', 'in', slice).execute();
     for (const r of rows) {

@@ -4,12 +4,9 @@
 // which of a manifest's bytes nothing else references (what deleting it frees).
 // Every query is a primary-key or index range read bounded by the page or limit.
 import type { Db } from '../engine/engine.js';
-import { chunks } from '../engine/statement-shapes.js';
+import { chunks, IN_LIST } from '../engine/statement-shapes.js';
 import type { ManifestInfo, ManifestKey, ReferencedBlob, ReferrerCount } from '../types.js';
 import { manifestInfo } from './rows.js';
-
-/** Rows looked up at once with `in (...)` (statement-shapes.ts). */
-const slices = <T>(items: readonly T[]): T[][] => chunks(items, 512);
 
 /** Everything a manifest references, with the blob sizes the index knows, in digest order per kind. */
 export async function manifestRefs(db: Db, repo: string, digest: string): Promise<ReferencedBlob[]> {
@@ -22,7 +19,7 @@ export async function manifestRefs(db: Db, repo: string, digest: string): Promis
 /** The index's rows for several manifests of one repository (those it has). */
 export async function manifestsIn(db: Db, repo: string, digests: readonly string[]): Promise<ManifestInfo[]> {
   const out: ManifestInfo[] = [];
-  for (const slice of slices([...new Set(digests)])) {
+  for (const slice of chunks([...new Set(digests)], IN_LIST)) {
     const rows = await db.selectFrom('manifests')
       .select(['digest', 'media_type', 'artifact_type', 'size', 'config_digest', 'created', 'subject', 'annotations', 'platforms', 'pushed_at'])
       .where('repo', '=', repo).where('digest', 'in', slice).execute();
@@ -34,7 +31,7 @@ export async function manifestsIn(db: Db, repo: string, digests: readonly string
 /** Referrers of each subject counted by artifact type (one grouped read per slice of subjects). */
 export async function referrerCounts(db: Db, repo: string, subjects: readonly string[]): Promise<Map<string, ReferrerCount[]>> {
   const out = new Map<string, ReferrerCount[]>();
-  for (const slice of slices([...new Set(subjects)])) {
+  for (const slice of chunks([...new Set(subjects)], IN_LIST)) {
     const rows = await db.selectFrom('manifests')
       .select((eb) => ['subject', 'artifact_type', eb.fn.countAll<number>().as('n')])
       .where('repo', '=', repo).where('subject', 'in', slice)
@@ -51,7 +48,7 @@ export async function referrerCounts(db: Db, repo: string, subjects: readonly st
 /** Which of `tags` exist in the repository, with the digest each points to. */
 export async function existingTags(db: Db, repo: string, tags: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const slice of slices([...new Set(tags)])) {
+  for (const slice of chunks([...new Set(tags)], IN_LIST)) {
     for (const r of await db.selectFrom('tags').select(['tag', 'digest']).where('repo', '=', repo).where('tag', 'in', slice).execute()) {
       out.set(r.tag, r.digest);
     }
@@ -84,7 +81,7 @@ export async function layerOverlap(db: Db, manifests: readonly ManifestKey[], wi
   const byRepo = new Map<string, string[]>();
   for (const m of manifests) byRepo.set(m.repo, [...(byRepo.get(m.repo) ?? []), m.digest]);
   for (const [repo, digests] of byRepo) {
-    for (const slice of slices([...new Set(digests)])) {
+    for (const slice of chunks([...new Set(digests)], IN_LIST)) {
       const rows = await db.selectFrom('manifest_refs').select(['digest', 'ref_digest'])
         .where('repo', '=', repo).where('kind', '=', 'layer').where('digest', 'in', slice).execute();
       for (const r of rows) {
@@ -127,7 +124,7 @@ export async function unreferencedOutside(db: Db, repo: string, closure: readonl
 /** Sizes of blobs the index knows. */
 export async function blobSizes(db: Db, digests: readonly string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const slice of slices([...new Set(digests)])) {
+  for (const slice of chunks([...new Set(digests)], IN_LIST)) {
     for (const r of await db.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', slice).execute()) out.set(r.digest, Number(r.size));
   }
   return out;

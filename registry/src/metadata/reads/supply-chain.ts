@@ -4,16 +4,14 @@
 // repository, digest and key set). Rows come back as stored, the JSON parsed; what a report
 // or a verdict means is read by the callers (read/supply-chain.ts).
 import type { Db } from '../engine/engine.js';
-import { chunks } from '../engine/statement-shapes.js';
+import { chunks, IN_LIST } from '../engine/statement-shapes.js';
 import type { ScanResult, SignatureVerdict } from '../types.js';
 import { parseJson } from './rows.js';
-
-const SLICE = 512;
 
 export async function scanResults(db: Db, digests: readonly string[]): Promise<Map<string, ScanResult>> {
   const out = new Map<string, ScanResult>();
   const unique = [...new Set(digests)];
-  for (const slice of chunks(unique, SLICE)) {
+  for (const slice of chunks(unique, IN_LIST)) {
     const rows = await db.selectFrom('scan_results').selectAll().where('digest', 'in', slice).execute();
     for (const r of rows) {
       // One row per database a digest was matched against: the newest is the current answer.
@@ -24,7 +22,7 @@ export async function scanResults(db: Db, digests: readonly string[]): Promise<M
   }
   // What is not an image is known as such before any database is loaded (then dbDigest is empty).
   const unmatched = unique.filter((d) => !out.has(d));
-  for (const slice of chunks(unmatched, SLICE)) {
+  for (const slice of chunks(unmatched, IN_LIST)) {
     const rows = await db.selectFrom('inventories').select(['digest', 'body', 'created_at'])
       .where('kind', '=', 'not-applicable').where('digest', 'in', slice).execute();
     for (const r of rows) {
@@ -43,7 +41,7 @@ export async function scanResults(db: Db, digests: readonly string[]): Promise<M
 export async function signatureVerdicts(db: Db, repo: string, digests: readonly string[]): Promise<Map<string, SignatureVerdict[]>> {
   const out = new Map<string, SignatureVerdict[]>();
   const unique = [...new Set(digests)];
-  for (const slice of chunks(unique, SLICE)) {
+  for (const slice of chunks(unique, IN_LIST)) {
     const rows = await db.selectFrom('signature_verdicts').selectAll().where('repo', '=', repo).where('digest', 'in', slice)
       .orderBy('digest').orderBy('keyset').execute();
     for (const r of rows) {

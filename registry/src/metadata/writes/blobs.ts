@@ -1,7 +1,7 @@
 // Layer links (a blob may be served from a repository) and blob sizes.
 import { recordBlobSizes } from './manifests.js';
 import { blobSizeIn, ensureRepository, linkedAsManifest } from './repository-row.js';
-import { chunks } from '../engine/statement-shapes.js';
+import { chunks, IN_LIST } from '../engine/statement-shapes.js';
 import type { WriteScope } from './scope.js';
 
 /** Links a blob into a repository (upload completed, mount); a repeated link refreshes its time. */
@@ -33,7 +33,7 @@ export async function unlinkBlob(w: WriteScope, repo: string, digest: string): P
  */
 export async function forgetBlobs(w: WriteScope, digests: readonly string[]): Promise<number> {
   let removed = 0;
-  for (const slice of chunks([...new Set(digests)].sort(), 512)) {
+  for (const slice of chunks([...new Set(digests)].sort(), IN_LIST)) {
     const result = await w.trx.deleteFrom('blobs')
       .where('digest', 'in', slice)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('layer_links').select('layer_links.digest').whereRef('layer_links.digest', '=', 'blobs.digest'))))
