@@ -71,7 +71,10 @@
 //   transaction), and a writer reads the count with R: content it found present
 //   after an R that saw no run is present still at a later R with the same count
 //   and no run (only a sweep removes content, and its run's row spans the sweep),
-//   so W2 asks storage only when the count moved or a run is announced.
+//   so W2 asks storage only when the count moved or a run is announced. A push
+//   whose R saw no run leaves the manifest's own link as it is when the index, read
+//   after R, has it (write/gc-protocol.ts): the index's "yes" holds in storage, and a
+//   later run waits for J, then finds the manifest tagged.
 //
 //   Markers are only deleted together with their content, and only by the run that
 //   really deleted it (another run's recovery may have put it back): deleting the

@@ -58,21 +58,24 @@ export class ManifestStore {
   /**
    * Writes a verified manifest: the body, then the link with its metadata, then
    * the tags. A crash part-way leaves at worst an untagged manifest, never a tag
-   * pointing at nothing.
+   * pointing at nothing. `linkStands`: the caller knows the link is in place with
+   * this metadata and stays until the write is indexed (write/gc-protocol.ts), so
+   * it is not written again; it then keeps the time of the push that wrote it.
    */
-  async commit(repo: string, digest: Digest, body: Buffer, parsed: ParsedManifest, tags: readonly string[]): Promise<ManifestMeta> {
+  async commit(repo: string, digest: Digest, body: Buffer, parsed: ParsedManifest, tags: readonly string[], linkStands = false): Promise<void> {
     await this.blobs.putVerified(digest, body);
-    const meta: ManifestMeta = {
-      mediaType: parsed.mediaType,
-      size: body.length,
-      subject: parsed.subject?.value,
-      artifactType: parsed.artifactType,
-      annotations: parsed.annotations,
-      pushedAt: new Date().toISOString(),
-    };
-    await this.driver.putContent(paths.manifestLink(repo, digest), JSON.stringify(meta));
+    if (!linkStands) {
+      const meta: ManifestMeta = {
+        mediaType: parsed.mediaType,
+        size: body.length,
+        subject: parsed.subject?.value,
+        artifactType: parsed.artifactType,
+        annotations: parsed.annotations,
+        pushedAt: new Date().toISOString(),
+      };
+      await this.driver.putContent(paths.manifestLink(repo, digest), JSON.stringify(meta));
+    }
     for (const tag of new Set(tags)) await this.tags.set(repo, tag, digest);
-    return meta;
   }
 
   /** Metadata of a manifest in the repository, or undefined. */

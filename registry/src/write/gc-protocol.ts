@@ -6,6 +6,8 @@
 // for those that saw none before it marks (their journal entry opened first).
 // A manifest write's check trusts what this process found present since the last
 // announcement while none is announced (`presentSince`); a blob link's never does.
+// With none announced, a push of a manifest the index has in the repository leaves
+// its link as it is (`beforeManifestPut`): a tag PUT of a known image writes its tag.
 import { Code, RegistryError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/parse.js';
 import type { Digest } from '../reference.js';
@@ -26,7 +28,8 @@ const POLL_MS = 10;
  */
 export interface IndexedLinks {
   hasBlobLink(repo: string, d: Digest): Promise<boolean>;
-  hasManifest(repo: string, d: Digest): Promise<boolean>;
+  /** The media type the index has for the manifest in the repository; undefined when it has none. */
+  manifestMediaType(repo: string, d: Digest): Promise<string | undefined>;
 }
 
 /**
@@ -73,8 +76,16 @@ export class GcWriterProtocol {
    * found present with no run announced since), and linked in the repository (the index's
    * "yes", else storage). MANIFEST_BLOB_UNKNOWN lists what is missing. The
    * caller's journal entry (an UNMARKED_OPERATIONS one) is open already.
+   *
+   * Returns whether the manifest's own link stands, so the commit need not write it
+   * again: no run was announced when asked, and the index, read after that, has the
+   * manifest in the repository with the same media type. Its "yes" holds in storage,
+   * no sweep that run state missed can be under way, and a run announced later waits
+   * for this write's journal entry, then finds the manifest tagged. A delete of the
+   * manifest racing its push can still take the link after the check, as it can take
+   * a referenced layer's link; rewriting the link narrowed that window, never closed it.
    */
-  async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<void> {
+  async beforeManifestPut(repo: string, digest: Digest, parsed: ParsedManifest): Promise<boolean> {
     const runs = await this.runs.gcRuns();
     if (runs.running) await this.storage.gc.markers.touchAll([digest, ...parsed.blobs, ...parsed.manifests]);
     const missing: string[] = [];
@@ -86,7 +97,9 @@ export class GcWriterProtocol {
       }),
       ...parsed.manifests.map(async (d) => {
         if (!(await this.presentSince(d, runs))) missing.push(d.value);
-        else if (!(await this.indexed.hasManifest(repo, d)) && !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) missing.push(d.value);
+        else if ((await this.indexed.manifestMediaType(repo, d)) === undefined && !(await within(LINK_WAIT_MS, () => manifests.isLinked(repo, d)))) {
+          missing.push(d.value);
+        }
       }),
     ]);
     if (missing.length) throw new RegistryError(Code.MANIFEST_BLOB_UNKNOWN, { missing: missing.sort() });
@@ -94,6 +107,7 @@ export class GcWriterProtocol {
     // write it again. Without a cached size the store asks storage itself (a new
     // manifest: one stat, not the three of a check that finds nothing).
     if (blobs.sizeCached(digest) && !(await this.presentSince(digest, runs))) blobs.forget(digest);
+    return !runs.running && runs.announced !== undefined && (await this.indexed.manifestMediaType(repo, digest)) === parsed.mediaType;
   }
 
   /**

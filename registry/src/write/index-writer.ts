@@ -144,9 +144,9 @@ export class IndexWriter {
     return (await this.index.linkedBlob(repo, d.value).catch(() => undefined)) !== undefined;
   }
 
-  /** Whether the index has the manifest in the repository (`IndexedLinks`: a failed read is a "no"). */
-  async hasManifest(repo: string, d: Digest): Promise<boolean> {
-    return (await this.index.getManifest(repo, d.value).catch(() => undefined)) !== undefined;
+  /** The manifest's media type when the index has it in the repository (`IndexedLinks`: a failed read is a "no"). */
+  async manifestMediaType(repo: string, d: Digest): Promise<string | undefined> {
+    return (await this.index.getManifest(repo, d.value).catch(() => undefined))?.mediaType;
   }
 
   private async readBlob(value: string): Promise<Buffer | undefined> {

@@ -44,7 +44,7 @@ export class ManifestWrites {
       const opened = await index.begin(repo, 'manifest-put');
       let storageTouched = false;
       try {
-        await gc.beforeManifestPut(repo, digest, parsed);
+        const linkStands = await gc.beforeManifestPut(repo, digest, parsed);
         let admitted: (committed: boolean) => Promise<void>;
         try {
           admitted = await quota.admit(repo, digest, body.length);
@@ -56,7 +56,7 @@ export class ManifestWrites {
         try {
           failpoint('manifest-put:intent-opened');
           storageTouched = true;
-          await storage.manifests.commit(repo, digest, body, parsed, tags);
+          await storage.manifests.commit(repo, digest, body, parsed, tags, linkStands);
           failpoint('manifest-put:storage-committed');
           committed = true;
           return opened;

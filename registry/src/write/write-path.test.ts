@@ -140,6 +140,35 @@ describe('manifest pushes', () => {
     expect((await f.storage.manifests.get('a/app', 'v6')).body.equals(body)).toBe(true);
   });
 
+  it('a push of a manifest the index has leaves its link as it is while no run is announced', async () => {
+    const f = await fixture();
+    const body = manifestOf(await blob(f, 'a/app'), [await blob(f, 'a/app')]);
+    const digest = digestOf(body);
+    // The link's push time tells whether it was written again (ISO time, milliseconds).
+    const put = async (tag: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await f.writes.manifests.put('a/app', tag, body, OCI_MANIFEST, [], ME);
+      expect((await f.storage.tags.resolve('a/app', tag))?.value).toBe(digest.value);
+      return (await f.storage.manifests.meta('a/app', digest))?.pushedAt;
+    };
+    const first = await put('v1');
+    expect(await put('v2')).toBe(first);
+    const run = await f.index.announceGcRun();
+    const during = await put('v3'); // a run may be sweeping the link: it is written again
+    expect(during).not.toBe(first);
+    await f.index.endGcRun(run);
+    expect(await put('v4')).toBe(during);
+    await f.index.deleteManifest('a/app', digest.value); // the index behind storage: storage decides
+    const unindexed = await put('v5');
+    expect(unindexed).not.toBe(during);
+    await f.writes.manifests.deleteManifest('a/app', digest, ME); // index first, then storage
+    expect(await f.storage.manifests.isLinked('a/app', digest)).toBe(false);
+    const repushed = await put('v6');
+    expect(repushed).not.toBe(unindexed);
+    expect((await f.storage.manifests.get('a/app', 'v6')).body.equals(body)).toBe(true);
+    expect(await f.index.resolveTag('a/app', 'v6')).toBe(digest.value);
+  });
+
   it('a blob linked in another repository only is missing here', async () => {
     const f = await fixture();
     const layer = await blob(f, 'other/app');

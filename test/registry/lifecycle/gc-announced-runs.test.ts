@@ -6,6 +6,7 @@
 import type { GarbageCollector } from '../../../registry/src/gc/collector.js';
 import { parseManifest } from '../../../registry/src/manifest/parse.js';
 import { digestOf, parseDigest } from '../../../registry/src/reference.js';
+import { GcWriterProtocol } from '../../../registry/src/write/gc-protocol.js';
 import type { IndexWriter } from '../../../registry/src/write/index-writer.js';
 import type { InProcessRegistry } from '../../harness/in-process-registry.js';
 import { ociImage, randomBlob, randomImage, type Blob } from '../../harness/oci-client.js';
@@ -79,6 +80,39 @@ test('a run waits for a manifest write that saw no run, whatever the writer\'s c
   expect(report.durationSeconds).toBeGreaterThanOrEqual(0.3);
   expect(await reg.client.missingContent(repo, w.digest, w.blobs)).toEqual([]);
   expect((await reg.running.services.index.gcRunState()).running).toBe(false);
+});
+
+test('a tag PUT of a known untagged manifest that saw no run leaves its link as it is; a run announced meanwhile waits and keeps it', async () => {
+  const repo = 'announce/retag';
+  const { index, storage } = reg.running.services;
+  const untagged = async () => {
+    const img = await reg.client.pushImage(repo, 'old', randomImage());
+    expect((await fetch(`${reg.url}/v2/${repo}/manifests/old`, { method: 'DELETE' })).status).toBe(202);
+    const digest = parseDigest(img.digest)!;
+    const body = await storage.manifests.body(digest);
+    return { img, digest, body, parsed: parseManifest(body, OCI_MANIFEST), linkedAt: (await storage.manifests.meta(repo, digest))?.pushedAt };
+  };
+  const kept = await untagged();
+  const control = await untagged(); // no write names it: the same run takes it
+  await sleep(50); // both are older than the cutoff (grace 0)
+  // ManifestWrites.put's steps: the journal entry, then the protocol, which reads the run state and the index.
+  const intent = await index.openIntent(repo, 'manifest-put');
+  const protocol = new GcWriterProtocol(storage, indexWriter, indexWriter);
+  expect(await protocol.beforeManifestPut(repo, kept.digest, kept.parsed)).toBe(true);
+  const run = collector.collect({ gracePeriodMs: 0, dryRun: false, deleteUntagged: true });
+  await sleep(300);
+  expect((await index.gcRunState()).running).toBe(true);
+  // While a run is announced a push writes its link again (a tagged image elsewhere: the touch would keep `control`).
+  const tagged = await reg.client.pushImage('announce/retag-other', 'v1', randomImage());
+  expect(await protocol.beforeManifestPut('announce/retag-other', parseDigest(tagged.digest)!, parseManifest(tagged.manifest.content, OCI_MANIFEST))).toBe(false);
+  await storage.manifests.commit(repo, kept.digest, kept.body, kept.parsed, ['new'], true);
+  await indexWriter.manifestPut(intent, repo, kept.digest, OCI_MANIFEST, kept.body, ['new'], { subject: 'test' });
+  const report = await run;
+  expect(report.aborted).toBe(false);
+  expect((await storage.manifests.meta(repo, kept.digest))?.pushedAt).toBe(kept.linkedAt);
+  expect(await reg.client.missingContent(repo, kept.img.digest, [kept.img.config, ...kept.img.layers])).toEqual([]);
+  expect((await reg.client.getManifest(repo, 'new')).status).toBe(200);
+  expect(await storage.manifests.isLinked(repo, control.digest)).toBe(false);
 });
 
 test('control: a write of an operation the run does not wait for, without markers, loses its blobs', async () => {
