@@ -239,7 +239,7 @@ test('appending to a finished object continues it, whether it is below or above 
   await d.close();
 });
 
-test('a long stream is sent in parts of the configured size: the writer never holds more than one part', async () => {
+test('a long stream is sent in parts of the configured size, one uploading while the next fills', async () => {
   const partBytes = 6 * MiB;
   const d = driver({ partBytes });
   const uploadPart = jest.spyOn(S3Bucket.prototype, 'uploadPart');
@@ -259,6 +259,57 @@ test('a long stream is sent in parts of the configured size: the writer never ho
   expect(put.mock.calls.every((c) => c[2].length < partBytes)).toBe(true);
   expect(await sha256Of(d, '/stream')).toBe(expected.digest('hex'));
   await d.delete('/stream');
+  await d.close();
+});
+
+test('a part uploads while the next one fills, never two at once; a failed part fails the close and leaves the state as it was', async () => {
+  const partBytes = 5 * MiB;
+  const d = driver({ partBytes });
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to the bucket the spy is called on
+  const original = S3Bucket.prototype.uploadPart;
+  let uploading = 0;
+  let most = 0;
+  let calls = 0;
+  const failCall = { at: 0 };
+  jest.spyOn(S3Bucket.prototype, 'uploadPart').mockImplementation(async function (this: S3Bucket, ...args) {
+    const call = ++calls;
+    uploading++;
+    most = Math.max(most, uploading);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a slow store: the writer must not wait idle
+      if (call === failCall.at) throw new StorageUnavailableError('s3', 'part refused');
+      return await original.apply(this, args);
+    } finally {
+      uploading--;
+    }
+  });
+  const chunk = randomBytes(MiB);
+  let acceptedDuringUpload = 0;
+  const stream = (parts: number) => Readable.from((function* () {
+    for (let i = 0; i < parts * 5; i++) {
+      if (uploading) acceptedDuringUpload++;
+      yield chunk;
+    }
+  })());
+  const w = await d.writer('/overlap');
+  await w.write(stream(4));
+  await w.commit();
+  expect(most).toBe(1);
+  expect(acceptedDuringUpload).toBeGreaterThan(0);
+  expect((await d.stat('/overlap')).size).toBe(20 * MiB);
+
+  calls = 0;
+  failCall.at = 2;
+  const failing = await d.writer('/refused');
+  await failing.write(Buffer.from('kept-'));
+  await failing.close(); // a stored state: 5 bytes in a tail
+  const more = await d.writer('/refused', { append: true });
+  await expect(more.write(stream(3)).then(() => more.close())).rejects.toBeInstanceOf(StorageUnavailableError);
+  const after = await d.writer('/refused', { append: true });
+  expect(after.size).toBe(5);
+  await after.cancel();
+  await d.delete('/refused'); // aborts the multipart upload the failed writer left
+  await d.delete('/overlap');
   await d.close();
 });
 

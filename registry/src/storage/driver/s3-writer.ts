@@ -4,7 +4,8 @@
 // part list and tail are recorded in a state object. All of it lives in the bucket
 // next to the key, under "<key>~/" ('~' never occurs in a driver path, so these
 // keys cannot collide with real ones), which is what lets another registry process
-// continue the same upload. Memory is bounded by one part.
+// continue the same upload. One part uploads while the next one fills, so the
+// client's bytes keep arriving during a part's PUT; memory is bounded by two parts.
 //
 // A crash between two closes loses only what was written since the last close:
 // the state object is replaced only after everything it names exists, and an
@@ -15,6 +16,7 @@ import { PathNotFoundError, StorageDriverError, WriteConflictError, type FileWri
 import type { S3Bucket } from './s3-bucket.js';
 import { S3_DRIVER_NAME } from './s3-errors.js';
 import { copyIntoUpload, type MultipartLimits, type PartRecord } from './s3-multipart.js';
+import { PartFill } from './s3-part-fill.js';
 
 export interface WriterState {
   readonly version: 1;
@@ -86,8 +88,10 @@ export class S3Writer implements FileWriter {
   private tailMerged = false;
   /** Set once a part holding the merged tail bytes is uploaded: the stored tail is then obsolete. */
   private tailInParts = false;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending: PartFill;
+  /** The part being uploaded (at most one): recorded in `parts` once stored. Its failure surfaces at the next step. */
+  private inFlight: Promise<void> | undefined;
+  private inFlightBytes = 0;
   private dirty: boolean;
   private finished = false;
   /** The size once closed, committed or cancelled (the pending bytes are gone by then). */
@@ -106,6 +110,7 @@ export class S3Writer implements FileWriter {
     /** A new (truncating) writer: close must persist even when nothing was written. */
     private readonly fresh: boolean,
   ) {
+    this.pending = new PartFill(limits.partBytes);
     this.uploadId = state.uploadId;
     this.parts = [...state.parts];
     this.storedTail = state.tail;
@@ -115,7 +120,7 @@ export class S3Writer implements FileWriter {
   get size(): number {
     if (this.finalSize !== undefined) return this.finalSize;
     const unmergedTail = this.tailMerged ? 0 : this.storedTail?.size ?? 0;
-    return sum(this.parts) + unmergedTail + this.pendingBytes;
+    return sum(this.parts) + this.inFlightBytes + unmergedTail + this.pending.length;
   }
 
   async write(source: Readable | Buffer): Promise<number> {
@@ -139,14 +144,16 @@ export class S3Writer implements FileWriter {
     this.finished = true;
     this.finalSize = this.size;
     if (!this.dirty) return;
-    if (this.pendingBytes >= this.limits.minPartBytes) await this.uploadPart(this.takePending(this.pendingBytes));
+    if (this.pending.length >= this.limits.minPartBytes) await this.uploadPart(this.pending.take());
+    await this.settle();
     let tail: WriterState['tail'] = this.tailMerged ? undefined : this.storedTail;
-    if (this.pendingBytes > 0) {
+    if (this.pending.length > 0) {
       const key = freshKey(this.key, 'tail');
-      const bytes = this.takePending(this.pendingBytes);
+      const bytes = this.pending.take();
       await this.s3.put(this.path, key, bytes);
       tail = { key, size: bytes.length };
     }
+    this.pending.release();
     const state: WriterState = {
       version: 1, uploadId: this.uploadId, parts: this.parts, tail,
       size: sum(this.parts) + (tail?.size ?? 0), updated: new Date().toISOString(),
@@ -164,10 +171,11 @@ export class S3Writer implements FileWriter {
     await this.mergeStoredTail();
     if (this.uploadId === undefined) {
       // Small enough to never have needed a part: one atomic PUT.
-      await this.s3.put(this.path, this.key, this.takePending(this.pendingBytes));
+      await this.s3.put(this.path, this.key, this.pending.take());
     } else {
       try {
-        if (this.pendingBytes > 0) await this.uploadPart(this.takePending(this.pendingBytes)); // the last part may be small
+        if (this.pending.length > 0) await this.uploadPart(this.pending.take()); // the last part may be small
+        await this.settle();
         await this.s3.complete(this.path, this.key, this.uploadId, this.parts);
       } catch (err) {
         // An earlier commit completed the upload but failed before deleting the
@@ -175,14 +183,15 @@ export class S3Writer implements FileWriter {
         if (!(err instanceof PathNotFoundError) || (await this.committedSize()) !== this.finalSize) throw err;
       }
     }
+    this.pending.release();
     await deleteWriterObjects(this.s3, this.path, this.key);
   }
 
   async cancel(): Promise<void> {
     this.finished = true;
     this.finalSize = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.release();
+    await this.settle().catch(() => undefined); // the upload is aborted whatever became of that part
     if (this.uploadId) await this.s3.abort(this.path, this.key, this.uploadId);
     await deleteWriterObjects(this.s3, this.path, this.key);
     await this.s3.deleteMany(this.path, [this.key]);
@@ -199,12 +208,9 @@ export class S3Writer implements FileWriter {
   private async accept(chunk: Buffer): Promise<void> {
     await this.mergeStoredTail();
     this.dirty = true;
-    // Slice big buffers so no part exceeds partBytes and memory stays bounded.
-    for (let offset = 0; offset < chunk.length; offset += this.limits.partBytes) {
-      const piece = chunk.subarray(offset, offset + this.limits.partBytes);
-      this.pending.push(piece);
-      this.pendingBytes += piece.length;
-      while (this.pendingBytes >= this.limits.partBytes) await this.uploadPart(this.takePending(this.limits.partBytes));
+    for (let offset = 0; offset < chunk.length;) {
+      offset += this.pending.append(chunk, offset);
+      if (this.pending.full) await this.uploadPart(this.pending.take());
     }
   }
 
@@ -217,28 +223,35 @@ export class S3Writer implements FileWriter {
     if (bytes.length !== this.storedTail.size) {
       throw new StorageDriverError(S3_DRIVER_NAME, `tail of ${this.path} has ${bytes.length} bytes, state says ${this.storedTail.size}`);
     }
-    this.pending.unshift(bytes);
-    this.pendingBytes += bytes.length;
+    this.pending.append(bytes); // the part is empty still, and a tail is smaller than a part
   }
 
-  /** Removes and returns the first `n` pending bytes. */
-  private takePending(n: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    const taken = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pending = rest.length ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return taken;
-  }
-
+  /** Starts uploading a part once the previous one is stored, and returns without waiting for it. */
   private async uploadPart(bytes: Buffer): Promise<void> {
+    await this.settle();
     if (this.uploadId === undefined) this.uploadId = await this.s3.initiate(this.path, this.key);
     // Keep one part number free for the final (possibly small) part.
     if (this.parts.length >= this.limits.maxParts - 1) await this.consolidate();
     const number = this.parts.length ? this.parts[this.parts.length - 1].part + 1 : 1;
-    const done = await this.s3.uploadPart(this.path, this.key, this.uploadId, number, bytes);
-    this.parts.push({ part: done.part, etag: done.etag, size: bytes.length });
-    if (this.tailMerged) this.tailInParts = true;
+    const holdsTail = this.tailMerged;
+    this.inFlightBytes = bytes.length;
+    const upload = this.s3.uploadPart(this.path, this.key, this.uploadId, number, bytes).then((done) => {
+      this.inFlightBytes = 0;
+      this.parts.push({ part: done.part, etag: done.etag, size: bytes.length });
+      if (holdsTail) this.tailInParts = true;
+    }, (err: unknown) => {
+      this.inFlightBytes = 0;
+      throw err;
+    });
+    upload.catch(() => undefined); // awaited, and so reported, by the next settle()
+    this.inFlight = upload;
+  }
+
+  /** Waits for the part in flight, if any; throws its failure. */
+  private async settle(): Promise<void> {
+    const upload = this.inFlight;
+    this.inFlight = undefined;
+    await upload;
   }
 
   /**
