@@ -159,9 +159,12 @@ test('delete aborts multipart uploads under the path, including ones no state na
   const closed = await d.writer('/gone/a/data');
   await closed.write(randomBytes(6 * MiB));
   await closed.close();
-  // A writer whose process died after uploading a part but before close().
+  // A writer whose process died after uploading a part but before close(). The part
+  // uploads while the writer reads on: wait until it is stored, as the crash came after.
+  const uploadPart = jest.spyOn(S3Bucket.prototype, 'uploadPart');
   const crashed = await d.writer('/gone/b/data');
   await crashed.write(randomBytes(6 * MiB));
+  await Promise.all(uploadPart.mock.results.map((r) => r.value));
   await d.putContent('/gone-sibling', 'keep');
   expect((await pendingUploads(`${prefix}/gone/`)).sort()).toEqual([`${prefix}/gone/a/data`, `${prefix}/gone/b/data`]);
   await d.delete('/gone');

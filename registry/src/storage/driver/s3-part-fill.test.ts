@@ -1,8 +1,9 @@
 // The S3 writer's part buffers: bytes copied in across chunk boundaries, two
-// buffers taking turns, and buffers that grow with the part instead of starting at
-// the part size.
+// buffers taking turns, buffers that grow with the part instead of starting at
+// the part size, and the bounded pool finished writers return theirs to.
+import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { PartFill } from './s3-part-fill.js';
+import { PartFill, partBufferPool } from './s3-part-fill.js';
 
 const MiB = 1024 * 1024;
 
@@ -63,4 +64,38 @@ test('a small blob holds 1 MiB, not a part; a buffer grows fourfold up to the pa
   const part = big.take();
   expect(part.buffer.byteLength).toBe(partBytes);
   expect(part.equals(data)).toBe(true); // grown from 1 to 4 to 16 MiB, the bytes copied each time
+});
+
+test('a finished writer\'s full-size buffers serve the next writer; the pool is bounded and empties when idle', () => {
+  jest.useFakeTimers();
+  try {
+    const partBytes = 16 * MiB;
+    const first = new PartFill(partBytes);
+    first.append(randomBytes(partBytes));
+    const used = first.take().buffer;
+    first.append(randomBytes(100)); // the other turn: 1 MiB, too small to pool
+    first.release();
+    expect(partBufferPool.held).toBe(partBytes);
+    const next = new PartFill(partBytes);
+    next.append(randomBytes(200));
+    expect(next.take().buffer).toBe(used); // no new allocation, whatever the blob's size
+    expect(partBufferPool.held).toBe(0);
+    next.release();
+    const writers = Array.from({ length: 6 }, () => {
+      const f = new PartFill(partBytes);
+      f.append(randomBytes(partBytes));
+      f.take();
+      f.append(randomBytes(partBytes));
+      return f;
+    });
+    for (const f of writers) f.release(); // 12 buffers offered at once: 4 kept
+    expect(partBufferPool.held).toBe(64 * MiB);
+    jest.advanceTimersByTime(9_000);
+    expect(partBufferPool.held).toBe(64 * MiB);
+    jest.advanceTimersByTime(1_000);
+    expect(partBufferPool.held).toBe(0);
+  } finally {
+    partBufferPool.clear();
+    jest.useRealTimers();
+  }
 });

@@ -190,8 +190,8 @@ export class S3Writer implements FileWriter {
   async cancel(): Promise<void> {
     this.finished = true;
     this.finalSize = 0;
-    this.pending.release();
     await this.settle().catch(() => undefined); // the upload is aborted whatever became of that part
+    this.pending.release();
     if (this.uploadId) await this.s3.abort(this.path, this.key, this.uploadId);
     await deleteWriterObjects(this.s3, this.path, this.key);
     await this.s3.deleteMany(this.path, [this.key]);
