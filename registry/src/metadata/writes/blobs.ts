@@ -1,19 +1,27 @@
 // Layer links (a blob may be served from a repository) and blob sizes.
-import { recordBlobSizes } from './manifests.js';
+import { prepare } from '../engine/prepared.js';
 import { blobSizeIn, ensureRepository, linkedAsManifest } from './repository-row.js';
 import { chunks, IN_LIST } from '../engine/statement-shapes.js';
 import type { WriteScope } from './scope.js';
 
+// Every upload and mount runs these: compiled once (engine/prepared.ts).
+const insertBlobSize = prepare<{ digest: string; size: number }, never>((db, p) =>
+  db.insertInto('blobs').values({ digest: p.digest, size: p.size }).onConflict((oc) => oc.column('digest').doNothing()));
+const insertLayerLink = prepare<{ repo: string; digest: string; at: number }, { digest: string }>((db, p) =>
+  db.insertInto('layer_links').values({ repo: p.repo, digest: p.digest, linked_at: p.at })
+    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest'));
+const refreshLayerLink = prepare<{ repo: string; digest: string; at: number }, never>((db, p) =>
+  db.updateTable('layer_links').set({ linked_at: p.at }).where('repo', '=', p.repo).where('digest', '=', p.digest));
+
 /** Links a blob into a repository (upload completed, mount); a repeated link refreshes its time. */
 export async function linkBlob(w: WriteScope, repo: string, digest: string, size: number, at: number, origin?: string): Promise<void> {
   await ensureRepository(w, repo, at, origin);
-  await recordBlobSizes(w, [{ digest, size }]);
-  const created = await w.trx.insertInto('layer_links').values({ repo, digest, linked_at: at })
-    .onConflict((oc) => oc.columns(['repo', 'digest']).doNothing()).returning('digest').executeTakeFirst();
+  await insertBlobSize(w.trx, w.kind, { digest, size });
+  const created = (await insertLayerLink(w.trx, w.kind, { repo, digest, at })).length > 0;
   if (created) {
     if (!(await linkedAsManifest(w, repo, digest))) w.repositories.adjust(repo, { bytes: size });
   } else {
-    await w.trx.updateTable('layer_links').set({ linked_at: at }).where('repo', '=', repo).where('digest', '=', digest).execute();
+    await refreshLayerLink(w.trx, w.kind, { repo, digest, at });
   }
   w.changed({ kind: 'link', repo, digest });
 }

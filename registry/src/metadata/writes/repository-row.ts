@@ -86,8 +86,11 @@ export async function linkedAsLayer(w: WriteScope, repo: string, digest: string)
   return (await selectLayerLink(w.trx, w.kind, { repo, digest })).length > 0;
 }
 
+const selectManifestRow = prepare<{ repo: string; digest: string }, { digest: string }>((db, p) =>
+  db.selectFrom('manifests').select('digest').where('repo', '=', p.repo).where('digest', '=', p.digest));
+
 export async function linkedAsManifest(w: WriteScope, repo: string, digest: string): Promise<boolean> {
-  return !!(await w.trx.selectFrom('manifests').select('digest').where('repo', '=', repo).where('digest', '=', digest).executeTakeFirst());
+  return (await selectManifestRow(w.trx, w.kind, { repo, digest })).length > 0;
 }
 
 export async function blobSizeIn(w: WriteScope, digest: string): Promise<number | undefined> {
