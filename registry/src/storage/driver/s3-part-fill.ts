@@ -8,7 +8,7 @@
 // Finished writers give their full-size buffers back to a small process-wide pool.
 // A buffer that lives as long as an upload reaches the old generation too, and a
 // new one per upload made V8 run a full collection for about every upload (10 MiB
-// pushes to S3: 32 mark-compacts in 31 uploads, 4 with the pool). The pool keeps at
+// pushes to S3: 32 mark-compacts in 31 uploads, 3 with the pool). The pool keeps at
 // most POOLED_BYTES and empties once no writer has returned a buffer for IDLE_MS,
 // so an idle registry holds none. Without a pooled buffer, one starts at 1 MiB and
 // grows fourfold up to the part size, so small blobs do not allocate a part.
