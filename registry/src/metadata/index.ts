@@ -13,7 +13,7 @@ import { markRepository, type MarkOptions, type RepositoryMark } from './gc-mark
 import { localInvalidationsFor, type Invalidation, type InvalidationChannel, type Invalidations } from './invalidations/channel.js';
 import { analyze, migrate, type MigrationReport } from './migrations/runner.js';
 import { auditPage } from './reads/audit.js';
-import { blobSize, getManifest, linkedBlob, referrers, tagsOf } from './reads/content.js';
+import { blobSize, getManifest, linkedBlob, manifestMediaType, referrers, tagsOf } from './reads/content.js';
 import { allBlobs, repositoryGraph, repositoryNames, type RepositoryGraph } from './reads/graph.js';
 import { lastPulls } from './reads/pulls.js';
 import {
@@ -338,6 +338,11 @@ export class MetadataIndex {
 
   async getManifest(repo: string, digest: string): Promise<ManifestInfo | undefined> {
     return this.read(() => getManifest(this.engine.db, repo, digest));
+  }
+
+  /** The manifest's media type when the repository has it (one indexed column, compiled once). */
+  async manifestMediaType(repo: string, digest: string): Promise<string | undefined> {
+    return this.read(() => manifestMediaType(this.engine.db, this.engine.kind, repo, digest));
   }
 
   async tagsOf(repo: string, digest: string): Promise<string[]> {

@@ -146,7 +146,7 @@ export class IndexWriter {
 
   /** The manifest's media type when the index has it in the repository (`IndexedLinks`: a failed read is a "no"). */
   async manifestMediaType(repo: string, d: Digest): Promise<string | undefined> {
-    return (await this.index.getManifest(repo, d.value).catch(() => undefined))?.mediaType;
+    return this.index.manifestMediaType(repo, d.value).catch(() => undefined);
   }
 
   private async readBlob(value: string): Promise<Buffer | undefined> {

@@ -20,6 +20,15 @@ export async function blobSize(db: Db, digest: string): Promise<number | undefin
   return (await db.selectFrom('blobs').select('size').where('digest', '=', digest).executeTakeFirst())?.size;
 }
 
+/** A manifest's media type when the repository has it: the push path's check, without the whole row. */
+const selectManifestMediaType = prepare<{ repo: string; digest: string }, { media_type: string }>((db, p) =>
+  db.selectFrom('manifests').select('media_type').where('repo', '=', p.repo).where('digest', '=', p.digest));
+
+export async function manifestMediaType(db: Db, kind: EngineKind, repo: string, digest: string): Promise<string | undefined> {
+  const [row] = await selectManifestMediaType(db, kind, { repo, digest });
+  return row?.media_type;
+}
+
 export async function getManifest(db: Db, repo: string, digest: string): Promise<ManifestInfo | undefined> {
   const row = await db.selectFrom('manifests')
     .select(['digest', 'media_type', 'artifact_type', 'size', 'config_digest', 'created', 'subject', 'annotations', 'platforms', 'pushed_at'])

@@ -18,6 +18,10 @@ export function contentTests(ctx: SuiteContext): void {
     expect(await index.resolveTag('team/app', 'v1')).toBe(m.digest);
     expect(await index.getManifest('team/app', digest('absent'))).toBeUndefined();
     expect(await index.getManifest('other', m.digest)).toBeUndefined();
+    // The push path's check reads the media type alone.
+    expect(await index.manifestMediaType('team/app', m.digest)).toBe(OCI_MANIFEST);
+    expect(await index.manifestMediaType('team/app', digest('absent'))).toBeUndefined();
+    expect(await index.manifestMediaType('other', m.digest)).toBeUndefined();
     expect(await index.blobSize(m.digest)).toBe(500);
     expect(await index.blobSize(m.configDigest!)).toBe(100);
   });
@@ -97,6 +101,7 @@ export function contentTests(ctx: SuiteContext): void {
     await index.recordPulls([{ repo: 'r', digest: m.digest, tag: 'x', at: 1_500 }]);
     expect(await index.deleteManifest('r', m.digest, { actor: 'alice', at: 2_000 })).toEqual({ deleted: true, tags: ['x', 'y'] });
     expect(await index.getManifest('r', m.digest)).toBeUndefined();
+    expect(await index.manifestMediaType('r', m.digest)).toBeUndefined();
     expect((await index.tagNames('r')).items).toEqual(['z']);
     expect((await index.repositoryGraph('r')).blobs.has(m.digest)).toBe(false);
     const history = (await index.tagHistory('r', { tag: 'x' })).items;
